@@ -1,0 +1,3 @@
+"""Tasklane: a self-hosted team task manager."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,115 @@
+"""HTTP plumbing shared by every router: the route class and Idempotency-Key support."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
+from fastapi.routing import APIRoute
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tasklane.auth.principal import CurrentPrincipal
+from tasklane.db import DbSession, on_before_commit
+from tasklane.errors import Conflict, ValidationFailed
+from tasklane.models import IdempotencyRecord
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+class TasklaneRoute(APIRoute):
+    """Keeps the serialised response on the request, so the unit of work can store it for
+    idempotent replay in the same transaction as the rows it describes."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            response = await original(request)
+            request.state.response = response
+            return response
+
+        return handler
+
+
+def new_router(**kwargs: Any) -> APIRouter:
+    return APIRouter(route_class=TasklaneRoute, **kwargs)
+
+
+class IdempotentReplay(Exception):  # noqa: N818 - a control-flow signal, not an error
+    def __init__(self, record: IdempotencyRecord) -> None:
+        self.record = record
+
+
+def _fingerprint(request: Request, body: bytes) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{request.method} {request.url.path}?{request.url.query}\n".encode())
+    digest.update(body)
+    return digest.hexdigest()
+
+
+async def idempotent(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias=IDEMPOTENCY_HEADER,
+            min_length=1,
+            max_length=255,
+            description="Retries with the same key return the first response (kept 24 hours).",
+        ),
+    ] = None,
+) -> None:
+    if idempotency_key is None:
+        return
+    fingerprint = _fingerprint(request, await request.body())
+    existing = await session.get(IdempotencyRecord, (principal.user_id, idempotency_key))
+    if existing is not None:
+        if existing.request_hash != fingerprint:
+            raise ValidationFailed.for_field(
+                IDEMPOTENCY_HEADER,
+                "This Idempotency-Key was already used for a different request.",
+                code="idempotency_key_reused",
+            )
+        raise IdempotentReplay(existing)
+
+    async def store(session: AsyncSession) -> None:
+        response: Response | None = getattr(request.state, "response", None)
+        if response is None or not 200 <= response.status_code < 300:
+            return
+        record = IdempotencyRecord(
+            user_id=principal.user_id,
+            key=idempotency_key,
+            request_hash=fingerprint,
+            status_code=response.status_code,
+            body=bytes(response.body),
+        )
+        try:
+            async with session.begin_nested():
+                session.add(record)
+        except IntegrityError as exc:
+            raise Conflict(
+                "A request with this Idempotency-Key is already being processed; retry it.",
+                code="idempotency_in_progress",
+            ) from exc
+
+    on_before_commit(session, "idempotency", store)
+
+
+Idempotent = Depends(idempotent)
+
+
+def install_idempotency_handler(app: FastAPI) -> None:
+    @app.exception_handler(IdempotentReplay)
+    async def _replay(_: Request, exc: IdempotentReplay) -> Response:
+        return Response(
+            content=exc.record.body,
+            status_code=exc.record.status_code,
+            media_type="application/json",
+            headers={REPLAYED_HEADER: "true"},
+        )

@@ -1,0 +1,72 @@
+"""create_app(): routers, middleware, error handlers, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from tasklane import __version__
+from tasklane.api import install_idempotency_handler
+from tasklane.auth.routes import router as auth_router
+from tasklane.comments.routes import router as comments_router
+from tasklane.config import Settings
+from tasklane.errors import install_error_handlers
+from tasklane.health.routes import router as health_router
+from tasklane.middleware import RequestContextMiddleware
+from tasklane.projects.routes import router as projects_router
+from tasklane.runtime import Runtime
+from tasklane.tasks.routes import router as tasks_router
+from tasklane.users.routes import router as users_router
+from tasklane.workspaces.routes import router as workspaces_router
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+Tasklane's REST API. Every list is cursor-paginated (`limit`, `cursor` → `next_cursor`);
+every error is an RFC 9457 problem document with a stable `code`; a resource you cannot see
+answers 404. Creating `POST`s accept an `Idempotency-Key` header; task `PATCH`es accept
+`If-Match` with the task's version (the `ETag`) and answer 412 when it is stale.
+
+Authenticate with `Authorization: Bearer <access token>` from `POST /api/v1/auth/login`, or
+in a browser with the cookies set by `POST /api/v1/auth/session` plus the `X-CSRF-Token`
+header on writes.
+"""
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or (runtime.settings if runtime else Settings())
+    runtime = runtime or Runtime.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    app = FastAPI(
+        title="Tasklane",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    install_idempotency_handler(app)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health_router)
+    for router in (
+        auth_router,
+        users_router,
+        workspaces_router,
+        projects_router,
+        tasks_router,
+        comments_router,
+    ):
+        app.include_router(router, prefix=API_PREFIX)
+    return app

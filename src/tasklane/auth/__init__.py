@@ -1,0 +1,1 @@
+"""Who is calling: passwords, tokens, cookies and the Principal dependency."""

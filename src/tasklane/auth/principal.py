@@ -1,0 +1,102 @@
+"""The Principal dependency: who is calling, checked against the live sign-in session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tasklane.auth import tokens
+from tasklane.config import Settings
+from tasklane.db import SAFE_METHODS, DbSession
+from tasklane.errors import PermissionDenied, Unauthenticated
+from tasklane.kit.clock import utcnow
+from tasklane.models import AuthSession, User
+
+ACCESS_COOKIE = "tasklane_access"
+REFRESH_COOKIE = "tasklane_refresh"
+CSRF_COOKIE = "tasklane_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from /auth/login.")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: UUID
+    session_id: UUID
+    email: str
+    name: str
+    via: str  # "bearer" | "cookie" | "query"
+
+
+async def authenticate(session: AsyncSession, settings: Settings, token: str, via: str) -> Principal:
+    """Resolve an access token to a Principal; one query checks user and sign-in session."""
+    claims = tokens.read_access_token(settings, token)
+    row = (
+        await session.execute(
+            select(User.email, User.name, User.is_active, AuthSession.revoked_at,
+                   AuthSession.expires_at)
+            .join(AuthSession, AuthSession.user_id == User.id)
+            .where(AuthSession.id == claims.session_id, User.id == claims.user_id)
+        )
+    ).one_or_none()
+    if row is None or not row.is_active or row.revoked_at is not None or row.expires_at <= utcnow():
+        raise Unauthenticated("The session has ended; sign in again.", code="session_revoked")
+    return Principal(
+        user_id=claims.user_id,
+        session_id=claims.session_id,
+        email=row.email,
+        name=row.name,
+        via=via,
+    )
+
+
+async def _resolve(
+    request: Request, session: AsyncSession, bearer: HTTPAuthorizationCredentials | None
+) -> Principal:
+    settings: Settings = request.app.state.runtime.settings
+    if bearer is not None:
+        principal = await authenticate(session, settings, bearer.credentials, "bearer")
+    else:
+        cookie = request.cookies.get(ACCESS_COOKIE)
+        if not cookie:
+            raise Unauthenticated("Sign in, or send an access token as a Bearer token.")
+        principal = await authenticate(session, settings, cookie, "cookie")
+        if request.method not in SAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not sent or not tokens.csrf_matches(settings, principal.session_id, sent):
+                raise PermissionDenied(
+                    f"Cookie-authenticated writes need the {CSRF_HEADER} header "
+                    f"with the value of the {CSRF_COOKIE} cookie.",
+                    code="csrf_failed",
+                )
+    request.state.principal = principal
+    return principal
+
+
+async def get_principal(
+    request: Request,
+    session: DbSession,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    return await _resolve(request, session, bearer)
+
+
+async def get_principal_detached(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller, checked in its own short transaction: for routes that must not hold one
+    (password hashing)."""
+    async with request.app.state.runtime.db.transaction(write=False) as session:
+        return await _resolve(request, session, bearer)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+DetachedPrincipal = Annotated[Principal, Depends(get_principal_detached)]

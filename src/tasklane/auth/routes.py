@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from fastapi import Request, Response, status
+
+from tasklane.api import new_router
+from tasklane.auth import service, tokens
+from tasklane.auth.principal import (
+    ACCESS_COOKIE,
+    CSRF_COOKIE,
+    REFRESH_COOKIE,
+    CurrentPrincipal,
+)
+from tasklane.auth.schemas import (
+    LoginRequest,
+    RefreshRequest,
+    RegisterRequest,
+    SessionRead,
+    TokenPair,
+    UserRead,
+)
+from tasklane.db import DbSession
+from tasklane.errors import Unauthenticated
+from tasklane.runtime import CurrentRuntime, Runtime
+
+router = new_router(prefix="/auth", tags=["auth"])
+REFRESH_COOKIE_PATH = "/api/v1/auth"
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _pair(issued: service.Issued) -> TokenPair:
+    return TokenPair(
+        access_token=issued.access_token,
+        refresh_token=issued.refresh_token,
+        expires_in=issued.expires_in,
+    )
+
+
+def _set_cookies(response: Response, rt: Runtime, issued: service.Issued) -> SessionRead:
+    secure = rt.settings.secure_cookies
+    csrf = tokens.csrf_token_for(rt.settings, issued.session_id)
+    refresh_age = rt.settings.refresh_token_days * 86400
+    response.set_cookie(
+        ACCESS_COOKIE, issued.access_token, max_age=issued.expires_in,
+        httponly=True, secure=secure, samesite="lax", path="/",
+    )
+    response.set_cookie(
+        REFRESH_COOKIE, issued.refresh_token, max_age=refresh_age,
+        httponly=True, secure=secure, samesite="strict", path=REFRESH_COOKIE_PATH,
+    )
+    response.set_cookie(
+        CSRF_COOKIE, csrf, max_age=refresh_age, httponly=False, secure=secure,
+        samesite="strict", path="/",
+    )
+    return SessionRead(user=service.user_read(issued.user), csrf_token=csrf, expires_in=issued.expires_in)
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED)
+async def register(data: RegisterRequest, rt: CurrentRuntime) -> UserRead:
+    """Create an account. The e-mail address is the sign-in name (case-insensitive)."""
+    return await service.register(rt, data=data)
+
+
+@router.post("/login")
+async def login(data: LoginRequest, request: Request, rt: CurrentRuntime) -> TokenPair:
+    """Sign in for API use: a 15-minute access token (send it as `Authorization: Bearer`) and
+    a refresh token. Repeated failures for one account or address answer 429 with
+    Retry-After."""
+    issued = await service.login(
+        rt, email=data.email, password=data.password, address=_address(request),
+        kind="token", user_agent=request.headers.get("user-agent"),
+    )
+    return _pair(issued)
+
+
+@router.post("/refresh")
+async def refresh(data: RefreshRequest, rt: CurrentRuntime) -> TokenPair:
+    """Trade a refresh token for a new pair. Each refresh token works once; presenting a used
+    one ends its whole session (someone else may hold it)."""
+    return _pair(await service.refresh(rt, refresh_token=data.refresh_token))
+
+
+@router.post("/session")
+async def create_session(
+    data: LoginRequest, request: Request, response: Response, rt: CurrentRuntime
+) -> SessionRead:
+    """Sign in for the browser: tokens go into httpOnly cookies. Writes made with the cookie
+    must send the returned `csrf_token` in the `X-CSRF-Token` header."""
+    issued = await service.login(
+        rt, email=data.email, password=data.password, address=_address(request),
+        kind="cookie", user_agent=request.headers.get("user-agent"),
+    )
+    return _set_cookies(response, rt, issued)
+
+
+@router.post("/session/refresh")
+async def refresh_session(request: Request, response: Response, rt: CurrentRuntime) -> SessionRead:
+    """Rotate the browser session's cookies using the refresh cookie."""
+    token = request.cookies.get(REFRESH_COOKIE)
+    if not token:
+        raise Unauthenticated("No session cookie; sign in again.", code="invalid_refresh_token")
+    return _set_cookies(response, rt, await service.refresh(rt, refresh_token=token))
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(session: DbSession, principal: CurrentPrincipal, response: Response) -> None:
+    """End the caller's sign-in session: its refresh tokens stop working and so do its access
+    tokens. Cookies are cleared."""
+    await service.logout(session, principal)
+    response.delete_cookie(ACCESS_COOKIE, path="/")
+    response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH)
+    response.delete_cookie(CSRF_COOKIE, path="/")

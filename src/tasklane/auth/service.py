@@ -1,0 +1,202 @@
+"""Accounts and sign-in sessions.
+
+Password hashing never runs inside a database transaction: these functions take the Database
+and open short transactions around the hash, not the request's session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tasklane.auth import tokens
+from tasklane.auth.principal import Principal
+from tasklane.auth.schemas import PasswordChange, RegisterRequest, UserRead, UserUpdate
+from tasklane.errors import Conflict, Unauthenticated, ValidationFailed
+from tasklane.kit.clock import utcnow
+from tasklane.models import AuthSession, RefreshToken, User
+from tasklane.runtime import Runtime
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    user: User
+    session_id: UUID
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+def user_read(user: User) -> UserRead:
+    return UserRead(id=user.id, email=user.email, name=user.name, created_at=user.created_at)
+
+
+async def register(rt: Runtime, *, data: RegisterRequest) -> UserRead:
+    email = data.email.lower()
+    password_hash = await rt.passwords.hash(data.password)
+    try:
+        async with rt.db.transaction() as session:
+            if await session.scalar(select(User.id).where(User.email == email)):
+                raise _email_taken()
+            user = User(email=email, name=data.name, password_hash=password_hash)
+            session.add(user)
+    except IntegrityError as exc:  # a concurrent registration won the race
+        raise _email_taken() from exc
+    return user_read(user)
+
+
+def _email_taken() -> Conflict:
+    return Conflict("An account with this e-mail address exists.", code="email_taken")
+
+
+async def _start_session(
+    session: AsyncSession, rt: Runtime, user: User, *, kind: str, user_agent: str | None
+) -> Issued:
+    now = utcnow()
+    auth_session = AuthSession(
+        user_id=user.id,
+        kind=kind,
+        created_at=now,
+        expires_at=now + timedelta(days=rt.settings.refresh_token_days),
+        user_agent=(user_agent or "")[:400] or None,
+    )
+    session.add(auth_session)
+    await session.flush()
+    return await _issue(session, rt, user, auth_session.id)
+
+
+async def _issue(session: AsyncSession, rt: Runtime, user: User, session_id: UUID) -> Issued:
+    refresh = tokens.new_refresh_token()
+    session.add(RefreshToken(session_id=session_id, token_hash=tokens.hash_refresh_token(refresh)))
+    access = tokens.issue_access_token(rt.settings, user_id=user.id, session_id=session_id)
+    return Issued(
+        user=user,
+        session_id=session_id,
+        access_token=access,
+        refresh_token=refresh,
+        expires_in=rt.settings.access_token_minutes * 60,
+    )
+
+
+async def login(
+    rt: Runtime,
+    *,
+    email: str,
+    password: str,
+    address: str,
+    kind: str,
+    user_agent: str | None,
+) -> Issued:
+    email = email.lower()
+    await rt.login_throttle.check(email=email, address=address)
+    async with rt.db.transaction(write=False) as session:
+        user = await session.scalar(select(User).where(User.email == email))
+    ok = await rt.passwords.verify(user.password_hash if user else None, password)
+    if user is None or not ok or not user.is_active:
+        await rt.login_throttle.failed(email=email, address=address)
+        raise Unauthenticated("Incorrect e-mail address or password.", code="invalid_credentials")
+    await rt.login_throttle.succeeded(email=email)
+    new_hash = None
+    if rt.passwords.needs_rehash(user.password_hash):
+        new_hash = await rt.passwords.hash(password)
+    async with rt.db.transaction() as session:
+        if new_hash is not None:
+            await session.execute(
+                update(User).where(User.id == user.id).values(password_hash=new_hash)
+            )
+        return await _start_session(session, rt, user, kind=kind, user_agent=user_agent)
+
+
+async def refresh(rt: Runtime, *, refresh_token: str) -> Issued:
+    """Rotate a refresh token. A token used twice means it leaked: the whole family ends."""
+    now = utcnow()
+    reused = False
+    async with rt.db.transaction() as session:
+        stmt = (
+            select(RefreshToken, AuthSession, User)
+            .join(AuthSession, AuthSession.id == RefreshToken.session_id)
+            .join(User, User.id == AuthSession.user_id)
+            .where(RefreshToken.token_hash == tokens.hash_refresh_token(refresh_token))
+        )
+        if rt.db.dialect == "postgresql":
+            stmt = stmt.with_for_update(of=[RefreshToken, AuthSession])
+        row = (await session.execute(stmt)).one_or_none()
+        if row is None:
+            raise _refresh_refused()
+        token, auth_session, user = row
+        if auth_session.revoked_at is not None or auth_session.expires_at <= now:
+            raise _refresh_refused()
+        if not user.is_active:
+            raise _refresh_refused()
+        if token.used_at is not None:
+            auth_session.revoked_at = now
+            auth_session.revoked_reason = "refresh_token_reuse"
+            reused = True
+        else:
+            token.used_at = now
+            issued = await _issue(session, rt, user, auth_session.id)
+    if reused:  # raised after commit, so the revocation sticks
+        raise Unauthenticated(
+            "This refresh token was already used; the session has been ended for safety.",
+            code="refresh_token_reused",
+        )
+    return issued
+
+
+def _refresh_refused() -> Unauthenticated:
+    return Unauthenticated(
+        "The refresh token is not valid; sign in again.", code="invalid_refresh_token"
+    )
+
+
+async def logout(session: AsyncSession, principal: Principal) -> None:
+    await session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == principal.session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason="logout")
+    )
+
+
+async def get_me(session: AsyncSession, principal: Principal) -> UserRead:
+    user = await session.get_one(User, principal.user_id)
+    return user_read(user)
+
+
+async def update_me(session: AsyncSession, principal: Principal, *, data: UserUpdate) -> UserRead:
+    user = await session.get_one(User, principal.user_id)
+    if data.name is not None:
+        user.name = data.name
+        await session.flush()
+    return user_read(user)
+
+
+async def change_password(rt: Runtime, principal: Principal, *, data: PasswordChange) -> None:
+    """Set a new password and end every other sign-in session of the user."""
+    async with rt.db.transaction(write=False) as session:
+        current = await session.scalar(select(User.password_hash).where(User.id == principal.user_id))
+    if not await rt.passwords.verify(current, data.current_password):
+        raise ValidationFailed.for_field(
+            "current_password", "The current password is not correct.", code="wrong_password"
+        )
+    new_hash = await rt.passwords.hash(data.new_password)
+    now = utcnow()
+    async with rt.db.transaction() as session:
+        await session.execute(
+            update(User)
+            .where(User.id == principal.user_id)
+            .values(password_hash=new_hash, password_changed_at=now)
+        )
+        await session.execute(
+            update(AuthSession)
+            .where(
+                AuthSession.user_id == principal.user_id,
+                AuthSession.id != principal.session_id,
+                AuthSession.revoked_at.is_(None),
+            )
+            .values(revoked_at=now, revoked_reason="password_changed")
+        )

@@ -1,0 +1,80 @@
+"""Access tokens (short-lived JWTs), opaque refresh tokens and CSRF tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+import jwt
+
+from tasklane.config import Settings
+from tasklane.errors import Unauthenticated
+from tasklane.kit.clock import utcnow
+
+ALGORITHM = "HS256"
+ISSUER = "tasklane"
+AUDIENCE = "tasklane-api"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: UUID
+    session_id: UUID
+
+
+def issue_access_token(settings: Settings, *, user_id: UUID, session_id: UUID) -> str:
+    now = utcnow()
+    claims = {
+        "sub": str(user_id),
+        "sid": str(session_id),
+        "iat": now,
+        "nbf": now,
+        "exp": now + timedelta(minutes=settings.access_token_minutes),
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "typ": "access",
+    }
+    return jwt.encode(claims, settings.signing_key, algorithm=ALGORITHM)
+
+
+def read_access_token(settings: Settings, token: str) -> AccessClaims:
+    """Verify signature, algorithm, expiry, issuer and audience; anything off is a 401."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.signing_key,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "sid", "typ"]},
+        )
+        if claims.get("typ") != "access":
+            raise Unauthenticated("The token is not an access token.", code="invalid_token")
+        return AccessClaims(user_id=UUID(claims["sub"]), session_id=UUID(claims["sid"]))
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthenticated("The access token has expired.", code="token_expired") from exc
+    except (jwt.InvalidTokenError, ValueError) as exc:
+        raise Unauthenticated("The access token is not valid.", code="invalid_token") from exc
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_refresh_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def csrf_token_for(settings: Settings, session_id: UUID) -> str:
+    """Bound to the sign-in session and the server secret, so it cannot be forged."""
+    return hmac.new(
+        settings.signing_key.encode(), f"csrf:{session_id}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def csrf_matches(settings: Settings, session_id: UUID, candidate: str) -> bool:
+    return hmac.compare_digest(csrf_token_for(settings, session_id), candidate)

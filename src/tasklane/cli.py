@@ -1,0 +1,75 @@
+"""The `tasklane` command."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from tasklane import migrate as migrations
+from tasklane.config import Settings
+
+app = typer.Typer(help="Tasklane: a self-hosted team task manager.", no_args_is_help=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+    migrate: Annotated[bool, typer.Option(help="Apply pending migrations first.")] = True,
+) -> None:
+    """Serve the API (and, later, the web app)."""
+    settings = Settings()
+    if migrate:
+        migrations.upgrade(settings.resolved_database_url)
+    settings.signing_key  # noqa: B018 - create the development secret once, before workers fork
+    uvicorn.run(
+        "tasklane.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply database migrations."""
+    settings = Settings()
+    migrations.upgrade(settings.resolved_database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@app.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Option(prompt=True)],
+    name: Annotated[str, typer.Option(prompt=True)],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Create an account (for the first user, or scripts)."""
+    from tasklane.auth import service  # noqa: PLC0415 - keep CLI start-up light
+    from tasklane.auth.schemas import RegisterRequest  # noqa: PLC0415
+    from tasklane.runtime import Runtime  # noqa: PLC0415
+
+    async def run() -> None:
+        runtime = Runtime.build(Settings())
+        try:
+            user = await service.register(
+                runtime, data=RegisterRequest(email=email, name=name, password=password)
+            )
+        finally:
+            await runtime.close()
+        typer.echo(f"created {user.email} ({user.id})")
+
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,82 @@
+"""Recording events. A service calls `record` in the same transaction as its domain rows;
+sequence numbers are taken right before commit, so the counter row is held only briefly and
+sequence order is commit order."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from pydantic_core import to_jsonable_python
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tasklane.db import on_before_commit
+from tasklane.events.types import EventType
+from tasklane.kit.clock import utcnow
+from tasklane.models import Counter, Event
+
+EVENTS_COUNTER = "events"
+_PENDING = "pending_events"
+
+Changes = dict[str, dict[str, Any]]
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> Changes:
+    """`{field: {"from": old, "to": new}}` for each field whose value changed."""
+    return {
+        name: {"from": to_jsonable_python(before.get(name)), "to": to_jsonable_python(value)}
+        for name, value in after.items()
+        if before.get(name) != value
+    }
+
+
+def created(fields: dict[str, Any]) -> Changes:
+    return {name: {"from": None, "to": to_jsonable_python(v)} for name, v in fields.items()}
+
+
+def record(
+    session: AsyncSession,
+    type: EventType,
+    *,
+    actor_id: UUID | None,
+    workspace_id: UUID | None,
+    project_id: UUID | None = None,
+    task_id: UUID | None = None,
+    entity_id: UUID | None = None,
+    changes: Changes | None = None,
+    **extra: Any,
+) -> Event:
+    data: dict[str, Any] = {"changes": changes or {}}
+    data.update(to_jsonable_python(extra))
+    event = Event(
+        type=str(type),
+        created_at=utcnow(),
+        actor_id=actor_id,
+        workspace_id=workspace_id,
+        project_id=project_id,
+        task_id=task_id,
+        entity_id=entity_id,
+        data=data,
+    )
+    session.info.setdefault(_PENDING, []).append(event)
+    on_before_commit(session, _PENDING, _assign_sequence_numbers)
+    return event
+
+
+async def _assign_sequence_numbers(session: AsyncSession) -> None:
+    pending: list[Event] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    last = (
+        await session.execute(
+            update(Counter)
+            .where(Counter.name == EVENTS_COUNTER)
+            .values(value=Counter.value + len(pending))
+            .returning(Counter.value)
+        )
+    ).scalar_one()
+    first = last - len(pending) + 1
+    for offset, event in enumerate(pending):
+        event.seq = first + offset
+    session.add_all(pending)

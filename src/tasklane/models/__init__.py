@@ -1,0 +1,38 @@
+"""Every table, imported here so the one metadata knows them all."""
+
+from tasklane.models.auth_session import AuthSession, RefreshToken
+from tasklane.models.base import Base
+from tasklane.models.event import Counter, Event, IdempotencyRecord
+from tasklane.models.project import Label, Project, ProjectMember, Status
+from tasklane.models.comment import Comment
+from tasklane.models.task import (
+    Task,
+    TaskAssignee,
+    TaskLabel,
+    TaskRelation,
+    TaskWatcher,
+)
+from tasklane.models.user import User
+from tasklane.models.workspace import Workspace, WorkspaceMember
+
+__all__ = [
+    "AuthSession",
+    "Base",
+    "Comment",
+    "Counter",
+    "Event",
+    "IdempotencyRecord",
+    "Label",
+    "Project",
+    "ProjectMember",
+    "RefreshToken",
+    "Status",
+    "Task",
+    "TaskAssignee",
+    "TaskLabel",
+    "TaskRelation",
+    "TaskWatcher",
+    "User",
+    "Workspace",
+    "WorkspaceMember",
+]

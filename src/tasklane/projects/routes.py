@@ -1,0 +1,3 @@
+from tasklane.api import new_router
+
+router = new_router(tags=["projects"])

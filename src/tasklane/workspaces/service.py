@@ -1,0 +1,316 @@
+"""Workspaces and their members."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from uuid import UUID
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tasklane.auth.principal import Principal
+from tasklane.authz.access import WorkspaceAccess, access_workspace, require_workspace
+from tasklane.authz.roles import Action, WorkspaceRole
+from tasklane.errors import Conflict, NotFound, ValidationFailed
+from tasklane.events import service as events
+from tasklane.events.types import EventType
+from tasklane.kit.pagination import Page, cursor_uuid, decode_cursor, encode_cursor
+from tasklane.models import Project, ProjectMember, User, Workspace, WorkspaceMember
+from tasklane.workspaces.schemas import (
+    MemberAdd,
+    MemberRead,
+    MemberUpdate,
+    WorkspaceCreate,
+    WorkspaceRead,
+    WorkspaceUpdate,
+)
+
+
+def _read(workspace: Workspace, role: WorkspaceRole) -> WorkspaceRead:
+    return WorkspaceRead(
+        id=workspace.id,
+        name=workspace.name,
+        slug=workspace.slug,
+        role=role,
+        created_at=workspace.created_at,
+        updated_at=workspace.updated_at,
+    )
+
+
+def slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:48]
+    return slug if len(slug) >= 2 else "workspace"
+
+
+async def _free_slug(session: AsyncSession, base: str) -> str:
+    taken = set(
+        (
+            await session.execute(
+                select(Workspace.slug).where(
+                    (Workspace.slug == base) | Workspace.slug.like(f"{base}-%")
+                )
+            )
+        ).scalars()
+    )
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+async def create_workspace(
+    session: AsyncSession, principal: Principal, *, data: WorkspaceCreate
+) -> WorkspaceRead:
+    if data.slug is not None:
+        if await session.scalar(select(Workspace.id).where(Workspace.slug == data.slug)):
+            raise Conflict("That slug is taken.", code="slug_taken")
+        slug = data.slug
+    else:
+        slug = await _free_slug(session, slugify(data.name))
+    workspace = Workspace(name=data.name, slug=slug)
+    session.add(workspace)
+    await session.flush()
+    session.add(
+        WorkspaceMember(
+            workspace_id=workspace.id, user_id=principal.user_id, role=WorkspaceRole.OWNER
+        )
+    )
+    events.record(
+        session,
+        EventType.WORKSPACE_CREATED,
+        actor_id=principal.user_id,
+        workspace_id=workspace.id,
+        entity_id=workspace.id,
+        changes=events.created({"name": workspace.name, "slug": workspace.slug}),
+    )
+    return _read(workspace, WorkspaceRole.OWNER)
+
+
+async def list_workspaces(
+    session: AsyncSession, principal: Principal, *, limit: int, cursor: str | None
+) -> Page[WorkspaceRead]:
+    stmt = (
+        select(Workspace, WorkspaceMember.role)
+        .join(WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id)
+        .where(WorkspaceMember.user_id == principal.user_id)
+        .order_by(Workspace.id)
+        .limit(limit + 1)
+    )
+    if cursor is not None:
+        (after,) = decode_cursor(cursor, size=1)
+        stmt = stmt.where(Workspace.id > cursor_uuid(after))
+    rows = (await session.execute(stmt)).all()
+    items = [_read(w, WorkspaceRole(role)) for w, role in rows[:limit]]
+    next_cursor = encode_cursor([str(items[-1].id)]) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+async def get_workspace(
+    session: AsyncSession, principal: Principal, *, workspace_id: UUID
+) -> WorkspaceRead:
+    access = await access_workspace(session, principal, workspace_id, Action.WORKSPACE_READ)
+    return _read(access.workspace, access.role)
+
+
+async def update_workspace(
+    session: AsyncSession, principal: Principal, *, workspace_id: UUID, data: WorkspaceUpdate
+) -> WorkspaceRead:
+    access = await access_workspace(session, principal, workspace_id, Action.WORKSPACE_UPDATE)
+    workspace = access.workspace
+    sent = data.model_dump(exclude_unset=True, exclude_none=True)
+    if "slug" in sent and sent["slug"] != workspace.slug:
+        taken = await session.scalar(select(Workspace.id).where(Workspace.slug == sent["slug"]))
+        if taken:
+            raise Conflict("That slug is taken.", code="slug_taken")
+    before = {"name": workspace.name, "slug": workspace.slug}
+    changes = events.diff(before, {**before, **sent})
+    if changes:
+        for name, value in sent.items():
+            setattr(workspace, name, value)
+        events.record(
+            session,
+            EventType.WORKSPACE_UPDATED,
+            actor_id=principal.user_id,
+            workspace_id=workspace.id,
+            entity_id=workspace.id,
+            changes=changes,
+        )
+        await session.flush()
+    return _read(workspace, access.role)
+
+
+async def delete_workspace(
+    session: AsyncSession, principal: Principal, *, workspace_id: UUID
+) -> None:
+    access = await access_workspace(session, principal, workspace_id, Action.WORKSPACE_DELETE)
+    events.record(
+        session,
+        EventType.WORKSPACE_DELETED,
+        actor_id=principal.user_id,
+        workspace_id=workspace_id,
+        entity_id=workspace_id,
+        changes={"name": {"from": access.workspace.name, "to": None}},
+    )
+    await session.delete(access.workspace)
+
+
+def _member_read(member: WorkspaceMember, user: User) -> MemberRead:
+    return MemberRead(
+        user_id=user.id,
+        email=user.email,
+        name=user.name,
+        role=WorkspaceRole(member.role),
+        joined_at=member.created_at,
+    )
+
+
+async def list_members(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    workspace_id: UUID,
+    limit: int,
+    cursor: str | None,
+) -> Page[MemberRead]:
+    await access_workspace(session, principal, workspace_id, Action.MEMBERS_READ)
+    stmt = (
+        select(WorkspaceMember, User)
+        .join(User, User.id == WorkspaceMember.user_id)
+        .where(WorkspaceMember.workspace_id == workspace_id)
+        .order_by(WorkspaceMember.user_id)
+        .limit(limit + 1)
+    )
+    if cursor is not None:
+        (after,) = decode_cursor(cursor, size=1)
+        stmt = stmt.where(WorkspaceMember.user_id > cursor_uuid(after))
+    rows = (await session.execute(stmt)).all()
+    items = [_member_read(m, u) for m, u in rows[:limit]]
+    next_cursor = encode_cursor([str(items[-1].user_id)]) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def _check_role_change(access: WorkspaceAccess, *, old: WorkspaceRole | None, new: WorkspaceRole | None) -> None:
+    """Only owners hand out or take away ownership."""
+    if WorkspaceRole.OWNER in (old, new):
+        require_workspace(access.role, Action.OWNERS_MANAGE)
+
+
+async def _owner_count(session: AsyncSession, workspace_id: UUID) -> int:
+    return int(
+        await session.scalar(
+            select(func.count()).where(
+                WorkspaceMember.workspace_id == workspace_id,
+                WorkspaceMember.role == WorkspaceRole.OWNER.value,
+            )
+        )
+        or 0
+    )
+
+
+async def add_member(
+    session: AsyncSession, principal: Principal, *, workspace_id: UUID, data: MemberAdd
+) -> MemberRead:
+    access = await access_workspace(session, principal, workspace_id, Action.MEMBERS_MANAGE)
+    _check_role_change(access, old=None, new=data.role)
+    user = await session.scalar(select(User).where(User.email == data.email.lower()))
+    if user is None or not user.is_active:
+        raise ValidationFailed.for_field(
+            "email", "No active Tasklane user has this e-mail address.", code="unknown_user"
+        )
+    if await session.get(WorkspaceMember, (workspace_id, user.id)) is not None:
+        raise Conflict("That user is already a member.", code="already_member")
+    member = WorkspaceMember(workspace_id=workspace_id, user_id=user.id, role=data.role)
+    session.add(member)
+    events.record(
+        session,
+        EventType.MEMBER_ADDED,
+        actor_id=principal.user_id,
+        workspace_id=workspace_id,
+        entity_id=user.id,
+        changes=events.created({"user_id": user.id, "role": data.role}),
+    )
+    await session.flush()
+    return _member_read(member, user)
+
+
+async def _get_member(
+    session: AsyncSession, workspace_id: UUID, user_id: UUID
+) -> tuple[WorkspaceMember, User]:
+    row = (
+        await session.execute(
+            select(WorkspaceMember, User)
+            .join(User, User.id == WorkspaceMember.user_id)
+            .where(WorkspaceMember.workspace_id == workspace_id, WorkspaceMember.user_id == user_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound("No such member.")
+    return row[0], row[1]
+
+
+async def update_member(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    workspace_id: UUID,
+    user_id: UUID,
+    data: MemberUpdate,
+) -> MemberRead:
+    access = await access_workspace(session, principal, workspace_id, Action.MEMBERS_MANAGE)
+    member, user = await _get_member(session, workspace_id, user_id)
+    old = WorkspaceRole(member.role)
+    if old is data.role:
+        return _member_read(member, user)
+    _check_role_change(access, old=old, new=data.role)
+    if old is WorkspaceRole.OWNER and await _owner_count(session, workspace_id) <= 1:
+        raise Conflict("A workspace needs at least one owner.", code="last_owner")
+    member.role = data.role
+    events.record(
+        session,
+        EventType.MEMBER_UPDATED,
+        actor_id=principal.user_id,
+        workspace_id=workspace_id,
+        entity_id=user_id,
+        changes={"role": {"from": old.value, "to": data.role.value}},
+    )
+    await session.flush()
+    return _member_read(member, user)
+
+
+async def remove_member(
+    session: AsyncSession, principal: Principal, *, workspace_id: UUID, user_id: UUID
+) -> None:
+    """Admins remove members; anyone may leave. The last owner can do neither."""
+    leaving = user_id == principal.user_id
+    access = await access_workspace(
+        session,
+        principal,
+        workspace_id,
+        Action.WORKSPACE_READ if leaving else Action.MEMBERS_MANAGE,
+    )
+    member, _ = await _get_member(session, workspace_id, user_id)
+    old = WorkspaceRole(member.role)
+    if not leaving:
+        _check_role_change(access, old=old, new=None)
+    if old is WorkspaceRole.OWNER and await _owner_count(session, workspace_id) <= 1:
+        raise Conflict("A workspace needs at least one owner.", code="last_owner")
+    project_ids = select(Project.id).where(Project.workspace_id == workspace_id)
+    await session.execute(
+        delete(ProjectMember).where(
+            ProjectMember.user_id == user_id, ProjectMember.project_id.in_(project_ids)
+        )
+    )
+    await session.delete(member)
+    events.record(
+        session,
+        EventType.MEMBER_REMOVED,
+        actor_id=principal.user_id,
+        workspace_id=workspace_id,
+        entity_id=user_id,
+        changes={"role": {"from": old.value, "to": None}},
+    )
+
