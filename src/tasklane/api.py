@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -39,7 +40,7 @@ def new_router(**kwargs: Any) -> APIRouter:
     return APIRouter(route_class=TasklaneRoute, **kwargs)
 
 
-class IdempotentReplay(Exception):  # noqa: N818 - a control-flow signal, not an error
+class IdempotentReplay(Exception):
     def __init__(self, record: IdempotencyRecord) -> None:
         self.record = record
 
@@ -102,6 +103,33 @@ async def idempotent(
 
 
 Idempotent = Depends(idempotent)
+
+_ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+
+
+def if_match(
+    value: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            max_length=64,
+            description="The version you last saw (the ETag, e.g. `\"3\"`); a stale one is 412.",
+        ),
+    ] = None,
+) -> int | None:
+    if value is None or value.strip() == "*":
+        return None
+    match = _ETAG.match(value.strip())
+    if match is None:
+        raise ValidationFailed.for_field("If-Match", "Send the ETag, like \"3\".")
+    return int(match.group(1))
+
+
+IfMatch = Annotated[int | None, Depends(if_match)]
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
 
 
 def install_idempotency_handler(app: FastAPI) -> None:

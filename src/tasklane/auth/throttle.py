@@ -20,11 +20,12 @@ class LoginThrottle:
         window = settings.login_failure_window_seconds
         self._per_account = RateLimitItemPerSecond(settings.login_failures_per_account, window)
         self._per_address = RateLimitItemPerSecond(settings.login_failures_per_address, window)
-        storage: Storage = (
+        storage = (
             storage_from_string(f"async+{settings.redis_url}")
             if settings.redis_url
             else MemoryStorage()
         )
+        assert isinstance(storage, Storage)
         self._limiter = MovingWindowRateLimiter(storage)
 
     async def check(self, *, email: str, address: str) -> None:

@@ -51,7 +51,7 @@ def require_project(role: ProjectRole, action: Action) -> None:
         raise PermissionDenied(f"Your project role ({role}) does not allow {action}.")
 
 
-def visible_projects(user_id: UUID) -> Select[tuple[Project, str, str | None]]:
+def visible_projects(user_id: UUID) -> Select[Project, str, str]:
     """Projects the user can see, with their workspace role and explicit project role."""
     wm = aliased(WorkspaceMember)
     pm = aliased(ProjectMember)
@@ -63,7 +63,7 @@ def visible_projects(user_id: UUID) -> Select[tuple[Project, str, str | None]]:
     )
 
 
-def visible_project_ids(user_id: UUID) -> Select[tuple[UUID]]:
+def visible_project_ids(user_id: UUID) -> Select[UUID]:
     wm = aliased(WorkspaceMember)
     pm = aliased(ProjectMember)
     return (
@@ -110,7 +110,7 @@ async def access_project(
     if for_update:
         stmt = stmt.with_for_update(of=Project)
     row = (await session.execute(stmt)).one_or_none()
-    access = _project_access(*row) if row is not None else None
+    access = _project_access(row[0], row[1], row[2]) if row is not None else None
     if access is None:
         raise NotFound("No such project.")
     require_project(access.role, action)
@@ -124,6 +124,7 @@ async def access_task(
     action: Action,
     *,
     include_deleted: bool = False,
+    for_update: bool = False,
 ) -> tuple[Task, ProjectAccess]:
     """A task by UUID or human key (`ENG-42`), with the caller's access to its project."""
     stmt = visible_projects(principal.user_id).add_columns(Task).join(
@@ -141,6 +142,8 @@ async def access_task(
         )
     if not include_deleted:
         stmt = stmt.where(Task.deleted_at.is_(None))
+    if for_update:
+        stmt = stmt.with_for_update(of=Task)
     rows = (await session.execute(stmt.limit(2))).all()
     if len(rows) > 1:
         raise Conflict(

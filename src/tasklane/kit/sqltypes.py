@@ -35,7 +35,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def ordering_key() -> String:
     """A string compared byte by byte: fractional ordering keys need the C collation on PG."""
-    return String(64).with_variant(String(64, collation="C"), "postgresql")  # type: ignore[return-value]
+    return String(64).with_variant(String(64, collation="C"), "postgresql")
 
 
 JSONType: Any = JSON().with_variant(JSONB(), "postgresql")

@@ -1,3 +1,256 @@
-from tasklane.api import new_router
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Depends, Path, Query, Response, status
+
+from tasklane.api import Idempotent, IfMatch, etag, new_router
+from tasklane.auth.principal import CurrentPrincipal
+from tasklane.db import DbSession
+from tasklane.errors import ValidationFailed
+from tasklane.kit.pagination import Page, PageParams, page_params
+from tasklane.projects.workflow import StatusCategory
+from tasklane.runtime import CurrentRuntime
+from tasklane.tasks import service
+from tasklane.tasks.queries import TaskFilters
+from tasklane.tasks.schemas import (
+    ActivityItem,
+    Priority,
+    RelationCreate,
+    RelationRead,
+    TaskCreate,
+    TaskMove,
+    TaskRead,
+    TaskSort,
+    TaskUpdate,
+)
 
 router = new_router(tags=["tasks"])
+Paging = Annotated[PageParams, Depends(page_params)]
+TaskRef = Annotated[
+    str, Path(min_length=1, max_length=64, description="The task's id (UUID) or key (`ENG-42`).")
+]
+_PRECONDITION: dict[int | str, dict[str, Any]] = {412: {"description": "If-Match names an older version of the task."}}
+
+
+def _person(value: str, *, me: UUID) -> UUID | None:
+    if value == "me":
+        return me
+    if value == "none":
+        return None
+    try:
+        return UUID(value)
+    except ValueError as exc:
+        raise ValidationFailed.for_field(
+            "assignee_id", "Use a user id, `me` or `none`.", code="uuid_parsing"
+        ) from exc
+
+
+def task_filters(
+    principal: CurrentPrincipal,
+    status_id: Annotated[list[UUID], Query(description="Any of these statuses.")] = [],  # noqa: B006
+    status_category: Annotated[
+        list[StatusCategory], Query(description="Any of these status categories.")
+    ] = [],  # noqa: B006
+    assignee_id: Annotated[
+        list[str],
+        Query(max_length=40, description="Any of these users; `me` is you, `none` unassigned."),
+    ] = [],  # noqa: B006
+    label_id: Annotated[list[UUID], Query(description="Has any of these labels.")] = [],  # noqa: B006
+    priority: Annotated[list[Priority], Query()] = [],  # noqa: B006
+    due_before: Annotated[date | None, Query(description="Due on or before this day.")] = None,
+    due_after: Annotated[date | None, Query(description="Due on or after this day.")] = None,
+    parent_id: Annotated[
+        str | None, Query(max_length=40, description="Subtasks of this task; `none`: top level.")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="Title or description contains."),
+    ] = None,
+) -> TaskFilters:
+    parent: UUID | None = None
+    if parent_id is not None and parent_id != "none":
+        try:
+            parent = UUID(parent_id)
+        except ValueError as exc:
+            raise ValidationFailed.for_field("parent_id", "Use a task id or `none`.") from exc
+    return TaskFilters(
+        status_ids=status_id,
+        status_categories=status_category,
+        assignees=[_person(a, me=principal.user_id) for a in assignee_id],
+        label_ids=label_id,
+        priorities=priority,
+        due_before=due_before,
+        due_after=due_after,
+        parent_id=parent,
+        top_level_only=parent_id == "none",
+        text=q,
+    )
+
+
+@router.post(
+    "/projects/{project_id}/tasks",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Idempotent],
+    response_model=TaskRead,
+)
+async def create_task(
+    project_id: UUID,
+    data: TaskCreate,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    response: Response,
+) -> TaskRead:
+    """Create a task. It gets the project's next key (`ENG-1`, `ENG-2`, ...) and goes to the
+    bottom of its status column (or the top, with `placement: "top"`). The creator and the
+    assignees watch it."""
+    task = await service.create_task(session, principal, project_id=project_id, data=data)
+    response.headers["ETag"] = etag(task.version)
+    return task
+
+
+@router.get("/projects/{project_id}/tasks")
+async def list_tasks(
+    project_id: UUID,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    page: Paging,
+    filters: Annotated[TaskFilters, Depends(task_filters)],
+    sort: Annotated[
+        TaskSort,
+        Query(
+            description="`position` (board order), `created`, `updated`, `due`, `priority`; "
+            "prefix `-` for descending."
+        ),
+    ] = TaskSort.POSITION,
+) -> Page[TaskRead]:
+    """A project's tasks (not the trashed ones), filtered and sorted. Filters of one kind
+    combine with OR; different kinds combine with AND."""
+    return await service.list_tasks(
+        session,
+        principal,
+        project_id=project_id,
+        filters=filters,
+        sort=sort,
+        limit=page.limit,
+        cursor=page.cursor,
+    )
+
+
+@router.get("/projects/{project_id}/trash")
+async def list_trash(
+    project_id: UUID, session: DbSession, principal: CurrentPrincipal, page: Paging
+) -> Page[TaskRead]:
+    """Deleted tasks, newest first. They can be restored until the retention period (30 days
+    by default) ends."""
+    return await service.list_trash(
+        session, principal, project_id=project_id, limit=page.limit, cursor=page.cursor
+    )
+
+
+@router.get("/tasks/{task_ref}")
+async def get_task(
+    task_ref: TaskRef, session: DbSession, principal: CurrentPrincipal, response: Response
+) -> TaskRead:
+    """One task, by id or by key (`ENG-42`). The `ETag` header is its version."""
+    task = await service.get_task(session, principal, ref=task_ref)
+    response.headers["ETag"] = etag(task.version)
+    return task
+
+
+@router.patch("/tasks/{task_ref}", responses=_PRECONDITION)
+async def update_task(
+    task_ref: TaskRef,
+    data: TaskUpdate,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    version: IfMatch,
+    response: Response,
+) -> TaskRead:
+    """Change some fields of a task; fields not sent stay as they are. Send `If-Match` with
+    the version you edited: if someone changed the task since, the answer is 412 and nothing
+    changes. Changing `status_id` here puts the task at the bottom of the new column."""
+    task = await service.update_task(session, principal, ref=task_ref, data=data, if_match=version)
+    response.headers["ETag"] = etag(task.version)
+    return task
+
+
+@router.post("/tasks/{task_ref}/move", responses=_PRECONDITION)
+async def move_task(
+    task_ref: TaskRef,
+    data: TaskMove,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    version: IfMatch,
+    response: Response,
+) -> TaskRead:
+    """Move a task on the board: into `status_id`, right after `after_id` or right before
+    `before_id`, or to the bottom with neither. When both are sent, `after_id` wins (the
+    board may have changed since the client looked)."""
+    task = await service.move_task(session, principal, ref=task_ref, data=data, if_match=version)
+    response.headers["ETag"] = etag(task.version)
+    return task
+
+
+@router.delete("/tasks/{task_ref}", status_code=status.HTTP_204_NO_CONTENT, responses=_PRECONDITION)
+async def delete_task(
+    task_ref: TaskRef, session: DbSession, principal: CurrentPrincipal, version: IfMatch
+) -> None:
+    """Move a task to the project's trash. Restore it with `POST /tasks/{task_ref}/restore`."""
+    await service.delete_task(session, principal, ref=task_ref, if_match=version)
+
+
+@router.post("/tasks/{task_ref}/restore")
+async def restore_task(
+    task_ref: TaskRef, session: DbSession, principal: CurrentPrincipal, rt: CurrentRuntime
+) -> TaskRead:
+    """Bring a task back from the trash (within the retention period) to the bottom of its
+    column."""
+    return await service.restore_task(
+        session, principal, ref=task_ref, retention_days=rt.settings.trash_retention_days
+    )
+
+
+@router.get("/tasks/{task_ref}/relations")
+async def list_relations(
+    task_ref: TaskRef, session: DbSession, principal: CurrentPrincipal
+) -> Page[RelationRead]:
+    """Relations of a task, each seen from this task (`blocks`, `blocked_by`, `relates_to`,
+    `duplicates`, `duplicated_by`). Related tasks the caller cannot see are left out."""
+    items = await service.list_relations(session, principal, ref=task_ref)
+    return Page(items=items)
+
+
+@router.post(
+    "/tasks/{task_ref}/relations",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Idempotent],
+    response_model=RelationRead,
+)
+async def add_relation(
+    task_ref: TaskRef, data: RelationCreate, session: DbSession, principal: CurrentPrincipal
+) -> RelationRead:
+    """Relate this task to another in the same workspace: `{"type": "blocks", "task_id":
+    "ENG-7"}` says this task blocks ENG-7."""
+    return await service.add_relation(session, principal, ref=task_ref, data=data)
+
+
+@router.delete("/tasks/{task_ref}/relations/{relation_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_relation(
+    task_ref: TaskRef, relation_id: UUID, session: DbSession, principal: CurrentPrincipal
+) -> None:
+    """Remove a relation from either of its tasks."""
+    await service.remove_relation(session, principal, ref=task_ref, relation_id=relation_id)
+
+
+@router.get("/tasks/{task_ref}/activity")
+async def list_activity(
+    task_ref: TaskRef, session: DbSession, principal: CurrentPrincipal, page: Paging
+) -> Page[ActivityItem]:
+    """The task's history, oldest first: every change with who made it, when, and each
+    field's value before and after (`changes: {field: {from, to}}`)."""
+    return await service.list_activity(
+        session, principal, ref=task_ref, limit=page.limit, cursor=page.cursor
+    )

@@ -1,0 +1,778 @@
+"""Tasks: keys, ordering, optimistic concurrency, subtasks, relations, trash and history."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Integer, and_, delete, insert, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from tasklane.auth.principal import Principal
+from tasklane.authz.access import (
+    ProjectAccess,
+    access_project,
+    access_task,
+    visible_project_ids,
+)
+from tasklane.authz.roles import Action, WorkspaceRole
+from tasklane.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from tasklane.events import service as events
+from tasklane.events.types import EventType
+from tasklane.kit import keyset
+from tasklane.kit.clock import utcnow
+from tasklane.kit.ordering import key_between
+from tasklane.kit.pagination import Page, decode_cursor, encode_cursor
+from tasklane.models import (
+    Event,
+    Project,
+    ProjectMember,
+    Status,
+    Task,
+    TaskAssignee,
+    TaskLabel,
+    TaskRelation,
+    TaskWatcher,
+    WorkspaceMember,
+)
+from tasklane.models import Label as LabelRow
+from tasklane.projects.workflow import StatusCategory, completed_at_after_move
+from tasklane.tasks import queries
+from tasklane.tasks.queries import TaskFilters
+from tasklane.tasks.schemas import (
+    ActivityItem,
+    Priority,
+    RelatedTask,
+    RelationCreate,
+    RelationRead,
+    RelationType,
+    TaskCreate,
+    TaskMove,
+    TaskRead,
+    TaskSort,
+    TaskUpdate,
+)
+
+MAX_PARENT_DEPTH = 50
+
+# How each relation type is stored (source, target order) and shown from either end.
+_STORED = {
+    RelationType.BLOCKS: (RelationType.BLOCKS, False),
+    RelationType.BLOCKED_BY: (RelationType.BLOCKS, True),
+    RelationType.RELATES_TO: (RelationType.RELATES_TO, False),
+    RelationType.DUPLICATES: (RelationType.DUPLICATES, False),
+    RelationType.DUPLICATED_BY: (RelationType.DUPLICATES, True),
+}
+_INVERSE = {
+    RelationType.BLOCKS: RelationType.BLOCKED_BY,
+    RelationType.RELATES_TO: RelationType.RELATES_TO,
+    RelationType.DUPLICATES: RelationType.DUPLICATED_BY,
+}
+
+
+def _key(project: Project, task: Task) -> str:
+    return f"{project.key}-{task.number}"
+
+
+def task_read(task: Task, project: Project, assignees: list[UUID], labels: list[UUID]) -> TaskRead:
+    return TaskRead(
+        id=task.id,
+        key=_key(project, task),
+        number=task.number,
+        project_id=task.project_id,
+        title=task.title,
+        description=task.description,
+        status_id=task.status_id,
+        priority=Priority.from_rank(task.priority),
+        assignee_ids=assignees,
+        label_ids=labels,
+        start_date=task.start_date,
+        due_date=task.due_date,
+        estimate=task.estimate,
+        parent_id=task.parent_id,
+        position=task.position,
+        version=task.version,
+        created_by=task.created_by,
+        created_at=task.created_at,
+        updated_at=task.updated_at,
+        completed_at=task.completed_at,
+        deleted_at=task.deleted_at,
+    )
+
+
+async def _read_one(session: AsyncSession, task: Task, project: Project) -> TaskRead:
+    links = await queries.load_links(session, [task.id])
+    return task_read(task, project, links.assignees.get(task.id, []), links.labels.get(task.id, []))
+
+
+def _require_active(access: ProjectAccess) -> None:
+    if access.project.archived_at is not None:
+        raise Conflict(
+            "The project is archived; unarchive it to change tasks.", code="project_archived"
+        )
+
+
+def check_version(task: Task, if_match: int | None) -> None:
+    if if_match is not None and if_match != task.version:
+        raise PreconditionFailed(
+            f"The task changed since version {if_match}; it is now at version {task.version}.",
+            code="version_mismatch",
+        )
+
+
+# --- validation of references --------------------------------------------------------------
+
+
+async def _status_in_project(session: AsyncSession, project_id: UUID, status_id: UUID) -> Status:
+    status = await session.get(Status, status_id)
+    if status is None or status.project_id != project_id:
+        raise ValidationFailed.for_field("status_id", "No such status in this project.")
+    return status
+
+
+async def _default_status(session: AsyncSession, project_id: UUID) -> Status:
+    statuses = (
+        await session.scalars(
+            select(Status).where(Status.project_id == project_id).order_by(Status.position)
+        )
+    ).all()
+    if not statuses:
+        raise Conflict("The project has no statuses.", code="no_statuses")
+    for status in statuses:
+        if status.category == StatusCategory.UNSTARTED:
+            return status
+    return statuses[0]
+
+
+async def _check_assignees(session: AsyncSession, project: Project, user_ids: list[UUID]) -> None:
+    """Assignees must be able to see the project."""
+    if not user_ids:
+        return
+    pm = aliased(ProjectMember)
+    rows = await session.scalars(
+        select(WorkspaceMember.user_id)
+        .outerjoin(pm, and_(pm.user_id == WorkspaceMember.user_id, pm.project_id == project.id))
+        .where(
+            WorkspaceMember.workspace_id == project.workspace_id,
+            WorkspaceMember.user_id.in_(user_ids),
+            or_(WorkspaceMember.role != WorkspaceRole.GUEST.value, pm.role.is_not(None)),
+        )
+    )
+    missing = set(user_ids) - set(rows.all())
+    if missing:
+        raise ValidationFailed.for_field(
+            "assignee_ids",
+            f"Not members of this project: {', '.join(sorted(map(str, missing)))}.",
+            code="not_project_member",
+        )
+
+
+async def _check_labels(session: AsyncSession, project_id: UUID, label_ids: list[UUID]) -> None:
+    if not label_ids:
+        return
+    found = set(
+        (
+            await session.scalars(
+                select(LabelRow.id).where(
+                    LabelRow.project_id == project_id, LabelRow.id.in_(label_ids)
+                )
+            )
+        ).all()
+    )
+    missing = set(label_ids) - found
+    if missing:
+        raise ValidationFailed.for_field(
+            "label_ids", f"Not labels of this project: {', '.join(sorted(map(str, missing)))}."
+        )
+
+
+async def _check_parent(
+    session: AsyncSession, project_id: UUID, parent_id: UUID, task_id: UUID | None
+) -> None:
+    parent = await session.get(Task, parent_id)
+    if parent is None or parent.project_id != project_id or parent.deleted_at is not None:
+        raise ValidationFailed.for_field("parent_id", "No such task in this project.")
+    if task_id is None:
+        return
+    # Walk up from the new parent; meeting the task itself would close a cycle.
+    ancestors = (
+        select(Task.id, Task.parent_id, literal(1, Integer).label("depth"))
+        .where(Task.id == parent_id)
+        .cte("ancestors", recursive=True)
+    )
+    ancestors = ancestors.union_all(
+        select(Task.id, Task.parent_id, ancestors.c.depth + 1)
+        .join(ancestors, Task.id == ancestors.c.parent_id)
+        .where(ancestors.c.depth < MAX_PARENT_DEPTH)
+    )
+    ids = set((await session.scalars(select(ancestors.c.id))).all())
+    if task_id in ids:
+        raise ValidationFailed.for_field(
+            "parent_id", "A task cannot be its own ancestor.", code="parent_cycle"
+        )
+
+
+# --- create, read, list ----------------------------------------------------------------------
+
+
+async def create_task(
+    session: AsyncSession, principal: Principal, *, project_id: UUID, data: TaskCreate
+) -> TaskRead:
+    access = await access_project(session, principal, project_id, Action.TASK_CREATE)
+    _require_active(access)
+    project = access.project
+    if data.status_id is not None:
+        status = await _status_in_project(session, project_id, data.status_id)
+    else:
+        status = await _default_status(session, project_id)
+    await _check_assignees(session, project, data.assignee_ids)
+    await _check_labels(session, project_id, data.label_ids)
+    if data.parent_id is not None:
+        await _check_parent(session, project_id, data.parent_id, None)
+
+    # The row lock on the project serialises creates, so numbers have no gaps or repeats.
+    number = (
+        await session.execute(
+            update(Project)
+            .where(Project.id == project_id)
+            .values(task_counter=Project.task_counter + 1)
+            .returning(Project.task_counter)
+        )
+    ).scalar_one()
+    project.task_counter = number
+    if data.placement == "top":
+        position = key_between(None, await queries.column_edge(session, status.id, last=False))
+    else:
+        position = key_between(await queries.column_edge(session, status.id, last=True), None)
+    now = utcnow()
+    task = Task(
+        project_id=project_id,
+        number=number,
+        title=data.title,
+        description=data.description,
+        status_id=status.id,
+        priority=data.priority.rank,
+        start_date=data.start_date,
+        due_date=data.due_date,
+        estimate=data.estimate,
+        parent_id=data.parent_id,
+        position=position,
+        created_by=principal.user_id,
+        created_at=now,
+        updated_at=now,
+        completed_at=completed_at_after_move(status.category, None, now),
+    )
+    session.add(task)
+    await session.flush()
+    if data.assignee_ids:
+        await session.execute(
+            insert(TaskAssignee), [{"task_id": task.id, "user_id": u} for u in data.assignee_ids]
+        )
+    if data.label_ids:
+        await session.execute(
+            insert(TaskLabel), [{"task_id": task.id, "label_id": lb} for lb in data.label_ids]
+        )
+    watchers = dict.fromkeys([principal.user_id, *data.assignee_ids])
+    await session.execute(
+        insert(TaskWatcher), [{"task_id": task.id, "user_id": u} for u in watchers]
+    )
+    read = task_read(task, project, data.assignee_ids, sorted(data.label_ids))
+    events.record(
+        session,
+        EventType.TASK_CREATED,
+        actor_id=principal.user_id,
+        workspace_id=project.workspace_id,
+        project_id=project_id,
+        task_id=task.id,
+        entity_id=task.id,
+        changes=events.created(_snapshot(read)),
+        key=read.key,
+    )
+    return read
+
+
+_TRACKED = (
+    "title",
+    "description",
+    "status_id",
+    "priority",
+    "assignee_ids",
+    "label_ids",
+    "start_date",
+    "due_date",
+    "estimate",
+    "parent_id",
+)
+
+
+def _snapshot(read: TaskRead) -> dict[str, Any]:
+    return {name: getattr(read, name) for name in _TRACKED}
+
+
+async def get_task(session: AsyncSession, principal: Principal, *, ref: str) -> TaskRead:
+    task, access = await access_task(session, principal, ref, Action.PROJECT_READ)
+    return await _read_one(session, task, access.project)
+
+
+async def list_tasks(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    project_id: UUID,
+    filters: TaskFilters,
+    sort: TaskSort,
+    limit: int,
+    cursor: str | None,
+) -> Page[TaskRead]:
+    access = await access_project(session, principal, project_id, Action.PROJECT_READ)
+    columns = queries.sort_columns(sort)
+    stmt = select(Task, Status.position).join(Status, Status.id == Task.status_id)
+    stmt = queries.apply_filters(stmt, project_id, filters)
+    if cursor is not None:
+        values = keyset.parse_values(columns, decode_cursor(cursor, size=len(columns)))
+        stmt = stmt.where(keyset.after(columns, values))
+    stmt = stmt.order_by(*keyset.order_by(columns)).limit(limit + 1)
+    rows = (await session.execute(stmt)).all()
+    page = rows[:limit]
+    links = await queries.load_links(session, [t.id for t, _ in page])
+    items = [
+        task_read(t, access.project, links.assignees.get(t.id, []), links.labels.get(t.id, []))
+        for t, _ in page
+    ]
+    next_cursor = None
+    if len(rows) > limit:
+        last_task, last_status_position = page[-1]
+        next_cursor = encode_cursor(queries.sort_values(sort, last_task, last_status_position))
+    return Page(items=items, next_cursor=next_cursor)
+
+
+# --- change --------------------------------------------------------------------------------
+
+
+async def _writable_task(
+    session: AsyncSession, principal: Principal, ref: str, action: Action, *, deleted: bool = False
+) -> tuple[Task, ProjectAccess]:
+    task, access = await access_task(
+        session, principal, ref, action, include_deleted=deleted, for_update=True
+    )
+    _require_active(access)
+    return task, access
+
+
+async def update_task(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    ref: str,
+    data: TaskUpdate,
+    if_match: int | None,
+) -> TaskRead:
+    task, access = await _writable_task(session, principal, ref, Action.TASK_UPDATE)
+    check_version(task, if_match)
+    project = access.project
+    sent = data.model_dump(exclude_unset=True)
+    before = await _read_one(session, task, project)
+    if "start_date" in sent or "due_date" in sent:
+        start = sent.get("start_date", task.start_date)
+        due = sent.get("due_date", task.due_date)
+        if start is not None and due is not None and start > due:
+            raise ValidationFailed.for_field("due_date", "due_date must not be before start_date.")
+    now = utcnow()
+    if "status_id" in sent and sent["status_id"] != task.status_id:
+        status = await _status_in_project(session, project.id, sent["status_id"])
+        task.status_id = status.id
+        task.position = key_between(await queries.column_edge(session, status.id, last=True), None)
+        task.completed_at = completed_at_after_move(status.category, task.completed_at, now)
+    if "assignee_ids" in sent and set(sent["assignee_ids"]) != set(before.assignee_ids):
+        await _check_assignees(session, project, sent["assignee_ids"])
+        await _replace_links(session, TaskAssignee, "user_id", task.id, sent["assignee_ids"])
+        new_watchers = set(sent["assignee_ids"]) - set(before.assignee_ids)
+        await _add_watchers(session, task.id, new_watchers)
+    if "label_ids" in sent and set(sent["label_ids"]) != set(before.label_ids):
+        await _check_labels(session, project.id, sent["label_ids"])
+        await _replace_links(session, TaskLabel, "label_id", task.id, sent["label_ids"])
+    if sent.get("parent_id") is not None and sent["parent_id"] != task.parent_id:
+        await _check_parent(session, project.id, sent["parent_id"], task.id)
+    for name in ("title", "description", "start_date", "due_date", "estimate", "parent_id"):
+        if name in sent:
+            setattr(task, name, sent[name])
+    if "priority" in sent:
+        task.priority = Priority(sent["priority"]).rank
+    after = task_read(
+        task,
+        project,
+        sorted(sent.get("assignee_ids", before.assignee_ids)),
+        sorted(sent.get("label_ids", before.label_ids)),
+    )
+    changes = events.diff(_snapshot(before), _normalised(_snapshot(after), before))
+    if not changes:
+        return before
+    task.version += 1
+    task.updated_at = now
+    await session.flush()
+    after.version, after.updated_at = task.version, task.updated_at
+    after.position, after.completed_at = task.position, task.completed_at
+    events.record(
+        session,
+        EventType.TASK_UPDATED,
+        actor_id=principal.user_id,
+        workspace_id=project.workspace_id,
+        project_id=project.id,
+        task_id=task.id,
+        entity_id=task.id,
+        changes=changes,
+        key=after.key,
+        version=task.version,
+    )
+    return after
+
+
+def _normalised(after: dict[str, Any], before: TaskRead) -> dict[str, Any]:
+    """Lists compare as sets: the same assignees in another order are no change."""
+    for name in ("assignee_ids", "label_ids"):
+        if set(after[name]) == set(getattr(before, name)):
+            after[name] = getattr(before, name)
+    return after
+
+
+async def _replace_links(
+    session: AsyncSession,
+    model: type[TaskAssignee] | type[TaskLabel],
+    column: str,
+    task_id: UUID,
+    values: list[UUID],
+) -> None:
+    await session.execute(delete(model).where(model.task_id == task_id))
+    if values:
+        await session.execute(insert(model), [{"task_id": task_id, column: v} for v in values])
+
+
+async def _add_watchers(session: AsyncSession, task_id: UUID, user_ids: set[UUID]) -> None:
+    if not user_ids:
+        return
+    existing = set(
+        (
+            await session.scalars(
+                select(TaskWatcher.user_id).where(
+                    TaskWatcher.task_id == task_id, TaskWatcher.user_id.in_(user_ids)
+                )
+            )
+        ).all()
+    )
+    fresh = user_ids - existing
+    if fresh:
+        await session.execute(
+            insert(TaskWatcher), [{"task_id": task_id, "user_id": u} for u in fresh]
+        )
+
+
+async def move_task(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    ref: str,
+    data: TaskMove,
+    if_match: int | None,
+) -> TaskRead:
+    """Place a task in a column between neighbours. Writes one task row, whatever the
+    column's length. Moves into one column are serialised by locking its status row."""
+    task, access = await _writable_task(session, principal, ref, Action.TASK_UPDATE)
+    check_version(task, if_match)
+    project = access.project
+    status_stmt = select(Status).where(Status.id == data.status_id, Status.project_id == project.id)
+    if session.get_bind().dialect.name == "postgresql":
+        status_stmt = status_stmt.with_for_update()
+    status = await session.scalar(status_stmt)
+    if status is None:
+        raise ValidationFailed.for_field("status_id", "No such status in this project.")
+    anchor_id = data.after_id or data.before_id
+    if anchor_id == task.id:
+        raise ValidationFailed.for_field(
+            "after_id" if data.after_id else "before_id", "A task cannot be placed next to itself."
+        )
+    if data.after_id is not None:
+        anchor = await _anchor(session, status.id, data.after_id, "after_id")
+        below = await queries.neighbour(session, status.id, anchor, after=True, exclude=task.id)
+        position = key_between(anchor, below)
+    elif data.before_id is not None:
+        anchor = await _anchor(session, status.id, data.before_id, "before_id")
+        above = await queries.neighbour(session, status.id, anchor, after=False, exclude=task.id)
+        position = key_between(above, anchor)
+    else:
+        last = await queries.column_edge(session, status.id, last=True, exclude=task.id)
+        position = key_between(last, None)
+    before = {"status_id": task.status_id, "position": task.position}
+    now = utcnow()
+    task.status_id = status.id
+    task.position = position
+    task.completed_at = completed_at_after_move(status.category, task.completed_at, now)
+    task.version += 1
+    task.updated_at = now
+    await session.flush()
+    read = await _read_one(session, task, project)
+    events.record(
+        session,
+        EventType.TASK_MOVED,
+        actor_id=principal.user_id,
+        workspace_id=project.workspace_id,
+        project_id=project.id,
+        task_id=task.id,
+        entity_id=task.id,
+        changes=events.diff(before, {"status_id": status.id, "position": position}),
+        key=read.key,
+        version=task.version,
+    )
+    return read
+
+
+async def _anchor(session: AsyncSession, status_id: UUID, task_id: UUID, field: str) -> str:
+    position = await session.scalar(
+        select(Task.position).where(
+            Task.id == task_id, Task.status_id == status_id, Task.deleted_at.is_(None)
+        )
+    )
+    if position is None:
+        raise ValidationFailed.for_field(field, "That task is not in the target status.")
+    return str(position)
+
+
+# --- trash ---------------------------------------------------------------------------------
+
+
+async def delete_task(
+    session: AsyncSession, principal: Principal, *, ref: str, if_match: int | None
+) -> None:
+    """Move a task to its project's trash, where it can be restored for the retention period."""
+    task, access = await _writable_task(session, principal, ref, Action.TASK_DELETE)
+    check_version(task, if_match)
+    now = utcnow()
+    task.deleted_at = now
+    task.version += 1
+    task.updated_at = now
+    events.record(
+        session,
+        EventType.TASK_DELETED,
+        actor_id=principal.user_id,
+        workspace_id=access.project.workspace_id,
+        project_id=access.project.id,
+        task_id=task.id,
+        entity_id=task.id,
+        changes={"deleted_at": {"from": None, "to": now.isoformat()}},
+        key=_key(access.project, task),
+    )
+
+
+async def restore_task(
+    session: AsyncSession, principal: Principal, *, ref: str, retention_days: int
+) -> TaskRead:
+    task, access = await _writable_task(session, principal, ref, Action.TASK_DELETE, deleted=True)
+    if task.deleted_at is None:
+        raise Conflict("The task is not in the trash.", code="not_deleted")
+    now = utcnow()
+    if task.deleted_at < now - timedelta(days=retention_days):
+        raise Conflict("The task was deleted too long ago to restore.", code="trash_expired")
+    deleted_at = task.deleted_at
+    task.deleted_at = None
+    task.version += 1
+    task.updated_at = now
+    # It comes back at the bottom of its column.
+    task.position = key_between(
+        await queries.column_edge(session, task.status_id, last=True, exclude=task.id), None
+    )
+    await session.flush()
+    events.record(
+        session,
+        EventType.TASK_RESTORED,
+        actor_id=principal.user_id,
+        workspace_id=access.project.workspace_id,
+        project_id=access.project.id,
+        task_id=task.id,
+        entity_id=task.id,
+        changes={"deleted_at": {"from": deleted_at.isoformat(), "to": None}},
+        key=_key(access.project, task),
+    )
+    return await _read_one(session, task, access.project)
+
+
+async def list_trash(
+    session: AsyncSession, principal: Principal, *, project_id: UUID, limit: int, cursor: str | None
+) -> Page[TaskRead]:
+    access = await access_project(session, principal, project_id, Action.PROJECT_READ)
+    columns = [
+        keyset.SortColumn(Task.deleted_at, True, keyset.as_datetime),
+        keyset.SortColumn(Task.id, False, keyset.as_uuid),
+    ]
+    stmt = select(Task).where(Task.project_id == project_id, Task.deleted_at.is_not(None))
+    if cursor is not None:
+        values = keyset.parse_values(columns, decode_cursor(cursor, size=2))
+        stmt = stmt.where(keyset.after(columns, values))
+    rows = (await session.scalars(stmt.order_by(*keyset.order_by(columns)).limit(limit + 1))).all()
+    page = rows[:limit]
+    links = await queries.load_links(session, [t.id for t in page])
+    items = [
+        task_read(t, access.project, links.assignees.get(t.id, []), links.labels.get(t.id, []))
+        for t in page
+    ]
+    next_cursor = None
+    if len(rows) > limit and page[-1].deleted_at is not None:
+        next_cursor = encode_cursor([page[-1].deleted_at.isoformat(), str(page[-1].id)])
+    return Page(items=items, next_cursor=next_cursor)
+
+
+async def purge_trash(session: AsyncSession, *, retention_days: int) -> int:
+    """Delete for good the tasks that have been in the trash longer than the retention period.
+    A maintenance job: no principal, no event per task."""
+    cutoff = utcnow() - timedelta(days=retention_days)
+    result = await session.execute(
+        delete(Task).where(Task.deleted_at.is_not(None), Task.deleted_at < cutoff)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- relations -----------------------------------------------------------------------------
+
+
+async def list_relations(
+    session: AsyncSession, principal: Principal, *, ref: str
+) -> list[RelationRead]:
+    task, _ = await access_task(session, principal, ref, Action.PROJECT_READ)
+    other = aliased(Task)
+    rows = (
+        await session.execute(
+            select(TaskRelation, other, Project.key)
+            .join(
+                other,
+                or_(
+                    and_(TaskRelation.source_id == task.id, other.id == TaskRelation.target_id),
+                    and_(TaskRelation.target_id == task.id, other.id == TaskRelation.source_id),
+                ),
+            )
+            .join(Project, Project.id == other.project_id)
+            .where(
+                other.deleted_at.is_(None),
+                other.project_id.in_(visible_project_ids(principal.user_id)),
+            )
+            .order_by(TaskRelation.created_at, TaskRelation.id)
+        )
+    ).all()
+    return [_relation_read(rel, task.id, o, key) for rel, o, key in rows]
+
+
+def _relation_read(
+    rel: TaskRelation, seen_from: UUID, other: Task, project_key: str
+) -> RelationRead:
+    stored = RelationType(rel.type)
+    shown = stored if rel.source_id == seen_from else _INVERSE[stored]
+    return RelationRead(
+        id=rel.id,
+        type=shown,
+        task=RelatedTask(
+            id=other.id,
+            key=f"{project_key}-{other.number}",
+            title=other.title,
+            status_id=other.status_id,
+        ),
+        created_at=rel.created_at,
+    )
+
+
+async def add_relation(
+    session: AsyncSession, principal: Principal, *, ref: str, data: RelationCreate
+) -> RelationRead:
+    task, access = await _writable_task(session, principal, ref, Action.TASK_UPDATE)
+    try:
+        other, other_access = await access_task(
+            session, principal, data.task_id, Action.PROJECT_READ
+        )
+    except NotFound as exc:
+        raise ValidationFailed.for_field("task_id", "No such task.") from exc
+    if other_access.project.workspace_id != access.project.workspace_id:
+        raise ValidationFailed.for_field("task_id", "Related tasks must be in the same workspace.")
+    if other.id == task.id:
+        raise ValidationFailed.for_field("task_id", "A task cannot be related to itself.")
+    stored, flipped = _STORED[data.type]
+    source, target = (other, task) if flipped else (task, other)
+    pair = [(source.id, target.id)]
+    if stored is RelationType.RELATES_TO:
+        pair.append((target.id, source.id))
+    duplicate = await session.scalar(
+        select(TaskRelation.id).where(
+            TaskRelation.type == stored.value,
+            or_(*[and_(TaskRelation.source_id == s, TaskRelation.target_id == t) for s, t in pair]),
+        )
+    )
+    if duplicate is not None:
+        raise Conflict("These tasks already have this relation.", code="relation_exists")
+    relation = TaskRelation(
+        source_id=source.id,
+        target_id=target.id,
+        type=stored.value,
+        created_by=principal.user_id,
+        created_at=utcnow(),
+    )
+    session.add(relation)
+    await session.flush()
+    events.record(
+        session,
+        EventType.TASK_RELATION_ADDED,
+        actor_id=principal.user_id,
+        workspace_id=access.project.workspace_id,
+        project_id=access.project.id,
+        task_id=task.id,
+        entity_id=relation.id,
+        changes={"relation": {"from": None, "to": {"type": data.type, "task_id": other.id}}},
+    )
+    return _relation_read(relation, task.id, other, other_access.project.key)
+
+
+async def remove_relation(
+    session: AsyncSession, principal: Principal, *, ref: str, relation_id: UUID
+) -> None:
+    task, access = await _writable_task(session, principal, ref, Action.TASK_UPDATE)
+    relation = await session.get(TaskRelation, relation_id)
+    if relation is None or task.id not in (relation.source_id, relation.target_id):
+        raise NotFound("No such relation on this task.")
+    other_id = relation.target_id if relation.source_id == task.id else relation.source_id
+    await session.delete(relation)
+    events.record(
+        session,
+        EventType.TASK_RELATION_REMOVED,
+        actor_id=principal.user_id,
+        workspace_id=access.project.workspace_id,
+        project_id=access.project.id,
+        task_id=task.id,
+        entity_id=relation.id,
+        changes={"relation": {"from": {"type": relation.type, "task_id": other_id}, "to": None}},
+    )
+
+
+# --- history -------------------------------------------------------------------------------
+
+
+async def list_activity(
+    session: AsyncSession, principal: Principal, *, ref: str, limit: int, cursor: str | None
+) -> Page[ActivityItem]:
+    """A task's history, oldest first, including its comments' events."""
+    task, _ = await access_task(session, principal, ref, Action.PROJECT_READ, include_deleted=True)
+    stmt = select(Event).where(Event.task_id == task.id).order_by(Event.seq).limit(limit + 1)
+    if cursor is not None:
+        (after,) = decode_cursor(cursor, size=1)
+        stmt = stmt.where(Event.seq > keyset.parse_values([_SEQ], [after])[0])
+    rows = (await session.scalars(stmt)).all()
+    items = [
+        ActivityItem(
+            seq=e.seq,
+            type=e.type,
+            actor_id=e.actor_id,
+            created_at=e.created_at,
+            changes=e.data.get("changes", {}),
+        )
+        for e in rows[:limit]
+    ]
+    next_cursor = encode_cursor([items[-1].seq]) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+_SEQ = keyset.SortColumn(Event.seq, False, keyset.as_int)
