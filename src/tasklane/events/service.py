@@ -47,8 +47,7 @@ def record(
     changes: Changes | None = None,
     **extra: Any,
 ) -> Event:
-    data: dict[str, Any] = {"changes": changes or {}}
-    data.update(to_jsonable_python(extra))
+    data: dict[str, Any] = to_jsonable_python({"changes": changes or {}, **extra})
     event = Event(
         type=str(type),
         created_at=utcnow(),

@@ -278,7 +278,7 @@ async def create_task(
     await session.execute(
         insert(TaskWatcher), [{"task_id": task.id, "user_id": u} for u in watchers]
     )
-    read = task_read(task, project, data.assignee_ids, sorted(data.label_ids))
+    read = task_read(task, project, sorted(data.assignee_ids), sorted(data.label_ids))
     events.record(
         session,
         EventType.TASK_CREATED,

@@ -1,0 +1,519 @@
+"""The authorisation table: for every route in the OpenAPI document and every role, the
+expected status. A route missing from the table fails `test_table_covers_every_route`.
+
+Each case runs on a fresh copy of one pre-built "world" database (a workspace with a user in
+every role, a project, statuses, a label, tasks, a trashed task, a relation and a comment), so
+destructive calls never disturb another case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from tasklane.app import create_app
+from tests.conftest import PG_ADMIN_URL, _asyncpg_url, make_settings, pg_admin
+from tests.factories import PASSWORD, expect, make_user
+
+ROLES = ("owner", "admin", "member", "viewer", "guest", "outsider", "anonymous")
+"""viewer: workspace member with project role viewer. guest: workspace guest who is a project
+member. outsider: a registered user outside the workspace."""
+
+W = dict[str, Any]  # the world: ids and tokens
+Request = Callable[[W], tuple[str, str, Any]]
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(ROLES, status)
+
+
+def signed_in(status: int) -> dict[str, int]:
+    return {**everyone(status), "anonymous": 401}
+
+
+def inside(ok: int, *, denied: tuple[str, ...] = ()) -> dict[str, int]:
+    """`ok` for workspace insiders except `denied` (403); outsiders 404, anonymous 401."""
+    table = {role: (403 if role in denied else ok) for role in ROLES[:5]}
+    return {**table, "outsider": 404, "anonymous": 401}
+
+
+ADMINS_ONLY = ("member", "viewer", "guest")
+NOT_VIEWER = ("viewer",)
+
+
+@dataclass(frozen=True)
+class Case:
+    request: Request
+    expected: dict[str, int]
+
+
+TABLE: dict[str, Case] = {
+    "GET /healthz": Case(lambda w: ("GET", "/healthz", None), everyone(200)),
+    "GET /readyz": Case(lambda w: ("GET", "/readyz", None), everyone(200)),
+    # accounts
+    "POST /api/v1/auth/register": Case(
+        lambda w: (
+            "POST",
+            "/api/v1/auth/register",
+            {"email": "new@example.com", "password": PASSWORD, "name": "New"},
+        ),
+        everyone(201),
+    ),
+    "POST /api/v1/auth/login": Case(
+        lambda w: (
+            "POST",
+            "/api/v1/auth/login",
+            {"email": w["emails"]["member"], "password": PASSWORD},
+        ),
+        everyone(200),
+    ),
+    "POST /api/v1/auth/refresh": Case(
+        lambda w: ("POST", "/api/v1/auth/refresh", {"refresh_token": w["refresh"]["member"]}),
+        everyone(200),
+    ),
+    "POST /api/v1/auth/session": Case(
+        lambda w: (
+            "POST",
+            "/api/v1/auth/session",
+            {"email": w["emails"]["member"], "password": PASSWORD},
+        ),
+        everyone(200),
+    ),
+    "POST /api/v1/auth/session/refresh": Case(
+        lambda w: ("POST", "/api/v1/auth/session/refresh", None), everyone(401)
+    ),
+    "POST /api/v1/auth/logout": Case(
+        lambda w: ("POST", "/api/v1/auth/logout", None), signed_in(204)
+    ),
+    "GET /api/v1/users/me": Case(lambda w: ("GET", "/api/v1/users/me", None), signed_in(200)),
+    "PATCH /api/v1/users/me": Case(
+        lambda w: ("PATCH", "/api/v1/users/me", {"name": "Renamed"}), signed_in(200)
+    ),
+    "POST /api/v1/users/me/password": Case(
+        lambda w: (
+            "POST",
+            "/api/v1/users/me/password",
+            {"current_password": PASSWORD, "new_password": "another long password"},
+        ),
+        signed_in(204),
+    ),
+    # workspaces
+    "POST /api/v1/workspaces": Case(
+        lambda w: ("POST", "/api/v1/workspaces", {"name": "Mine"}), signed_in(201)
+    ),
+    "GET /api/v1/workspaces": Case(lambda w: ("GET", "/api/v1/workspaces", None), signed_in(200)),
+    "GET /api/v1/workspaces/{workspace_id}": Case(
+        lambda w: ("GET", f"/api/v1/workspaces/{w['workspace']}", None), inside(200)
+    ),
+    "PATCH /api/v1/workspaces/{workspace_id}": Case(
+        lambda w: ("PATCH", f"/api/v1/workspaces/{w['workspace']}", {"name": "Renamed"}),
+        inside(200, denied=ADMINS_ONLY),
+    ),
+    "DELETE /api/v1/workspaces/{workspace_id}": Case(
+        lambda w: ("DELETE", f"/api/v1/workspaces/{w['workspace']}", None),
+        inside(204, denied=("admin", *ADMINS_ONLY)),
+    ),
+    "GET /api/v1/workspaces/{workspace_id}/members": Case(
+        lambda w: ("GET", f"/api/v1/workspaces/{w['workspace']}/members", None),
+        inside(200, denied=("guest",)),
+    ),
+    "POST /api/v1/workspaces/{workspace_id}/members": Case(
+        lambda w: (
+            "POST",
+            f"/api/v1/workspaces/{w['workspace']}/members",
+            {"email": w["emails"]["newcomer"], "role": "member"},
+        ),
+        inside(201, denied=ADMINS_ONLY),
+    ),
+    "PATCH /api/v1/workspaces/{workspace_id}/members/{user_id}": Case(
+        lambda w: (
+            "PATCH",
+            f"/api/v1/workspaces/{w['workspace']}/members/{w['ids']['extra']}",
+            {"role": "guest"},
+        ),
+        inside(200, denied=ADMINS_ONLY),
+    ),
+    "DELETE /api/v1/workspaces/{workspace_id}/members/{user_id}": Case(
+        lambda w: (
+            "DELETE",
+            f"/api/v1/workspaces/{w['workspace']}/members/{w['ids']['extra']}",
+            None,
+        ),
+        inside(204, denied=ADMINS_ONLY),
+    ),
+    # projects
+    "POST /api/v1/workspaces/{workspace_id}/projects": Case(
+        lambda w: (
+            "POST",
+            f"/api/v1/workspaces/{w['workspace']}/projects",
+            {"key": "NEW", "name": "New"},
+        ),
+        inside(201, denied=("guest",)),
+    ),
+    "GET /api/v1/workspaces/{workspace_id}/projects": Case(
+        lambda w: ("GET", f"/api/v1/workspaces/{w['workspace']}/projects", None), inside(200)
+    ),
+    "GET /api/v1/projects/{project_id}": Case(
+        lambda w: ("GET", f"/api/v1/projects/{w['project']}", None), inside(200)
+    ),
+    "PATCH /api/v1/projects/{project_id}": Case(
+        lambda w: ("PATCH", f"/api/v1/projects/{w['project']}", {"name": "Renamed"}),
+        inside(200, denied=ADMINS_ONLY),
+    ),
+    "DELETE /api/v1/projects/{project_id}": Case(
+        lambda w: ("DELETE", f"/api/v1/projects/{w['project']}", None),
+        inside(204, denied=ADMINS_ONLY),
+    ),
+    "GET /api/v1/projects/{project_id}/statuses": Case(
+        lambda w: ("GET", f"/api/v1/projects/{w['project']}/statuses", None), inside(200)
+    ),
+    "POST /api/v1/projects/{project_id}/statuses": Case(
+        lambda w: (
+            "POST",
+            f"/api/v1/projects/{w['project']}/statuses",
+            {"name": "Review", "category": "started"},
+        ),
+        inside(201, denied=ADMINS_ONLY),
+    ),
+    "PATCH /api/v1/projects/{project_id}/statuses/{status_id}": Case(
+        lambda w: (
+            "PATCH",
+            f"/api/v1/projects/{w['project']}/statuses/{w['status']}",
+            {"name": "Doing"},
+        ),
+        inside(200, denied=ADMINS_ONLY),
+    ),
+    "DELETE /api/v1/projects/{project_id}/statuses/{status_id}": Case(
+        lambda w: ("DELETE", f"/api/v1/projects/{w['project']}/statuses/{w['status']}", None),
+        inside(204, denied=ADMINS_ONLY),
+    ),
+    "GET /api/v1/projects/{project_id}/labels": Case(
+        lambda w: ("GET", f"/api/v1/projects/{w['project']}/labels", None), inside(200)
+    ),
+    "POST /api/v1/projects/{project_id}/labels": Case(
+        lambda w: (
+            "POST",
+            f"/api/v1/projects/{w['project']}/labels",
+            {"name": "new", "color": "#123456"},
+        ),
+        inside(201, denied=NOT_VIEWER),
+    ),
+    "PATCH /api/v1/projects/{project_id}/labels/{label_id}": Case(
+        lambda w: (
+            "PATCH",
+            f"/api/v1/projects/{w['project']}/labels/{w['label']}",
+            {"name": "renamed"},
+        ),
+        inside(200, denied=ADMINS_ONLY),
+    ),
+    "DELETE /api/v1/projects/{project_id}/labels/{label_id}": Case(
+        lambda w: ("DELETE", f"/api/v1/projects/{w['project']}/labels/{w['label']}", None),
+        inside(204, denied=ADMINS_ONLY),
+    ),
+    "GET /api/v1/projects/{project_id}/members": Case(
+        lambda w: ("GET", f"/api/v1/projects/{w['project']}/members", None), inside(200)
+    ),
+    "POST /api/v1/projects/{project_id}/members": Case(
+        lambda w: (
+            "POST",
+            f"/api/v1/projects/{w['project']}/members",
+            {"user_id": w["ids"]["extra"], "role": "viewer"},
+        ),
+        inside(201, denied=ADMINS_ONLY),
+    ),
+    "PATCH /api/v1/projects/{project_id}/members/{user_id}": Case(
+        lambda w: (
+            "PATCH",
+            f"/api/v1/projects/{w['project']}/members/{w['ids']['viewer']}",
+            {"role": "member"},
+        ),
+        inside(200, denied=ADMINS_ONLY),
+    ),
+    "DELETE /api/v1/projects/{project_id}/members/{user_id}": Case(
+        lambda w: ("DELETE", f"/api/v1/projects/{w['project']}/members/{w['ids']['viewer']}", None),
+        inside(204, denied=ADMINS_ONLY),
+    ),
+    # tasks
+    "POST /api/v1/projects/{project_id}/tasks": Case(
+        lambda w: ("POST", f"/api/v1/projects/{w['project']}/tasks", {"title": "New"}),
+        inside(201, denied=NOT_VIEWER),
+    ),
+    "GET /api/v1/projects/{project_id}/tasks": Case(
+        lambda w: ("GET", f"/api/v1/projects/{w['project']}/tasks", None), inside(200)
+    ),
+    "GET /api/v1/projects/{project_id}/trash": Case(
+        lambda w: ("GET", f"/api/v1/projects/{w['project']}/trash", None), inside(200)
+    ),
+    "GET /api/v1/tasks/{task_ref}": Case(
+        lambda w: ("GET", f"/api/v1/tasks/{w['task']}", None), inside(200)
+    ),
+    "PATCH /api/v1/tasks/{task_ref}": Case(
+        lambda w: ("PATCH", f"/api/v1/tasks/{w['task']}", {"title": "Changed"}),
+        inside(200, denied=NOT_VIEWER),
+    ),
+    "DELETE /api/v1/tasks/{task_ref}": Case(
+        lambda w: ("DELETE", f"/api/v1/tasks/{w['task']}", None), inside(204, denied=NOT_VIEWER)
+    ),
+    "POST /api/v1/tasks/{task_ref}/move": Case(
+        lambda w: ("POST", f"/api/v1/tasks/{w['task']}/move", {"status_id": w["status"]}),
+        inside(200, denied=NOT_VIEWER),
+    ),
+    "POST /api/v1/tasks/{task_ref}/restore": Case(
+        lambda w: ("POST", f"/api/v1/tasks/{w['trashed']}/restore", None),
+        inside(200, denied=NOT_VIEWER),
+    ),
+    "GET /api/v1/tasks/{task_ref}/relations": Case(
+        lambda w: ("GET", f"/api/v1/tasks/{w['task']}/relations", None), inside(200)
+    ),
+    "POST /api/v1/tasks/{task_ref}/relations": Case(
+        lambda w: (
+            "POST",
+            f"/api/v1/tasks/{w['task']}/relations",
+            {"type": "relates_to", "task_id": w["task3"]},
+        ),
+        inside(201, denied=NOT_VIEWER),
+    ),
+    "DELETE /api/v1/tasks/{task_ref}/relations/{relation_id}": Case(
+        lambda w: ("DELETE", f"/api/v1/tasks/{w['task']}/relations/{w['relation']}", None),
+        inside(204, denied=NOT_VIEWER),
+    ),
+    "GET /api/v1/tasks/{task_ref}/activity": Case(
+        lambda w: ("GET", f"/api/v1/tasks/{w['task']}/activity", None), inside(200)
+    ),
+    # comments
+    "GET /api/v1/tasks/{task_ref}/comments": Case(
+        lambda w: ("GET", f"/api/v1/tasks/{w['task']}/comments", None), inside(200)
+    ),
+    "POST /api/v1/tasks/{task_ref}/comments": Case(
+        lambda w: ("POST", f"/api/v1/tasks/{w['task']}/comments", {"body": "Hi"}),
+        inside(201, denied=NOT_VIEWER),
+    ),
+    "GET /api/v1/comments/{comment_id}": Case(
+        lambda w: ("GET", f"/api/v1/comments/{w['comment']}", None), inside(200)
+    ),
+    "PATCH /api/v1/comments/{comment_id}": Case(
+        lambda w: ("PATCH", f"/api/v1/comments/{w['comment']}", {"body": "Edited"}),
+        inside(200, denied=("viewer", "guest")),
+    ),
+    "DELETE /api/v1/comments/{comment_id}": Case(
+        lambda w: ("DELETE", f"/api/v1/comments/{w['comment']}", None),
+        inside(204, denied=("viewer", "guest")),
+    ),
+}
+
+
+# --- the world -----------------------------------------------------------------------------
+
+
+async def _build_world(database_url: str, data_dir: Path) -> W:
+    app = create_app(make_settings(database_url, data_dir))
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as c,
+    ):
+        users = {
+            role: await make_user(c, email=f"{role}@world.test")
+            for role in (
+                "owner",
+                "admin",
+                "member",
+                "viewer",
+                "guest",
+                "outsider",
+                "extra",
+                "newcomer",
+            )
+        }
+        owner = users["owner"]
+        h = owner.headers
+        ws = expect(await c.post("/api/v1/workspaces", json={"name": "World"}, headers=h), 201)[
+            "id"
+        ]
+        for role, ws_role in (
+            ("admin", "admin"),
+            ("member", "member"),
+            ("viewer", "member"),
+            ("guest", "guest"),
+            ("extra", "member"),
+        ):
+            expect(
+                await c.post(
+                    f"/api/v1/workspaces/{ws}/members",
+                    json={"email": users[role].email, "role": ws_role},
+                    headers=h,
+                ),
+                201,
+            )
+        project = expect(
+            await c.post(
+                f"/api/v1/workspaces/{ws}/projects", json={"key": "WLD", "name": "World"}, headers=h
+            ),
+            201,
+        )["id"]
+        for role, project_role in (("viewer", "viewer"), ("guest", "member")):
+            expect(
+                await c.post(
+                    f"/api/v1/projects/{project}/members",
+                    json={"user_id": users[role].id, "role": project_role},
+                    headers=h,
+                ),
+                201,
+            )
+        status = expect(await c.get(f"/api/v1/projects/{project}/statuses", headers=h), 200)[
+            "items"
+        ][2]["id"]
+        label = expect(
+            await c.post(
+                f"/api/v1/projects/{project}/labels",
+                json={"name": "bug", "color": "#ff0000"},
+                headers=h,
+            ),
+            201,
+        )["id"]
+        tasks = [
+            expect(
+                await c.post(
+                    f"/api/v1/projects/{project}/tasks", json={"title": f"Task {i}"}, headers=h
+                ),
+                201,
+            )["id"]
+            for i in range(4)
+        ]
+        relation = expect(
+            await c.post(
+                f"/api/v1/tasks/{tasks[0]}/relations",
+                json={"type": "blocks", "task_id": tasks[1]},
+                headers=h,
+            ),
+            201,
+        )["id"]
+        assert (await c.delete(f"/api/v1/tasks/{tasks[3]}", headers=h)).status_code == 204
+        comment = expect(
+            await c.post(
+                f"/api/v1/tasks/{tasks[0]}/comments",
+                json={"body": "First"},
+                headers=users["member"].headers,
+            ),
+            201,
+        )["id"]
+    return {
+        "workspace": ws,
+        "project": project,
+        "status": status,
+        "label": label,
+        "task": tasks[0],
+        "task3": tasks[2],
+        "trashed": tasks[3],
+        "relation": relation,
+        "comment": comment,
+        "ids": {r: u.id for r, u in users.items()},
+        "emails": {r: u.email for r, u in users.items()},
+        "tokens": {r: u.access_token for r, u in users.items()},
+        "refresh": {r: u.refresh_token for r, u in users.items()},
+    }
+
+
+@dataclass
+class WorldTemplate:
+    backend: str
+    source: str  # SQLite file path or PostgreSQL database name
+    world: W
+
+
+@pytest.fixture(scope="session")
+def sqlite_world(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> WorldTemplate:
+    folder = tmp_path_factory.mktemp("world")
+    path = folder / "world.db"
+    shutil.copyfile(sqlite_template, path)
+    world = asyncio.run(_build_world(f"sqlite+aiosqlite:///{path}", folder / "data"))
+    return WorldTemplate("sqlite", str(path), world)
+
+
+@pytest.fixture(scope="session")
+def pg_world(pg_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorldTemplate]:
+    name = f"{pg_template}_world"
+    pg_admin(
+        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+        f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"',
+    )
+    world = asyncio.run(
+        _build_world(_asyncpg_url(PG_ADMIN_URL, name), tmp_path_factory.mktemp("pgworld"))
+    )
+    yield WorldTemplate("postgres", name, world)
+    pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+_clones = iter(range(10**9))
+
+
+@pytest.fixture
+def world_db(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[str, W]]:
+    if backend == "sqlite":
+        template: WorldTemplate = request.getfixturevalue("sqlite_world")
+        target = tmp_path / "case.db"
+        shutil.copyfile(template.source, target)
+        yield f"sqlite+aiosqlite:///{target}", template.world
+        return
+    template = request.getfixturevalue("pg_world")
+    name = f"{template.source}_{os.getpid()}_{next(_clones)}"
+    pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template.source}"')
+    yield _asyncpg_url(PG_ADMIN_URL, name), template.world
+    pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- the tests -----------------------------------------------------------------------------
+
+
+def _operations() -> set[str]:
+    from tasklane.config import Settings
+
+    spec = create_app(Settings(database_url="sqlite+aiosqlite:///unused.db")).openapi()
+    return {f"{method.upper()} {path}" for path, item in spec["paths"].items() for method in item}
+
+
+def test_table_covers_every_route() -> None:
+    operations = _operations()
+    missing = sorted(operations - TABLE.keys())
+    stale = sorted(TABLE.keys() - operations)
+    assert not missing, f"routes without an authorisation row: {missing}"
+    assert not stale, f"rows for routes that no longer exist: {stale}"
+
+
+CASES = [(op, role) for op in sorted(TABLE) for role in ROLES]
+
+
+@pytest.mark.parametrize(("operation", "role"), CASES, ids=[f"{o} as {r}" for o, r in CASES])
+async def test_role_gets_expected_status(
+    operation: str, role: str, world_db: tuple[str, W], tmp_path: Path
+) -> None:
+    database_url, world = world_db
+    case = TABLE[operation]
+    method, url, body = case.request(world)
+    headers = {} if role == "anonymous" else {"Authorization": f"Bearer {world['tokens'][role]}"}
+    app = create_app(make_settings(database_url, tmp_path / "data"))
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as c,
+    ):
+        r = await c.request(method, url, json=body, headers=headers)
+    expected = case.expected[role]
+    assert r.status_code == expected, f"{operation} as {role}: {r.status_code} {r.text[:300]}"
+    if r.status_code >= 400:
+        assert r.headers["content-type"] == "application/problem+json"
+        assert json.loads(r.text)["status"] == r.status_code
