@@ -132,9 +132,7 @@ def settings_overrides() -> dict[str, object]:
 
 
 @pytest.fixture
-def settings(
-    database_url: str, tmp_path: Path, settings_overrides: dict[str, object]
-) -> Settings:
+def settings(database_url: str, tmp_path: Path, settings_overrides: dict[str, object]) -> Settings:
     return make_settings(database_url, tmp_path / "data", **settings_overrides)
 
 

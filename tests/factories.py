@@ -55,7 +55,9 @@ async def make_user(
     )
 
 
-async def make_workspace(client: httpx.AsyncClient, owner: User, name: str = "Acme") -> dict[str, Any]:
+async def make_workspace(
+    client: httpx.AsyncClient, owner: User, name: str = "Acme"
+) -> dict[str, Any]:
     return expect(
         await client.post("/api/v1/workspaces", json={"name": name}, headers=owner.headers), 201
     )
@@ -75,7 +77,11 @@ async def add_member(
 
 
 async def make_project(
-    client: httpx.AsyncClient, user: User, workspace_id: str, key: str = "ENG", name: str = "Engineering"
+    client: httpx.AsyncClient,
+    user: User,
+    workspace_id: str,
+    key: str = "ENG",
+    name: str = "Engineering",
 ) -> dict[str, Any]:
     return expect(
         await client.post(

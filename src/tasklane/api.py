@@ -113,7 +113,7 @@ def if_match(
         Header(
             alias="If-Match",
             max_length=64,
-            description="The version you last saw (the ETag, e.g. `\"3\"`); a stale one is 412.",
+            description='The version you last saw (the ETag, e.g. `"3"`); a stale one is 412.',
         ),
     ] = None,
 ) -> int | None:
@@ -121,7 +121,7 @@ def if_match(
         return None
     match = _ETAG.match(value.strip())
     if match is None:
-        raise ValidationFailed.for_field("If-Match", "Send the ETag, like \"3\".")
+        raise ValidationFailed.for_field("If-Match", 'Send the ETag, like "3".')
     return int(match.group(1))
 
 

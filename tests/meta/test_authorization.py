@@ -324,7 +324,7 @@ async def _build_world(database_url: str, data_dir: Path) -> W:
         ) as c,
     ):
         users = {
-            role: await make_user(c, email=f"{role}@world.test")
+            role: await make_user(c, email=f"{role}@world.example.com")
             for role in (
                 "owner",
                 "admin",

@@ -35,13 +35,20 @@ class Principal:
     via: str  # "bearer" | "cookie" | "query"
 
 
-async def authenticate(session: AsyncSession, settings: Settings, token: str, via: str) -> Principal:
+async def authenticate(
+    session: AsyncSession, settings: Settings, token: str, via: str
+) -> Principal:
     """Resolve an access token to a Principal; one query checks user and sign-in session."""
     claims = tokens.read_access_token(settings, token)
     row = (
         await session.execute(
-            select(User.email, User.name, User.is_active, AuthSession.revoked_at,
-                   AuthSession.expires_at)
+            select(
+                User.email,
+                User.name,
+                User.is_active,
+                AuthSession.revoked_at,
+                AuthSession.expires_at,
+            )
             .join(AuthSession, AuthSession.user_id == User.id)
             .where(AuthSession.id == claims.session_id, User.id == claims.user_id)
         )

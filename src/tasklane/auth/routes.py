@@ -43,18 +43,35 @@ def _set_cookies(response: Response, rt: Runtime, issued: service.Issued) -> Ses
     csrf = tokens.csrf_token_for(rt.settings, issued.session_id)
     refresh_age = rt.settings.refresh_token_days * 86400
     response.set_cookie(
-        ACCESS_COOKIE, issued.access_token, max_age=issued.expires_in,
-        httponly=True, secure=secure, samesite="lax", path="/",
+        ACCESS_COOKIE,
+        issued.access_token,
+        max_age=issued.expires_in,
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+        path="/",
     )
     response.set_cookie(
-        REFRESH_COOKIE, issued.refresh_token, max_age=refresh_age,
-        httponly=True, secure=secure, samesite="strict", path=REFRESH_COOKIE_PATH,
+        REFRESH_COOKIE,
+        issued.refresh_token,
+        max_age=refresh_age,
+        httponly=True,
+        secure=secure,
+        samesite="strict",
+        path=REFRESH_COOKIE_PATH,
     )
     response.set_cookie(
-        CSRF_COOKIE, csrf, max_age=refresh_age, httponly=False, secure=secure,
-        samesite="strict", path="/",
+        CSRF_COOKIE,
+        csrf,
+        max_age=refresh_age,
+        httponly=False,
+        secure=secure,
+        samesite="strict",
+        path="/",
     )
-    return SessionRead(user=service.user_read(issued.user), csrf_token=csrf, expires_in=issued.expires_in)
+    return SessionRead(
+        user=service.user_read(issued.user), csrf_token=csrf, expires_in=issued.expires_in
+    )
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED)
@@ -69,8 +86,12 @@ async def login(data: LoginRequest, request: Request, rt: CurrentRuntime) -> Tok
     a refresh token. Repeated failures for one account or address answer 429 with
     Retry-After."""
     issued = await service.login(
-        rt, email=data.email, password=data.password, address=_address(request),
-        kind="token", user_agent=request.headers.get("user-agent"),
+        rt,
+        email=data.email,
+        password=data.password,
+        address=_address(request),
+        kind="token",
+        user_agent=request.headers.get("user-agent"),
     )
     return _pair(issued)
 
@@ -89,8 +110,12 @@ async def create_session(
     """Sign in for the browser: tokens go into httpOnly cookies. Writes made with the cookie
     must send the returned `csrf_token` in the `X-CSRF-Token` header."""
     issued = await service.login(
-        rt, email=data.email, password=data.password, address=_address(request),
-        kind="cookie", user_agent=request.headers.get("user-agent"),
+        rt,
+        email=data.email,
+        password=data.password,
+        address=_address(request),
+        kind="cookie",
+        user_agent=request.headers.get("user-agent"),
     )
     return _set_cookies(response, rt, issued)
 

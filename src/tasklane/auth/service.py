@@ -178,7 +178,9 @@ async def update_me(session: AsyncSession, principal: Principal, *, data: UserUp
 async def change_password(rt: Runtime, principal: Principal, *, data: PasswordChange) -> None:
     """Set a new password and end every other sign-in session of the user."""
     async with rt.db.transaction(write=False) as session:
-        current = await session.scalar(select(User.password_hash).where(User.id == principal.user_id))
+        current = await session.scalar(
+            select(User.password_hash).where(User.id == principal.user_id)
+        )
     if not await rt.passwords.verify(current, data.current_password):
         raise ValidationFailed.for_field(
             "current_password", "The current password is not correct.", code="wrong_password"

@@ -8,8 +8,8 @@ import time
 
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, Storage
-from limits.storage import storage_from_string
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 
 from tasklane.config import Settings
 from tasklane.errors import RateLimited

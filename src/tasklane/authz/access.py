@@ -127,8 +127,10 @@ async def access_task(
     for_update: bool = False,
 ) -> tuple[Task, ProjectAccess]:
     """A task by UUID or human key (`ENG-42`), with the caller's access to its project."""
-    stmt = visible_projects(principal.user_id).add_columns(Task).join(
-        Task, Task.project_id == Project.id
+    stmt = (
+        visible_projects(principal.user_id)
+        .add_columns(Task)
+        .join(Task, Task.project_id == Project.id)
     )
     task_id = _as_uuid(ref)
     if task_id is not None:
@@ -137,9 +139,7 @@ async def access_task(
         match = TASK_KEY.match(str(ref))
         if match is None:
             raise NotFound("No such task.")
-        stmt = stmt.where(
-            Project.key == match.group(1).upper(), Task.number == int(match.group(2))
-        )
+        stmt = stmt.where(Project.key == match.group(1).upper(), Task.number == int(match.group(2)))
     if not include_deleted:
         stmt = stmt.where(Task.deleted_at.is_(None))
     if for_update:

@@ -1,3 +1,65 @@
-from tasklane.api import new_router
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Path, status
+
+from tasklane.api import Idempotent, new_router
+from tasklane.auth.principal import CurrentPrincipal
+from tasklane.comments import service
+from tasklane.comments.schemas import CommentRead, CommentWrite
+from tasklane.db import DbSession
+from tasklane.kit.pagination import Page, PageParams, page_params
 
 router = new_router(tags=["comments"])
+Paging = Annotated[PageParams, Depends(page_params)]
+TaskRef = Annotated[
+    str, Path(min_length=1, max_length=64, description="The task's id (UUID) or key (`ENG-42`).")
+]
+
+
+@router.get("/tasks/{task_ref}/comments")
+async def list_comments(
+    task_ref: TaskRef, session: DbSession, principal: CurrentPrincipal, page: Paging
+) -> Page[CommentRead]:
+    """A task's comments, oldest first."""
+    return await service.list_comments(
+        session, principal, ref=task_ref, limit=page.limit, cursor=page.cursor
+    )
+
+
+@router.post(
+    "/tasks/{task_ref}/comments",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Idempotent],
+    response_model=CommentRead,
+)
+async def create_comment(
+    task_ref: TaskRef, data: CommentWrite, session: DbSession, principal: CurrentPrincipal
+) -> CommentRead:
+    """Comment on a task (Markdown; project members, not viewers). The author starts watching
+    the task."""
+    return await service.create_comment(session, principal, ref=task_ref, data=data)
+
+
+@router.get("/comments/{comment_id}")
+async def get_comment(
+    comment_id: UUID, session: DbSession, principal: CurrentPrincipal
+) -> CommentRead:
+    """One comment."""
+    return await service.get_comment(session, principal, comment_id=comment_id)
+
+
+@router.patch("/comments/{comment_id}")
+async def update_comment(
+    comment_id: UUID, data: CommentWrite, session: DbSession, principal: CurrentPrincipal
+) -> CommentRead:
+    """Edit a comment: its author, or a project admin. `edited_at` records when."""
+    return await service.update_comment(session, principal, comment_id=comment_id, data=data)
+
+
+@router.delete("/comments/{comment_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_comment(comment_id: UUID, session: DbSession, principal: CurrentPrincipal) -> None:
+    """Delete a comment: its author, or a project admin. The task's history keeps the event."""
+    await service.delete_comment(session, principal, comment_id=comment_id)

@@ -2,9 +2,9 @@
 
 from tasklane.models.auth_session import AuthSession, RefreshToken
 from tasklane.models.base import Base
+from tasklane.models.comment import Comment
 from tasklane.models.event import Counter, Event, IdempotencyRecord
 from tasklane.models.project import Label, Project, ProjectMember, Status
-from tasklane.models.comment import Comment
 from tasklane.models.task import (
     Task,
     TaskAssignee,

@@ -83,9 +83,7 @@ class TaskRelation(IdMixin, Base):
     __table_args__ = (UniqueConstraint("source_id", "target_id", "type"),)
 
     source_id: Mapped[UUID] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
-    target_id: Mapped[UUID] = mapped_column(
-        ForeignKey("tasks.id", ondelete="CASCADE"), index=True
-    )
+    target_id: Mapped[UUID] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
     type: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[UUID | None] = mapped_column(

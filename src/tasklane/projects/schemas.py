@@ -20,7 +20,7 @@ ProjectKey = Annotated[
         pattern=r"^[A-Za-z][A-Za-z0-9]+$",
     ),
     Field(
-        description="2–10 letters or digits, starting with a letter; stored upper-case. "
+        description="2 to 10 letters or digits, starting with a letter; stored upper-case. "
         "Unique in the workspace and prefixes every task key (`ENG-42`).",
         examples=["ENG"],
     ),

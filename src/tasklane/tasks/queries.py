@@ -9,7 +9,19 @@ from datetime import date
 from typing import Any, TypeVarTuple
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, CompoundSelect, Date, Select, exists, func, literal, literal_column, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Date,
+    Select,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.kit.keyset import SortColumn, as_date, as_datetime, as_int, as_str, as_uuid

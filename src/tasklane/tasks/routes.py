@@ -32,7 +32,9 @@ Paging = Annotated[PageParams, Depends(page_params)]
 TaskRef = Annotated[
     str, Path(min_length=1, max_length=64, description="The task's id (UUID) or key (`ENG-42`).")
 ]
-_PRECONDITION: dict[int | str, dict[str, Any]] = {412: {"description": "If-Match names an older version of the task."}}
+_PRECONDITION: dict[int | str, dict[str, Any]] = {
+    412: {"description": "If-Match names an older version of the task."}
+}
 
 
 def _person(value: str, *, me: UUID) -> UUID | None:

@@ -38,9 +38,7 @@ async def list_workspaces(
     session: DbSession, principal: CurrentPrincipal, page: Paging
 ) -> Page[WorkspaceRead]:
     """The workspaces the caller belongs to, with the caller's role in each."""
-    return await service.list_workspaces(
-        session, principal, limit=page.limit, cursor=page.cursor
-    )
+    return await service.list_workspaces(session, principal, limit=page.limit, cursor=page.cursor)
 
 
 @router.get("/{workspace_id}")
@@ -56,9 +54,7 @@ async def update_workspace(
     workspace_id: UUID, data: WorkspaceUpdate, session: DbSession, principal: CurrentPrincipal
 ) -> WorkspaceRead:
     """Rename a workspace or change its slug (admins and owners)."""
-    return await service.update_workspace(
-        session, principal, workspace_id=workspace_id, data=data
-    )
+    return await service.update_workspace(session, principal, workspace_id=workspace_id, data=data)
 
 
 @router.delete("/{workspace_id}", status_code=status.HTTP_204_NO_CONTENT)

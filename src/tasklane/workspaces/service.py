@@ -193,7 +193,9 @@ async def list_members(
     return Page(items=items, next_cursor=next_cursor)
 
 
-def _check_role_change(access: WorkspaceAccess, *, old: WorkspaceRole | None, new: WorkspaceRole | None) -> None:
+def _check_role_change(
+    access: WorkspaceAccess, *, old: WorkspaceRole | None, new: WorkspaceRole | None
+) -> None:
     """Only owners hand out or take away ownership."""
     if WorkspaceRole.OWNER in (old, new):
         require_workspace(access.role, Action.OWNERS_MANAGE)
@@ -313,4 +315,3 @@ async def remove_member(
         entity_id=user_id,
         changes={"role": {"from": old.value, "to": None}},
     )
-

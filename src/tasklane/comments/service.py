@@ -1,0 +1,177 @@
+"""Comments on tasks: Markdown, edited or deleted by their author or a project admin."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tasklane.auth.principal import Principal
+from tasklane.authz.access import ProjectAccess, access_comment, access_task, require_project
+from tasklane.authz.roles import Action
+from tasklane.comments.schemas import Author, CommentRead, CommentWrite
+from tasklane.errors import Conflict
+from tasklane.events import service as events
+from tasklane.events.types import EventType
+from tasklane.kit import keyset
+from tasklane.kit.clock import utcnow
+from tasklane.kit.pagination import Page, decode_cursor, encode_cursor
+from tasklane.models import Comment, Task, TaskWatcher, User
+
+_ORDER = [
+    keyset.SortColumn(Comment.created_at, False, keyset.as_datetime),
+    keyset.SortColumn(Comment.id, False, keyset.as_uuid),
+]
+
+
+def _read(comment: Comment, author: User | None) -> CommentRead:
+    return CommentRead(
+        id=comment.id,
+        task_id=comment.task_id,
+        author_id=comment.author_id,
+        author=Author(id=author.id, name=author.name) if author else None,
+        body=comment.body,
+        created_at=comment.created_at,
+        updated_at=comment.updated_at,
+        edited_at=comment.edited_at,
+    )
+
+
+def _record(
+    session: AsyncSession,
+    principal: Principal,
+    access: ProjectAccess,
+    task: Task,
+    comment: Comment,
+    type: EventType,
+    changes: events.Changes,
+) -> None:
+    events.record(
+        session,
+        type,
+        actor_id=principal.user_id,
+        workspace_id=access.project.workspace_id,
+        project_id=access.project.id,
+        task_id=task.id,
+        entity_id=comment.id,
+        changes=changes,
+    )
+
+
+def _require_active(access: ProjectAccess) -> None:
+    if access.project.archived_at is not None:
+        raise Conflict("The project is archived.", code="project_archived")
+
+
+async def list_comments(
+    session: AsyncSession, principal: Principal, *, ref: str, limit: int, cursor: str | None
+) -> Page[CommentRead]:
+    task, _ = await access_task(session, principal, ref, Action.PROJECT_READ)
+    stmt = (
+        select(Comment, User)
+        .outerjoin(User, User.id == Comment.author_id)
+        .where(Comment.task_id == task.id)
+    )
+    if cursor is not None:
+        values = keyset.parse_values(_ORDER, decode_cursor(cursor, size=2))
+        stmt = stmt.where(keyset.after(_ORDER, values))
+    rows = (await session.execute(stmt.order_by(*keyset.order_by(_ORDER)).limit(limit + 1))).all()
+    items = [_read(c, u) for c, u in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]
+        next_cursor = encode_cursor([last.created_at.isoformat(), str(last.id)])
+    return Page(items=items, next_cursor=next_cursor)
+
+
+async def create_comment(
+    session: AsyncSession, principal: Principal, *, ref: str, data: CommentWrite
+) -> CommentRead:
+    """Add a comment; its author starts watching the task."""
+    task, access = await access_task(session, principal, ref, Action.COMMENT_CREATE)
+    _require_active(access)
+    now = utcnow()
+    comment = Comment(
+        task_id=task.id,
+        author_id=principal.user_id,
+        body=data.body,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(comment)
+    if await session.get(TaskWatcher, (task.id, principal.user_id)) is None:
+        session.add(TaskWatcher(task_id=task.id, user_id=principal.user_id))
+    await session.flush()
+    _record(
+        session,
+        principal,
+        access,
+        task,
+        comment,
+        EventType.COMMENT_CREATED,
+        events.created({"body": comment.body}),
+    )
+    author = await session.get_one(User, principal.user_id)
+    return _read(comment, author)
+
+
+async def get_comment(
+    session: AsyncSession, principal: Principal, *, comment_id: UUID
+) -> CommentRead:
+    comment, _, _ = await access_comment(session, principal, comment_id, Action.PROJECT_READ)
+    author = await session.get(User, comment.author_id) if comment.author_id else None
+    return _read(comment, author)
+
+
+async def _editable(
+    session: AsyncSession, principal: Principal, comment_id: UUID
+) -> tuple[Comment, Task, ProjectAccess]:
+    """The author may change their comment while they can still comment; project admins may
+    change anyone's."""
+    comment, task, access = await access_comment(
+        session, principal, comment_id, Action.PROJECT_READ
+    )
+    if comment.author_id == principal.user_id:
+        require_project(access.role, Action.COMMENT_CREATE)
+    else:
+        require_project(access.role, Action.COMMENT_MODERATE)
+    _require_active(access)
+    return comment, task, access
+
+
+async def update_comment(
+    session: AsyncSession, principal: Principal, *, comment_id: UUID, data: CommentWrite
+) -> CommentRead:
+    comment, task, access = await _editable(session, principal, comment_id)
+    if data.body != comment.body:
+        now = utcnow()
+        _record(
+            session,
+            principal,
+            access,
+            task,
+            comment,
+            EventType.COMMENT_UPDATED,
+            events.diff({"body": comment.body}, {"body": data.body}),
+        )
+        comment.body = data.body
+        comment.edited_at = now
+        comment.updated_at = now
+        await session.flush()
+    author = await session.get(User, comment.author_id) if comment.author_id else None
+    return _read(comment, author)
+
+
+async def delete_comment(session: AsyncSession, principal: Principal, *, comment_id: UUID) -> None:
+    comment, task, access = await _editable(session, principal, comment_id)
+    _record(
+        session,
+        principal,
+        access,
+        task,
+        comment,
+        EventType.COMMENT_DELETED,
+        {"body": {"from": comment.body, "to": None}},
+    )
+    await session.delete(comment)
