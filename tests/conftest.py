@@ -23,6 +23,7 @@ from fastapi import FastAPI
 from tasklane.app import create_app
 from tasklane.config import Environment, Settings
 from tasklane.migrate import upgrade
+from tests.factories import Board, make_board
 
 PG_ADMIN_URL = os.environ.get(
     "TASKLANE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -148,3 +149,8 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
+
+
+@pytest.fixture
+async def board(client: httpx.AsyncClient) -> Board:
+    return await make_board(client)

@@ -111,3 +111,27 @@ async def make_task(
         ),
         201,
     )
+
+
+@dataclass
+class Board:
+    owner: User
+    member: User
+    workspace: dict[str, Any]
+    project: dict[str, Any]
+    statuses: dict[str, dict[str, Any]]  # by name
+
+    @property
+    def pid(self) -> str:
+        return str(self.project["id"])
+
+
+async def make_board(client: httpx.AsyncClient) -> Board:
+    """A workspace with an owner and a member, and project ENG with the default workflow."""
+    owner = await make_user(client, name="Olive Owner")
+    member = await make_user(client, name="Max Member")
+    workspace = await make_workspace(client, owner)
+    await add_member(client, owner, workspace["id"], member)
+    project = await make_project(client, owner, workspace["id"], key="ENG")
+    by_name = {s["name"]: s for s in await statuses(client, owner, project["id"])}
+    return Board(owner, member, workspace, project, by_name)

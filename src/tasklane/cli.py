@@ -14,6 +14,12 @@ from tasklane.config import Settings
 app = typer.Typer(help="Tasklane: a self-hosted team task manager.", no_args_is_help=True)
 
 
+def _settings() -> Settings:
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
@@ -22,7 +28,7 @@ def serve(
     migrate: Annotated[bool, typer.Option(help="Apply pending migrations first.")] = True,
 ) -> None:
     """Serve the API (and, later, the web app)."""
-    settings = Settings()
+    settings = _settings()
     if migrate:
         migrations.upgrade(settings.resolved_database_url)
     settings.signing_key  # noqa: B018 - create the development secret once, before workers fork
@@ -42,7 +48,7 @@ def migrate(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Apply database migrations."""
-    settings = Settings()
+    settings = _settings()
     migrations.upgrade(settings.resolved_database_url, revision)
     typer.echo(f"database at {revision}")
 

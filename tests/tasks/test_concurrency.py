@@ -9,8 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from tasklane.models import Event
-from tests.factories import expect, make_task
-from tests.tasks.conftest import Board
+from tests.factories import Board, expect, make_task
 
 
 async def test_concurrent_creates_get_distinct_consecutive_keys(

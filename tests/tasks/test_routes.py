@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from tasklane.kit.clock import frozen, utcnow
 from tasklane.models import Event
-from tests.factories import expect, make_task, make_user
-from tests.tasks.conftest import Board
+from tests.factories import Board, expect, make_task, make_user
 
 
 async def _create(client: httpx.AsyncClient, board: Board, **fields: Any) -> dict[str, Any]:
