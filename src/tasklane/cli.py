@@ -77,5 +77,35 @@ def create_user(
     asyncio.run(run())
 
 
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 7,
+    tasks_per_project: Annotated[int, typer.Option(min=1, max=5000)] = 80,
+) -> None:
+    """Fill a demo workspace ("Acme Robotics") with users, projects, tasks and comments."""
+    from tasklane.demo import DEMO_PASSWORD, DemoExists, fill_demo  # noqa: PLC0415
+    from tasklane.runtime import Runtime  # noqa: PLC0415
+
+    settings = _settings()
+    migrations.upgrade(settings.resolved_database_url)
+
+    async def run() -> None:
+        runtime = Runtime.build(settings)
+        try:
+            summary = await fill_demo(runtime, seed=seed, tasks_per_project=tasks_per_project)
+        except DemoExists as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from exc
+        finally:
+            await runtime.close()
+        typer.echo(
+            f"demo workspace ready: {summary.projects} projects, {summary.tasks} tasks, "
+            f"{summary.comments} comments"
+        )
+        typer.echo(f"sign in as any of {', '.join(summary.users)} with password {DEMO_PASSWORD}")
+
+    asyncio.run(run())
+
+
 if __name__ == "__main__":
     app()
