@@ -37,6 +37,7 @@ def issue_access_token(settings: Settings, *, user_id: UUID, session_id: UUID) -
         "iss": ISSUER,
         "aud": AUDIENCE,
         "typ": "access",
+        "jti": secrets.token_hex(8),
     }
     return jwt.encode(claims, settings.signing_key, algorithm=ALGORITHM)
 
