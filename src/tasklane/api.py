@@ -41,8 +41,11 @@ def new_router(**kwargs: Any) -> APIRouter:
 
 
 class IdempotentReplay(Exception):
-    def __init__(self, record: IdempotencyRecord) -> None:
-        self.record = record
+    """Carries plain values: the session is rolled back (and its rows expired) on the way out."""
+
+    def __init__(self, status_code: int, body: bytes) -> None:
+        self.status_code = status_code
+        self.body = body
 
 
 def _fingerprint(request: Request, body: bytes) -> str:
@@ -77,7 +80,7 @@ async def idempotent(
                 "This Idempotency-Key was already used for a different request.",
                 code="idempotency_key_reused",
             )
-        raise IdempotentReplay(existing)
+        raise IdempotentReplay(existing.status_code, bytes(existing.body))
 
     async def store(session: AsyncSession) -> None:
         response: Response | None = getattr(request.state, "response", None)
@@ -136,8 +139,8 @@ def install_idempotency_handler(app: FastAPI) -> None:
     @app.exception_handler(IdempotentReplay)
     async def _replay(_: Request, exc: IdempotentReplay) -> Response:
         return Response(
-            content=exc.record.body,
-            status_code=exc.record.status_code,
+            content=exc.body,
+            status_code=exc.status_code,
             media_type="application/json",
             headers={REPLAYED_HEADER: "true"},
         )
