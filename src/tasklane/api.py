@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.auth.principal import CurrentPrincipal
 from tasklane.db import DbSession, on_before_commit
-from tasklane.errors import Conflict, ValidationFailed
+from tasklane.errors import PROBLEM_JSON, Conflict, Problem, ValidationFailed
 from tasklane.models import IdempotencyRecord
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -36,7 +36,29 @@ class TasklaneRoute(APIRoute):
         return handler
 
 
+def problem_doc(description: str) -> dict[str, Any]:
+    return {
+        "model": Problem,
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: problem_doc("Not signed in, or the token is invalid, expired or revoked."),
+    403: problem_doc(
+        "Visible to you, but your role does not allow this (or the CSRF check failed)."
+    ),
+    404: problem_doc("No such resource, or you cannot see it."),
+    409: problem_doc("The change conflicts with the current state (the `code` says how)."),
+    422: problem_doc("The request has invalid fields; `errors` names each one."),
+}
+
+
 def new_router(**kwargs: Any) -> APIRouter:
+    """A router whose routes keep their response for the unit of work, and document the
+    problem responses every route can give."""
+    kwargs.setdefault("responses", ERROR_RESPONSES)
     return APIRouter(route_class=TasklaneRoute, **kwargs)
 
 

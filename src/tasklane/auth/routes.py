@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import Request, Response, status
 
-from tasklane.api import new_router
+from tasklane.api import new_router, problem_doc
 from tasklane.auth import service, tokens
 from tasklane.auth.principal import (
     ACCESS_COOKIE,
@@ -80,7 +80,7 @@ async def register(data: RegisterRequest, rt: CurrentRuntime) -> UserRead:
     return await service.register(rt, data=data)
 
 
-@router.post("/login")
+@router.post("/login", responses={429: problem_doc("Too many failed sign-ins; see Retry-After.")})
 async def login(data: LoginRequest, request: Request, rt: CurrentRuntime) -> TokenPair:
     """Sign in for API use: a 15-minute access token (send it as `Authorization: Bearer`) and
     a refresh token. Repeated failures for one account or address answer 429 with
@@ -103,7 +103,7 @@ async def refresh(data: RefreshRequest, rt: CurrentRuntime) -> TokenPair:
     return _pair(await service.refresh(rt, refresh_token=data.refresh_token))
 
 
-@router.post("/session")
+@router.post("/session", responses={429: problem_doc("Too many failed sign-ins; see Retry-After.")})
 async def create_session(
     data: LoginRequest, request: Request, response: Response, rt: CurrentRuntime
 ) -> SessionRead:

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import Depends, Path, Query, Response, status
 
-from tasklane.api import Idempotent, IfMatch, etag, new_router
+from tasklane.api import Idempotent, IfMatch, etag, new_router, problem_doc
 from tasklane.auth.principal import CurrentPrincipal
 from tasklane.db import DbSession
 from tasklane.errors import ValidationFailed
@@ -33,7 +33,7 @@ TaskRef = Annotated[
     str, Path(min_length=1, max_length=64, description="The task's id (UUID) or key (`ENG-42`).")
 ]
 _PRECONDITION: dict[int | str, dict[str, Any]] = {
-    412: {"description": "If-Match names an older version of the task."}
+    412: problem_doc("If-Match names an older version of the task; nothing changed.")
 }
 
 
