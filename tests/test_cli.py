@@ -73,3 +73,51 @@ def test_production_refuses_to_start_without_secret(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "TASKLANE_SECRET_KEY" in result.stderr + result.stdout
+
+
+def test_purge_trash_deletes_only_expired_tasks(tmp_path: Path) -> None:
+    import asyncio
+    from datetime import timedelta
+
+    from tasklane.kit.clock import frozen, utcnow
+    from tasklane.models import Task
+    from tasklane.runtime import Runtime
+    from tests.conftest import make_settings
+
+    env = {**os.environ, "TASKLANE_DATA_DIR": str(tmp_path / "data"), "TASKLANE_DATABASE_URL": ""}
+    subprocess.run([str(BIN), "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    db_url = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'tasklane.db'}"
+
+    async def seed() -> None:
+        from sqlalchemy import select
+
+        from tasklane.demo import fill_demo
+
+        runtime = Runtime.build(make_settings(db_url, tmp_path / "data"))
+        try:
+            await fill_demo(runtime, tasks_per_project=2)
+            async with runtime.db.transaction() as s:
+                tasks = list((await s.scalars(select(Task).order_by(Task.id))).all())
+                tasks[0].deleted_at = utcnow() - timedelta(days=31)
+                tasks[1].deleted_at = utcnow() - timedelta(days=2)
+        finally:
+            await runtime.close()
+
+    async def count() -> int:
+        from sqlalchemy import func, select
+
+        runtime = Runtime.build(make_settings(db_url, tmp_path / "data"))
+        try:
+            async with runtime.db.transaction(write=False) as s:
+                return int(await s.scalar(select(func.count()).select_from(Task)) or 0)
+        finally:
+            await runtime.close()
+
+    with frozen(utcnow()):
+        asyncio.run(seed())
+    before = asyncio.run(count())
+    result = subprocess.run(
+        [str(BIN), "purge-trash"], env=env, cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert "purged 1 tasks" in result.stdout
+    assert asyncio.run(count()) == before - 1

@@ -77,6 +77,25 @@ def create_user(
     asyncio.run(run())
 
 
+@app.command("purge-trash")
+def purge_trash() -> None:
+    """Delete for good the tasks that have been in the trash past the retention period."""
+    from tasklane.runtime import Runtime  # noqa: PLC0415
+    from tasklane.tasks.service import purge_trash as purge  # noqa: PLC0415
+
+    settings = _settings()
+
+    async def run() -> int:
+        runtime = Runtime.build(settings)
+        try:
+            async with runtime.db.transaction() as session:
+                return await purge(session, retention_days=settings.trash_retention_days)
+        finally:
+            await runtime.close()
+
+    typer.echo(f"purged {asyncio.run(run())} tasks")
+
+
 @app.command()
 def demo(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 7,

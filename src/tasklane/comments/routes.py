@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, Path, status
+from fastapi import Depends, status
 
 from tasklane.api import Idempotent, new_router
 from tasklane.auth.principal import CurrentPrincipal
@@ -11,12 +11,10 @@ from tasklane.comments import service
 from tasklane.comments.schemas import CommentRead, CommentWrite
 from tasklane.db import DbSession
 from tasklane.kit.pagination import Page, PageParams, page_params
+from tasklane.tasks.routes import TaskRef
 
 router = new_router(tags=["comments"])
 Paging = Annotated[PageParams, Depends(page_params)]
-TaskRef = Annotated[
-    str, Path(min_length=1, max_length=64, description="The task's id (UUID) or key (`ENG-42`).")
-]
 
 
 @router.get("/tasks/{task_ref}/comments")

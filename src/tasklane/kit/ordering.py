@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from fractional_indexing import generate_key_between, generate_n_keys_between
+from fractional_indexing import generate_key_between
 
 
 def key_between(before: str | None, after: str | None) -> str:
     """A key that sorts after `before` and before `after` (either may be None for an end)."""
     return str(generate_key_between(before, after))
-
-
-def keys_between(before: str | None, after: str | None, n: int) -> list[str]:
-    return [str(k) for k in generate_n_keys_between(before, after, n)]
