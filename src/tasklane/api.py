@@ -21,6 +21,19 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 
+# A JSON-escaped NUL (an odd number of backslashes before u0000): PostgreSQL text cannot hold
+# U+0000, so it is refused for every route here instead of failing deep in the database.
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _refuse_nul(request: Request, body: bytes) -> None:
+    for name, value in request.query_params.multi_items():
+        if "\x00" in value or "\x00" in name:
+            raise ValidationFailed.for_field(name, "Text may not contain NUL characters.")
+    if b"\\u0000" in body and _JSON_NUL.search(body):
+        raise ValidationFailed.for_field("body", "Text may not contain NUL characters.")
+
+
 class TasklaneRoute(APIRoute):
     """Keeps the serialised response on the request, so the unit of work can store it for
     idempotent replay in the same transaction as the rows it describes."""
@@ -29,6 +42,8 @@ class TasklaneRoute(APIRoute):
         original = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
+            # The body is cached on the request, so FastAPI reads this copy afterwards.
+            _refuse_nul(request, await request.body())
             response = await original(request)
             request.state.response = response
             return response
