@@ -14,6 +14,7 @@ from tasklane.comments.routes import router as comments_router
 from tasklane.config import Settings
 from tasklane.errors import install_error_handlers
 from tasklane.health.routes import router as health_router
+from tasklane.logs import configure_logging
 from tasklane.middleware import RequestContextMiddleware
 from tasklane.projects.routes import router as projects_router
 from tasklane.runtime import Runtime
@@ -58,7 +59,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     install_error_handlers(app)
     install_idempotency_handler(app)
-    app.add_middleware(RequestContextMiddleware)
+    configure_logging(settings)
+    app.add_middleware(RequestContextMiddleware, slow_request_ms=settings.slow_request_ms)
     app.include_router(health_router)
     for router in (
         auth_router,

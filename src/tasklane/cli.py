@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
 
 from tasklane import migrate as migrations
 from tasklane.config import Settings
+
+if TYPE_CHECKING:
+    from tasklane.demo import DemoSummary
 
 app = typer.Typer(help="Tasklane: a self-hosted team task manager.", no_args_is_help=True)
 
@@ -39,6 +42,7 @@ def serve(
         port=port or settings.port,
         workers=workers,
         log_level=settings.log_level.lower(),
+        access_log=False,  # Tasklane logs each request itself, with its request id
         proxy_headers=True,
     )
 
@@ -99,31 +103,42 @@ def purge_trash() -> None:
 @app.command()
 def demo(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 7,
-    tasks_per_project: Annotated[int, typer.Option(min=1, max=5000)] = 80,
+    tasks_per_project: Annotated[
+        int, typer.Option(min=1, max=5000, help="Tasks in each of the four projects.")
+    ] = 80,
 ) -> None:
     """Fill a demo workspace ("Acme Robotics") with users, projects, tasks and comments."""
-    from tasklane.demo import DEMO_PASSWORD, DemoExists, fill_demo  # noqa: PLC0415
+    from tasklane.demo import DEMO_NAME, DEMO_PASSWORD, DemoExists, fill_demo  # noqa: PLC0415
     from tasklane.runtime import Runtime  # noqa: PLC0415
 
     settings = _settings()
     migrations.upgrade(settings.resolved_database_url)
 
-    async def run() -> None:
+    async def run() -> DemoSummary:
         runtime = Runtime.build(settings)
         try:
-            summary = await fill_demo(runtime, seed=seed, tasks_per_project=tasks_per_project)
-        except DemoExists as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(1) from exc
+            return await fill_demo(runtime, seed=seed, tasks_per_project=tasks_per_project)
         finally:
             await runtime.close()
-        typer.echo(
-            f"demo workspace ready: {summary.projects} projects, {summary.tasks} tasks, "
-            f"{summary.comments} comments"
-        )
-        typer.echo(f"sign in as any of {', '.join(summary.users)} with password {DEMO_PASSWORD}")
 
-    asyncio.run(run())
+    try:
+        summary = asyncio.run(run())
+    except DemoExists as exc:
+        typer.echo(f"{exc} Use an empty database, or sign in with the demo accounts.", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Demo workspace {DEMO_NAME!r} is ready.")
+    typer.echo(
+        f"  {summary.projects} projects, {summary.labels} labels, {summary.tasks} tasks "
+        f"({summary.subtasks} subtasks, {summary.completed} done), {summary.relations} "
+        f"relations, {summary.comments} comments"
+    )
+    typer.echo(
+        "  by status category: "
+        + ", ".join(f"{category} {n}" for category, n in summary.by_category.items())
+    )
+    typer.echo(f"Sign in with password {DEMO_PASSWORD!r} as:")
+    for user in summary.users:
+        typer.echo(f"  {user.email:<28} {user.name:<18} {user.role}")
 
 
 if __name__ == "__main__":

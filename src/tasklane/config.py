@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     trash_retention_days: int = Field(default=30, ge=1)
     idempotency_retention_hours: int = Field(default=24, ge=1)
     log_level: str = "INFO"
+    log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
+    """`auto`: JSON lines in production, readable lines otherwise."""
+    slow_request_ms: int = Field(default=500, ge=1)
+    """Requests slower than this are logged as warnings."""
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:

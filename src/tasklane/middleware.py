@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 import structlog
@@ -12,12 +13,30 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tasklane.db import track_statements
 
 REQUEST_ID_HEADER = "X-Request-ID"
+log = structlog.get_logger("tasklane.request")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
+def _template(scope: Scope, route: object) -> str | None:
+    """The route's path template (`/api/v1/tasks/{task_ref}`), so ids do not split metrics."""
+    path = getattr(route, "path", None)
+    if not isinstance(path, str):
+        return None
+    # An included router's route knows only its own part of the path; the rest is the prefix.
+    try:
+        own = path.format(**scope.get("path_params", {}))
+    except (KeyError, IndexError, ValueError):
+        return path
+    full = str(scope["path"])
+    return full[: len(full) - len(own)] + path if full.endswith(own) else path
+
+
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """Request id, statement counting, Server-Timing, and one log line per request."""
+
+    def __init__(self, app: ASGIApp, *, slow_request_ms: int = 500) -> None:
         self.app = app
+        self.slow_seconds = slow_request_ms / 1000
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -32,9 +51,13 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         stats = track_statements()
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = int(message["status"])
                 headers = MutableHeaders(scope=message)
                 headers[REQUEST_ID_HEADER] = request_id
                 headers["Server-Timing"] = (
@@ -45,4 +68,21 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            principal = scope["state"].get("principal")
+            fields = {
+                "method": scope["method"],
+                "route": _template(scope, route),
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+                "db_ms": round(stats.seconds * 1000, 2),
+                "statements": stats.count,
+                "user_id": str(principal.user_id) if principal is not None else None,
+            }
+            if elapsed >= self.slow_seconds:
+                log.warning("slow_request", **fields)
+            else:
+                log.info("request", **fields)
             structlog.contextvars.unbind_contextvars("request_id")
