@@ -5,16 +5,19 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Coroutine
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 from fastapi.routing import APIRoute
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.auth.principal import CurrentPrincipal
 from tasklane.db import DbSession, on_before_commit
 from tasklane.errors import PROBLEM_JSON, Conflict, Problem, ValidationFailed
+from tasklane.kit.clock import utcnow
 from tasklane.models import IdempotencyRecord
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -110,6 +113,11 @@ async def idempotent(
         return
     fingerprint = _fingerprint(request, await request.body())
     existing = await session.get(IdempotencyRecord, (principal.user_id, idempotency_key))
+    if existing is not None and existing.created_at < _retention_cutoff(request):
+        # Past retention the key is free again: the old record goes in this transaction, so
+        # a rolled-back request leaves it for the purge job instead of half-replacing it.
+        await session.delete(existing)
+        existing = None
     if existing is not None:
         if existing.request_hash != fingerprint:
             raise ValidationFailed.for_field(
@@ -143,6 +151,22 @@ async def idempotent(
 
 
 Idempotent = Depends(idempotent)
+
+
+def _retention_cutoff(request: Request) -> datetime:
+    hours = request.app.state.runtime.settings.idempotency_retention_hours
+    return utcnow() - timedelta(hours=hours)
+
+
+async def purge_idempotency_records(session: AsyncSession, *, retention_hours: int) -> int:
+    """Delete the records past retention; they could no longer be replayed anyway."""
+    result = await session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.created_at < utcnow() - timedelta(hours=retention_hours)
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
 
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 

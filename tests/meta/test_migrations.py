@@ -4,12 +4,14 @@ match what they build (no pending autogenerate changes), and they round-trip."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, text
+from sqlalchemy import Column, Connection, MetaData, String, Table, Text, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -17,16 +19,16 @@ from tasklane.migrate import alembic_config
 from tasklane.models import Base
 
 
-def _diff(connection: Connection) -> list[Any]:
+def _diff(connection: Connection, metadata: MetaData) -> list[Any]:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, Base.metadata))
+    return list(compare_metadata(context, metadata))
 
 
-async def _schema_diff(url: str) -> list[Any]:
+async def _schema_diff(url: str, metadata: MetaData = Base.metadata) -> list[Any]:
     engine = create_async_engine(url, poolclass=NullPool)
     try:
         async with engine.connect() as connection:
-            return await connection.run_sync(_diff)
+            return await connection.run_sync(_diff, metadata)
     finally:
         await engine.dispose()
 
@@ -56,3 +58,29 @@ async def test_downgrade_to_base_and_upgrade_again(database_url: str) -> None:
     await asyncio.to_thread(command.upgrade, config, "head")
     assert set(Base.metadata.tables) <= await _tables(database_url)
     assert await _schema_diff(database_url) == []
+
+
+def _add_column(comments: Table) -> None:
+    comments.append_column(Column("pinned_note", Text, nullable=True))
+
+
+def _change_column_type(comments: Table) -> None:
+    comments.c.body.type = String(50)
+
+
+@pytest.mark.parametrize(
+    "drift",
+    [
+        pytest.param(_add_column, id="new-column"),
+        pytest.param(_change_column_type, id="changed-type"),
+    ],
+)
+async def test_the_check_sees_a_model_change_without_a_migration(
+    database_url: str, drift: Callable[[Table], None]
+) -> None:
+    """Guards the guard: on a copy of the metadata, a drifted model must show up as a diff."""
+    metadata = MetaData(naming_convention=Base.metadata.naming_convention)
+    for table in Base.metadata.sorted_tables:
+        table.to_metadata(metadata)
+    drift(metadata.tables["comments"])
+    assert await _schema_diff(database_url, metadata) != []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.auth.principal import Principal
@@ -25,7 +26,7 @@ _ORDER = [
 ]
 
 
-def _read(comment: Comment, author: User | None) -> CommentRead:
+def _read(comment: Comment, author: User | Author | None) -> CommentRead:
     return CommentRead(
         id=comment.id,
         task_id=comment.task_id,
@@ -100,8 +101,7 @@ async def create_comment(
         updated_at=now,
     )
     session.add(comment)
-    if await session.get(TaskWatcher, (task.id, principal.user_id)) is None:
-        session.add(TaskWatcher(task_id=task.id, user_id=principal.user_id))
+    await _watch(session, task.id, principal.user_id)
     await session.flush()
     _record(
         session,
@@ -112,8 +112,16 @@ async def create_comment(
         EventType.COMMENT_CREATED,
         events.created({"body": comment.body}),
     )
-    author = await session.get_one(User, principal.user_id)
-    return _read(comment, author)
+    return _read(comment, Author(id=principal.user_id, name=principal.name))
+
+
+async def _watch(session: AsyncSession, task_id: UUID, user_id: UUID) -> None:
+    """Insert-if-absent in one statement: a read-then-insert lets two concurrent comments by
+    the same person both insert, and the second fail on the primary key."""
+    values = {"task_id": task_id, "user_id": user_id}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(insert(TaskWatcher).values(values).on_conflict_do_nothing())
 
 
 async def get_comment(

@@ -1,11 +1,18 @@
-"""Projects, their workflow of statuses, labels and explicit project roles."""
+"""Projects, their workflow of statuses, labels and explicit project roles.
+
+Writes inside a project take its row lock first (`access_project(..., for_update=True)`), so
+concurrent edits of one project queue on PostgreSQL instead of racing on status positions,
+the project version or name checks that ignore case (which no unique constraint expresses).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, literal, null, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.auth.principal import Principal
@@ -16,6 +23,7 @@ from tasklane.events import service as events
 from tasklane.events.types import EventType
 from tasklane.kit.clock import utcnow
 from tasklane.kit.pagination import Page, cursor_uuid, decode_cursor, encode_cursor
+from tasklane.kit.sqltypes import UTCDateTime
 from tasklane.models import Label, Project, ProjectMember, Status, Task, User, WorkspaceMember
 from tasklane.projects.schemas import (
     ArchivedFilter,
@@ -74,6 +82,10 @@ def _record(
 # --- projects ------------------------------------------------------------------------------
 
 
+def _key_taken(key: str) -> Conflict:
+    return Conflict(f"The key {key} is taken in this workspace.", code="key_taken")
+
+
 async def create_project(
     session: AsyncSession, principal: Principal, *, workspace_id: UUID, data: ProjectCreate
 ) -> ProjectRead:
@@ -82,12 +94,17 @@ async def create_project(
         select(Project.id).where(Project.workspace_id == workspace_id, Project.key == data.key)
     )
     if taken is not None:
-        raise Conflict(f"The key {data.key} is taken in this workspace.", code="key_taken")
+        raise _key_taken(data.key)
     project = Project(
         workspace_id=workspace_id, key=data.key, name=data.name, description=data.description
     )
-    session.add(project)
-    await session.flush()
+    try:
+        # A concurrent create with the same key passes the check above; the unique constraint
+        # stops it, and the savepoint keeps the transaction usable for the 409.
+        async with session.begin_nested():
+            session.add(project)
+    except IntegrityError as exc:
+        raise _key_taken(data.key) from exc
     session.add_all(
         Status(project_id=project.id, name=name, category=category, color=color, position=i)
         for i, (name, category, color) in enumerate(DEFAULT_WORKFLOW)
@@ -96,6 +113,14 @@ async def create_project(
     if access.role not in (WorkspaceRole.OWNER, WorkspaceRole.ADMIN):
         explicit = ProjectRole.ADMIN
         session.add(ProjectMember(project_id=project.id, user_id=principal.user_id, role=explicit))
+        _record(
+            session,
+            principal,
+            project,
+            EventType.PROJECT_MEMBER_ADDED,
+            principal.user_id,
+            events.created({"user_id": principal.user_id, "role": explicit}),
+        )
     _record(
         session,
         principal,
@@ -149,7 +174,9 @@ async def get_project(
 async def update_project(
     session: AsyncSession, principal: Principal, *, project_id: UUID, data: ProjectUpdate
 ) -> ProjectRead:
-    access = await access_project(session, principal, project_id, Action.PROJECT_UPDATE)
+    access = await access_project(
+        session, principal, project_id, Action.PROJECT_UPDATE, for_update=True
+    )
     project = access.project
     sent = data.model_dump(exclude_unset=True)
     before = {
@@ -173,7 +200,9 @@ async def update_project(
 
 async def delete_project(session: AsyncSession, principal: Principal, *, project_id: UUID) -> None:
     """Delete a project with its statuses, labels, tasks and comments (the history stays)."""
-    access = await access_project(session, principal, project_id, Action.PROJECT_DELETE)
+    access = await access_project(
+        session, principal, project_id, Action.PROJECT_DELETE, for_update=True
+    )
     project = access.project
     _record(
         session,
@@ -240,7 +269,9 @@ async def list_statuses(
 async def create_status(
     session: AsyncSession, principal: Principal, *, project_id: UUID, data: StatusCreate
 ) -> StatusRead:
-    access = await access_project(session, principal, project_id, Action.WORKFLOW_MANAGE)
+    access = await access_project(
+        session, principal, project_id, Action.WORKFLOW_MANAGE, for_update=True
+    )
     statuses = await _statuses(session, project_id)
     _check_status_name(statuses, data.name)
     status = Status(
@@ -281,11 +312,11 @@ async def _get_status(session: AsyncSession, project_id: UUID, status_id: UUID) 
     return status
 
 
-def _completion_rule(category: str) -> Any:
+def _completion_rule(category: str, now: datetime) -> ColumnElement[Any]:
     """completed_at for tasks entering `category`, as SQL: see workflow.completed_at_after_move."""
     if category == StatusCategory.DONE:
-        return func.coalesce(Task.completed_at, utcnow())
-    return None
+        return func.coalesce(Task.completed_at, literal(now, UTCDateTime()))
+    return null()
 
 
 async def update_status(
@@ -296,7 +327,9 @@ async def update_status(
     status_id: UUID,
     data: StatusUpdate,
 ) -> StatusRead:
-    access = await access_project(session, principal, project_id, Action.WORKFLOW_MANAGE)
+    access = await access_project(
+        session, principal, project_id, Action.WORKFLOW_MANAGE, for_update=True
+    )
     statuses = await _statuses(session, project_id)
     status = next((s for s in statuses if s.id == status_id), None)
     if status is None:
@@ -324,16 +357,23 @@ async def update_status(
         "position": status.position,
     }
     changes = events.diff(before, after)
-    if "category" in changes:
+    done_before = before["category"] == StatusCategory.DONE
+    if "category" in changes and done_before != (status.category == StatusCategory.DONE):
+        # Only tasks whose completed_at changes are touched: a new version on an unchanged
+        # task would fail its editors' If-Match for nothing.
         now = utcnow()
         await session.execute(
             update(Task)
-            .where(Task.status_id == status.id)
+            .where(
+                Task.status_id == status.id,
+                Task.completed_at.is_not(None) if done_before else Task.completed_at.is_(None),
+            )
             .values(
-                completed_at=_completion_rule(status.category),
+                completed_at=_completion_rule(status.category, now),
                 version=Task.version + 1,
                 updated_at=now,
             )
+            .execution_options(synchronize_session=False)
         )
     if changes:
         _record(session, principal, access.project, EventType.STATUS_UPDATED, status.id, changes)
@@ -351,7 +391,9 @@ async def delete_status(
 ) -> None:
     """Remove a status, moving its tasks (trashed ones too) to `move_to`, or by default to the
     first other status of the same category, else the first status."""
-    access = await access_project(session, principal, project_id, Action.WORKFLOW_MANAGE)
+    access = await access_project(
+        session, principal, project_id, Action.WORKFLOW_MANAGE, for_update=True
+    )
     statuses = await _statuses(session, project_id)
     status = next((s for s in statuses if s.id == status_id), None)
     if status is None:
@@ -367,15 +409,17 @@ async def delete_status(
         target = next((s for s in others if s.category == status.category), others[0])
     # Moved tasks keep their ordering keys; equal keys are ordered by id, so the board order
     # stays total.
+    now = utcnow()
     moved = await session.execute(
         update(Task)
         .where(Task.status_id == status.id)
         .values(
             status_id=target.id,
-            completed_at=_completion_rule(target.category),
+            completed_at=_completion_rule(target.category, now),
             version=Task.version + 1,
-            updated_at=utcnow(),
+            updated_at=now,
         )
+        .execution_options(synchronize_session=False)
     )
     count = int(getattr(moved, "rowcount", 0) or 0)
     await session.delete(status)
@@ -404,7 +448,7 @@ async def _check_label_name(
     session: AsyncSession, project_id: UUID, name: str, exclude: UUID | None = None
 ) -> None:
     stmt = select(Label.id).where(
-        Label.project_id == project_id, func.lower(Label.name) == name.lower()
+        Label.project_id == project_id, func.lower(Label.name) == func.lower(name)
     )
     if exclude is not None:
         stmt = stmt.where(Label.id != exclude)
@@ -425,7 +469,9 @@ async def list_labels(
 async def create_label(
     session: AsyncSession, principal: Principal, *, project_id: UUID, data: LabelCreate
 ) -> LabelRead:
-    access = await access_project(session, principal, project_id, Action.LABEL_CREATE)
+    access = await access_project(
+        session, principal, project_id, Action.LABEL_CREATE, for_update=True
+    )
     await _check_label_name(session, project_id, data.name)
     label = Label(project_id=project_id, name=data.name, color=data.color)
     session.add(label)
@@ -456,7 +502,9 @@ async def update_label(
     label_id: UUID,
     data: LabelUpdate,
 ) -> LabelRead:
-    access = await access_project(session, principal, project_id, Action.LABEL_MANAGE)
+    access = await access_project(
+        session, principal, project_id, Action.LABEL_MANAGE, for_update=True
+    )
     label = await _get_label(session, project_id, label_id)
     sent = data.model_dump(exclude_unset=True)
     if "name" in sent:
@@ -474,7 +522,9 @@ async def update_label(
 async def delete_label(
     session: AsyncSession, principal: Principal, *, project_id: UUID, label_id: UUID
 ) -> None:
-    access = await access_project(session, principal, project_id, Action.LABEL_MANAGE)
+    access = await access_project(
+        session, principal, project_id, Action.LABEL_MANAGE, for_update=True
+    )
     label = await _get_label(session, project_id, label_id)
     _record(
         session,
@@ -523,7 +573,9 @@ def _member_read(member: ProjectMember, user: User, ws_role: str) -> ProjectMemb
 async def add_member(
     session: AsyncSession, principal: Principal, *, project_id: UUID, data: ProjectMemberAdd
 ) -> ProjectMemberRead:
-    access = await access_project(session, principal, project_id, Action.PROJECT_MEMBERS_MANAGE)
+    access = await access_project(
+        session, principal, project_id, Action.PROJECT_MEMBERS_MANAGE, for_update=True
+    )
     row = (
         await session.execute(
             select(User, WorkspaceMember.role)
@@ -581,7 +633,9 @@ async def update_member(
     user_id: UUID,
     data: ProjectMemberUpdate,
 ) -> ProjectMemberRead:
-    access = await access_project(session, principal, project_id, Action.PROJECT_MEMBERS_MANAGE)
+    access = await access_project(
+        session, principal, project_id, Action.PROJECT_MEMBERS_MANAGE, for_update=True
+    )
     member, user, ws_role = await _get_member(session, access, user_id)
     if member.role != data.role:
         _record(
@@ -600,7 +654,9 @@ async def update_member(
 async def remove_member(
     session: AsyncSession, principal: Principal, *, project_id: UUID, user_id: UUID
 ) -> None:
-    access = await access_project(session, principal, project_id, Action.PROJECT_MEMBERS_MANAGE)
+    access = await access_project(
+        session, principal, project_id, Action.PROJECT_MEMBERS_MANAGE, for_update=True
+    )
     member, _, _ = await _get_member(session, access, user_id)
     _record(
         session,

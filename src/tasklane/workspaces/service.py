@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.auth.principal import Principal
@@ -40,7 +42,8 @@ def _read(workspace: Workspace, role: WorkspaceRole) -> WorkspaceRead:
 
 def slugify(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:48]
+    # Strip after cutting, so a cut right after a separator leaves no trailing hyphen.
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower())[:48].strip("-")
     return slug if len(slug) >= 2 else "workspace"
 
 
@@ -62,18 +65,50 @@ async def _free_slug(session: AsyncSession, base: str) -> str:
     return f"{base}-{n}"
 
 
+def _slug_taken() -> Conflict:
+    return Conflict("That slug is taken.", code="slug_taken")
+
+
+async def _written(session: AsyncSession, workspace: Workspace, values: dict[str, Any]) -> bool:
+    """Set `values` on `workspace` (added when new) and flush them in a savepoint. False when
+    a concurrent transaction took the slug meanwhile (PostgreSQL; SQLite has one writer).
+    The change is made inside the savepoint: `begin_nested` flushes what is pending first."""
+    try:
+        async with session.begin_nested():
+            for name, value in values.items():
+                setattr(workspace, name, value)
+            session.add(workspace)
+    except IntegrityError:
+        return False
+    return True
+
+
+_SLUG_ATTEMPTS = 5
+
+
+async def _insert_workspace(session: AsyncSession, data: WorkspaceCreate) -> Workspace:
+    """Insert with the requested slug, or a free one made from the name. A concurrent create
+    can take the same slug between the check and the insert: an explicit slug is then 409, a
+    generated one is chosen again."""
+    for _ in range(_SLUG_ATTEMPTS):
+        if data.slug is not None:
+            if await session.scalar(select(Workspace.id).where(Workspace.slug == data.slug)):
+                raise _slug_taken()
+            slug = data.slug
+        else:
+            slug = await _free_slug(session, slugify(data.name))
+        workspace = Workspace()
+        if await _written(session, workspace, {"name": data.name, "slug": slug}):
+            return workspace
+        if data.slug is not None:
+            raise _slug_taken()
+    raise Conflict("Could not find a free slug; try again.", code="slug_taken")
+
+
 async def create_workspace(
     session: AsyncSession, principal: Principal, *, data: WorkspaceCreate
 ) -> WorkspaceRead:
-    if data.slug is not None:
-        if await session.scalar(select(Workspace.id).where(Workspace.slug == data.slug)):
-            raise Conflict("That slug is taken.", code="slug_taken")
-        slug = data.slug
-    else:
-        slug = await _free_slug(session, slugify(data.name))
-    workspace = Workspace(name=data.name, slug=slug)
-    session.add(workspace)
-    await session.flush()
+    workspace = await _insert_workspace(session, data)
     session.add(
         WorkspaceMember(
             workspace_id=workspace.id, user_id=principal.user_id, role=WorkspaceRole.OWNER
@@ -125,12 +160,12 @@ async def update_workspace(
     if "slug" in sent and sent["slug"] != workspace.slug:
         taken = await session.scalar(select(Workspace.id).where(Workspace.slug == sent["slug"]))
         if taken:
-            raise Conflict("That slug is taken.", code="slug_taken")
+            raise _slug_taken()
     before = {"name": workspace.name, "slug": workspace.slug}
     changes = events.diff(before, {**before, **sent})
     if changes:
-        for name, value in sent.items():
-            setattr(workspace, name, value)
+        if not await _written(session, workspace, sent):
+            raise _slug_taken()
         events.record(
             session,
             EventType.WORKSPACE_UPDATED,
@@ -139,7 +174,6 @@ async def update_workspace(
             entity_id=workspace.id,
             changes=changes,
         )
-        await session.flush()
     return _read(workspace, access.role)
 
 
@@ -201,6 +235,18 @@ def _check_role_change(
         require_workspace(access.role, Action.OWNERS_MANAGE)
 
 
+async def _lock_members(session: AsyncSession, workspace_id: UUID) -> None:
+    """Serialise membership changes of one workspace (PostgreSQL; SQLite has one writer).
+
+    Taken before anything is read, so the caller's role, the target's role and the owner
+    count are all read after any concurrent change committed: two owners demoting or removing
+    each other at once cannot leave the workspace without an owner. FOR NO KEY UPDATE does
+    not block rows that merely reference the workspace (new projects)."""
+    await session.execute(
+        select(Workspace.id).where(Workspace.id == workspace_id).with_for_update(key_share=True)
+    )
+
+
 async def _owner_count(session: AsyncSession, workspace_id: UUID) -> int:
     return int(
         await session.scalar(
@@ -216,6 +262,7 @@ async def _owner_count(session: AsyncSession, workspace_id: UUID) -> int:
 async def add_member(
     session: AsyncSession, principal: Principal, *, workspace_id: UUID, data: MemberAdd
 ) -> MemberRead:
+    await _lock_members(session, workspace_id)
     access = await access_workspace(session, principal, workspace_id, Action.MEMBERS_MANAGE)
     _check_role_change(access, old=None, new=data.role)
     user = await session.scalar(select(User).where(User.email == data.email.lower()))
@@ -262,6 +309,7 @@ async def update_member(
     user_id: UUID,
     data: MemberUpdate,
 ) -> MemberRead:
+    await _lock_members(session, workspace_id)
     access = await access_workspace(session, principal, workspace_id, Action.MEMBERS_MANAGE)
     member, user = await _get_member(session, workspace_id, user_id)
     old = WorkspaceRole(member.role)
@@ -288,6 +336,7 @@ async def remove_member(
 ) -> None:
     """Admins remove members; anyone may leave. The last owner can do neither."""
     leaving = user_id == principal.user_id
+    await _lock_members(session, workspace_id)
     access = await access_workspace(
         session,
         principal,
