@@ -22,6 +22,7 @@ from fastapi import FastAPI
 
 from tasklane.app import create_app
 from tasklane.config import Environment, Settings
+from tasklane.db import Database
 from tasklane.migrate import upgrade
 from tests.factories import Board, make_board
 
@@ -121,6 +122,8 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "password_hash_memory_kib": 1024,
         "password_hash_parallelism": 1,
         "login_failures_per_address": 1000,
+        # No background writers unless a test asks for the worker (tests/realtime, tests/worker).
+        "run_worker": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -135,6 +138,16 @@ def settings_overrides() -> dict[str, object]:
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path, settings_overrides: dict[str, object]) -> Settings:
     return make_settings(database_url, tmp_path / "data", **settings_overrides)
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    """The test's database without an app: for services, jobs and the dispatcher."""
+    db = Database(settings)
+    try:
+        yield db
+    finally:
+        await db.dispose()
 
 
 @pytest.fixture

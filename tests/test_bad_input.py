@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from tasklane.api import new_router
 from tests.factories import Board, expect
 
 
@@ -67,3 +69,44 @@ async def test_task_refs_that_cannot_exist(
 ) -> None:
     r = await client.get(f"/api/v1/tasks/{ref}", headers=board.member.headers)
     assert r.status_code in (404, 422), r.text
+
+
+@pytest.mark.parametrize("raw", [b"\xff\xfe{}", b'{"title": "caf\xe9"}'])
+async def test_a_body_that_is_not_utf8_is_a_422_naming_the_body(
+    client: httpx.AsyncClient, board: Board, raw: bytes
+) -> None:
+    r = await client.post(
+        f"/api/v1/projects/{board.pid}/tasks",
+        content=raw,
+        headers={**board.member.headers, "content-type": "application/json"},
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "body"
+    listed = expect(
+        await client.get(f"/api/v1/projects/{board.pid}/tasks", headers=board.member.headers), 200
+    )
+    assert listed["items"] == []
+
+
+async def test_a_bug_is_a_500_problem_with_request_id_and_security_headers(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    """A route that fails unexpectedly (added to the real app for this test): the answer is
+    a problem document that passes back through the middleware like any other."""
+    router = new_router()
+
+    @router.get("/api/v1/test-only/bug")
+    async def bug() -> None:
+        raise RuntimeError("a bug with a secret-looking detail: hunter2")
+
+    app.include_router(router)
+    app.router.routes.insert(0, app.router.routes.pop())  # before the web app's catch-all
+    r = await client.get("/api/v1/test-only/bug", headers={"X-Request-ID": "trace-me-123"})
+    assert r.status_code == 500
+    assert r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert body["code"] == "internal_error"
+    assert body["request_id"] == "trace-me-123"
+    assert r.headers["x-request-id"] == "trace-me-123"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert "hunter2" not in r.text

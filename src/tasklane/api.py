@@ -8,17 +8,29 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tasklane.auth.principal import CurrentPrincipal
-from tasklane.db import DbSession, on_before_commit
-from tasklane.errors import PROBLEM_JSON, Conflict, Problem, ValidationFailed
+from tasklane.db import DbSession, database_failure, on_before_commit
+from tasklane.errors import (
+    PROBLEM_JSON,
+    Conflict,
+    InternalError,
+    Problem,
+    TasklaneError,
+    ValidationFailed,
+)
 from tasklane.kit.clock import utcnow
 from tasklane.models import IdempotencyRecord
+
+log = structlog.get_logger(__name__)
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -29,12 +41,22 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
-def _refuse_nul(request: Request, body: bytes) -> None:
+def _check_input(request: Request, body: bytes) -> None:
     for name, value in request.query_params.multi_items():
         if "\x00" in value or "\x00" in name:
             raise ValidationFailed.for_field(name, "Text may not contain NUL characters.")
     if b"\\u0000" in body and _JSON_NUL.search(body):
         raise ValidationFailed.for_field("body", "Text may not contain NUL characters.")
+    if body:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationFailed.for_field(
+                "body", "The body must be JSON encoded as UTF-8.", code="json_invalid"
+            ) from None
+
+
+_PASS_THROUGH = (TasklaneError, StarletteHTTPException, RequestValidationError)
 
 
 class TasklaneRoute(APIRoute):
@@ -46,8 +68,20 @@ class TasklaneRoute(APIRoute):
 
         async def handler(request: Request) -> Response:
             # The body is cached on the request, so FastAPI reads this copy afterwards.
-            _refuse_nul(request, await request.body())
-            response = await original(request)
+            _check_input(request, await request.body())
+            try:
+                response = await original(request)
+            except (*_PASS_THROUGH, IdempotentReplay):
+                raise
+            except Exception as exc:
+                if database_failure(exc) is not None:
+                    raise  # answered 503 by the database error handlers
+                # A bug. Answered here rather than by Starlette's outermost handler, so the
+                # 500 passes back through our middleware (request id, security headers).
+                log.error("unhandled_exception", exc_info=exc, path=request.url.path)
+                raise InternalError(
+                    "An unexpected error happened; it has been logged with this request id."
+                ) from exc
             request.state.response = response
             return response
 

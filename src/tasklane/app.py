@@ -13,13 +13,18 @@ from tasklane.auth.routes import router as auth_router
 from tasklane.comments.routes import router as comments_router
 from tasklane.config import Settings
 from tasklane.errors import install_error_handlers
+from tasklane.events.types import DESCRIPTIONS, EventType
 from tasklane.health.routes import router as health_router
 from tasklane.logs import configure_logging
+from tasklane.metrics import install_metrics
 from tasklane.middleware import RequestContextMiddleware
 from tasklane.projects.routes import router as projects_router
+from tasklane.realtime.routes import router as realtime_router
 from tasklane.runtime import Runtime
+from tasklane.security import install_security
 from tasklane.tasks.routes import router as tasks_router
 from tasklane.users.routes import router as users_router
+from tasklane.webapp import install_web_app
 from tasklane.workspaces.routes import router as workspaces_router
 
 API_PREFIX = "/api/v1"
@@ -33,7 +38,19 @@ answers 404. Creating `POST`s accept an `Idempotency-Key` header; task `PATCH`es
 Authenticate with `Authorization: Bearer <access token>` from `POST /api/v1/auth/login`, or
 in a browser with the cookies set by `POST /api/v1/auth/session` plus the `X-CSRF-Token`
 header on writes.
+
+Live updates: a WebSocket at `/api/v1/ws` streams every committed change (the events below)
+to subscribers of a workspace, project or task, replays what a reconnecting client missed,
+and reports who is viewing what. The protocol is in `docs/realtime.md`.
+
+| event type | meaning |
+| --- | --- |
 """
+
+
+def _description() -> str:
+    """The API description, with the table of event types (activity and live updates)."""
+    return DESCRIPTION + "\n".join(f"| `{t}` | {DESCRIPTIONS[t]} |" for t in EventType) + "\n"
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -42,6 +59,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.start(worker=settings.run_worker)
         try:
             yield
         finally:
@@ -50,7 +68,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app = FastAPI(
         title="Tasklane",
         version=__version__,
-        description=DESCRIPTION,
+        description=_description(),
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
@@ -60,8 +78,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_error_handlers(app)
     install_idempotency_handler(app)
     configure_logging(settings)
+    install_security(app, settings)  # inside the request context: ids and logs
     app.add_middleware(RequestContextMiddleware, slow_request_ms=settings.slow_request_ms)
     app.include_router(health_router)
+    install_metrics(app, runtime)
     for router in (
         auth_router,
         users_router,
@@ -69,6 +89,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         projects_router,
         tasks_router,
         comments_router,
+        realtime_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    install_web_app(app, settings)
     return app

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -29,12 +31,21 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
     migrate: Annotated[bool, typer.Option(help="Apply pending migrations first.")] = True,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            help="Run the worker (event dispatch, jobs) in this process; --no-worker when "
+            "separate `tasklane worker` processes run it."
+        ),
+    ] = True,
 ) -> None:
-    """Serve the API (and, later, the web app)."""
+    """Serve the API, the web app and live updates."""
     settings = _settings()
     if migrate:
         migrations.upgrade(settings.resolved_database_url)
     settings.signing_key  # noqa: B018 - create the development secret once, before workers fork
+    if not worker:
+        os.environ["TASKLANE_RUN_WORKER"] = "false"  # read by the app factory in each process
     uvicorn.run(
         "tasklane.app:create_app",
         factory=True,
@@ -44,7 +55,106 @@ def serve(
         log_level=settings.log_level.lower(),
         access_log=False,  # Tasklane logs each request itself, with its request id
         proxy_headers=True,
+        ws="websockets-sansio",
+        ws_ping_interval=settings.ws_ping_seconds,
+        ws_ping_timeout=settings.ws_ping_seconds,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) + 5,
     )
+
+
+@app.command("worker")
+def run_worker() -> None:
+    """Run the worker alone (event dispatch, jobs, housekeeping) until SIGTERM or Ctrl-C.
+    Run as many as wanted beside `serve --no-worker`; set TASKLANE_REDIS_URL so live updates
+    reach every app process."""
+    from tasklane.logs import configure_logging  # noqa: PLC0415 - keep CLI start-up light
+    from tasklane.runtime import Runtime  # noqa: PLC0415
+
+    settings = _settings()
+    configure_logging(settings)
+
+    async def run() -> None:
+        runtime = Runtime.build(settings)
+        worker = runtime.new_worker()
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stopping.set)
+        await worker.start()
+        typer.echo(f"worker {worker.jobs.name} running; SIGTERM or Ctrl-C stops it")
+        try:
+            await stopping.wait()
+        finally:
+            await worker.stop()
+            await runtime.close()
+
+    asyncio.run(run())
+
+
+jobs_app = typer.Typer(help="Inspect and retry background jobs.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_app.command("list")
+def jobs_list(
+    status: Annotated[
+        str | None, typer.Option(help="queued, running, succeeded or failed.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+) -> None:
+    """The newest jobs, with their state and last error."""
+    from tasklane.models import JobStatus  # noqa: PLC0415
+    from tasklane.runtime import Runtime  # noqa: PLC0415
+    from tasklane.worker import jobs  # noqa: PLC0415
+
+    wanted = JobStatus(status) if status else None
+    settings = _settings()
+
+    async def run() -> None:
+        runtime = Runtime.build(settings)
+        try:
+            async with runtime.db.transaction(write=False) as session:
+                depth = await jobs.queue_depth(session)
+                rows = await jobs.list_jobs(session, status=wanted, limit=limit)
+        finally:
+            await runtime.close()
+        typer.echo("jobs: " + (", ".join(f"{k} {v}" for k, v in sorted(depth.items())) or "none"))
+        for job in rows:
+            error = f"  {job.last_error.splitlines()[-1][:100]}" if job.last_error else ""
+            typer.echo(
+                f"{job.id}  {job.kind:<32} {job.status:<9} attempts {job.attempts}/"
+                f"{job.max_attempts}  run_at {job.run_at:%Y-%m-%d %H:%M:%S}{error}"
+            )
+
+    asyncio.run(run())
+
+
+@jobs_app.command("retry")
+def jobs_retry(job_id: Annotated[str, typer.Argument(help="The id of a failed job.")]) -> None:
+    """Queue a failed job again, with a fresh set of attempts."""
+    from uuid import UUID  # noqa: PLC0415
+
+    from tasklane.errors import TasklaneError  # noqa: PLC0415
+    from tasklane.runtime import Runtime  # noqa: PLC0415
+    from tasklane.worker import jobs  # noqa: PLC0415
+
+    settings = _settings()
+
+    async def run() -> str:
+        runtime = Runtime.build(settings)
+        try:
+            async with runtime.db.transaction() as session:
+                job = await jobs.retry(session, UUID(job_id))
+                return job.kind
+        finally:
+            await runtime.close()
+
+    try:
+        kind = asyncio.run(run())
+    except (TasklaneError, ValueError) as exc:
+        typer.echo(f"cannot retry {job_id}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"queued {kind} job {job_id} again")
 
 
 @app.command()

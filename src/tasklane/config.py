@@ -6,10 +6,10 @@ import secrets
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
 
@@ -59,6 +59,65 @@ class Settings(BaseSettings):
     """`auto`: JSON lines in production, readable lines otherwise."""
     slow_request_ms: int = Field(default=500, ge=1)
     """Requests slower than this are logged as warnings."""
+    metrics_token: SecretStr | None = None
+    """When set, `/metrics` answers only scrapers sending `Authorization: Bearer <token>`."""
+    web_dir: Path | None = None
+    """The web app's production build; empty means web/dist in the source tree."""
+
+    # --- live updates and the worker ---
+    run_worker: bool = True
+    """Run the worker (event dispatch, jobs) inside `serve`. Set false when separate
+    `tasklane worker` processes run it (`serve --no-worker` does)."""
+    redis_prefix: str = Field(default="tasklane", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    """Prefix of every Redis key and channel, so several installations can share a Redis."""
+    replay_limit: int = Field(default=1000, ge=1, le=100_000)
+    """Most events replayed to a reconnecting WebSocket client; beyond that it reloads."""
+    presence_grace_seconds: float = Field(default=10, ge=0, le=300)
+    """How long a viewer whose connection dropped stays in presence lists."""
+    heartbeat_seconds: float = Field(default=25, gt=0, le=300)
+    session_check_seconds: float = Field(default=60, gt=0, le=3600)
+    """How often an open WebSocket re-checks that its sign-in session is still valid."""
+    ws_ping_seconds: float = Field(default=20, gt=0, le=300)
+    """WebSocket protocol pings; a connection that does not answer within this is closed."""
+    dispatch_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    """Fallback poll of the event log when no wake-up arrives (another process, the CLI)."""
+    job_lease_seconds: int = Field(default=60, ge=5, le=3600)
+    job_backoff_seconds: float = Field(default=5, gt=0)
+    job_backoff_max_seconds: float = Field(default=3600, gt=0)
+    worker_concurrency: int = Field(default=4, ge=1, le=64)
+    shutdown_grace_seconds: float = Field(default=20, ge=0, le=600)
+    """On SIGTERM, how long running jobs may finish before they are released for retry."""
+
+    # --- HTTP hygiene: CORS, request limits, write rate limits (tasklane.security) ---
+    cors_origins: Annotated[list[str], NoDecode] = []
+    """Other origins (comma-separated, like `https://app.example.com`) whose pages may call the
+    API from a browser; empty: only the server's own origin."""
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    """Larger request bodies are refused with 413 before they are read."""
+    max_query_bytes: int = Field(default=8192, ge=256)
+    """Longer query strings are refused with 414."""
+    rate_limit_enabled: bool = True
+    """Limit writes per user and per address (false for benchmarks)."""
+    rate_limit_writes_per_user: int = Field(default=600, ge=1)
+    rate_limit_writes_per_address: int = Field(default=3000, ge=1)
+    rate_limit_window_seconds: int = Field(default=60, ge=1)
+    """Writes (POST, PUT, PATCH, DELETE under /api/) allowed per moving window; beyond it 429.
+    Counted in Redis when TASKLANE_REDIS_URL is set, so the limits hold across processes."""
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.replace(" ", ",").split(",") if part]
+        if isinstance(value, list):
+            origins = [str(v).strip().rstrip("/") for v in value]
+            for origin in origins:
+                if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
+                    raise ValueError(
+                        f"{origin!r} is not an origin: list each one as scheme://host[:port]"
+                    )
+            return origins
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:
@@ -76,6 +135,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{self.data_dir / 'tasklane.db'}"
+
+    @property
+    def resolved_web_dir(self) -> Path:
+        if self.web_dir is not None:
+            return self.web_dir
+        return Path(__file__).resolve().parents[2] / "web" / "dist"
 
     @property
     def is_sqlite(self) -> bool:

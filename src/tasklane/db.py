@@ -15,7 +15,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+import structlog
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import Response
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -28,9 +30,10 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from tasklane.config import Settings
-from tasklane.errors import ServiceUnavailable
+from tasklane.errors import ServiceUnavailable, problem_response
 
 BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
+AfterCommit = Callable[[], None]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -95,7 +98,12 @@ class Database:
             if path:
                 settings.data_dir.mkdir(parents=True, exist_ok=True)
             self.writer = create_async_engine(
-                url, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0, pool_timeout=60
+                url,
+                poolclass=AsyncAdaptedQueuePool,
+                pool_size=1,
+                max_overflow=0,
+                pool_timeout=60,
+                hide_parameters=True,
             )
             self.reader = create_async_engine(
                 url,
@@ -103,6 +111,7 @@ class Database:
                 pool_size=settings.database_pool_size,
                 max_overflow=0,
                 pool_timeout=60,
+                hide_parameters=True,  # error messages must not carry hashes or tokens
             )
             _configure_sqlite(self.writer, settings, begin="BEGIN IMMEDIATE")
             _configure_sqlite(self.reader, settings, begin="BEGIN")
@@ -114,6 +123,7 @@ class Database:
                 max_overflow=settings.database_pool_size,
                 pool_pre_ping=True,
                 pool_timeout=30,
+                hide_parameters=True,
             )
             self.reader = self.writer
             engines = [self.writer]
@@ -121,6 +131,16 @@ class Database:
             _install_statement_counter(engine.sync_engine)
         self._write_sessions = async_sessionmaker(self.writer, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
+        self._listeners: dict[str, list[AfterCommit]] = {}
+
+    def on_signal(self, signal: str, listener: AfterCommit) -> None:
+        """Call `listener` after each commit in this process that emits `signal` ("events"
+        when events were recorded, "jobs" when jobs were enqueued)."""
+        self._listeners.setdefault(signal, []).append(listener)
+
+    def emit(self, signal: str) -> None:
+        for listener in self._listeners.get(signal, ()):
+            listener()
 
     @property
     def dialect(self) -> str:
@@ -132,7 +152,9 @@ class Database:
             await self.reader.dispose()
 
     def session(self, *, write: bool) -> AsyncSession:
-        return (self._write_sessions if write else self._read_sessions)()
+        session = (self._write_sessions if write else self._read_sessions)()
+        session.info["database"] = self
+        return session
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
@@ -152,11 +174,27 @@ def on_before_commit(session: AsyncSession, key: str, hook: BeforeCommit) -> Non
     hooks.setdefault(key, hook)
 
 
+def on_after_commit(session: AsyncSession, key: str, hook: AfterCommit) -> None:
+    """Run `hook` once after the transaction commits; never when it rolls back."""
+    hooks: dict[str, AfterCommit] = session.info.setdefault("after_commit", {})
+    hooks.setdefault(key, hook)
+
+
+def emit_after_commit(session: AsyncSession, signal: str) -> None:
+    """Emit `signal` on the session's database once the transaction commits."""
+    database = session.info.get("database")
+    if isinstance(database, Database):
+        on_after_commit(session, f"signal:{signal}", lambda: database.emit(signal))
+
+
 async def commit(session: AsyncSession) -> None:
     hooks: dict[str, BeforeCommit] = session.info.pop("before_commit", {})
     for hook in hooks.values():
         await hook(session)
+    after: dict[str, AfterCommit] = session.info.pop("after_commit", {})
     await session.commit()
+    for done in after.values():
+        done()
 
 
 def is_connection_error(exc: BaseException) -> bool:
@@ -188,3 +226,63 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+# --- database failures at the HTTP boundary ---------------------------------------------------
+
+_log = structlog.get_logger(__name__)
+
+
+def database_failure(exc: BaseException) -> ServiceUnavailable | None:
+    """The 503 to answer when `exc` says the database cannot serve at all (unreachable or
+    restarting, read-only, out of disk) rather than that a statement was wrong; else None."""
+    if is_connection_error(exc):
+        return ServiceUnavailable("The database is not reachable; try again shortly.")
+    orig = getattr(exc, "orig", None)
+    sqlite_error = str(getattr(orig, "sqlite_errorname", "") or "")
+    sqlstate = str(getattr(orig, "sqlstate", "") or "")
+    if sqlite_error.startswith("SQLITE_READONLY") or sqlstate == "25006":
+        return ServiceUnavailable(
+            "The database is read-only; nothing was saved.", code="database_read_only"
+        )
+    if (
+        sqlite_error == "SQLITE_FULL"
+        or sqlite_error.startswith("SQLITE_IOERR")
+        or sqlstate == "53100"
+    ):
+        return ServiceUnavailable(
+            "The database could not store the change (its disk is full or failing); "
+            "nothing was saved.",
+            code="database_storage_failed",
+        )
+    if sqlite_error == "SQLITE_CANTOPEN" or sqlstate.startswith(("08", "53", "57P")):
+        return ServiceUnavailable("The database is not reachable; try again shortly.")
+    return None
+
+
+def install_database_errors(app: FastAPI) -> None:
+    """Answer 503 problem documents instead of 500s when a request fails because the database
+    cannot serve it. `get_session` maps connection errors of the request's own session; this
+    covers the rest: sign-in, refresh and password changes run their own short transactions,
+    and read-only or full storage shows up as a statement error."""
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        failure = database_failure(exc)
+        if failure is None:
+            raise exc
+        # The driver's message only: SQLAlchemy's text would add the statement's parameters.
+        reason = getattr(exc, "orig", None) or exc
+        _log.error(
+            "database_unavailable", code=failure.code, error=f"{type(reason).__name__}: {reason}"
+        )
+        return problem_response(
+            request,
+            status=failure.status,
+            code=failure.code,
+            title=failure.title,
+            detail=failure.detail,
+        )
+
+    app.add_exception_handler(DBAPIError, handler)
+    app.add_exception_handler(ConnectionError, handler)
+    app.add_exception_handler(TimeoutError, handler)

@@ -117,6 +117,12 @@ class PayloadTooLarge(TasklaneError):
     title = "Payload too large"
 
 
+class UriTooLong(TasklaneError):
+    status = 414
+    code = "uri_too_long"
+    title = "URI too long"
+
+
 class RateLimited(TasklaneError):
     status = 429
     code = "rate_limited"
@@ -125,6 +131,14 @@ class RateLimited(TasklaneError):
     def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
         super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
         self.retry_after = retry_after
+
+
+class InternalError(TasklaneError):
+    """A bug: logged with its traceback, answered without details."""
+
+    status = 500
+    code = "internal_error"
+    title = "Internal server error"
 
 
 class ServiceUnavailable(TasklaneError):

@@ -4,6 +4,7 @@ every line, and secrets redacted by key before anything is written."""
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any, TextIO
@@ -24,7 +25,37 @@ def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[s
     return event
 
 
+_QUERY_SECRET = re.compile(
+    r"([?&][^=&\s\"]*(?:token|secret|password|key)[^=&\s\"]*=)[^&\s\"]*", re.IGNORECASE
+)
+
+
+def redact_query(text: str) -> str:
+    """`/ws?token=abc&x=1` -> `/ws?token=[redacted]&x=1`."""
+    return _QUERY_SECRET.sub(rf"\1{REDACTED}", text)
+
+
+class RedactQuerySecrets(logging.Filter):
+    """uvicorn logs WebSocket handshakes with their query string, and browsers must pass the
+    access token there (`/api/v1/ws?token=...`): take secrets out of its log records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_query(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = redact_query(record.msg)
+        return True
+
+
+def _redact_server_logs() -> None:
+    for name in ("uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactQuerySecrets) for f in logger.filters):
+            logger.addFilter(RedactQuerySecrets())
+
+
 def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
+    _redact_server_logs()
     json_lines = settings.log_format == "json" or (
         settings.log_format == "auto" and settings.environment is Environment.PRODUCTION
     )

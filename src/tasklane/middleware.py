@@ -10,6 +10,7 @@ import structlog
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tasklane import metrics
 from tasklane.db import track_statements
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -53,6 +54,7 @@ class RequestContextMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
+        metrics.REQUESTS_IN_FLIGHT.inc()
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
@@ -69,11 +71,20 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_headers)
         finally:
             elapsed = time.perf_counter() - started
+            metrics.REQUESTS_IN_FLIGHT.dec()
             route = scope.get("route")
             principal = scope["state"].get("principal")
+            template = _template(scope, route)
+            metrics.observe_request(
+                method=scope["method"],
+                route=template,
+                status=status,
+                seconds=elapsed,
+                stats=stats,
+            )
             fields = {
                 "method": scope["method"],
-                "route": _template(scope, route),
+                "route": template,
                 "path": scope["path"],
                 "status": status,
                 "duration_ms": round(elapsed * 1000, 2),

@@ -1,16 +1,23 @@
-"""What one running Tasklane process holds: settings, database, hashers, limiters."""
+"""What one running Tasklane process holds: settings, database, hashers, limiters, and the
+live-update parts (broker, hub, and the worker when it runs in this process)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated
 
+import redis.asyncio as redis
 from fastapi import Depends, Request
 
 from tasklane.auth.passwords import Passwords
 from tasklane.auth.throttle import LoginThrottle
 from tasklane.config import Settings
 from tasklane.db import Database
+from tasklane.realtime.broker import Broker, MemoryBroker, RedisBroker, redis_client
+from tasklane.realtime.hub import Hub
+from tasklane.realtime.presence import MemoryPresence, PresenceStore, RedisPresence
+from tasklane.realtime.publisher import RealtimePublisher
+from tasklane.worker.runner import Worker
 
 
 @dataclass
@@ -19,17 +26,47 @@ class Runtime:
     db: Database
     passwords: Passwords
     login_throttle: LoginThrottle
+    broker: Broker
+    hub: Hub
+    redis: redis.Redis | None = None
+    worker: Worker | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
+        db = Database(settings)
+        client = redis_client(settings) if settings.redis_url else None
+        broker: Broker = RedisBroker(settings, client) if client else MemoryBroker()
+        presence: PresenceStore = (
+            RedisPresence(client, settings.redis_prefix) if client else MemoryPresence()
+        )
         return cls(
             settings=settings,
-            db=Database(settings),
+            db=db,
             passwords=Passwords(settings),
             login_throttle=LoginThrottle(settings),
+            broker=broker,
+            hub=Hub(settings, db, broker, presence),
+            redis=client,
         )
 
+    def new_worker(self) -> Worker:
+        return Worker(self.settings, self.db, [RealtimePublisher(self.broker)])
+
+    async def start(self, *, worker: bool) -> None:
+        """Start live updates (the hub) and, if asked, the worker in this process."""
+        await self.hub.start()
+        if worker:
+            self.worker = self.new_worker()
+            await self.worker.start()
+
     async def close(self) -> None:
+        if self.worker is not None:
+            await self.worker.stop()
+            self.worker = None
+        if self.hub.started:
+            await self.hub.close()  # closes the broker, and with it the Redis client
+        elif self.redis is not None:
+            await self.redis.aclose()
         await self.db.dispose()
 
 

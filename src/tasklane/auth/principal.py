@@ -64,6 +64,21 @@ async def authenticate(
     )
 
 
+async def session_active(session: AsyncSession, principal: Principal) -> bool:
+    """Is the principal's sign-in session still valid (for connections that outlive their
+    access token)?"""
+    row = (
+        await session.execute(
+            select(User.is_active, AuthSession.revoked_at, AuthSession.expires_at)
+            .join(AuthSession, AuthSession.user_id == User.id)
+            .where(AuthSession.id == principal.session_id, User.id == principal.user_id)
+        )
+    ).one_or_none()
+    return (
+        row is not None and row.is_active and row.revoked_at is None and row.expires_at > utcnow()
+    )
+
+
 async def _resolve(
     request: Request, session: AsyncSession, bearer: HTTPAuthorizationCredentials | None
 ) -> Principal:

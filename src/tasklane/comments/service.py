@@ -5,7 +5,6 @@ from __future__ import annotations
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.auth.principal import Principal
@@ -18,6 +17,7 @@ from tasklane.events.types import EventType
 from tasklane.kit import keyset
 from tasklane.kit.clock import utcnow
 from tasklane.kit.pagination import Page, decode_cursor, encode_cursor
+from tasklane.kit.sql import insert_ignore
 from tasklane.models import Comment, Task, TaskWatcher, User
 
 _ORDER = [
@@ -116,12 +116,8 @@ async def create_comment(
 
 
 async def _watch(session: AsyncSession, task_id: UUID, user_id: UUID) -> None:
-    """Insert-if-absent in one statement: a read-then-insert lets two concurrent comments by
-    the same person both insert, and the second fail on the primary key."""
-    values = {"task_id": task_id, "user_id": user_id}
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.execute(insert(TaskWatcher).values(values).on_conflict_do_nothing())
+    # In one statement: two concurrent comments by the same person must not both insert.
+    await insert_ignore(session, TaskWatcher, {"task_id": task_id, "user_id": user_id})
 
 
 async def get_comment(

@@ -1,22 +1,28 @@
 """Recording events. A service calls `record` in the same transaction as its domain rows;
 sequence numbers are taken right before commit, so the counter row is held only briefly and
-sequence order is commit order."""
+sequence order is commit order.
+
+After the commit, dispatchers are woken: this process's directly, other processes' on
+PostgreSQL through NOTIFY, which the database delivers only when the transaction commits."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import update
+from sqlalchemy import Text, cast, func, literal, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tasklane.db import on_before_commit
+from tasklane.db import emit_after_commit, on_before_commit
 from tasklane.events.types import EventType
 from tasklane.kit.clock import utcnow
 from tasklane.models import Counter, Event
 
 EVENTS_COUNTER = "events"
+NOTIFY_CHANNEL = "tasklane_events"
 _PENDING = "pending_events"
 
 Changes = dict[str, dict[str, Any]]
@@ -60,21 +66,41 @@ def record(
     )
     session.info.setdefault(_PENDING, []).append(event)
     on_before_commit(session, _PENDING, _assign_sequence_numbers)
+    emit_after_commit(session, "events")
     return event
+
+
+@asynccontextmanager
+async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
+    """A savepoint that also takes back the events recorded inside it when it rolls back:
+    a change undone must not leave its event to be committed."""
+    pending: list[Event] = session.info.setdefault(_PENDING, [])
+    mark = len(pending)
+    try:
+        async with session.begin_nested():
+            yield
+    except BaseException:
+        del pending[mark:]
+        raise
 
 
 async def _assign_sequence_numbers(session: AsyncSession) -> None:
     pending: list[Event] = session.info.pop(_PENDING, [])
     if not pending:
         return
-    last = (
+    returned: list[Any] = [Counter.value]
+    if session.get_bind().dialect.name == "postgresql":
+        # In the same statement, so waking other processes costs no extra round trip.
+        returned.append(func.pg_notify(literal(NOTIFY_CHANNEL), cast(Counter.value, Text)))
+    row = (
         await session.execute(
             update(Counter)
             .where(Counter.name == EVENTS_COUNTER)
             .values(value=Counter.value + len(pending))
-            .returning(Counter.value)
+            .returning(*returned)
         )
-    ).scalar_one()
+    ).one()
+    last = int(row[0])
     first = last - len(pending) + 1
     for offset, event in enumerate(pending):
         event.seq = first + offset

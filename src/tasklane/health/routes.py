@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from tasklane.realtime.broker import ping
 from tasklane.runtime import CurrentRuntime
 
 router = APIRouter(tags=["health"])
@@ -15,15 +18,33 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "A dependency is not reachable."}})
+@router.get(
+    "/readyz",
+    responses={
+        200: {
+            "description": "Ready. `status` is `degraded` when Redis is configured but down: "
+            "requests still work, live updates arrive late."
+        },
+        503: {"description": "The database is not reachable."},
+    },
+)
 async def readyz(rt: CurrentRuntime) -> JSONResponse:
-    """Ready to serve: the database answers."""
+    """Ready to serve: the database answers (required) and Redis, when configured, answers
+    (optional: without it live updates fall back to reading the event log)."""
+    checks: dict[str, Any] = {}
+    status_code = 200
     try:
         async with rt.db.transaction(write=False) as session:
             await session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
     except Exception as exc:
-        return JSONResponse(
-            {"status": "unavailable", "checks": {"database": f"error: {type(exc).__name__}"}},
-            status_code=503,
-        )
-    return JSONResponse({"status": "ok", "checks": {"database": "ok"}})
+        checks["database"] = f"error: {type(exc).__name__}"
+        status_code = 503
+    degraded = False
+    if rt.redis is not None:
+        up = await ping(rt.redis)
+        checks["redis"] = "ok" if up else "unavailable"
+        checks["live_updates"] = "ok" if up and rt.hub.live else "delayed"
+        degraded = not up
+    status = "unavailable" if status_code != 200 else "degraded" if degraded else "ok"
+    return JSONResponse({"status": status, "checks": checks}, status_code=status_code)

@@ -4,6 +4,7 @@ from tasklane.models.auth_session import AuthSession, RefreshToken
 from tasklane.models.base import Base
 from tasklane.models.comment import Comment
 from tasklane.models.event import Counter, Event, IdempotencyRecord
+from tasklane.models.job import ConsumerPosition, Job, JobStatus
 from tasklane.models.project import Label, Project, ProjectMember, Status
 from tasklane.models.task import (
     Task,
@@ -19,9 +20,12 @@ __all__ = [
     "AuthSession",
     "Base",
     "Comment",
+    "ConsumerPosition",
     "Counter",
     "Event",
     "IdempotencyRecord",
+    "Job",
+    "JobStatus",
     "Label",
     "Project",
     "ProjectMember",

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Path, Query, Response, status
+from pydantic import Field
 
 from tasklane.api import Idempotent, IfMatch, etag, new_router, problem_doc
 from tasklane.auth.principal import CurrentPrincipal
@@ -17,9 +18,12 @@ from tasklane.tasks import service
 from tasklane.tasks.queries import TaskFilters
 from tasklane.tasks.schemas import (
     ActivityItem,
+    BulkResult,
+    BulkUpdate,
     Priority,
     RelationCreate,
     RelationRead,
+    TaskCounts,
     TaskCreate,
     TaskMove,
     TaskRead,
@@ -50,18 +54,30 @@ def _person(value: str, *, me: UUID) -> UUID | None:
         ) from exc
 
 
+MAX_VALUES = 50
+"""Values one list filter may name."""
+
+
 def task_filters(
     principal: CurrentPrincipal,
-    status_id: Annotated[list[UUID], Query(description="Any of these statuses.")] = [],  # noqa: B006
+    status_id: Annotated[
+        list[UUID], Query(max_length=MAX_VALUES, description="Any of these statuses.")
+    ] = [],  # noqa: B006
     status_category: Annotated[
-        list[StatusCategory], Query(description="Any of these status categories.")
+        list[StatusCategory],
+        Query(max_length=MAX_VALUES, description="Any of these status categories."),
     ] = [],  # noqa: B006
     assignee_id: Annotated[
-        list[str],
-        Query(max_length=40, description="Any of these users; `me` is you, `none` unassigned."),
+        list[Annotated[str, Field(max_length=40)]],
+        Query(
+            max_length=MAX_VALUES,
+            description="Any of these users; `me` is you, `none` unassigned.",
+        ),
     ] = [],  # noqa: B006
-    label_id: Annotated[list[UUID], Query(description="Has any of these labels.")] = [],  # noqa: B006
-    priority: Annotated[list[Priority], Query()] = [],  # noqa: B006
+    label_id: Annotated[
+        list[UUID], Query(max_length=MAX_VALUES, description="Has any of these labels.")
+    ] = [],  # noqa: B006
+    priority: Annotated[list[Priority], Query(max_length=MAX_VALUES)] = [],  # noqa: B006
     due_before: Annotated[date | None, Query(description="Due on or before this day.")] = None,
     due_after: Annotated[date | None, Query(description="Due on or after this day.")] = None,
     parent_id: Annotated[
@@ -113,11 +129,33 @@ async def create_task(
     return task
 
 
-@router.get("/projects/{project_id}/tasks")
+EVENT_SEQ_HEADER = "X-Event-Seq"
+_EVENT_SEQ_DOC = {
+    "description": "The newest event already reflected in this answer: subscribe to live "
+    "updates with `since` set to it (docs/realtime.md) to miss nothing after it.",
+    "schema": {"type": "integer"},
+}
+
+
+def event_seq(rt: CurrentRuntime) -> int:
+    """Read before the query runs: every event up to this number is committed and visible to
+    it, so a live subscription from here misses nothing (a few may arrive twice)."""
+    return rt.hub.position
+
+
+EventSeq = Annotated[int, Depends(event_seq)]
+
+
+@router.get(
+    "/projects/{project_id}/tasks",
+    responses={200: {"headers": {EVENT_SEQ_HEADER: _EVENT_SEQ_DOC}}},
+)
 async def list_tasks(
     project_id: UUID,
     session: DbSession,
     principal: CurrentPrincipal,
+    seq: EventSeq,
+    response: Response,
     page: Paging,
     filters: Annotated[TaskFilters, Depends(task_filters)],
     sort: Annotated[
@@ -130,6 +168,7 @@ async def list_tasks(
 ) -> Page[TaskRead]:
     """A project's tasks (not the trashed ones), filtered and sorted. Filters of one kind
     combine with OR; different kinds combine with AND."""
+    response.headers[EVENT_SEQ_HEADER] = str(seq)
     return await service.list_tasks(
         session,
         principal,
@@ -139,6 +178,34 @@ async def list_tasks(
         limit=page.limit,
         cursor=page.cursor,
     )
+
+
+@router.patch("/projects/{project_id}/tasks")
+async def update_tasks(
+    project_id: UUID, data: BulkUpdate, session: DbSession, principal: CurrentPrincipal
+) -> BulkResult:
+    """Change several tasks of a project at once (up to 200): for each, the fields to change
+    and, optionally, the version you edited (as `If-Match` does for one task). Each change
+    stands alone: those that fail change nothing and are listed in `failed` with the status
+    they would have had alone (404, 409, 412, 422); the rest are made."""
+    return await service.update_tasks(session, principal, project_id=project_id, data=data)
+
+
+@router.get(
+    "/projects/{project_id}/task-counts",
+    responses={200: {"headers": {EVENT_SEQ_HEADER: _EVENT_SEQ_DOC}}},
+)
+async def count_tasks(
+    project_id: UUID,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    seq: EventSeq,
+    response: Response,
+    filters: Annotated[TaskFilters, Depends(task_filters)],
+) -> TaskCounts:
+    """How many tasks each status column holds, with the same filters as the task list."""
+    response.headers[EVENT_SEQ_HEADER] = str(seq)
+    return await service.count_tasks(session, principal, project_id=project_id, filters=filters)
 
 
 @router.get("/projects/{project_id}/trash")
@@ -152,11 +219,16 @@ async def list_trash(
     )
 
 
-@router.get("/tasks/{task_ref}")
+@router.get("/tasks/{task_ref}", responses={200: {"headers": {EVENT_SEQ_HEADER: _EVENT_SEQ_DOC}}})
 async def get_task(
-    task_ref: TaskRef, session: DbSession, principal: CurrentPrincipal, response: Response
+    task_ref: TaskRef,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    seq: EventSeq,
+    response: Response,
 ) -> TaskRead:
     """One task, by id or by key (`ENG-42`). The `ETag` header is its version."""
+    response.headers[EVENT_SEQ_HEADER] = str(seq)
     task = await service.get_task(session, principal, ref=task_ref)
     response.headers["ETag"] = etag(task.version)
     return task

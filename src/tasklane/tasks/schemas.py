@@ -195,3 +195,49 @@ class ActivityItem(BaseModel):
     actor_id: UUID | None
     created_at: datetime
     changes: dict[str, Any]
+
+
+BULK_LIMIT = 200
+
+
+class BulkItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: UUID = Field(description="A task of the project in the URL.")
+    version: int | None = Field(
+        default=None, ge=1, description="The version you edited (like If-Match); stale is 412."
+    )
+    changes: TaskUpdate
+
+
+class BulkUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: Annotated[list[BulkItem], Field(min_length=1, max_length=BULK_LIMIT)]
+
+    @model_validator(mode="after")
+    def _each_task_once(self) -> Self:
+        ids = [item.id for item in self.items]
+        if len(set(ids)) != len(ids):
+            raise ValueError("name each task at most once")
+        return self
+
+
+class BulkFailure(BaseModel):
+    id: UUID
+    status: int = Field(description="The status this change alone would have had (404, 412, ...).")
+    code: str
+    detail: str | None = None
+
+
+class BulkResult(BaseModel):
+    updated: list[TaskRead] = Field(description="The tasks changed, in the order sent.")
+    failed: list[BulkFailure] = Field(description="The items that changed nothing, and why.")
+
+
+class StatusCount(BaseModel):
+    status_id: UUID
+    count: int
+
+
+class TaskCounts(BaseModel):
+    total: int
+    by_status: list[StatusCount] = Field(description="Every status of the project, in order.")

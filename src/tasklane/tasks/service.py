@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Integer, and_, delete, insert, literal, or_, select, update
+from sqlalchemy import Integer, and_, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -18,7 +18,13 @@ from tasklane.authz.access import (
     visible_project_ids,
 )
 from tasklane.authz.roles import Action, WorkspaceRole
-from tasklane.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from tasklane.errors import (
+    Conflict,
+    NotFound,
+    PreconditionFailed,
+    TasklaneError,
+    ValidationFailed,
+)
 from tasklane.events import service as events
 from tasklane.events.types import EventType
 from tasklane.kit import keyset
@@ -43,11 +49,16 @@ from tasklane.tasks import queries
 from tasklane.tasks.queries import TaskFilters
 from tasklane.tasks.schemas import (
     ActivityItem,
+    BulkFailure,
+    BulkResult,
+    BulkUpdate,
     Priority,
     RelatedTask,
     RelationCreate,
     RelationRead,
     RelationType,
+    StatusCount,
+    TaskCounts,
     TaskCreate,
     TaskMove,
     TaskRead,
@@ -368,8 +379,12 @@ async def update_task(
     ref: str,
     data: TaskUpdate,
     if_match: int | None,
+    project_id: UUID | None = None,
 ) -> TaskRead:
+    """`project_id`, when given, is the project the task must belong to (bulk changes)."""
     task, access = await _writable_task(session, principal, ref, Action.TASK_UPDATE)
+    if project_id is not None and task.project_id != project_id:
+        raise NotFound("No such task.")
     check_version(task, if_match)
     project = access.project
     sent = data.model_dump(exclude_unset=True)
@@ -427,6 +442,52 @@ async def update_task(
         version=task.version,
     )
     return after
+
+
+async def update_tasks(
+    session: AsyncSession, principal: Principal, *, project_id: UUID, data: BulkUpdate
+) -> BulkResult:
+    """Several task changes in one request, each on its own: a change that fails (a stale
+    version, a task of another project, a bad value) changes nothing and is reported, and the
+    others go through. Each changed task gets its own event."""
+    await access_project(session, principal, project_id, Action.TASK_UPDATE)
+    updated: list[TaskRead] = []
+    failed: list[BulkFailure] = []
+    for item in data.items:
+        try:
+            async with events.savepoint(session):
+                task = await update_task(
+                    session,
+                    principal,
+                    ref=str(item.id),
+                    data=item.changes,
+                    if_match=item.version,
+                    project_id=project_id,
+                )
+        except TasklaneError as exc:
+            failed.append(
+                BulkFailure(id=item.id, status=exc.status, code=exc.code, detail=exc.detail)
+            )
+        else:
+            updated.append(task)
+    return BulkResult(updated=updated, failed=failed)
+
+
+async def count_tasks(
+    session: AsyncSession, principal: Principal, *, project_id: UUID, filters: TaskFilters
+) -> TaskCounts:
+    await access_project(session, principal, project_id, Action.PROJECT_READ)
+    counted = queries.apply_filters(
+        select(Task.status_id, func.count()).group_by(Task.status_id), project_id, filters
+    )
+    counts: dict[UUID, int] = {sid: int(n) for sid, n in (await session.execute(counted)).all()}
+    status_ids = await session.scalars(
+        select(Status.id).where(Status.project_id == project_id).order_by(Status.position)
+    )
+    return TaskCounts(
+        total=sum(counts.values()),
+        by_status=[StatusCount(status_id=sid, count=counts.get(sid, 0)) for sid in status_ids],
+    )
 
 
 def _normalised(after: dict[str, Any], before: TaskRead) -> dict[str, Any]:

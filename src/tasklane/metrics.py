@@ -1,0 +1,248 @@
+"""Prometheus metrics at `/metrics`, correct with one process or many.
+
+Two kinds of metric live here:
+
+- **Process metrics**: counters, histograms and gauges each process updates as it works
+  (requests, SQL statements, pool checkouts). With several app processes, start them with
+  `PROMETHEUS_MULTIPROC_DIR` pointing at an empty folder: each process then writes its values
+  to files there and any process answers `/metrics` with the sum of all of them. Gauges declare
+  how processes combine (`multiprocess_mode="livesum"`: the sum over live processes).
+- **Scrape-time gauges**: values read from the database when `/metrics` is scraped (the event
+  log head, later the job queue depth). They are the same whichever process answers, so they
+  are computed once per scrape by the functions registered with `@scrape_gauge`.
+
+Adding a metric: a process metric is a module-level `Counter` / `Histogram` / `Gauge` below
+(a gauge needs `multiprocess_mode`); a database-derived one is an `async def` decorated with
+`@scrape_gauge` that yields `GaugeMetricFamily` objects.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import event, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from tasklane.db import Database, StatementStats
+from tasklane.errors import Unauthenticated
+from tasklane.models import Counter as CounterRow
+
+if TYPE_CHECKING:
+    from tasklane.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+UNMATCHED_ROUTE = "<unmatched>"
+"""The route label of requests no route matched (404s for unknown paths), so scanners cannot
+create a label per path."""
+
+REQUEST_DURATION = Histogram(
+    "tasklane_http_request_duration_seconds",
+    "Time from the request's arrival to the end of its response, by route template.",
+    ["method", "route", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0),
+)
+REQUESTS_IN_FLIGHT = Gauge(
+    "tasklane_http_requests_in_flight",
+    "Requests being handled now.",
+    multiprocess_mode="livesum",
+)
+SQL_STATEMENTS = Counter(
+    "tasklane_db_statements",
+    "SQL statements run while handling requests, by route template.",
+    ["method", "route"],
+)
+SQL_SECONDS = Counter(
+    "tasklane_db_statement_seconds",
+    "Time spent in SQL statements while handling requests, by route template.",
+    ["method", "route"],
+)
+POOL_CHECKED_OUT = Gauge(
+    "tasklane_db_pool_checked_out",
+    "Database connections checked out of the pool (in use) now.",
+    ["pool"],
+    multiprocess_mode="livesum",
+)
+POOL_CAPACITY = Gauge(
+    "tasklane_db_pool_capacity",
+    "Connections the pool may open (size plus overflow).",
+    ["pool"],
+    multiprocess_mode="livesum",
+)
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def observe_request(
+    *, method: str, route: str | None, status: int, seconds: float, stats: StatementStats
+) -> None:
+    """Record one finished HTTP request (called by the request middleware)."""
+    label = route or UNMATCHED_ROUTE
+    method = method if method in _METHODS else "OTHER"
+    REQUEST_DURATION.labels(method, label, str(status)).observe(seconds)
+    if stats.count:
+        SQL_STATEMENTS.labels(method, label).inc(stats.count)
+        SQL_SECONDS.labels(method, label).inc(stats.seconds)
+
+
+# --- scrape-time gauges ----------------------------------------------------------------------
+
+ScrapeGauge = Callable[[AsyncSession], AsyncIterator[Metric]]
+_scrape_gauges: list[ScrapeGauge] = []
+
+
+def scrape_gauge(fn: ScrapeGauge) -> ScrapeGauge:
+    """Register an async generator that reads the database and yields metric families, run
+    once per scrape in a short read transaction. Keep it to one cheap indexed query."""
+    _scrape_gauges.append(fn)
+    return fn
+
+
+@scrape_gauge
+async def _event_log_head(session: AsyncSession) -> AsyncIterator[Metric]:
+    value = await session.scalar(select(CounterRow.value).where(CounterRow.name == "events"))
+    family = GaugeMetricFamily(
+        "tasklane_event_log_head_seq",
+        "Sequence number of the newest committed event (the outbox head).",
+    )
+    family.add_metric([], float(value or 0))
+    yield family
+
+
+class _Fixed(Collector):
+    def __init__(self, families: Iterable[Metric]) -> None:
+        self._families = list(families)
+
+    def collect(self) -> Iterable[Metric]:
+        return self._families
+
+
+async def _scraped_families(runtime: Runtime) -> list[Metric]:
+    families: list[Metric] = []
+    ok = GaugeMetricFamily(
+        "tasklane_metrics_database_ok",
+        "1 if this scrape could read the database-derived gauges, 0 if not.",
+    )
+    try:
+        async with runtime.db.transaction(write=False) as session:
+            for gauge in _scrape_gauges:
+                families.extend([family async for family in gauge(session)])
+    except (OSError, SQLAlchemyError) as exc:
+        # The process metrics still matter most when the database is in trouble.
+        log.warning("metrics_database_unavailable", error=f"{type(exc).__name__}: {exc}")
+        ok.add_metric([], 0.0)
+        return [ok]
+    ok.add_metric([], 1.0)
+    return [ok, *families]
+
+
+def is_multiprocess() -> bool:
+    return bool(os.environ.get(MULTIPROCESS_ENV))
+
+
+async def render(runtime: Runtime) -> bytes:
+    """The exposition text: every process's metrics, then the scrape-time gauges."""
+    if is_multiprocess():
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        text = generate_latest(registry)
+    else:
+        text = generate_latest(REGISTRY)
+    scraped = CollectorRegistry()
+    scraped.register(_Fixed(await _scraped_families(runtime)))
+    return text + generate_latest(scraped)
+
+
+# --- wiring ----------------------------------------------------------------------------------
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics. Open unless `TASKLANE_METRICS_TOKEN` is set; then the scraper
+    must send it as `Authorization: Bearer <token>`."""
+    runtime: Runtime = request.app.state.runtime
+    token = runtime.settings.metrics_token
+    if token is not None:
+        sent = request.headers.get("authorization", "")
+        expected = f"Bearer {token.get_secret_value()}"
+        if not secrets.compare_digest(sent.encode(), expected.encode()):
+            raise Unauthenticated("Send the metrics token as a Bearer token.")
+    return Response(await render(runtime), media_type=CONTENT_TYPE_LATEST)
+
+
+def _instrument_pool(engine: AsyncEngine, name: str) -> None:
+    pool: Any = engine.sync_engine.pool
+    size = int(pool.size()) if hasattr(pool, "size") else 0
+    overflow = max(0, int(getattr(pool, "_max_overflow", 0)))
+    POOL_CAPACITY.labels(name).set(size + overflow)
+    checked_out = POOL_CHECKED_OUT.labels(name)
+
+    def _checkout(*_: Any) -> None:
+        checked_out.inc()
+
+    def _checkin(*_: Any) -> None:
+        checked_out.dec()
+
+    event.listen(engine.sync_engine, "checkout", _checkout)
+    event.listen(engine.sync_engine, "checkin", _checkin)
+
+
+def instrument_database(db: Database) -> None:
+    """Track checked-out connections of the database's pools (writer and reader on SQLite)."""
+    if db.reader is db.writer:
+        _instrument_pool(db.writer, "main")
+    else:
+        _instrument_pool(db.writer, "writer")
+        _instrument_pool(db.reader, "reader")
+
+
+def _forget_this_process() -> None:
+    # Live gauges (in flight, pool use) of a process that stopped must not count any more.
+    # This runs at lifespan shutdown, not atexit: uvicorn re-raises SIGTERM after a graceful
+    # shutdown, so atexit hooks never run. A killed process (SIGKILL) leaves its live gauges
+    # until the folder is wiped, which the process manager does before starting processes.
+    directory = os.environ.get(MULTIPROCESS_ENV)
+    if directory and os.path.isdir(directory):
+        multiprocess.mark_process_dead(os.getpid(), directory)  # type: ignore[no-untyped-call]
+
+
+def _forget_on_shutdown(app: FastAPI) -> None:
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: Any) -> AsyncIterator[Any]:
+        async with inner(application) as state:
+            yield state
+        _forget_this_process()
+
+    app.router.lifespan_context = lifespan
+
+
+def install_metrics(app: FastAPI, runtime: Runtime) -> None:
+    """Serve `/metrics` and instrument this runtime's database pools."""
+    app.include_router(router)
+    instrument_database(runtime.db)
+    if is_multiprocess():
+        _forget_on_shutdown(app)

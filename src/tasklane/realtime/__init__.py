@@ -1,0 +1,1 @@
+"""Live updates: the WebSocket endpoint, subscriptions, presence and the broker."""

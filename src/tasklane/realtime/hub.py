@@ -1,0 +1,567 @@
+"""One per app process: its WebSocket connections, their subscriptions, and the stream of
+committed events they receive.
+
+Events reach the hub from the broker in batches. The hub handles them strictly in sequence
+order and keeps `position`, the last sequence number it handled. Sequence numbers have no gaps,
+so a batch that starts past `position + 1` means something was lost on the way (a Redis
+reconnect, a process that published nothing): the hub reads the missing events from the event
+log before going on. It also polls the log's head now and then, so with the broker down or
+slow, events still arrive, only later.
+
+A new subscription with `since` is replayed from the event log while live events for it are
+buffered; the buffer is then flushed without the events the replay already sent. Within one
+connection each event is sent at most once, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import structlog
+from sqlalchemy import func, select
+
+from tasklane.auth.principal import Principal
+from tasklane.authz.live import (
+    ACCESS_EVENTS,
+    PERSONAL_ACCESS_EVENTS,
+    Grant,
+    Scope,
+    ScopeKind,
+    decide_grant,
+    event_visible,
+    resolve_task_scope,
+)
+from tasklane.config import Settings
+from tasklane.db import Database
+from tasklane.errors import TasklaneError
+from tasklane.models import Event
+from tasklane.realtime.broker import Broker, BrokerUnavailable, Wire
+from tasklane.realtime.presence import (
+    ENTRY_TTL_SECONDS,
+    PresenceStore,
+    PresenceUnavailable,
+    Viewer,
+)
+from tasklane.realtime.protocol import LiveEvent, Subscribe, encode, scope_fields
+
+log = structlog.get_logger(__name__)
+
+MAX_SUBSCRIPTIONS = 50
+SEND_QUEUE_LIMIT = 1000
+FILL_PAGE = 500
+_CATCH_UP = object()
+
+
+@dataclass(eq=False)
+class Subscription:
+    connection: Connection
+    scope: Scope
+    grant: Grant
+    covered_from: int = 0
+    """Every event of this scope after this number has been, or is being, sent."""
+    last_sent: int = 0
+    buffer: list[LiveEvent] | None = None
+    """Live events held back while the subscription's replay runs."""
+
+    def accepts(self, event: LiveEvent) -> bool:
+        return event.in_scope(self.scope) and event_visible(
+            self.grant, type=event.type, project_id=event.project_id, entity_id=event.entity_id
+        )
+
+
+@dataclass(eq=False)
+class Connection:
+    """A WebSocket's state in the hub. Messages go out through a bounded queue that the
+    endpoint drains; a client too slow to keep up overflows it and is disconnected."""
+
+    principal: Principal
+    id: str = field(default_factory=lambda: secrets.token_hex(8))
+    subscriptions: dict[Scope, Subscription] = field(default_factory=dict)
+    outbox: asyncio.Queue[str] = field(
+        default_factory=lambda: asyncio.Queue(maxsize=SEND_QUEUE_LIMIT)
+    )
+    overflowed: asyncio.Event = field(default_factory=asyncio.Event)
+    closing: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when the server shuts down: the endpoint closes the socket with 1001."""
+
+    def send(self, message: str) -> None:
+        try:
+            self.outbox.put_nowait(message)
+        except asyncio.QueueFull:
+            self.overflowed.set()
+
+    def send_json(self, message: dict[str, Any]) -> None:
+        self.send(encode(message))
+
+    def error(self, code: str, detail: str, **fields: Any) -> None:
+        self.send_json({"type": "error", "code": code, "detail": detail, **fields})
+
+    def _covered_elsewhere(self, sub: Subscription, event: LiveEvent) -> bool:
+        return any(
+            other is not sub
+            and other.buffer is None
+            and event.seq > other.covered_from
+            and other.accepts(event)
+            for other in self.subscriptions.values()
+        )
+
+    def deliver(self, event: LiveEvent, subs: list[Subscription]) -> None:
+        live = [s for s in subs if s.buffer is None]
+        for sub in subs:
+            if sub.buffer is not None:
+                sub.buffer.append(event)
+        if any(event.seq > s.last_sent for s in live):
+            self.send(event.message)
+        for sub in live:
+            sub.last_sent = max(sub.last_sent, event.seq)
+
+
+class Hub:
+    def __init__(
+        self, settings: Settings, db: Database, broker: Broker, presence: PresenceStore
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.broker = broker
+        self.presence = presence
+        self.position = 0
+        self.connections: set[Connection] = set()
+        self._index: dict[Scope, set[Subscription]] = {}
+        self._by_user: dict[UUID, set[Connection]] = {}
+        self._inbox: asyncio.Queue[Any] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._grace: set[asyncio.Task[None]] = set()
+        self._seen_head = 0
+        self._viewers: dict[Scope, list[dict[str, str]]] = {}
+        self._token = secrets.token_hex(6)
+        self.live = True
+        self.started = False
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.position = self._seen_head = await self.head()
+        await self.broker.start(self)
+        self.live = self.broker.live or not self.settings.redis_url
+        self._tasks = [
+            asyncio.create_task(self._run(), name="tasklane-hub"),
+            asyncio.create_task(self._poll(), name="tasklane-hub-poll"),
+        ]
+        if self.settings.redis_url:
+            self._tasks.append(asyncio.create_task(self._sweep(), name="tasklane-presence"))
+        self.started = True
+
+    async def close(self) -> None:
+        for connection in self.connections:
+            connection.closing.set()
+        for task in [*self._tasks, *self._grace]:
+            task.cancel()
+        for task in [*self._tasks, *self._grace]:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.broker.close()
+
+    async def head(self) -> int:
+        async with self.db.transaction(write=False) as session:
+            return int(await session.scalar(select(func.max(Event.seq))) or 0)
+
+    # --- broker listener ----------------------------------------------------------------------
+
+    async def on_events(self, events: list[Wire]) -> None:
+        self._inbox.put_nowait([LiveEvent.from_wire(w) for w in events])
+
+    async def on_presence(self, message: Wire) -> None:
+        try:
+            scope = Scope(ScopeKind(message["kind"]), UUID(message["id"]))
+        except (KeyError, ValueError, TypeError):
+            return
+        viewers = list(message.get("viewers", []))
+        self._viewers[scope] = viewers
+        body: dict[str, Any] = {"type": "presence", scope.field: str(scope.id), "viewers": viewers}
+        for change in ("joined", "left"):
+            if message.get(change):
+                body[change] = message[change]
+        text = encode(body)
+        for sub in self._index.get(scope, ()):
+            sub.connection.send(text)
+
+    async def on_broker_state(self, *, live: bool) -> None:
+        if not live:
+            self.live = False
+            self._broadcast({"type": "status", "live": False, "reason": "broker unavailable"})
+        else:
+            # Tell clients only once everything missed meanwhile has been read from the log.
+            self._inbox.put_nowait(_CATCH_UP)
+
+    def _broadcast(self, message: dict[str, Any]) -> None:
+        text = encode(message)
+        for connection in self.connections:
+            connection.send(text)
+
+    # --- the event stream ---------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            item = await self._inbox.get()
+            try:
+                if item is _CATCH_UP:
+                    await self._fill(await self.head())
+                    if not self.live and (self.broker.live or not self.settings.redis_url):
+                        self.live = True
+                        self._broadcast({"type": "status", "live": True})
+                    continue
+                for event in item:
+                    if event.seq <= self.position:
+                        continue  # delivered before (at-least-once publishing)
+                    if event.seq > self.position + 1:
+                        await self._fill(event.seq - 1)
+                    await self._process(event)
+            except Exception:
+                # The event log is the truth: a failed read is retried by the next poll.
+                log.exception("hub_event_failed")
+
+    async def _poll(self) -> None:
+        """Fallback when the broker is down or slow: if the head seen at the previous poll is
+        still ahead of us, read from the event log what the broker did not bring."""
+        while True:
+            await asyncio.sleep(self.settings.dispatch_poll_seconds)
+            if not self.connections:
+                continue  # nobody to deliver to; a gap is filled when a batch arrives
+            try:
+                previous, self._seen_head = self._seen_head, await self.head()
+            except Exception:
+                log.warning("hub_poll_failed", exc_info=True)
+                continue
+            if previous > self.position:
+                self._inbox.put_nowait(_CATCH_UP)
+
+    async def _fill(self, upto: int) -> None:
+        """Handle the events after `position` up to `upto` from the event log."""
+        if not self.connections:
+            self.position = max(self.position, upto)
+            return
+        while self.position < upto:
+            async with self.db.transaction(write=False) as session:
+                rows = (
+                    await session.scalars(
+                        select(Event)
+                        .where(Event.seq > self.position, Event.seq <= upto)
+                        .order_by(Event.seq)
+                        .limit(FILL_PAGE)
+                    )
+                ).all()
+            if not rows:
+                return
+            for row in rows:
+                await self._process(LiveEvent.from_row(row))
+
+    async def _process(self, event: LiveEvent) -> None:
+        affected = self._affected(event)
+        before = self._recipients(event) if affected else {}
+        revoked = await self._recheck(affected, event) if affected else []
+        recipients = self._recipients(event)
+        for connection, subs in before.items():
+            # The event is about a change of access: those who could see it before do too.
+            current = recipients.setdefault(connection, [])
+            current.extend(s for s in subs if s not in current)
+        for connection, subs in recipients.items():
+            connection.deliver(event, subs)
+        for sub in revoked:
+            sub.connection.error(
+                "subscription_revoked",
+                "You no longer have access to this.",
+                **scope_fields(sub.scope),
+            )
+        self.position = event.seq
+
+    def _recipients(self, event: LiveEvent) -> dict[Connection, list[Subscription]]:
+        found: dict[Connection, list[Subscription]] = {}
+        for scope in _scopes_of(event):
+            for sub in self._index.get(scope, ()):
+                if sub.accepts(event):
+                    found.setdefault(sub.connection, []).append(sub)
+        return found
+
+    def _affected(self, event: LiveEvent) -> list[Connection]:
+        if event.type not in ACCESS_EVENTS or event.workspace_id is None:
+            return []
+        if event.type in PERSONAL_ACCESS_EVENTS:
+            candidates: Iterable[Connection] = self._by_user.get(event.entity_id, ())  # type: ignore[arg-type]
+        else:
+            candidates = self.connections
+        return [
+            c
+            for c in candidates
+            if any(s.grant.workspace_id == event.workspace_id for s in c.subscriptions.values())
+        ]
+
+    async def _recheck(self, connections: list[Connection], event: LiveEvent) -> list[Subscription]:
+        """Decide again the grants of `connections` in the event's workspace; the
+        subscriptions that lost access, already removed."""
+        revoked: list[Subscription] = []
+        async with self.db.transaction(write=False) as session:
+            for connection in connections:
+                for sub in list(connection.subscriptions.values()):
+                    if sub.grant.workspace_id != event.workspace_id:
+                        continue
+                    try:
+                        sub.grant = await decide_grant(session, connection.principal, sub.scope)
+                    except TasklaneError:
+                        await self._remove(sub, clean=True)
+                        revoked.append(sub)
+        return revoked
+
+    # --- connections and subscriptions --------------------------------------------------------
+
+    def attach(self, connection: Connection) -> None:
+        self.connections.add(connection)
+        self._by_user.setdefault(connection.principal.user_id, set()).add(connection)
+        connection.send_json(
+            {
+                "type": "hello",
+                "user_id": str(connection.principal.user_id),
+                "seq": self.position,
+                "heartbeat_seconds": self.settings.heartbeat_seconds,
+            }
+        )
+        if not self.live:
+            connection.send_json({"type": "status", "live": False, "reason": "broker unavailable"})
+
+    async def detach(self, connection: Connection, *, clean: bool) -> None:
+        for sub in list(connection.subscriptions.values()):
+            await self._remove(sub, clean=clean)
+        self.connections.discard(connection)
+        same_user = self._by_user.get(connection.principal.user_id)
+        if same_user is not None:
+            same_user.discard(connection)
+            if not same_user:
+                del self._by_user[connection.principal.user_id]
+
+    async def subscribe(self, connection: Connection, message: Subscribe) -> None:
+        sent_as = {message.kind.value + "_id": message.ref}
+        if len(connection.subscriptions) >= MAX_SUBSCRIPTIONS:
+            connection.error(
+                "too_many_subscriptions",
+                f"A connection may hold {MAX_SUBSCRIPTIONS} subscriptions.",
+                **sent_as,
+            )
+            return
+        try:
+            async with self.db.transaction(write=False) as session:
+                if message.kind is ScopeKind.TASK:
+                    scope = await resolve_task_scope(
+                        session, connection.principal, str(message.task_id)
+                    )
+                else:
+                    scope = Scope(message.kind, UUID(message.ref))
+                grant = await decide_grant(session, connection.principal, scope)
+        except TasklaneError as exc:
+            connection.error("not_found", exc.detail or "Not found.", **sent_as)
+            return
+        previous = connection.subscriptions.get(scope)
+        if previous is not None:
+            await self._remove(previous, clean=True)
+        start = self.position
+        sub = Subscription(connection, scope, grant, covered_from=start, last_sent=start)
+        if message.since is not None:
+            sub.buffer = []
+        connection.subscriptions[scope] = sub
+        self._index.setdefault(scope, set()).add(sub)
+        fields = scope_fields(scope, grant.key)
+        replayed = 0
+        if message.since is not None:
+            replayed = await self._replay(sub, message.since, start, fields)
+        connection.send_json(
+            {"type": "subscribed", **fields, "seq": self.position, "replayed": replayed}
+        )
+        if scope.kind is not ScopeKind.WORKSPACE:
+            await self._join(connection, scope)
+
+    async def _replay(
+        self, sub: Subscription, since: int, start: int, fields: dict[str, str]
+    ) -> int:
+        """Send what `sub` missed after `since`, then its buffered live events."""
+        connection = sub.connection
+        limit = self.settings.replay_limit
+        reason: str | None = None
+        rows: list[Event] = []
+        try:
+            async with self.db.transaction(write=False) as session:
+                head = int(await session.scalar(select(func.max(Event.seq))) or 0)
+                if since > head:
+                    reason = "since is ahead of the event log"
+                else:
+                    column = getattr(Event, sub.scope.field)
+                    rows = list(
+                        (
+                            await session.scalars(
+                                select(Event)
+                                .where(column == sub.scope.id, Event.seq > since)
+                                .order_by(Event.seq)
+                                .limit(limit + 1)
+                            )
+                        ).all()
+                    )
+                    if len(rows) > limit:
+                        reason = f"more than {limit} events were missed"
+        except Exception:
+            log.exception("replay_failed")
+            reason = "the event log could not be read"
+        replayed = 0
+        if reason is None:
+            for row in rows:
+                event = LiveEvent.from_row(row)
+                if sub.accepts(event) and not connection._covered_elsewhere(sub, event):
+                    connection.send(event.message)
+                    replayed += 1
+                sub.last_sent = max(sub.last_sent, event.seq)
+            sub.covered_from = since
+        else:
+            connection.send_json({"type": "reset", **fields, "reason": reason})
+        for event in sub.buffer or ():
+            if event.seq > sub.last_sent and not connection._covered_elsewhere(sub, event):
+                connection.send(event.message)
+            sub.last_sent = max(sub.last_sent, event.seq)
+        sub.buffer = None
+        return replayed
+
+    async def unsubscribe(self, connection: Connection, kind: ScopeKind, ref: str) -> None:
+        sub = next(
+            (
+                s
+                for s in connection.subscriptions.values()
+                if s.scope.kind is kind and (str(s.scope.id) == ref or s.grant.key == ref.upper())
+            ),
+            None,
+        )
+        if sub is not None:
+            await self._remove(sub, clean=True)
+        connection.send_json({"type": "unsubscribed", f"{kind.value}_id": ref})
+
+    async def _remove(self, sub: Subscription, *, clean: bool) -> None:
+        connection = sub.connection
+        connection.subscriptions.pop(sub.scope, None)
+        subs = self._index.get(sub.scope)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self._index[sub.scope]
+                self._viewers.pop(sub.scope, None)
+        if sub.scope.kind is ScopeKind.WORKSPACE:
+            return
+        if clean or self.settings.presence_grace_seconds <= 0:
+            await self._leave(connection, sub.scope)
+        else:
+            task = asyncio.create_task(self._leave_later(connection, sub.scope))
+            self._grace.add(task)
+            task.add_done_callback(self._grace.discard)
+
+    # --- presence -----------------------------------------------------------------------------
+
+    def _member(self, connection: Connection) -> str:
+        return f"{self._token}:{connection.id}"
+
+    @staticmethod
+    def _room(scope: Scope) -> str:
+        return f"{scope.kind}:{scope.id}"
+
+    async def _join(self, connection: Connection, scope: Scope) -> None:
+        viewer = Viewer(connection.principal.user_id, connection.principal.name)
+        room = self._room(scope)
+        try:
+            before = await self.presence.viewers(room)
+            await self.presence.add(room, self._member(connection), viewer)
+            after = await self.presence.viewers(room)
+        except PresenceUnavailable:
+            log.warning("presence_unavailable", room=room)
+            return
+        joined = viewer if all(v.user_id != viewer.user_id for v in before) else None
+        await self._announce(scope, after, joined=joined)
+
+    async def _leave(self, connection: Connection, scope: Scope) -> None:
+        room = self._room(scope)
+        try:
+            await self.presence.remove(room, self._member(connection))
+            after = await self.presence.viewers(room)
+        except PresenceUnavailable:
+            log.warning("presence_unavailable", room=room)
+            return
+        user_id = connection.principal.user_id
+        gone = all(v.user_id != user_id for v in after)
+        left = Viewer(user_id, connection.principal.name) if gone else None
+        await self._announce(scope, after, left=left)
+
+    async def _leave_later(self, connection: Connection, scope: Scope) -> None:
+        await asyncio.sleep(self.settings.presence_grace_seconds)
+        await self._leave(connection, scope)
+
+    async def _announce(
+        self,
+        scope: Scope,
+        viewers: list[Viewer],
+        *,
+        joined: Viewer | None = None,
+        left: Viewer | None = None,
+    ) -> None:
+        message: dict[str, Any] = {
+            "kind": scope.kind.value,
+            "id": str(scope.id),
+            "viewers": [v.as_dict() for v in viewers],
+        }
+        if joined is not None:
+            message["joined"] = joined.as_dict()
+        if left is not None:
+            message["left"] = left.as_dict()
+        try:
+            await self.broker.publish_presence(message)
+        except BrokerUnavailable:
+            await self.on_presence(message)  # at least this process's viewers hear of it
+
+    async def _sweep(self) -> None:
+        """Redis: keep this process's entries alive, and notice viewers whose process died."""
+        while True:
+            await asyncio.sleep(ENTRY_TTL_SECONDS / 3)
+            for scope, subs in list(self._index.items()):
+                if scope.kind is ScopeKind.WORKSPACE:
+                    continue
+                room = self._room(scope)
+                members = {
+                    self._member(s.connection): Viewer(
+                        s.connection.principal.user_id, s.connection.principal.name
+                    )
+                    for s in subs
+                }
+                try:
+                    await self.presence.refresh(room, members)
+                    viewers = await self.presence.viewers(room)
+                except PresenceUnavailable:
+                    continue
+                listed = [v.as_dict() for v in viewers]
+                known = self._viewers.get(scope)
+                if known is None or known == listed:
+                    continue
+                now_ids = {v["user_id"] for v in listed}
+                gone = [Viewer(UUID(v["user_id"]), v["name"]) for v in known]
+                gone = [v for v in gone if str(v.user_id) not in now_ids]
+                if not gone:
+                    await self._announce(scope, viewers)
+                for viewer in gone:
+                    await self._announce(scope, viewers, left=viewer)
+
+
+def _scopes_of(event: LiveEvent) -> list[Scope]:
+    scopes = []
+    if event.workspace_id is not None:
+        scopes.append(Scope(ScopeKind.WORKSPACE, event.workspace_id))
+    if event.project_id is not None:
+        scopes.append(Scope(ScopeKind.PROJECT, event.project_id))
+    if event.task_id is not None:
+        scopes.append(Scope(ScopeKind.TASK, event.task_id))
+    return scopes

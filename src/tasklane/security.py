@@ -1,0 +1,435 @@
+"""HTTP hygiene: security headers, CORS, request size limits and write rate limits.
+
+`install_security(app, settings)` wraps the application in, from the outside in:
+
+    SecurityHeaders → CORS (only for configured origins) → RequestLimits (query string length,
+    declared body size) → WriteRateLimit → Starlette's RequestBodyLimit (bodies that arrive
+    chunked or longer than declared) → the app
+
+Every refusal is an RFC 9457 problem document, like the app's own errors. Call it before the
+request-context middleware is added, so refusals carry a request id and are logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import ipaddress
+import math
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import structlog
+from fastapi import FastAPI
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+from redis.asyncio import ConnectionPool
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request, cookie_parser
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tasklane.auth import tokens
+from tasklane.auth.principal import ACCESS_COOKIE, CSRF_HEADER
+from tasklane.config import Settings
+from tasklane.db import SAFE_METHODS, install_database_errors
+from tasklane.errors import (
+    PROBLEM_JSON,
+    PayloadTooLarge,
+    RateLimited,
+    TasklaneError,
+    UriTooLong,
+    problem_response,
+)
+
+log = structlog.get_logger(__name__)
+
+API_PREFIX = "/api/"
+ONE_YEAR = 365 * 24 * 3600
+REDIS_RETRY_SECONDS = 5.0
+"""After a Redis error, count in this process's memory for this long before trying again."""
+
+# JSON answers never need to load anything, or be framed.
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+# FastAPI's Swagger UI page loads its script and styles from jsDelivr and starts with an inline
+# script; nothing on it comes from users.
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
+    "style-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
+    "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+STATIC_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    # Secret-bearing URLs (calendar feeds, signed downloads) must not leak to other sites.
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+}
+CORS_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    CSRF_HEADER,
+    "Idempotency-Key",
+    "If-Match",
+    "X-Request-ID",
+)
+CORS_EXPOSED = (
+    "ETag",
+    "X-Request-ID",
+    "X-Event-Seq",
+    "Idempotent-Replayed",
+    "Retry-After",
+    "Server-Timing",
+)
+
+_INLINE_SCRIPT = re.compile(
+    r"<script\b(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL
+)
+
+
+def install_security(app: FastAPI, settings: Settings) -> None:
+    """Add the security middleware to `app` and document its refusals in the OpenAPI."""
+    limiter = WriteLimiter(settings) if settings.rate_limit_enabled else None
+    # add_middleware puts each new one outside the previous: innermost first.
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)
+    if limiter is not None:
+        app.add_middleware(WriteRateLimitMiddleware, limiter=limiter, settings=settings)
+    app.add_middleware(
+        RequestLimitsMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_query_bytes=settings.max_query_bytes,
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=("GET", "POST", "PATCH", "PUT", "DELETE"),
+            allow_headers=CORS_HEADERS,
+            allow_credentials=True,
+            expose_headers=CORS_EXPOSED,
+            max_age=600,
+        )
+    docs_paths = {p for p in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if p}
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        policy=HeaderPolicy(settings, docs_paths=frozenset(docs_paths)),
+    )
+    _document_refusals(app)
+    # A database that cannot serve (down, read-only, full) is a 503 problem, never a 500.
+    install_database_errors(app)
+    if limiter is not None:
+        _close_on_shutdown(app, limiter)
+
+
+# --- headers ---------------------------------------------------------------------------------
+
+
+class HeaderPolicy:
+    """Which headers each response gets. The web app's policy allows the inline scripts of its
+    built index.html by hash, and a WebSocket to the server's public origin."""
+
+    def __init__(self, settings: Settings, *, docs_paths: frozenset[str]) -> None:
+        self.docs_paths = docs_paths
+        self.index_html = settings.resolved_web_dir / "index.html"
+        public = urlsplit(settings.public_url)
+        ws_scheme = "wss" if public.scheme == "https" else "ws"
+        self.ws_origin = f"{ws_scheme}://{public.netloc}" if public.netloc else ""
+        self.common = dict(STATIC_HEADERS)
+        if public.scheme == "https":
+            self.common["Strict-Transport-Security"] = f"max-age={ONE_YEAR}; includeSubDomains"
+        self._app_csp: tuple[int, str] | None = None
+
+    def for_path(self, path: str) -> dict[str, str]:
+        headers = dict(self.common)
+        if path in self.docs_paths:
+            headers["Content-Security-Policy"] = DOCS_CSP
+        elif path.startswith(API_PREFIX):
+            headers["Content-Security-Policy"] = API_CSP
+            # Answers hold a team's data: no shared cache may keep them.
+            headers["Cache-Control"] = "no-store"
+        else:
+            headers["Content-Security-Policy"] = self.app_csp()
+        return headers
+
+    def app_csp(self) -> str:
+        try:
+            stamp = self.index_html.stat().st_mtime_ns
+        except OSError:
+            stamp = 0
+        if self._app_csp is None or self._app_csp[0] != stamp:
+            self._app_csp = (stamp, self._build_app_csp(_inline_script_hashes(self.index_html)))
+        return self._app_csp[1]
+
+    def _build_app_csp(self, script_hashes: list[str]) -> str:
+        scripts = " ".join(["'self'", *script_hashes])
+        connect = " ".join(filter(None, ["'self'", self.ws_origin]))
+        return (
+            f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data: blob:; font-src 'self' data:; "
+            f"connect-src {connect}; worker-src 'self' blob:; object-src 'none'; "
+            "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+        )
+
+
+def _inline_script_hashes(index_html: Path) -> list[str]:
+    try:
+        page = index_html.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    hashes = []
+    for match in _INLINE_SCRIPT.finditer(page):
+        digest = hashlib.sha256(match.group(1).encode("utf-8")).digest()
+        hashes.append(f"'sha256-{base64.b64encode(digest).decode()}'")
+    return sorted(set(hashes))
+
+
+class SecurityHeadersMiddleware:
+    """Adds the policy's headers to every HTTP response, unless the handler set its own."""
+
+    def __init__(self, app: ASGIApp, *, policy: HeaderPolicy) -> None:
+        self.app = app
+        self.policy = policy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in self.policy.for_path(scope["path"]).items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+# --- request size ----------------------------------------------------------------------------
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, error: TasklaneError) -> None:
+    response = problem_response(
+        Request(scope),
+        status=error.status,
+        code=error.code,
+        title=error.title,
+        detail=error.detail,
+        headers=error.headers,
+    )
+    await response(scope, receive, send)
+
+
+class RequestLimitsMiddleware:
+    """Refuses, before the app runs, a query string over the limit (414) and a body whose
+    Content-Length is over the limit (413). Bodies sent without a length, or longer than
+    declared, are cut off as they arrive by Starlette's RequestBodyLimitMiddleware inside."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_query_bytes: int) -> None:
+        self.app = app
+        self.max_body = max_body_bytes
+        self.max_query = max_query_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if len(scope.get("query_string", b"")) > self.max_query:
+            detail = f"The query string is longer than {self.max_query} bytes."
+            await _refuse(scope, receive, send, UriTooLong(detail))
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            detail = f"The request body is larger than {self.max_body} bytes."
+            await _refuse(scope, receive, send, PayloadTooLarge(detail))
+            return
+        await self.app(scope, receive, send)
+
+
+# --- write rate limits -----------------------------------------------------------------------
+
+
+def address_key(host: str) -> str:
+    """The client address as counted: IPv6 clients by their /64, which one host usually has."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+class WriteLimiter:
+    """Moving-window write budgets per user and per address: in Redis when configured (so they
+    hold across processes), else in this process. If Redis fails, this process counts alone
+    for a few seconds and then tries Redis again: the API keeps answering."""
+
+    def __init__(self, settings: Settings) -> None:
+        window = settings.rate_limit_window_seconds
+        self.per_user: RateLimitItem = RateLimitItemPerSecond(
+            settings.rate_limit_writes_per_user, window
+        )
+        self.per_address: RateLimitItem = RateLimitItemPerSecond(
+            settings.rate_limit_writes_per_address, window
+        )
+        self._local = MovingWindowRateLimiter(MemoryStorage())
+        self._pool: ConnectionPool | None = None
+        self._shared: MovingWindowRateLimiter | None = None
+        self._shared_down_until = 0.0
+        if settings.redis_url:
+            self._pool = ConnectionPool.from_url(
+                settings.redis_url, socket_connect_timeout=1.0, socket_timeout=1.0
+            )
+            storage = RedisStorage(
+                f"async+{settings.redis_url}",
+                implementation="redispy",
+                wrap_exceptions=True,
+                key_prefix=f"{settings.redis_prefix}:limits",
+                # limits passes it to redis-py; its annotation only lists scalar options.
+                connection_pool=self._pool,  # type: ignore[arg-type]
+            )
+            self._shared = MovingWindowRateLimiter(storage)
+
+    @property
+    def shared(self) -> bool:
+        """True when the budgets are counted in Redis right now."""
+        return self._shared is not None and time.monotonic() >= self._shared_down_until
+
+    async def check(self, *, user: str | None, address: str) -> int | None:
+        """Spend one write; None if allowed, else the seconds until one is free again."""
+        if self._shared is not None and time.monotonic() >= self._shared_down_until:
+            try:
+                wait = await self._spend(self._shared, user=user, address=address)
+            except StorageError as exc:
+                self._shared_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+                log.warning(
+                    "rate_limit_storage_unavailable",
+                    error=f"{type(exc.storage_error).__name__}: {exc.storage_error}",
+                    retry_seconds=REDIS_RETRY_SECONDS,
+                )
+            else:
+                return wait
+        return await self._spend(self._local, user=user, address=address)
+
+    async def _spend(
+        self, limiter: MovingWindowRateLimiter, *, user: str | None, address: str
+    ) -> int | None:
+        budgets: list[tuple[RateLimitItem, str, str]] = [(self.per_address, "address", address)]
+        if user is not None:
+            budgets.append((self.per_user, "user", user))
+        for item, kind, key in budgets:
+            if not await limiter.hit(item, "writes", kind, key):
+                stats = await limiter.get_window_stats(item, "writes", kind, key)
+                return max(1, math.ceil(stats.reset_time - time.time()))
+        return None
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
+
+
+class WriteRateLimitMiddleware:
+    """429 with Retry-After when a caller has spent its write budget. The caller is read from
+    its access token (signature and expiry checked, no database): a request without a valid
+    token counts against its address only, and the app refuses it anyway."""
+
+    def __init__(self, app: ASGIApp, *, limiter: WriteLimiter, settings: Settings) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] in SAFE_METHODS
+            or not scope["path"].startswith(API_PREFIX)
+        ):
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        address = address_key(client[0]) if client else "unknown"
+        wait = await self.limiter.check(user=self._user(scope), address=address)
+        if wait is not None:
+            error = RateLimited(
+                "Too many changes in a short time; wait before sending more.", retry_after=wait
+            )
+            await _refuse(scope, receive, send, error)
+            return
+        await self.app(scope, receive, send)
+
+    def _user(self, scope: Scope) -> str | None:
+        headers = Headers(scope=scope)
+        token = ""
+        scheme, _, credentials = headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and credentials:
+            token = credentials.strip()
+        elif "cookie" in headers:
+            token = cookie_parser(headers["cookie"]).get(ACCESS_COOKIE, "")
+        if not token:
+            return None
+        try:
+            return str(tokens.read_access_token(self.settings, token).user_id)
+        except TasklaneError:
+            return None
+
+
+# --- wiring ----------------------------------------------------------------------------------
+
+
+def _document_refusals(app: FastAPI) -> None:
+    """Add the answers given before a route runs to the OpenAPI document: 414 for every API
+    operation, 413 and 429 for every write, and 400 where a body that is not UTF-8 can come."""
+    build: Callable[[], dict[str, Any]] = app.openapi
+
+    def ref(description: str) -> dict[str, Any]:
+        schema = {"$ref": "#/components/schemas/Problem"}
+        return {"description": description, "content": {PROBLEM_JSON: {"schema": schema}}}
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for path, item in schema.get("paths", {}).items():
+            if not path.startswith(API_PREFIX):
+                continue
+            for method, operation in item.items():
+                responses = operation.setdefault("responses", {})
+                responses.setdefault("414", ref("The query string is too long."))
+                if "requestBody" in operation:
+                    responses.setdefault("400", ref("The body is not readable text (UTF-8)."))
+                if method.upper() not in SAFE_METHODS:
+                    responses.setdefault("413", ref("The request body is too large."))
+                    responses.setdefault(
+                        "429",
+                        ref("Too many writes from this user or address; see `Retry-After`."),
+                    )
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _close_on_shutdown(app: FastAPI, limiter: WriteLimiter) -> None:
+    lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def with_limiter(application: Any) -> AsyncIterator[Any]:
+        try:
+            async with lifespan(application) as state:
+                yield state
+        finally:
+            await limiter.aclose()
+
+    app.router.lifespan_context = with_limiter

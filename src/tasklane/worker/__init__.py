@@ -1,0 +1,1 @@
+"""The worker: event dispatch, durable jobs with retries, periodic housekeeping."""

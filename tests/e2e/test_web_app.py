@@ -1,0 +1,394 @@
+"""The web app in a real browser against a real server: the paths a person takes."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import (
+    PASSWORD,
+    VIEWPORT,
+    Server,
+    create_task,
+    make_team,
+    register,
+    signed_in_page,
+)
+
+
+def _column(page: Any, name: str) -> Any:
+    return page.locator("section.column", has=page.get_by_role("heading", name=name, exact=True))
+
+
+def _drag(page: Any, source: Any, target: Any, dy: float = 0) -> None:
+    """Drag with real pointer events, in small steps, as a hand would, to `dy` pixels from
+    the target's middle."""
+    start = source.bounding_box()
+    end = target.bounding_box()
+    assert start is not None
+    assert end is not None
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(start["x"] + start["width"] / 2 + 12, start["y"] + start["height"] / 2, steps=3)
+    x, y = end["x"] + end["width"] / 2, end["y"] + end["height"] / 2 + dy
+    page.mouse.move(x, y - 4, steps=12)
+    page.mouse.move(x, y, steps=2)
+    page.mouse.up()
+
+
+def test_sign_up_create_project_add_tasks_drag_to_done_and_reload(
+    browser: Any, server: Server
+) -> None:
+    context = browser.new_context(base_url=server.base, viewport=VIEWPORT)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/signin$"))
+    page.get_by_role("link", name="Create an account").click()
+    page.get_by_label("Name").fill("Grace Hopper")
+    page.get_by_label("E-mail").fill(f"grace-{time.monotonic_ns()}@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+
+    page.get_by_label("Workspace name").fill("Navy Labs")
+    page.get_by_role("button", name="Create workspace").click()
+    page.get_by_label("Key", exact=True).fill("cob")
+    page.get_by_label("Project name").fill("Compiler")
+    page.get_by_role("button", name="Create project").click()
+    expect(page.locator(".board")).to_have_attribute("data-ready", "true")
+    expect(page.get_by_text("No tasks here.").first).to_be_visible()
+
+    for title in ("Write the linker", "Fix the loader", "Document COBOL"):
+        page.keyboard.press("c")
+        page.get_by_label("Title", exact=True).fill(title)
+        page.get_by_role("button", name="Create task").click()
+        panel = page.locator(".side-panel")
+        expect(panel.get_by_label("Title", exact=True)).to_have_value(title)
+        page.keyboard.press("Escape")
+        expect(page.locator(".side-panel")).to_have_count(0)
+
+    todo = _column(page, "Todo")
+    expect(todo.locator(".card")).to_have_count(3)
+    card = page.locator(".card", has_text="Fix the loader")
+    with page.expect_response(lambda r: r.url.endswith("/move")) as moved:
+        _drag(page, card, _column(page, "Done").locator(".column-list"))
+    assert moved.value.status == 200
+    done = _column(page, "Done")
+    expect(done.locator(".card", has_text="Fix the loader")).to_be_visible()
+    expect(todo.locator(".card")).to_have_count(2)
+
+    # The move reached the server: a reload shows it where it was dropped.
+    page.reload()
+    expect(page.locator(".board")).to_have_attribute("data-ready", "true")
+    expect(_column(page, "Done").locator(".card", has_text="Fix the loader")).to_be_visible()
+    expect(_column(page, "Todo").locator(".card")).to_have_count(2)
+    context.close()
+
+
+def test_drag_within_a_column_reorders_and_persists(browser: Any, server: Server) -> None:
+    team = make_team(server, "ORD")
+    for title in ("first", "second", "third"):
+        create_task(server, team.ada, team.project_id, title=title)
+    page = signed_in_page(browser, server, team.ada)
+    page.goto(f"/p/{team.project_id}/board")
+    todo = _column(page, "Todo")
+    expect(todo.locator(".card")).to_have_count(3)
+    with page.expect_response(lambda r: r.url.endswith("/move")) as moved:
+        _drag(page, todo.locator(".card", has_text="third"), todo.locator(".card").first, -10)
+    assert moved.value.status == 200
+    expect(todo.locator(".card-title")).to_have_text(["third", "first", "second"])
+    page.reload()
+    expect(_column(page, "Todo").locator(".card-title")).to_have_text(["third", "first", "second"])
+    page.context.close()
+
+
+def test_a_second_browser_sees_changes_live_and_who_is_here(browser: Any, server: Server) -> None:
+    team = make_team(server, "LIVE")
+    task = create_task(server, team.ada, team.project_id, title="Ship the beta")
+    ada = signed_in_page(browser, server, team.ada)
+    bob = signed_in_page(browser, server, team.bob)
+    bob.goto(f"/p/{team.project_id}/board")
+    expect(bob.locator(".card", has_text="Ship the beta")).to_be_visible()
+    expect(bob.locator(".live-indicator")).to_have_class(re.compile(r"(^|\s)live($|\s)"))
+
+    ada.goto(f"/p/{team.project_id}/board/{task['key']}")
+    # Presence: Bob sees that Ada is looking at the project too.
+    expect(bob.locator(".project-head .presence")).to_contain_text("Also here: Ada Lovelace")
+
+    title = ada.get_by_label("Title", exact=True)
+    title.fill("Ship the beta on Friday")
+    title.press("Enter")
+    ada.locator(".task-detail").get_by_label("Priority", exact=True).select_option("urgent")
+    # Bob's board changes without a reload: the new title, and the priority on the card.
+    card = bob.locator(".card", has_text="Ship the beta on Friday")
+    expect(card).to_be_visible()
+    expect(card.get_by_role("img", name="Priority: Urgent")).to_be_visible()
+
+    # A task created by Ada appears in Bob's column; one she moves changes column.
+    create_task(server, team.ada, team.project_id, title="Brand new")
+    expect(_column(bob, "Todo").locator(".card", has_text="Brand new")).to_be_visible()
+    with server.api() as c:
+        r = c.post(
+            f"/tasks/{task['key']}/move",
+            json={"status_id": team.statuses["In Progress"]},
+            headers=team.ada.headers,
+        )
+        assert r.status_code == 200, r.text
+    expect(_column(bob, "In Progress").locator(".card", has_text="Ship the beta")).to_be_visible()
+    ada.context.close()
+    bob.context.close()
+
+
+def test_a_conflicting_edit_shows_the_conflict_and_the_newer_version(
+    browser: Any, server: Server
+) -> None:
+    team = make_team(server, "CONF")
+    task = create_task(server, team.ada, team.project_id, title="Original title")
+    page = signed_in_page(browser, server, team.ada)
+    page.goto(f"/p/{team.project_id}/board/{task['key']}")
+    title = page.get_by_label("Title", exact=True)
+    expect(title).to_have_value("Original title")
+    title.click()
+    title.fill("My edit")
+    # Meanwhile Bob changes the same task.
+    with server.api() as c:
+        r = c.patch(
+            f"/tasks/{task['key']}",
+            json={"title": "Bob's edit"},
+            headers={**team.bob.headers, "If-Match": f'"{task["version"]}"'},
+        )
+        assert r.status_code == 200, r.text
+    title.press("Enter")
+    alert = page.locator(".conflict")
+    expect(alert).to_contain_text("Someone else changed this task")
+    expect(alert.locator(".conflict-theirs")).to_have_text("Bob's edit")
+    # Nothing of ours was written.
+    with server.api() as c:
+        assert c.get(f"/tasks/{task['key']}", headers=team.ada.headers).json()["title"] == (
+            "Bob's edit"
+        )
+    # Choosing "mine" saves it on top of the newer version.
+    alert.get_by_role("button", name="Use mine instead").click()
+    expect(alert).to_have_count(0)
+    expect(page.locator(".card", has_text="My edit")).to_be_visible()
+    page.context.close()
+
+
+def test_html_in_titles_and_comments_is_shown_as_text(browser: Any, server: Server) -> None:
+    team = make_team(server, "XSS")
+    payload = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
+    task = create_task(
+        server,
+        team.ada,
+        team.project_id,
+        title=f"Title {payload}",
+        description=f"Intro {payload} [click](javascript:window.__pwned=3)",
+    )
+    with server.api() as c:
+        r = c.post(
+            f"/tasks/{task['key']}/comments",
+            json={"body": f"Comment {payload}"},
+            headers=team.ada.headers,
+        )
+        assert r.status_code == 201, r.text
+    page = signed_in_page(browser, server, team.ada)
+    page.goto(f"/p/{team.project_id}/board/{task['key']}")
+    expect(page.locator(".card .card-title")).to_have_text(f"Title {payload}")
+    expect(page.get_by_label("Title", exact=True)).to_have_value(f"Title {payload}")
+    comment = page.locator(".comment-body")
+    expect(comment).to_contain_text("<script>window.__pwned = 1</script>")
+    description = page.locator(".description .markdown")
+    expect(description).to_contain_text("<img src=x")
+    # Rendered as text: no element came from the payload, and nothing ran.
+    assert page.locator(".task-detail img, .card img, .task-detail script").count() == 0
+    assert page.locator('.description a[href^="javascript"]').count() == 0
+    page.locator(".description").get_by_text("click").click()
+    assert page.evaluate("window.__pwned") is None
+    page.context.close()
+
+
+def test_list_filters_sorts_and_bulk_changes(browser: Any, server: Server) -> None:
+    team = make_team(server, "LST")
+    for i, priority in enumerate(("low", "high", "urgent", "none")):
+        create_task(server, team.ada, team.project_id, title=f"Item {i}", priority=priority)
+    page = signed_in_page(browser, server, team.ada)
+    page.goto(f"/p/{team.project_id}/list")
+    rows = page.locator(".task-table tbody tr")
+    expect(rows).to_have_count(4)
+    page.keyboard.press("/")
+    expect(page.get_by_label(re.compile("^Search titles"))).to_be_focused()
+    page.keyboard.type("Item 2")
+    expect(rows).to_have_count(1)
+    page.get_by_role("button", name="Clear filters").click()
+    expect(rows).to_have_count(4)
+    page.get_by_role("button", name="Priority").click()
+    expect(page.locator(".task-table tbody tr .title-cell").first).to_have_text("Item 3")
+    page.get_by_label("Select Item", exact=False)  # the checkboxes are labelled by key
+    page.get_by_label(f"Select {team.key}-1").check()
+    page.get_by_label(f"Select {team.key}-2").check()
+    page.get_by_label("Set status of selected tasks").select_option(label="Done")
+    expect(page.get_by_role("status").filter(has_text="for 2 tasks")).to_be_visible()
+    with server.api() as c:
+        items = c.get(
+            f"/projects/{team.project_id}/tasks",
+            params={"status_id": team.statuses["Done"]},
+            headers=team.ada.headers,
+        ).json()["items"]
+    assert sorted(t["key"] for t in items) == [f"{team.key}-1", f"{team.key}-2"]
+    page.context.close()
+
+
+def _shoot(page: Any, path: Path) -> None:
+    page.evaluate("document.fonts.ready")
+    page.screenshot(path=str(path))
+    assert path.stat().st_size > 10_000
+
+
+def test_screenshots_of_board_list_and_detail_in_light_and_dark(
+    browser: Any, server: Server, artifacts: Path
+) -> None:
+    team = make_team(server, "SHOT")
+    with server.api() as c:
+        bug = c.post(
+            f"/projects/{team.project_id}/labels",
+            json={"name": "bug", "color": "#ef4444"},
+            headers=team.ada.headers,
+        ).json()
+    samples = [
+        ("Fix login redirect loop", "urgent", "Todo", "2020-01-15"),
+        ("Design the onboarding flow", "high", "In Progress", None),
+        ("Write API docs for webhooks", "medium", "Backlog", None),
+        ("Ship dark mode", "low", "Done", None),
+        ("Crash when the title is empty", "high", "Todo", "2031-03-01"),
+    ]
+    first = None
+    for title, priority, status, due in samples:
+        t = create_task(
+            server,
+            team.ada,
+            team.project_id,
+            title=title,
+            priority=priority,
+            status_id=team.statuses[status],
+            assignee_ids=[team.ada.user_id, team.bob.user_id] if priority == "urgent" else [],
+            label_ids=[bug["id"]] if "Crash" in title or "Fix" in title else [],
+            due_date=due,
+            description="Steps:\n\n1. Sign in\n2. **Boom**\n\n`code`",
+        )
+        first = first or t
+    assert first is not None
+    backgrounds = {}
+    for scheme in ("light", "dark"):
+        page = signed_in_page(browser, server, team.ada, color_scheme=scheme)
+        page.goto(f"/p/{team.project_id}/board")
+        expect(page.locator(".board")).to_have_attribute("data-ready", "true")
+        _shoot(page, artifacts / f"board-{scheme}.png")
+        backgrounds[scheme] = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        page.goto(f"/p/{team.project_id}/list")
+        expect(page.locator(".task-table tbody tr")).to_have_count(len(samples))
+        _shoot(page, artifacts / f"list-{scheme}.png")
+        page.goto(f"/p/{team.project_id}/board/{first['key']}")
+        expect(page.locator(".task-detail .markdown strong")).to_have_text("Boom")
+        _shoot(page, artifacts / f"task-{scheme}.png")
+        page.context.close()
+    # The theme follows the system setting.
+    assert backgrounds["light"] != backgrounds["dark"]
+
+
+def test_sign_in_with_a_wrong_password_says_so_and_sign_out_works(
+    browser: Any, server: Server
+) -> None:
+    who = register(server, "Linus Torvalds")
+    context = browser.new_context(base_url=server.base)
+    page = context.new_page()
+    page.goto("/signin")
+    page.get_by_label("E-mail").fill(who.email)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("do not match")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Welcome to Tasklane")).to_be_visible()
+    # The short-lived access cookie runs out: the app renews the session and carries on.
+    context.clear_cookies(name="tasklane_access")
+    page.reload()
+    expect(page.get_by_role("heading", name="Welcome to Tasklane")).to_be_visible()
+    assert any(c["name"] == "tasklane_access" for c in context.cookies())
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/signin$"))
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/signin$"))
+    context.close()
+
+
+def test_offline_banner_and_catch_up_after_reconnecting(browser: Any, server: Server) -> None:
+    team = make_team(server, "NET")
+    task = create_task(server, team.ada, team.project_id, title="Before the outage")
+    page = signed_in_page(browser, server, team.bob)
+    live: list[Any] = []
+    state = {"down": False}
+
+    def through(ws: Any) -> None:
+        if state["down"]:
+            ws.close(code=4000, reason="network down (test)")
+            return
+        ws.connect_to_server()
+        live.append(ws)
+
+    page.route_web_socket(re.compile(r"/api/v1/ws"), through)
+    page.goto(f"/p/{team.project_id}/board")
+    expect(page.locator(".card", has_text="Before the outage")).to_be_visible()
+    expect(page.locator(".live-indicator")).to_have_class(re.compile(r"(^|\s)live($|\s)"))
+
+    # The connection drops and stays down: the banner says so, the board keeps working.
+    state["down"] = True
+    live[-1].close(code=4000, reason="network down (test)")
+    expect(page.get_by_role("status").filter(has_text="Offline")).to_be_visible()
+    with server.api() as c:
+        r = c.patch(
+            f"/tasks/{task['key']}",
+            json={"title": "Changed during the outage"},
+            headers={**team.ada.headers, "If-Match": f'"{task["version"]}"'},
+        )
+        assert r.status_code == 200, r.text
+    expect(page.locator(".card", has_text="Before the outage")).to_be_visible()
+
+    # Back up: the client reconnects with its cursor and gets what it missed, no reload.
+    state["down"] = False
+    expect(page.locator(".card", has_text="Changed during the outage")).to_be_visible(
+        timeout=15_000
+    )
+    expect(page.get_by_role("status").filter(has_text="Offline")).to_have_count(0)
+    page.context.close()
+
+
+def test_keyboard_only_navigation(browser: Any, server: Server) -> None:
+    team = make_team(server, "KEY")
+    for title in ("Alpha", "Beta"):
+        create_task(server, team.ada, team.project_id, title=title)
+    page = signed_in_page(browser, server, team.ada)
+    page.goto(f"/p/{team.project_id}/board")
+    expect(page.locator(".board")).to_have_attribute("data-ready", "true")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    expect(page.locator(".card", has_text="Beta")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/board/{team.key}-2$"))
+    page.keyboard.press("Escape")
+    expect(page.locator(".side-panel")).to_have_count(0)
+    page.keyboard.press("?")
+    expect(page.get_by_role("heading", name="Keyboard shortcuts")).to_be_visible()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+k")
+    palette = page.get_by_role("combobox", name="Type a command or search tasks")
+    expect(palette).to_be_focused()
+    palette.fill("alpha")
+    expect(page.get_by_role("option", name=re.compile(f"{team.key}-1 Alpha"))).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/board/{team.key}-1$"))
+    expect(page.get_by_label("Title", exact=True)).to_have_value("Alpha")
+    page.context.close()

@@ -1,0 +1,166 @@
+"""A database that cannot store (a read-only file, a full disk) gives clear 503 problem answers,
+keeps serving reads, and is not corrupted: after the fault every acknowledged write is there.
+
+How the faults are made, without privileges: the full disk is a file-size limit (RLIMIT_FSIZE)
+on the server process, so SQLite's writes past it fail as on a full disk (EFBIG; SQLite reports
+an I/O error); the read-only file is `chmod 0444` (when the tests run as root, the server runs
+without the capabilities that override file modes). On PostgreSQL the database is made
+read-only with `default_transaction_read_only`; its disk-full error (SQLSTATE 53100) is mapped
+like SQLite's but not provoked here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import stat
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.conftest import _pg_admin
+from tests.factories import PASSWORD, Board, make_task
+from tests.faults.live import SETPRIV, LiveServer, Team, make_team, server_env
+
+
+def integrity(db: Path) -> str:
+    with sqlite3.connect(db) as con:
+        return str(con.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def tasks(c: httpx.Client, team: Team) -> dict[str, str]:
+    r = c.get(f"/api/v1/projects/{team.project_id}/tasks?limit=200")
+    assert r.status_code == 200, r.text
+    return {t["id"]: t["description"] for t in r.json()["items"]}
+
+
+def assert_storage_problem(r: httpx.Response, code: str) -> None:
+    assert r.status_code == 503, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == code
+    assert "nothing was saved" in r.json()["detail"]
+
+
+def seed(server: LiveServer) -> Team:
+    team = make_team(server.url)
+    with httpx.Client(base_url=server.url, headers=team.headers, timeout=10) as c:
+        for i in range(3):
+            r = c.post(
+                f"/api/v1/projects/{team.project_id}/tasks",
+                json={"title": f"seed {i}", "description": f"seed {i}"},
+            )
+            assert r.status_code == 201
+    return team
+
+
+def fill_the_disk(server: LiveServer, team: Team) -> dict[str, str]:
+    """Writes big tasks until the disk is "full"; returns all tasks acknowledged so far."""
+    refused = 0
+    with httpx.Client(base_url=server.url, headers=team.headers, timeout=10) as c:
+        acknowledged = tasks(c, team)
+        for i in range(60):
+            description = f"{i:03d} " + "x" * 60_000
+            r = c.post(
+                f"/api/v1/projects/{team.project_id}/tasks",
+                json={"title": f"big {i}", "description": description},
+            )
+            if r.status_code == 201:
+                acknowledged[r.json()["id"]] = description
+                continue
+            assert_storage_problem(r, "database_storage_failed")
+            refused += 1
+            if refused >= 3:
+                break
+        assert refused >= 3, "the limit was never reached: the test proved nothing"
+        assert len(acknowledged) > 3, "nothing big fitted before the limit: it proved little"
+        # Reads keep working on a full disk.
+        assert tasks(c, team) == acknowledged
+    return acknowledged
+
+
+def refuse_writes_read_only(server: LiveServer, team: Team, before: dict[str, str]) -> None:
+    with httpx.Client(base_url=server.url, headers=team.headers, timeout=10) as c:
+        assert tasks(c, team) == before
+        task_id = next(iter(before))
+        for method, url, body in (
+            ("POST", f"/api/v1/projects/{team.project_id}/tasks", {"title": "refused"}),
+            ("PATCH", f"/api/v1/tasks/{task_id}", {"title": "refused"}),
+            ("POST", f"/api/v1/tasks/{task_id}/comments", {"body": "refused"}),
+            ("POST", "/api/v1/auth/login", {"email": team.email, "password": team.password}),
+        ):
+            assert_storage_problem(c.request(method, url, json=body), "database_read_only")
+        assert tasks(c, team) == before
+
+
+def test_full_disk_then_read_only_file(tmp_path: Path, sqlite_template: Path) -> None:
+    if os.geteuid() == 0 and SETPRIV is None:
+        pytest.skip("Running as root without `setpriv`: a read-only file would still be written.")
+    data = tmp_path / "data"
+    data.mkdir()
+    db = data / "tasklane.db"
+    shutil.copyfile(sqlite_template, db)  # migrated already
+    server = LiveServer(
+        env=server_env(data, "", rate_limit_enabled="false"),
+        cwd=tmp_path,
+        # Room for the team and a few big tasks, then the "disk" is full.
+        file_size_limit=db.stat().st_size + 700 * 1024,
+    )
+    mode = None
+    try:
+        # 1. The disk fills up while the server writes.
+        server.start()
+        team = seed(server)
+        acknowledged = fill_the_disk(server, team)
+        server.stop()
+        assert "database_storage_failed" in server.log_text
+        assert integrity(db) == "ok"
+
+        # 2. Restarted on the same file, now read-only: every acknowledged write is there,
+        # reads work, and writes are refused clearly.
+        mode = db.stat().st_mode
+        db.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        server.file_size_limit = None
+        server.honour_file_modes = True
+        server.start()
+        refuse_writes_read_only(server, team, acknowledged)
+        server.stop()
+        assert "database_read_only" in server.log_text
+    finally:
+        server.stop()
+        if mode is not None:
+            db.chmod(mode)
+    assert integrity(db) == "ok"
+    with sqlite3.connect(db) as con:
+        stored = dict(con.execute("SELECT title, description FROM tasks").fetchall())
+    assert len(stored) == len(acknowledged)
+    assert "refused" not in stored
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+async def test_read_only_postgres_database(
+    client: httpx.AsyncClient, app: FastAPI, board: Board, database_url: str
+) -> None:
+    """PostgreSQL made read-only for real (`default_transaction_read_only`, as on a standby or
+    a database an operator froze): writes get the same clear 503, reads keep working."""
+    name = database_url.rsplit("/", 1)[1]
+    tasks_url = f"/api/v1/projects/{board.pid}/tasks"
+    await make_task(client, board.member, board.pid, title="before")
+    await _pg_admin(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+    await app.state.runtime.db.dispose()  # new connections pick the setting up
+    try:
+        r = await client.post(tasks_url, json={"title": "refused"}, headers=board.member.headers)
+        assert_storage_problem(r, "database_read_only")
+        login = {"email": board.member.email, "password": PASSWORD}
+        assert_storage_problem(
+            await client.post("/api/v1/auth/login", json=login), "database_read_only"
+        )
+        listed = await client.get(tasks_url, headers=board.member.headers)
+        assert [t["title"] for t in listed.json()["items"]] == ["before"]
+    finally:
+        await _pg_admin(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+        await app.state.runtime.db.dispose()
+    r = await client.post(tasks_url, json={"title": "after"}, headers=board.member.headers)
+    assert r.status_code == 201, r.text

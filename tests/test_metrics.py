@@ -1,0 +1,269 @@
+"""Prometheus metrics: request histograms by route template, SQL statement counts that agree
+with Server-Timing, pool use, scrape-time gauges from the database, the optional token, and
+correct sums across several real server processes."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
+
+from tasklane.migrate import upgrade
+from tests.factories import Board, expect, make_task
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+TASK_ROUTE = "/api/v1/tasks/{task_ref}"
+
+
+def parse(text: str) -> Samples:
+    samples: Samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    return samples
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def total(samples: Samples, name: str, **labels: str) -> float:
+    """Sum over every label set that contains `labels`."""
+    wanted = set(labels.items())
+    return sum(v for (n, ls), v in samples.items() if n == name and wanted <= ls)
+
+
+async def scrape(client: httpx.AsyncClient, **headers: str) -> Samples:
+    r = await client.get("/metrics", headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/plain")
+    return parse(r.text)
+
+
+def _statements(response: httpx.Response) -> int:
+    match = re.search(r'desc="(\d+) statements"', response.headers["Server-Timing"])
+    assert match is not None
+    return int(match.group(1))
+
+
+class TestRequestMetrics:
+    async def test_requests_are_counted_by_route_template_method_and_status(
+        self, client: httpx.AsyncClient, board: Board
+    ) -> None:
+        task = await make_task(client, board.member, board.pid, title="Counted")
+        before = await scrape(client)
+        h = board.member.headers
+        for _ in range(3):
+            assert (await client.get(f"/api/v1/tasks/{task['key']}", headers=h)).status_code == 200
+        assert (await client.get("/api/v1/tasks/ENG-999", headers=h)).status_code == 404
+        after = await scrape(client)
+
+        def count(status: str) -> float:
+            labels = {"method": "GET", "route": TASK_ROUTE, "status": status}
+            name = "tasklane_http_request_duration_seconds_count"
+            return value(after, name, **labels) - value(before, name, **labels)
+
+        assert count("200") == 3
+        assert count("404") == 1
+        # Ids and keys never become label values.
+        assert not any("ENG-" in str(labels) for _, labels in after)
+
+    async def test_unknown_paths_share_one_label(self, client: httpx.AsyncClient) -> None:
+        for n in range(3):
+            await client.post(f"/api/v1/no-such-thing-{n}")
+            await client.get(f"/api/v1/no-such-thing-{n}")
+        samples = await scrape(client)
+        assert not any("no-such-thing" in str(labels) for _, labels in samples)
+
+    async def test_statement_counts_match_server_timing(
+        self, client: httpx.AsyncClient, board: Board
+    ) -> None:
+        task = await make_task(client, board.member, board.pid)
+        before = await scrape(client)
+        sent = 0
+        for _ in range(4):
+            r = await client.get(f"/api/v1/tasks/{task['id']}", headers=board.member.headers)
+            assert r.status_code == 200
+            sent += _statements(r)
+        after = await scrape(client)
+        name = "tasklane_db_statements_total"
+        labels = {"method": "GET", "route": TASK_ROUTE}
+        assert sent >= 4
+        assert value(after, name, **labels) - value(before, name, **labels) == sent
+        seconds = "tasklane_db_statement_seconds_total"
+        assert value(after, seconds, **labels) > value(before, seconds, **labels)
+
+    async def test_in_flight_counts_the_scrape_itself(self, client: httpx.AsyncClient) -> None:
+        samples = await scrape(client)
+        assert value(samples, "tasklane_http_requests_in_flight") == 1
+
+
+class TestDatabaseMetrics:
+    async def test_pool_use_follows_open_transactions(
+        self, client: httpx.AsyncClient, app: FastAPI, backend: str
+    ) -> None:
+        pool = "reader" if backend == "sqlite" else "main"
+        idle = await scrape(client)
+        name = "tasklane_db_pool_checked_out"
+        async with app.state.runtime.db.transaction(write=False) as session:
+            await session.execute(text("SELECT 1"))
+            busy = await scrape(client)
+        again = await scrape(client)
+        assert value(busy, name, pool=pool) == value(idle, name, pool=pool) + 1
+        assert value(again, name, pool=pool) == value(idle, name, pool=pool)
+        capacity = value(busy, "tasklane_db_pool_capacity", pool=pool)
+        settings = app.state.runtime.settings
+        expected = settings.database_pool_size * (1 if backend == "sqlite" else 2)
+        assert capacity == expected
+
+    async def test_event_log_head_comes_from_the_database(
+        self, client: httpx.AsyncClient, board: Board
+    ) -> None:
+        first = await scrape(client)
+        assert value(first, "tasklane_metrics_database_ok") == 1
+        before = value(first, "tasklane_event_log_head_seq")
+        await make_task(client, board.member, board.pid)
+        after = value(await scrape(client), "tasklane_event_log_head_seq")
+        assert before >= 1
+        assert after == before + 1
+
+
+class TestDatabaseDown:
+    async def test_process_metrics_are_served_when_the_database_is_unreachable(
+        self, tmp_path: Path
+    ) -> None:
+        from tasklane.app import create_app
+        from tests.conftest import make_settings
+
+        unreachable = "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
+        app = create_app(make_settings(unreachable, tmp_path / "data"))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            samples = await scrape(c)
+        assert value(samples, "tasklane_metrics_database_ok") == 0
+        assert value(samples, "tasklane_http_requests_in_flight") == 1
+        assert ("tasklane_event_log_head_seq", frozenset()) not in samples
+        await app.state.runtime.close()
+
+
+class TestAccess:
+    async def test_not_in_the_api_document(self, client: httpx.AsyncClient) -> None:
+        spec = expect(await client.get("/api/openapi.json"), 200)
+        assert "/metrics" not in spec["paths"]
+
+
+class TestToken:
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, object]:
+        return {"metrics_token": "scrape-secret-0123456789"}
+
+    async def test_token_is_required_when_configured(self, client: httpx.AsyncClient) -> None:
+        anonymous = await client.get("/metrics")
+        assert anonymous.status_code == 401
+        assert anonymous.headers["content-type"] == "application/problem+json"
+        wrong = await client.get("/metrics", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        samples = await scrape(client, Authorization="Bearer scrape-secret-0123456789")
+        assert value(samples, "tasklane_http_requests_in_flight") == 1
+
+
+# --- several real processes ------------------------------------------------------------------
+
+BIN = Path(sys.executable).parent / "tasklane"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+        assert time.monotonic() < deadline, "server did not become ready"
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def two_servers(tmp_path: Path) -> Iterator[tuple[list[str], list[subprocess.Popen[bytes]]]]:
+    """Two `tasklane serve` processes on one SQLite database, sharing a metrics folder."""
+    data = tmp_path / "data"
+    data.mkdir()
+    url = f"sqlite+aiosqlite:///{data / 'tasklane.db'}"
+    upgrade(url)
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    env = {
+        **os.environ,
+        "TASKLANE_DATA_DIR": str(data),
+        "TASKLANE_DATABASE_URL": url,
+        "TASKLANE_LOG_LEVEL": "WARNING",
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+    }
+    env.pop("TASKLANE_METRICS_TOKEN", None)
+    bases, procs = [], []
+    try:
+        for _ in range(2):
+            port = _free_port()
+            procs.append(
+                subprocess.Popen(
+                    [str(BIN), "serve", "--port", str(port), "--no-migrate"],
+                    env=env,
+                    cwd=tmp_path,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+            bases.append(f"http://127.0.0.1:{port}")
+        for base, proc in zip(bases, procs, strict=True):
+            _wait_ready(base, proc)
+        yield bases, procs
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            proc.wait(timeout=30)
+
+
+def test_several_processes_are_summed(
+    two_servers: tuple[list[str], list[subprocess.Popen[bytes]]],
+) -> None:
+    (a, b), procs = two_servers
+    assert procs[0].pid != procs[1].pid
+    for _ in range(3):
+        assert httpx.get(f"{a}/healthz").status_code == 200
+    for _ in range(2):
+        assert httpx.get(f"{b}/healthz").status_code == 200
+    samples = parse(httpx.get(f"{a}/metrics").text)
+    name = "tasklane_http_request_duration_seconds_count"
+    assert value(samples, name, method="GET", route="/healthz", status="200") == 5
+    # Scraping the other process gives the same sums.
+    other = parse(httpx.get(f"{b}/metrics").text)
+    assert value(other, name, method="GET", route="/healthz", status="200") == 5
+    # Live gauges: each process's pool counts while it runs, and no longer once it exits.
+    assert total(samples, "tasklane_db_pool_capacity", pool="reader") == 20
+    procs[1].send_signal(signal.SIGTERM)
+    procs[1].wait(timeout=30)
+    after = parse(httpx.get(f"{a}/metrics").text)
+    assert total(after, "tasklane_db_pool_capacity", pool="reader") == 10
+    assert value(after, name, method="GET", route="/healthz", status="200") == 5

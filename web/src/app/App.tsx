@@ -1,0 +1,99 @@
+import { QueryClient, QueryClientProvider, useQueryClient } from "@tanstack/react-query";
+import { lazy, Suspense, useCallback, useEffect } from "react";
+import { BrowserRouter, Navigate, Route, Routes, useLocation } from "react-router";
+import { ApiError, setSignedOutHandler } from "../api/client";
+import { useMe } from "../features/auth/api";
+import { ProjectPage } from "../features/projects/ProjectPage";
+import { prefetchRoute } from "../features/projects/prefetch";
+import { LiveProvider } from "../features/realtime/useLive";
+import { Shell } from "../features/shell/Shell";
+import { Spinner } from "./ui";
+
+const AuthPage = lazy(() =>
+  import("../features/auth/AuthPage").then((m) => ({ default: m.AuthPage })),
+);
+const TaskPage = lazy(() =>
+  import("../features/tasks/TaskPage").then((m) => ({ default: m.TaskPage })),
+);
+const Home = lazy(() =>
+  import("../features/workspaces/WorkspaceHome").then((m) => ({ default: m.Home })),
+);
+const WorkspaceHome = lazy(() =>
+  import("../features/workspaces/WorkspaceHome").then((m) => ({ default: m.WorkspaceHome })),
+);
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      staleTime: 30_000,
+      refetchOnWindowFocus: false,
+      retry: (count, error) =>
+        !(error instanceof ApiError && error.status >= 400 && error.status < 500) && count < 2,
+    },
+  },
+});
+
+prefetchRoute(queryClient, window.location.pathname);
+
+export function App() {
+  return (
+    <QueryClientProvider client={queryClient}>
+      <BrowserRouter>
+        <Suspense fallback={<Spinner />}>
+          <Root />
+        </Suspense>
+      </BrowserRouter>
+    </QueryClientProvider>
+  );
+}
+
+function Root() {
+  const qc = useQueryClient();
+  const me = useMe();
+  const location = useLocation();
+  const signedOut = useCallback(() => {
+    qc.setQueryData(["me"], null);
+  }, [qc]);
+  useEffect(() => setSignedOutHandler(signedOut), [signedOut]);
+
+  if (me.isPending) return <Spinner label="Starting Tasklane" />;
+  if (!me.data) {
+    return (
+      <Routes>
+        <Route path="/signin" element={<AuthPage mode="signin" />} />
+        <Route path="/signup" element={<AuthPage mode="signup" />} />
+        <Route
+          path="*"
+          element={
+            <Navigate to="/signin" replace state={{ from: location.pathname + location.search }} />
+          }
+        />
+      </Routes>
+    );
+  }
+  return (
+    <LiveProvider onSignedOut={signedOut}>
+      <Shell me={me.data}>
+        <Routes>
+          <Route path="/" element={<Home />} />
+          <Route path="/signin" element={<Navigate to="/" replace />} />
+          <Route path="/signup" element={<Navigate to="/" replace />} />
+          <Route path="/w/:workspaceId" element={<WorkspaceHome />} />
+          <Route path="/p/:projectId/:view/:taskRef?" element={<ProjectPage me={me.data} />} />
+          <Route path="/p/:projectId" element={<ProjectPage me={me.data} />} />
+          <Route path="/t/:taskRef" element={<TaskPage me={me.data} />} />
+          <Route path="*" element={<NotFoundPage />} />
+        </Routes>
+      </Shell>
+    </LiveProvider>
+  );
+}
+
+function NotFoundPage() {
+  return (
+    <main className="page">
+      <h1>Page not found</h1>
+      <p className="muted">This address does not lead anywhere in Tasklane.</p>
+    </main>
+  );
+}

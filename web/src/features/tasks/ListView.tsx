@@ -1,0 +1,515 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useMemo, useRef, useState } from "react";
+import { useLocation, useSearchParams } from "react-router";
+import type { Label, Member, Priority, Project, Status, Task, TaskUpdate } from "../../api/types";
+import { PRIORITIES, PRIORITY_LABEL } from "../../api/types";
+import { AvatarStack, Empty, ErrorNote, formatDate, LabelChip, Spinner } from "../../app/ui";
+import { useKeys } from "../shell/keys";
+import { toast } from "../shell/toasts";
+import { bulkPatch, messageOf, useTaskList, useUpdateTask } from "./api";
+import { storeTask } from "./cache";
+import {
+  activeCount,
+  EMPTY_FILTERS,
+  fromSearchParams,
+  isOverdue,
+  type TaskFilters,
+  todayIso,
+  toggleSort,
+  toSearchParams,
+} from "./filters";
+import { step } from "./ordering";
+
+export function ListView({
+  project,
+  statuses,
+  labels,
+  members,
+  editable,
+  openTask,
+}: {
+  project: Project;
+  statuses: Status[];
+  labels: Label[];
+  members: Member[];
+  editable: boolean;
+  openTask: (task: Task) => void;
+}) {
+  const qc = useQueryClient();
+  const [params, setParams] = useSearchParams();
+  const filters = useMemo(() => fromSearchParams(params), [params]);
+  const setFilters = (next: TaskFilters) => setParams(toSearchParams(next), { replace: true });
+  const query = useTaskList(project.id, filters);
+  const tasks = useMemo(() => query.data?.pages.flatMap((p) => p.items) ?? [], [query.data]);
+  const update = useUpdateTask();
+  const [selected, setSelected] = useState<Set<string>>(() => new Set());
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const searchRef = useRef<HTMLInputElement>(null);
+  const location = useLocation();
+  useEffect(() => {
+    if ((location.state as { focusSearch?: boolean } | null)?.focusSearch)
+      searchRef.current?.focus();
+  }, [location.state]);
+  const statusById = useMemo(() => new Map(statuses.map((s) => [s.id, s])), [statuses]);
+  const labelById = useMemo(() => new Map(labels.map((l) => [l.id, l])), [labels]);
+  const names = useMemo(() => new Map(members.map((m) => [m.user_id, m.name])), [members]);
+  const today = todayIso();
+
+  useKeys({
+    "/": (e) => {
+      e.preventDefault();
+      searchRef.current?.focus();
+    },
+    j: () =>
+      focusRow(
+        step(
+          tasks.map((t) => t.id),
+          cursor,
+          1,
+        ),
+      ),
+    k: () =>
+      focusRow(
+        step(
+          tasks.map((t) => t.id),
+          cursor,
+          -1,
+        ),
+      ),
+    x: () => cursor && toggle(cursor),
+  });
+
+  function focusRow(id: string | null) {
+    setCursor(id);
+    if (id) document.getElementById(`row-${id}`)?.focus();
+  }
+
+  function toggle(id: string) {
+    setSelected((prev) => {
+      const next = new Set(prev);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+  }
+
+  const chosen = tasks.filter((t) => selected.has(t.id));
+  async function bulk(describe: string, changesFor: (t: Task) => TaskUpdate | null) {
+    setBusy(true);
+    const result = await bulkPatch(chosen, changesFor);
+    setBusy(false);
+    for (const task of result.changed) storeTask(qc, task);
+    if (result.failed.length === 0) toast.info(`${describe} for ${result.changed.length} tasks.`);
+    else {
+      const keys = result.failed.map((f) => f.task.key).join(", ");
+      toast.error(
+        `${describe} for ${result.changed.length}; not for ${keys}. ${messageOf(result.failed[0]?.error, "")}`,
+      );
+      for (const f of result.failed) {
+        if (f.error && typeof f.error === "object" && "latest" in f.error)
+          storeTask(qc, (f.error as { latest: Task }).latest);
+      }
+    }
+    void qc.invalidateQueries({ queryKey: ["tasks", project.id, "list"] });
+  }
+
+  const sortHeader = (field: string, label: string) => {
+    const dir =
+      filters.sort === field ? "ascending" : filters.sort === `-${field}` ? "descending" : "none";
+    return (
+      <th aria-sort={dir} scope="col">
+        <button
+          type="button"
+          className="sort"
+          onClick={() => setFilters({ ...filters, sort: toggleSort(filters.sort, field) })}
+        >
+          {label}
+          <span aria-hidden="true">
+            {dir === "ascending" ? " ↑" : dir === "descending" ? " ↓" : ""}
+          </span>
+        </button>
+      </th>
+    );
+  };
+
+  return (
+    <div className="list-view">
+      <FilterBar
+        filters={filters}
+        setFilters={setFilters}
+        statuses={statuses}
+        labels={labels}
+        members={members}
+        searchRef={searchRef}
+      />
+      {selected.size > 0 && editable && (
+        <section className="bulk-bar" aria-label="Bulk actions">
+          <strong>{selected.size} selected</strong>
+          <select
+            aria-label="Set status of selected tasks"
+            disabled={busy}
+            value=""
+            onChange={(e) => {
+              const statusId = e.target.value;
+              if (statusId)
+                void bulk(`Status set to ${statusById.get(statusId)?.name}`, (t) =>
+                  t.status_id === statusId ? null : { status_id: statusId },
+                );
+            }}
+          >
+            <option value="">Status…</option>
+            {statuses.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name}
+              </option>
+            ))}
+          </select>
+          <select
+            aria-label="Assign selected tasks"
+            disabled={busy}
+            value=""
+            onChange={(e) => {
+              const who = e.target.value;
+              if (!who) return;
+              if (who === "none")
+                void bulk("Unassigned", (t) =>
+                  t.assignee_ids.length ? { assignee_ids: [] } : null,
+                );
+              else
+                void bulk(`Assigned to ${names.get(who)}`, (t) =>
+                  t.assignee_ids.includes(who) ? null : { assignee_ids: [...t.assignee_ids, who] },
+                );
+            }}
+          >
+            <option value="">Assignee…</option>
+            <option value="none">Nobody (unassign)</option>
+            {members.map((m) => (
+              <option key={m.user_id} value={m.user_id}>
+                {m.name}
+              </option>
+            ))}
+          </select>
+          <select
+            aria-label="Add a label to selected tasks"
+            disabled={busy}
+            value=""
+            onChange={(e) => {
+              const labelId = e.target.value;
+              if (labelId)
+                void bulk(`Label ${labelById.get(labelId)?.name} added`, (t) =>
+                  t.label_ids.includes(labelId) ? null : { label_ids: [...t.label_ids, labelId] },
+                );
+            }}
+          >
+            <option value="">Add label…</option>
+            {labels.map((l) => (
+              <option key={l.id} value={l.id}>
+                {l.name}
+              </option>
+            ))}
+          </select>
+          <button type="button" onClick={() => setSelected(new Set())}>
+            Clear selection
+          </button>
+        </section>
+      )}
+      {query.isPending ? (
+        <Spinner label="Loading tasks" />
+      ) : query.isError ? (
+        <ErrorNote error={query.error} retry={() => void query.refetch()} />
+      ) : tasks.length === 0 ? (
+        activeCount(filters) ? (
+          <Empty title="No tasks match these filters.">
+            <button type="button" onClick={() => setFilters(EMPTY_FILTERS)}>
+              Clear filters
+            </button>
+          </Empty>
+        ) : (
+          <Empty title="No tasks yet.">Press C to create the first one.</Empty>
+        )
+      ) : (
+        <table className="task-table">
+          <caption className="sr-only">Tasks of {project.name}</caption>
+          <thead>
+            <tr>
+              <th scope="col" className="check">
+                <input
+                  type="checkbox"
+                  aria-label="Select all shown tasks"
+                  checked={chosen.length === tasks.length && tasks.length > 0}
+                  onChange={(e) =>
+                    setSelected(e.target.checked ? new Set(tasks.map((t) => t.id)) : new Set())
+                  }
+                />
+              </th>
+              {sortHeader("created", "Key")}
+              <th scope="col">Title</th>
+              <th scope="col">Status</th>
+              {sortHeader("priority", "Priority")}
+              <th scope="col">Assignee</th>
+              <th scope="col">Labels</th>
+              {sortHeader("due", "Due")}
+              {sortHeader("updated", "Updated")}
+            </tr>
+          </thead>
+          <tbody>
+            {tasks.map((task) => (
+              <tr
+                key={task.id}
+                id={`row-${task.id}`}
+                tabIndex={-1}
+                className={cursor === task.id ? "cursor" : undefined}
+                aria-selected={selected.has(task.id)}
+                onFocus={() => setCursor(task.id)}
+                onKeyDown={(e) => {
+                  if (e.key === "Enter" && e.target === e.currentTarget) openTask(task);
+                }}
+              >
+                <td className="check">
+                  <input
+                    type="checkbox"
+                    aria-label={`Select ${task.key}`}
+                    checked={selected.has(task.id)}
+                    onChange={() => toggle(task.id)}
+                  />
+                </td>
+                <td className="task-key">{task.key}</td>
+                <td className="title-cell">
+                  <button type="button" className="link" onClick={() => openTask(task)}>
+                    {task.title}
+                  </button>
+                </td>
+                <td>
+                  <select
+                    aria-label={`Status of ${task.key}`}
+                    value={task.status_id}
+                    disabled={!editable}
+                    onChange={(e) =>
+                      update.mutate({ task, changes: { status_id: e.target.value } })
+                    }
+                  >
+                    {statuses.map((s) => (
+                      <option key={s.id} value={s.id}>
+                        {s.name}
+                      </option>
+                    ))}
+                  </select>
+                </td>
+                <td>
+                  <select
+                    aria-label={`Priority of ${task.key}`}
+                    value={task.priority}
+                    disabled={!editable}
+                    onChange={(e) =>
+                      update.mutate({ task, changes: { priority: e.target.value as Priority } })
+                    }
+                  >
+                    {PRIORITIES.map((p) => (
+                      <option key={p} value={p}>
+                        {PRIORITY_LABEL[p]}
+                      </option>
+                    ))}
+                  </select>
+                </td>
+                <td className="assignee-cell">
+                  <select
+                    aria-label={`Assignee of ${task.key}`}
+                    value={task.assignee_ids[0] ?? ""}
+                    disabled={!editable}
+                    onChange={(e) =>
+                      update.mutate({
+                        task,
+                        changes: {
+                          assignee_ids: e.target.value
+                            ? [
+                                e.target.value,
+                                ...task.assignee_ids.slice(1).filter((a) => a !== e.target.value),
+                              ]
+                            : [],
+                        },
+                      })
+                    }
+                  >
+                    <option value="">Unassigned</option>
+                    {members.map((m) => (
+                      <option key={m.user_id} value={m.user_id}>
+                        {m.name}
+                      </option>
+                    ))}
+                  </select>
+                  {task.assignee_ids.length > 1 && (
+                    <AvatarStack
+                      people={task.assignee_ids
+                        .slice(1)
+                        .map((id) => ({ id, name: names.get(id) ?? "Someone" }))}
+                    />
+                  )}
+                </td>
+                <td>
+                  <div className="labels-cell">
+                    {task.label_ids.map((id) => {
+                      const l = labelById.get(id);
+                      return l ? <LabelChip key={id} label={l} /> : null;
+                    })}
+                  </div>
+                </td>
+                <td className={isOverdue(task, today) ? "due overdue" : "due"}>
+                  {task.due_date ? formatDate(task.due_date) : <span className="muted">—</span>}
+                  {isOverdue(task, today) && <span className="sr-only"> (overdue)</span>}
+                </td>
+                <td className="muted">{new Date(task.updated_at).toLocaleDateString()}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {query.hasNextPage && (
+        <div className="load-more">
+          <button
+            type="button"
+            disabled={query.isFetchingNextPage}
+            onClick={() => void query.fetchNextPage()}
+          >
+            {query.isFetchingNextPage ? "Loading…" : "Show more"}
+          </button>
+        </div>
+      )}
+      <span className="sr-only" aria-live="polite">
+        {query.isSuccess ? `${tasks.length}${query.hasNextPage ? " or more" : ""} tasks shown` : ""}
+      </span>
+    </div>
+  );
+}
+
+function MultiSelect({
+  label,
+  options,
+  values,
+  onChange,
+}: {
+  label: string;
+  options: Array<{ value: string; label: string }>;
+  values: string[];
+  onChange: (values: string[]) => void;
+}) {
+  return (
+    <details className="multi">
+      <summary>
+        {label}
+        {values.length > 0 && <span className="badge">{values.length}</span>}
+      </summary>
+      <fieldset>
+        <legend className="sr-only">{label}</legend>
+        {options.map((o) => (
+          <label key={o.value} className="check-row">
+            <input
+              type="checkbox"
+              checked={values.includes(o.value)}
+              onChange={(e) =>
+                onChange(
+                  e.target.checked ? [...values, o.value] : values.filter((v) => v !== o.value),
+                )
+              }
+            />
+            {o.label}
+          </label>
+        ))}
+      </fieldset>
+    </details>
+  );
+}
+
+function FilterBar({
+  filters,
+  setFilters,
+  statuses,
+  labels,
+  members,
+  searchRef,
+}: {
+  filters: TaskFilters;
+  setFilters: (f: TaskFilters) => void;
+  statuses: Status[];
+  labels: Label[];
+  members: Member[];
+  searchRef: React.RefObject<HTMLInputElement | null>;
+}) {
+  const [text, setText] = useState(filters.q);
+  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  return (
+    <search className="filter-bar" aria-label="Filter tasks">
+      <input
+        ref={searchRef}
+        type="search"
+        aria-label="Search titles and descriptions (press /)"
+        placeholder="Search…  /"
+        value={text}
+        onChange={(e) => {
+          const value = e.target.value;
+          setText(value);
+          clearTimeout(timer.current);
+          timer.current = setTimeout(() => setFilters({ ...filters, q: value }), 250);
+        }}
+        onKeyDown={(e) => {
+          if (e.key === "Escape") (e.target as HTMLInputElement).blur();
+        }}
+      />
+      <MultiSelect
+        label="Status"
+        values={filters.status_id}
+        options={statuses.map((s) => ({ value: s.id, label: s.name }))}
+        onChange={(v) => setFilters({ ...filters, status_id: v })}
+      />
+      <MultiSelect
+        label="Priority"
+        values={filters.priority}
+        options={PRIORITIES.map((p) => ({ value: p, label: PRIORITY_LABEL[p] }))}
+        onChange={(v) => setFilters({ ...filters, priority: v as Priority[] })}
+      />
+      <MultiSelect
+        label="Assignee"
+        values={filters.assignee_id}
+        options={[
+          { value: "me", label: "Me" },
+          { value: "none", label: "Unassigned" },
+          ...members.map((m) => ({ value: m.user_id, label: m.name })),
+        ]}
+        onChange={(v) => setFilters({ ...filters, assignee_id: v })}
+      />
+      <MultiSelect
+        label="Label"
+        values={filters.label_id}
+        options={labels.map((l) => ({ value: l.id, label: l.name }))}
+        onChange={(v) => setFilters({ ...filters, label_id: v })}
+      />
+      <label className="inline">
+        Due after
+        <input
+          type="date"
+          value={filters.due_after}
+          onChange={(e) => setFilters({ ...filters, due_after: e.target.value })}
+        />
+      </label>
+      <label className="inline">
+        Due before
+        <input
+          type="date"
+          value={filters.due_before}
+          onChange={(e) => setFilters({ ...filters, due_before: e.target.value })}
+        />
+      </label>
+      {activeCount(filters) > 0 && (
+        <button
+          type="button"
+          onClick={() => {
+            setText("");
+            setFilters({ ...EMPTY_FILTERS, sort: filters.sort });
+          }}
+        >
+          Clear filters
+        </button>
+      )}
+    </search>
+  );
+}

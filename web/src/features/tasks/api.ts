@@ -1,0 +1,322 @@
+/** Task queries and mutations, optimistic where a person expects instant feedback. */
+import {
+  infiniteQueryOptions,
+  useInfiniteQuery,
+  useMutation,
+  useQuery,
+  useQueryClient,
+} from "@tanstack/react-query";
+import { ApiError, api, ifMatch, unwrap } from "../../api/client";
+import type { Page, Task, TaskCreate, TaskUpdate } from "../../api/types";
+import { toast } from "../shell/toasts";
+import {
+  dropTask,
+  findCachedTask,
+  recentTasks,
+  restore,
+  snapshot,
+  storeTask,
+  taskKeys,
+} from "./cache";
+import { type TaskFilters, toQuery } from "./filters";
+import {
+  type Column,
+  flatten,
+  insertAt,
+  moveNeighbours,
+  reconcilePage,
+  removeTask,
+} from "./ordering";
+
+/** A column's first page fills a screen quickly; later pages (on scroll) are larger. */
+export const COLUMN_FIRST_PAGE = 50;
+export const COLUMN_PAGE = 200;
+
+/** One status column of the board: first a screenful, then larger pages as it scrolls. */
+export function columnQuery(projectId: string, statusId: string) {
+  return infiniteQueryOptions({
+    queryKey: taskKeys.column(projectId, statusId),
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam, signal }) =>
+      unwrap(
+        api.GET("/api/v1/projects/{project_id}/tasks", {
+          params: {
+            path: { project_id: projectId },
+            query: {
+              status_id: [statusId],
+              sort: "position",
+              limit: pageParam ? COLUMN_PAGE : COLUMN_FIRST_PAGE,
+              cursor: pageParam,
+            },
+          },
+          signal,
+        }),
+      ).then((page) =>
+        reconcilePage(page as Page<Task>, statusId, !pageParam, recentTasks(projectId)),
+      ),
+    getNextPageParam: (last: Page<Task>) => last.next_cursor ?? undefined,
+  });
+}
+
+export function useColumn(projectId: string, statusId: string) {
+  return useInfiniteQuery(columnQuery(projectId, statusId));
+}
+
+export function useTaskList(projectId: string, filters: TaskFilters) {
+  const query = toQuery(filters);
+  return useInfiniteQuery({
+    queryKey: taskKeys.list(projectId, query),
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam, signal }) =>
+      unwrap(
+        api.GET("/api/v1/projects/{project_id}/tasks", {
+          params: {
+            path: { project_id: projectId },
+            // The filter values are checked by fromSearchParams; the API re-validates them.
+            query: { ...(query as object), limit: 100, cursor: pageParam },
+          },
+          signal,
+        }),
+      ) as Promise<Page<Task>>,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+  });
+}
+
+export function fetchTask(ref: string, signal?: AbortSignal): Promise<Task> {
+  return unwrap(
+    api.GET("/api/v1/tasks/{task_ref}", { params: { path: { task_ref: ref } }, signal }),
+  );
+}
+
+export function useTask(ref: string | undefined) {
+  return useQuery({
+    queryKey: taskKeys.detail(ref ?? ""),
+    queryFn: ({ signal }) => fetchTask(ref as string, signal),
+    enabled: Boolean(ref),
+  });
+}
+
+export function useSubtasks(task: Task | undefined) {
+  return useQuery({
+    queryKey: taskKeys.subtasks(task?.key ?? ""),
+    enabled: Boolean(task),
+    queryFn: ({ signal }) =>
+      unwrap(
+        api.GET("/api/v1/projects/{project_id}/tasks", {
+          params: {
+            path: { project_id: (task as Task).project_id },
+            query: { parent_id: (task as Task).id, limit: 200, sort: "created" },
+          },
+          signal,
+        }),
+      ).then((p) => p.items),
+  });
+}
+
+export function useCreateTask(projectId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (data: TaskCreate) =>
+      unwrap(
+        api.POST("/api/v1/projects/{project_id}/tasks", {
+          params: {
+            path: { project_id: projectId },
+            header: { "Idempotency-Key": crypto.randomUUID() },
+          },
+          body: data,
+        }),
+      ),
+    onSuccess: (task) => {
+      storeTask(qc, task);
+      void qc.invalidateQueries({ queryKey: taskKeys.lists(projectId) });
+      if (task.parent_id)
+        void qc.invalidateQueries({
+          queryKey: ["task"],
+          predicate: (q) => q.queryKey[2] === "subtasks",
+        });
+    },
+    onError: (error) => toast.error(messageOf(error, "The task was not created.")),
+  });
+}
+
+export class Conflict extends Error {
+  constructor(readonly latest: Task) {
+    super("Someone else changed this task.");
+  }
+}
+
+/** PATCH with If-Match; a 412 fetches the newer version and throws Conflict with it. */
+export async function patchTask(
+  task: Task,
+  changes: TaskUpdate,
+  baseVersion = task.version,
+): Promise<Task> {
+  try {
+    return await unwrap(
+      api.PATCH("/api/v1/tasks/{task_ref}", {
+        params: { path: { task_ref: task.id }, header: ifMatch(baseVersion) },
+        body: changes,
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 412)
+      throw new Conflict(await fetchTask(task.id));
+    throw error;
+  }
+}
+
+export function messageOf(error: unknown, fallback: string): string {
+  if (error instanceof Conflict)
+    return "Someone else changed this task just now; showing their version.";
+  if (error instanceof ApiError) return `${fallback} ${error.userMessage}`;
+  return fallback;
+}
+
+interface UpdateVars {
+  task: Task;
+  changes: TaskUpdate;
+  baseVersion?: number;
+}
+
+/** Writes to one task go one after another, each with the version the previous one left. */
+const queues = new Map<string, Promise<unknown>>();
+
+function queued<T>(taskId: string, work: () => Promise<T>): Promise<T> {
+  const previous = queues.get(taskId) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(work);
+  queues.set(taskId, next);
+  void next
+    .finally(() => {
+      if (queues.get(taskId) === next) queues.delete(taskId);
+    })
+    .catch(() => undefined);
+  return next;
+}
+
+/** An optimistic PATCH: caches change at once, and go back (with a message) if it fails.
+ * Without `baseVersion` the change applies to the newest version this tab knows (a quick
+ * edit of one field); with it, to that version (a longer edit that may conflict). */
+export function useUpdateTask(options: { onConflict?: (latest: Task) => void } = {}) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ task, changes, baseVersion }: UpdateVars) =>
+      queued(task.id, async () => {
+        const current = findCachedTask(qc, task.id) ?? task;
+        const saved = await patchTask(current, changes, baseVersion ?? current.version);
+        // Stored before the next queued write reads its version.
+        storeTask(qc, saved);
+        return saved;
+      }),
+    onMutate: async ({ task, changes }: UpdateVars) => {
+      await qc.cancelQueries({ queryKey: taskKeys.all(task.project_id) });
+      const saved = snapshot(qc, task.project_id, task.key);
+      const current = findCachedTask(qc, task.id) ?? task;
+      storeTask(qc, { ...current, ...(changes as Partial<Task>) } as Task, { optimistic: true });
+      return { saved };
+    },
+    onError: (error, { task }, context) => {
+      if (context) restore(qc, context.saved);
+      if (error instanceof Conflict) {
+        storeTask(qc, error.latest);
+        options.onConflict?.(error.latest);
+      }
+      toast.error(messageOf(error, `${task.key} was not changed.`));
+    },
+    onSuccess: (task) => storeTask(qc, task),
+  });
+}
+
+interface MoveVars {
+  task: Task;
+  statusId: string;
+  index: number;
+}
+
+export function useMoveTask() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ task, statusId, index }: MoveVars) => {
+      // onMutate has already put the task at `index`; its neighbours are the ones around it.
+      const target = flatten(
+        qc.getQueryData<Column>(taskKeys.column(task.project_id, statusId)),
+      ).filter((t) => t.id !== task.id);
+      const neighbours = moveNeighbours(target, index);
+      return queued(task.id, async () => {
+        const moved = await unwrap(
+          api.POST("/api/v1/tasks/{task_ref}/move", {
+            params: {
+              path: { task_ref: task.id },
+              header: ifMatch((findCachedTask(qc, task.id) ?? task).version),
+            },
+            body: { status_id: statusId, ...neighbours },
+          }),
+        );
+        storeTask(qc, moved); // before the next queued write reads its version
+        return moved;
+      });
+    },
+    onMutate: async ({ task, statusId, index }) => {
+      await qc.cancelQueries({ queryKey: taskKeys.all(task.project_id) });
+      const saved = snapshot(qc, task.project_id, task.key);
+      const fromKey = taskKeys.column(task.project_id, task.status_id);
+      const toKey = taskKeys.column(task.project_id, statusId);
+      const from = qc.getQueryData<Column>(fromKey);
+      if (from) qc.setQueryData(fromKey, removeTask(from, task.id));
+      const to = qc.getQueryData<Column>(toKey);
+      if (to) qc.setQueryData(toKey, insertAt(to, { ...task, status_id: statusId }, index));
+      return { saved };
+    },
+    onError: (error, { task }, context) => {
+      if (context) restore(qc, context.saved);
+      if (error instanceof ApiError && error.status === 412) {
+        void fetchTask(task.id).then((latest) => storeTask(qc, latest));
+        toast.error(
+          `${task.key} was changed by someone else, so it was not moved. The board shows the latest.`,
+        );
+      } else {
+        toast.error(messageOf(error, `${task.key} could not be moved; it is back where it was.`));
+      }
+    },
+    onSuccess: (task) => storeTask(qc, task),
+  });
+}
+
+export function useDeleteTask() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (task: Task) =>
+      unwrap(
+        api.DELETE("/api/v1/tasks/{task_ref}", {
+          params: { path: { task_ref: task.id }, header: ifMatch(task.version) },
+        }),
+      ),
+    onSuccess: (_, task) => {
+      dropTask(qc, task.project_id, task.id);
+      toast.info(`${task.key} moved to the trash.`);
+    },
+    onError: (error, task) => toast.error(messageOf(error, `${task.key} was not deleted.`)),
+  });
+}
+
+export interface BulkResult {
+  changed: Task[];
+  failed: Array<{ task: Task; error: unknown }>;
+}
+
+/** No bulk endpoint yet: one PATCH per task, in parallel, each with its own If-Match. */
+export async function bulkPatch(
+  tasks: Task[],
+  changesFor: (task: Task) => TaskUpdate | null,
+): Promise<BulkResult> {
+  const work = tasks
+    .map((task) => ({ task, changes: changesFor(task) }))
+    .filter((w): w is { task: Task; changes: TaskUpdate } => w.changes !== null);
+  const results = await Promise.allSettled(work.map((w) => patchTask(w.task, w.changes)));
+  const out: BulkResult = { changed: [], failed: [] };
+  results.forEach((r, i) => {
+    const { task } = work[i] as { task: Task };
+    if (r.status === "fulfilled") out.changed.push(r.value);
+    else out.failed.push({ task, error: r.reason });
+  });
+  return out;
+}
