@@ -11,16 +11,22 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import text
+from sqlalchemy import select, text
 
+from tasklane.events.dispatch import Dispatcher
+from tasklane.kit.clock import frozen, utcnow
 from tasklane.migrate import upgrade
+from tasklane.models import Event, Job
+from tasklane.worker import jobs
+from tasklane.worker.jobs import JobContext, job_kind
+from tasklane.worker.runner import JobRunner
 from tests.factories import Board, expect, make_task
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -50,6 +56,25 @@ async def scrape(client: httpx.AsyncClient, **headers: str) -> Samples:
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/plain")
     return parse(r.text)
+
+
+FAILS_ONCE = "test.metrics_fails_once"
+
+
+@job_kind(FAILS_ONCE, max_attempts=3)
+async def _fails_once(ctx: JobContext, payload: dict[str, object]) -> None:
+    if ctx.attempt == 1:
+        raise ValueError("the first attempt fails")
+
+
+class _Recorder:
+    name = "metrics-test"
+
+    def __init__(self) -> None:
+        self.seen: list[int] = []
+
+    async def handle(self, events: Sequence[Event]) -> None:
+        self.seen.extend(e.seq for e in events)
 
 
 def _statements(response: httpx.Response) -> int:
@@ -138,6 +163,56 @@ class TestDatabaseMetrics:
         after = value(await scrape(client), "tasklane_event_log_head_seq")
         assert before >= 1
         assert after == before + 1
+
+
+class TestLiveUpdateMetrics:
+    async def test_dispatch_lag_is_the_head_minus_each_consumers_position(
+        self, app: FastAPI, client: httpx.AsyncClient, board: Board
+    ) -> None:
+        runtime = app.state.runtime
+        consumer = _Recorder()
+        dispatcher = Dispatcher(runtime.settings, runtime.db, [consumer])
+        await dispatcher.prepare()  # a new consumer starts at the head
+        lag = "tasklane_event_dispatch_lag_events"
+        assert (lag, frozenset({("consumer", consumer.name)})) in await scrape(client)
+        assert value(await scrape(client), lag, consumer=consumer.name) == 0
+        await make_task(client, board.member, board.pid)
+        await make_task(client, board.member, board.pid)
+        assert value(await scrape(client), lag, consumer=consumer.name) == 2
+        assert await dispatcher.dispatch_once(consumer) == 2
+        assert value(await scrape(client), lag, consumer=consumer.name) == 0
+
+    async def test_jobs_by_status_and_attempts_by_outcome(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        runtime = app.state.runtime
+        runner = JobRunner(runtime.settings, runtime.db, name="metrics-test")
+
+        def attempts(samples: Samples, outcome: str) -> float:
+            return value(samples, "tasklane_job_attempts_total", kind=FAILS_ONCE, outcome=outcome)
+
+        before = await scrape(client)
+        assert value(before, "tasklane_jobs", status="queued") == 0
+        async with runtime.db.transaction() as session:
+            assert await jobs.enqueue(session, FAILS_ONCE)
+        queued = await scrape(client)
+        assert value(queued, "tasklane_jobs", status="queued") == 1
+
+        assert await runner.run_due() == 1
+        retried = await scrape(client)
+        assert attempts(retried, "retry") == attempts(before, "retry") + 1
+        assert attempts(retried, "succeeded") == attempts(before, "succeeded")
+        assert value(retried, "tasklane_jobs", status="queued") == 1  # waits for its retry
+
+        async with runtime.db.transaction(write=False) as session:
+            run_at = (await session.scalars(select(Job.run_at))).one()
+        with frozen(max(run_at, utcnow())):
+            assert await runner.run_due() == 1
+        done = await scrape(client)
+        assert attempts(done, "succeeded") == attempts(before, "succeeded") + 1
+        assert value(done, "tasklane_jobs", status="queued") == 0
+        assert value(done, "tasklane_jobs", status="succeeded") == 1
+        assert value(done, "tasklane_jobs", status="failed") == 0
 
 
 class TestDatabaseDown:

@@ -3,13 +3,15 @@
 Two kinds of metric live here:
 
 - **Process metrics**: counters, histograms and gauges each process updates as it works
-  (requests, SQL statements, pool checkouts). With several app processes, start them with
-  `PROMETHEUS_MULTIPROC_DIR` pointing at an empty folder: each process then writes its values
-  to files there and any process answers `/metrics` with the sum of all of them. Gauges declare
-  how processes combine (`multiprocess_mode="livesum"`: the sum over live processes).
+  (requests, SQL statements, pool checkouts, WebSocket connections, job attempts). With several
+  app processes, start them with `PROMETHEUS_MULTIPROC_DIR` pointing at an empty folder: each
+  process then writes its values to files there and any process answers `/metrics` with the sum
+  of all of them. Gauges declare how processes combine (`multiprocess_mode="livesum"`: the sum
+  over live processes).
 - **Scrape-time gauges**: values read from the database when `/metrics` is scraped (the event
-  log head, later the job queue depth). They are the same whichever process answers, so they
-  are computed once per scrape by the functions registered with `@scrape_gauge`.
+  log head, each dispatch consumer's lag, jobs by status). They are the same whichever process
+  answers, so they are computed once per scrape by the functions registered with
+  `@scrape_gauge`.
 
 Adding a metric: a process metric is a module-level `Counter` / `Histogram` / `Gauge` below
 (a gauge needs `multiprocess_mode`); a database-derived one is an `async def` decorated with
@@ -44,7 +46,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from tasklane.db import Database, StatementStats
 from tasklane.errors import Unauthenticated
+from tasklane.models import ConsumerPosition, JobStatus
 from tasklane.models import Counter as CounterRow
+from tasklane.worker.jobs import queue_depth
 
 if TYPE_CHECKING:
     from tasklane.runtime import Runtime
@@ -81,6 +85,17 @@ POOL_CHECKED_OUT = Gauge(
     "Database connections checked out of the pool (in use) now.",
     ["pool"],
     multiprocess_mode="livesum",
+)
+WEBSOCKET_CONNECTIONS = Gauge(
+    "tasklane_websocket_connections",
+    "Open live-update WebSocket connections.",
+    multiprocess_mode="livesum",
+)
+JOB_ATTEMPTS = Counter(
+    "tasklane_job_attempts",
+    "Job attempts finished by this process, by job kind and outcome (`succeeded`; `retry`: "
+    "failed, will run again; `failed`: failed for good; `released`: handed back at shutdown).",
+    ["kind", "outcome"],
 )
 POOL_CAPACITY = Gauge(
     "tasklane_db_pool_capacity",
@@ -119,13 +134,39 @@ def scrape_gauge(fn: ScrapeGauge) -> ScrapeGauge:
 
 
 @scrape_gauge
-async def _event_log_head(session: AsyncSession) -> AsyncIterator[Metric]:
-    value = await session.scalar(select(CounterRow.value).where(CounterRow.name == "events"))
+async def _event_dispatch(session: AsyncSession) -> AsyncIterator[Metric]:
+    head = int(
+        await session.scalar(select(CounterRow.value).where(CounterRow.name == "events")) or 0
+    )
     family = GaugeMetricFamily(
         "tasklane_event_log_head_seq",
         "Sequence number of the newest committed event (the outbox head).",
     )
-    family.add_metric([], float(value or 0))
+    family.add_metric([], float(head))
+    yield family
+    lag = GaugeMetricFamily(
+        "tasklane_event_dispatch_lag_events",
+        "Committed events a dispatch consumer has not handled yet (head minus its position).",
+        labels=["consumer"],
+    )
+    for name, position in await session.execute(
+        select(ConsumerPosition.name, ConsumerPosition.position)
+    ):
+        lag.add_metric([name], float(max(0, head - position)))
+    yield lag
+
+
+@scrape_gauge
+async def _jobs(session: AsyncSession) -> AsyncIterator[Metric]:
+    family = GaugeMetricFamily(
+        "tasklane_jobs",
+        "Jobs in the job table by status: `queued` is the queue depth, `failed` the jobs that "
+        "gave up (replay them with `tasklane jobs retry`).",
+        labels=["status"],
+    )
+    depth = await queue_depth(session)
+    for status in JobStatus:
+        family.add_metric([status.value], float(depth.get(status.value, 0)))
     yield family
 
 

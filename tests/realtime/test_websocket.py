@@ -24,6 +24,7 @@ from tests.factories import (
     make_user,
 )
 from tests.realtime.helpers import events_after, head, live_client
+from tests.test_metrics import parse, value
 
 
 def _masked_text_frame(text: str) -> bytes:
@@ -68,6 +69,31 @@ class TestConnect:
         assert hello["type"] == "hello"
         assert hello["user_id"] == board.owner.id
         assert hello["seq"] == await head(app)
+
+    async def test_open_connections_are_counted_in_metrics(
+        self, base_url: str, http: httpx.AsyncClient
+    ) -> None:
+        board = await make_board(http)
+
+        async def connections() -> float:
+            samples = parse((await http.get("/metrics")).text)
+            return value(samples, "tasklane_websocket_connections")
+
+        before = await connections()
+        async with (
+            live_client(base_url, board.owner.access_token) as first,
+            live_client(base_url, board.member.access_token) as second,
+            live_client(base_url) as anonymous,
+        ):
+            assert (await first.recv())["type"] == "hello"
+            assert (await second.recv())["type"] == "hello"
+            assert (await anonymous.recv())["code"] == "unauthenticated"
+            assert await connections() == before + 2
+        for _ in range(100):  # the server notices the close a moment later
+            if await connections() == before:
+                break
+            await asyncio.sleep(0.05)
+        assert await connections() == before
 
     async def test_bearer_header_works(self, base_url: str, http: httpx.AsyncClient) -> None:
         board = await make_board(http)

@@ -26,6 +26,7 @@ from uuid import UUID
 import structlog
 from sqlalchemy import func, select
 
+from tasklane import metrics
 from tasklane.auth.principal import Principal
 from tasklane.authz.live import (
     ACCESS_EVENTS,
@@ -322,6 +323,7 @@ class Hub:
 
     def attach(self, connection: Connection) -> None:
         self.connections.add(connection)
+        metrics.WEBSOCKET_CONNECTIONS.inc()
         self._by_user.setdefault(connection.principal.user_id, set()).add(connection)
         connection.send_json(
             {
@@ -337,7 +339,9 @@ class Hub:
     async def detach(self, connection: Connection, *, clean: bool) -> None:
         for sub in list(connection.subscriptions.values()):
             await self._remove(sub, clean=clean)
-        self.connections.discard(connection)
+        if connection in self.connections:
+            self.connections.discard(connection)
+            metrics.WEBSOCKET_CONNECTIONS.dec()
         same_user = self._by_user.get(connection.principal.user_id)
         if same_user is not None:
             same_user.discard(connection)

@@ -20,10 +20,12 @@ from uuid import UUID
 
 import structlog
 
+from tasklane import metrics
 from tasklane.config import Settings
 from tasklane.db import Database
 from tasklane.events.dispatch import Consumer, Dispatcher
 from tasklane.kit.aio import first_set
+from tasklane.models import JobStatus
 from tasklane.worker import housekeeping, jobs
 from tasklane.worker.jobs import REGISTRY, Claimed, JobContext
 
@@ -116,6 +118,7 @@ class JobRunner:
                 error=why,
                 settings=self.settings,
             )
+            metrics.JOB_ATTEMPTS.labels(job.kind, "failed").inc()
             log_.error("job_failed", error=why)
             return
         lease = asyncio.create_task(self._keep_lease(job.id))
@@ -126,6 +129,7 @@ class JobRunner:
             lease.cancel()
             with contextlib.suppress(Exception):
                 await jobs.release(self.db, [job.id], worker=self.name)
+            metrics.JOB_ATTEMPTS.labels(job.kind, "released").inc()
             log_.info("job_released")
             raise
         except Exception as exc:
@@ -134,10 +138,13 @@ class JobRunner:
             status = await jobs.fail(
                 self.db, job, worker=self.name, error=error, settings=self.settings
             )
+            outcome = "failed" if status is JobStatus.FAILED else "retry"
+            metrics.JOB_ATTEMPTS.labels(job.kind, outcome).inc()
             log_.warning("job_attempt_failed", error=error, now=status.value)
             return
         lease.cancel()
         await jobs.succeed(self.db, job.id, worker=self.name)
+        metrics.JOB_ATTEMPTS.labels(job.kind, "succeeded").inc()
         log_.debug("job_succeeded")
 
     async def _keep_lease(self, job_id: UUID) -> None:
