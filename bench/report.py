@@ -252,6 +252,21 @@ def goals(doc: dict[str, Any]) -> list[Goal]:
         peak = max(peaks) if peaks else None
         values[b] = (f"{_fmt(peak)} MB" if peak else "not run", _ok(peak, lambda v: v < 250))
     out.append(Goal("Peak RSS per app process under load", "< 250 MB", values))
+
+    values = {}
+    for b in backends:
+        live = next((r for r in sections.get("ws_latency", []) if r["backend"] == b), None)
+        if live is None:
+            values[b] = ("not run", None)
+            continue
+        ok = live["p95_ms"] < 100 and live["missing"] == 0
+        values[b] = (
+            f"p95 {_fmt(live['p95_ms'])} ms, {live['clients']} clients, {live['missing']} missing",
+            ok,
+        )
+    out.append(
+        Goal("Live update, commit to WebSocket (issue 3)", "p95 < 100 ms, none missing", values)
+    )
     return out
 
 
@@ -278,9 +293,9 @@ def goals_table(doc: dict[str, Any]) -> list[str]:
     return _table(header, rows)
 
 
-@summary_section("goals", "Goals (issue 5)", order=5)
+@summary_section("goals", "Goals (issues 5 and 3)", order=5)
 def _goals(_: list[Record], doc: dict[str, Any]) -> list[str]:
-    if not any(doc["sections"].get(s) for s in ("endpoints", "mixed", "growth")):
+    if not any(doc["sections"].get(s) for s in ("endpoints", "mixed", "growth", "ws_latency")):
         return []
     return goals_table(doc)
 
@@ -547,6 +562,47 @@ def _growth_section(records: list[Record], _: dict[str, Any]) -> list[str]:
         "One database holds the three projects; the board is a page load (statuses, then "
         "every column in parallel); search is the list's `q` filter (a substring match), as "
         "full-text search does not exist yet.",
+    ]
+
+
+@summary_section("ws_latency", "Live updates: HTTP commit to WebSocket receipt", order=45)
+def _ws_latency_section(records: list[Record], _: dict[str, Any]) -> list[str]:
+    if not records:
+        return []
+    rows = [
+        [
+            BACKEND_NAMES[r["backend"]] + (" + Redis" if r.get("redis") else ""),
+            r["clients"],
+            f"{r['updates']} at {_fmt(r['rate_per_second'], 0)}/s",
+            _fmt(r["p50_ms"]),
+            _fmt(r["p95_ms"]),
+            _fmt(r["p99_ms"]),
+            _fmt(r["max_ms"]),
+            _fmt(r["last_client_p95_ms"]),
+            _fmt(r["write_p50_ms"]),
+            r["missing"],
+        ]
+        for r in sorted(records, key=lambda r: r["backend"] != "sqlite")
+    ]
+    header = [
+        "backend",
+        "clients",
+        "changes",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "max ms",
+        "last client p95 ms",
+        "write p50 ms",
+        "missing",
+    ]
+    return [
+        *_table(header, rows),
+        "",
+        "Every client subscribes to one project; a writer renames one of its tasks, one request "
+        "at a time. Latency runs from the writer's HTTP response (the commit is done) to each "
+        'client\'s receipt, over every (change, client) pair; "last client" is the time until '
+        "the slowest client of each change had it. The clients run on the same two cores.",
     ]
 
 

@@ -43,9 +43,11 @@ PG_ADMIN_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("TASKLANE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-USE_REDIS = os.environ.get("TASKLANE_BENCH_REDIS", "").lower() in {"1", "true", "yes"}
-"""Give the PostgreSQL runs TASKLANE_REDIS_URL (sign-in throttling and live-update fan-out
-through Redis). Off by default: the runs measure the database and the app processes."""
+USE_REDIS = os.environ.get("TASKLANE_BENCH_REDIS", "1").lower() in {"1", "true", "yes"}
+"""Give the PostgreSQL runs (two app processes) TASKLANE_REDIS_URL when Redis answers, as a
+scaled deployment has it: live updates fan out and sign-in throttling is shared through Redis.
+`TASKLANE_BENCH_REDIS=0` leaves it out (live updates then reach the other process by polling
+the event log)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,11 @@ class Profile:
     to separate what hashing costs from how the app handles it; None: not run."""
     parallel_backends: bool = False
     """Run the backends side by side (the smoke run: it proves things work, it times nothing)."""
+    ws_clients: int = 500
+    """WebSocket clients subscribed to one project in the live-update latency stage."""
+    ws_updates: int = 200
+    ws_rate: float = 10.0
+    """Changes per second the latency stage's writer makes, one at a time."""
 
     def dataset(self, name: str) -> DatasetSpec:
         return self.standard if name == "standard" else self.big
@@ -110,6 +117,8 @@ SMOKE = Profile(
     share_servers=True,
     storm_hash_variant=None,
     parallel_backends=True,
+    ws_clients=8,
+    ws_updates=5,
 )
 PROFILES = {p.name: p for p in (FULL, SMOKE)}
 
@@ -155,7 +164,7 @@ class Stage:
 
 
 def stages(profile: Profile) -> list[Stage]:
-    from bench import endpoints, growth, mixed  # noqa: PLC0415 - they import this module
+    from bench import endpoints, growth, mixed, ws_latency  # noqa: PLC0415 - they import this
 
     found = [
         Stage("endpoints", "standard", endpoints.run),
@@ -170,6 +179,7 @@ def stages(profile: Profile) -> list[Stage]:
                 tuple(hash_env(profile.storm_hash_variant).items()),
             )
         )
+    found.append(Stage("ws_latency", "standard", ws_latency.run))
     found.append(Stage("growth", "big-project", growth.run))
     return found
 

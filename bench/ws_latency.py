@@ -220,22 +220,24 @@ def measure(plan: Plan) -> dict[str, Any]:
 
 
 def run(ctx: Context) -> None:
-    """The suite's stage: one project of the standard dataset, its users as the clients."""
+    """The suite's stage: the project of the standard dataset with the most users; its users
+    (several connections each) are the clients, one of its writers changes a task."""
     profile = ctx.profile
-    clients = int(getattr(profile, "ws_clients", 500))
-    updates = int(getattr(profile, "ws_updates", 200))
-    rate = float(getattr(profile, "ws_rate", 10.0))
-    project = next(p for p in ctx.manifest.projects if len(p.users) >= 2 and p.sample_tasks)
-    tokens = [ctx.tokens[u] for u in project.users if u in ctx.tokens]
+    project = max(
+        (p for p in ctx.manifest.projects if len(p.users) >= 2 and p.sample_tasks),
+        key=lambda p: len(p.users),
+    )
+    roles = dict(ctx.manifest.workspaces[project.workspace]["members"])
+    writer = next(u for u in project.users if roles.get(u) != "guest" and u in ctx.tokens)
     plan = Plan(
         base=ctx.app.base,
-        tokens=tokens,
-        writer_token=tokens[0],
+        tokens=[ctx.tokens[u] for u in project.users if u in ctx.tokens],
+        writer_token=ctx.tokens[writer],
         project_id=project.id,
         task_ref=project.sample_tasks[0],
-        clients=clients,
-        updates=updates,
-        rate=rate,
+        clients=profile.ws_clients,
+        updates=profile.ws_updates,
+        rate=profile.ws_rate,
         marker=f"wsbench{ctx.next_run()}",
     )
     figures = measure(plan)
@@ -243,5 +245,6 @@ def run(ctx: Context) -> None:
         "ws_latency",
         processes=len(ctx.app.pids),
         redis=bool(ctx.env.get("TASKLANE_REDIS_URL")),
+        users=len(plan.tokens),
         **figures,
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from bench.datasets import SMOKE
 from bench.run import IN_CI, postgres_problem
+from bench.run import SMOKE as SMOKE_PROFILE
 
 ROOT = Path(__file__).resolve().parents[2]
 ENDPOINTS = {
@@ -169,10 +170,27 @@ def test_growth_covers_each_project_size(smoke: tuple[dict[str, object], Path]) 
     assert all(r["ops"] > 0 and r["errors"] == 0 for r in runs)
 
 
+def test_live_update_latency_reaches_every_client(
+    smoke: tuple[dict[str, object], Path],
+) -> None:
+    doc, _ = smoke
+    runs = doc["sections"]["ws_latency"]  # type: ignore[index]
+    assert {r["backend"] for r in runs} == _backends()
+    for r in runs:
+        assert r["clients"] == SMOKE_PROFILE.ws_clients
+        assert r["missing"] == 0, r
+        assert r["samples"] == SMOKE_PROFILE.ws_clients * SMOKE_PROFILE.ws_updates
+        # From the request's start the figure is positive; from the response it can be
+        # slightly negative (an event may overtake the response that announces its commit).
+        assert r["from_request_p95_ms"] >= r["from_request_p50_ms"] > 0, r
+        assert r["p99_ms"] >= r["p95_ms"] >= r["p50_ms"], r
+
+
 def test_summary_is_written(smoke: tuple[dict[str, object], Path]) -> None:
     _, out = smoke
     summary = (out / "SUMMARY.md").read_text()
-    for title in ("## Goals", "## Endpoints", "## Cross-check", "## Mixed", "## Growth"):
+    titles = ("## Goals", "## Endpoints", "## Cross-check", "## Mixed", "## Growth", "## Live")
+    for title in titles:
         assert title in summary
 
 
