@@ -3,46 +3,19 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 
-BIN = Path(sys.executable).parent / "tasklane"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.faults.live import BIN, LiveServer, running
 
 
 def test_serve_migrates_and_answers(tmp_path: Path) -> None:
-    port = _free_port()
     env = {**os.environ, "TASKLANE_DATA_DIR": str(tmp_path / "data"), "TASKLANE_DATABASE_URL": ""}
-    proc = subprocess.Popen(
-        [str(BIN), "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.2)
+    env.pop("TASKLANE_SECRET_KEY", None)
+    with running(LiveServer(env, tmp_path)) as server:
+        base = server.url
         r = httpx.post(
             f"{base}/api/v1/auth/register",
             json={"email": "first@example.com", "password": "a long password", "name": "First"},
@@ -54,9 +27,6 @@ def test_serve_migrates_and_answers(tmp_path: Path) -> None:
         assert oct(secret.stat().st_mode & 0o777) == "0o600"
         docs = httpx.get(f"{base}/api/docs")
         assert docs.status_code == 200
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=20)
 
 
 def test_production_refuses_to_start_without_secret(tmp_path: Path) -> None:

@@ -4,13 +4,7 @@ correct sums across several real server processes."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -28,6 +22,7 @@ from tasklane.worker import jobs
 from tasklane.worker.jobs import JobContext, job_kind
 from tasklane.worker.runner import JobRunner
 from tests.factories import Board, expect, make_task
+from tests.faults.live import LiveServer, server_env
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 TASK_ROUTE = "/api/v1/tasks/{task_ref}"
@@ -256,30 +251,9 @@ class TestToken:
 
 # --- several real processes ------------------------------------------------------------------
 
-BIN = Path(sys.executable).parent / "tasklane"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-        assert time.monotonic() < deadline, "server did not become ready"
-        time.sleep(0.2)
-
 
 @pytest.fixture
-def two_servers(tmp_path: Path) -> Iterator[tuple[list[str], list[subprocess.Popen[bytes]]]]:
+def two_servers(tmp_path: Path) -> Iterator[list[LiveServer]]:
     """Two `tasklane serve` processes on one SQLite database, sharing a metrics folder."""
     data = tmp_path / "data"
     data.mkdir()
@@ -287,44 +261,23 @@ def two_servers(tmp_path: Path) -> Iterator[tuple[list[str], list[subprocess.Pop
     upgrade(url)
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
-    env = {
-        **os.environ,
-        "TASKLANE_DATA_DIR": str(data),
-        "TASKLANE_DATABASE_URL": url,
-        "TASKLANE_LOG_LEVEL": "WARNING",
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-    }
-    env.pop("TASKLANE_METRICS_TOKEN", None)
-    bases, procs = [], []
+    env = server_env(data, url, log_level="WARNING")
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    servers = [LiveServer(env, tmp_path, args=("--no-migrate",)) for _ in range(2)]
     try:
-        for _ in range(2):
-            port = _free_port()
-            procs.append(
-                subprocess.Popen(
-                    [str(BIN), "serve", "--port", str(port), "--no-migrate"],
-                    env=env,
-                    cwd=tmp_path,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-            bases.append(f"http://127.0.0.1:{port}")
-        for base, proc in zip(bases, procs, strict=True):
-            _wait_ready(base, proc)
-        yield bases, procs
+        for server in servers:
+            server.start(wait=False)
+        for server in servers:
+            server.wait_ready()
+        yield servers
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            proc.wait(timeout=30)
+        for server in servers:
+            server.stop()
 
 
-def test_several_processes_are_summed(
-    two_servers: tuple[list[str], list[subprocess.Popen[bytes]]],
-) -> None:
-    (a, b), procs = two_servers
-    assert procs[0].pid != procs[1].pid
+def test_several_processes_are_summed(two_servers: list[LiveServer]) -> None:
+    a, b = (server.url for server in two_servers)
+    assert two_servers[0].pid != two_servers[1].pid
     for _ in range(3):
         assert httpx.get(f"{a}/healthz").status_code == 200
     for _ in range(2):
@@ -337,8 +290,7 @@ def test_several_processes_are_summed(
     assert value(other, name, method="GET", route="/healthz", status="200") == 5
     # Live gauges: each process's pool counts while it runs, and no longer once it exits.
     assert total(samples, "tasklane_db_pool_capacity", pool="reader") == 20
-    procs[1].send_signal(signal.SIGTERM)
-    procs[1].wait(timeout=30)
+    two_servers[1].stop()  # SIGTERM: a graceful exit
     after = parse(httpx.get(f"{a}/metrics").text)
     assert total(after, "tasklane_db_pool_capacity", pool="reader") == 10
     assert value(after, name, method="GET", route="/healthz", status="200") == 5

@@ -1,4 +1,5 @@
-"""Real `tasklane serve` processes on 127.0.0.1 for fault, fuzz and log tests.
+"""Real `tasklane serve` processes on 127.0.0.1, for every test that needs one (faults, fuzz,
+logs, metrics across processes, the CLI).
 
 A LiveServer starts the real command in its own process group, drains its output through a
 pipe (so a file-size limit on the server never blocks its logs), waits for /readyz, and always
