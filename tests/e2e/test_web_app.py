@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -216,6 +217,8 @@ def test_list_filters_sorts_and_bulk_changes(browser: Any, server: Server) -> No
     for i, priority in enumerate(("low", "high", "urgent", "none")):
         create_task(server, team.ada, team.project_id, title=f"Item {i}", priority=priority)
     page = signed_in_page(browser, server, team.ada)
+    writes: list[Any] = []
+    page.on("request", lambda r: writes.append(r) if r.method != "GET" else None)
     page.goto(f"/p/{team.project_id}/list")
     rows = page.locator(".task-table tbody tr")
     expect(rows).to_have_count(4)
@@ -227,19 +230,45 @@ def test_list_filters_sorts_and_bulk_changes(browser: Any, server: Server) -> No
     expect(rows).to_have_count(4)
     page.get_by_role("button", name="Priority").click()
     expect(page.locator(".task-table tbody tr .title-cell").first).to_have_text("Item 3")
-    page.get_by_label("Select Item", exact=False)  # the checkboxes are labelled by key
-    page.get_by_label(f"Select {team.key}-1").check()
-    page.get_by_label(f"Select {team.key}-2").check()
-    page.get_by_label("Set status of selected tasks").select_option(label="Done")
-    expect(page.get_by_role("status").filter(has_text="for 2 tasks")).to_be_visible()
-    with server.api() as c:
-        items = c.get(
-            f"/projects/{team.project_id}/tasks",
-            params={"status_id": team.statuses["Done"]},
-            headers=team.ada.headers,
-        ).json()["items"]
-    assert sorted(t["key"] for t in items) == [f"{team.key}-1", f"{team.key}-2"]
+    # Three tasks move to Done in one request; the rows show it from the answer.
+    chosen = [f"{team.key}-{n}" for n in (1, 2, 4)]
+    for key in chosen:
+        page.get_by_label(f"Select {key}").check()
+    reads: list[Any] = []
+    page.on("request", lambda r: reads.append(r) if r.method == "GET" else None)
+    bulk_url = f"/projects/{team.project_id}/tasks"
+    with page.expect_response(
+        lambda r: r.request.method == "PATCH" and r.url.endswith(bulk_url)
+    ) as bulk:
+        page.get_by_label("Set status of selected tasks").select_option(label="Done")
+    assert bulk.value.status == 200
+    answer = bulk.value.json()
+    assert answer["failed"] == []
+    assert sorted(t["key"] for t in answer["updated"]) == sorted(chosen)
+    assert {t["status_id"] for t in answer["updated"]} == {team.statuses["Done"]}
+    expect(page.get_by_role("status").filter(has_text="for 3 tasks")).to_be_visible()
+    for key in chosen:
+        expect(page.get_by_label(f"Status of {key}")).to_have_value(team.statuses["Done"])
+    expect(page.get_by_label(f"Status of {team.key}-3")).to_have_value(team.statuses["Todo"])
+    assert [w.method for w in writes] == ["PATCH"], [w.url for w in writes]
+    items = _tasks(server, team, status_id=team.statuses["Done"])
+    assert sorted(t["key"] for t in items) == sorted(chosen)
+    # The answer updated the list: its own live events bring nothing to fetch again.
+    page.wait_for_timeout(1500)
+    task_reads = [r.url for r in reads if "/tasks" in r.url or "/task-counts" in r.url]
+    assert not task_reads, task_reads
     page.context.close()
+
+
+def _tasks(server: Server, team: Any, **params: Any) -> list[Any]:
+    with server.api() as c:
+        r = c.get(
+            f"/projects/{team.project_id}/tasks",
+            params={"limit": 200, **params},
+            headers=team.ada.headers,
+        )
+        assert r.status_code == 200, r.text
+        return list(r.json()["items"])
 
 
 def _shoot(page: Any, path: Path) -> None:
@@ -328,21 +357,46 @@ def test_sign_in_with_a_wrong_password_says_so_and_sign_out_works(
 def test_offline_banner_and_catch_up_after_reconnecting(browser: Any, server: Server) -> None:
     team = make_team(server, "NET")
     task = create_task(server, team.ada, team.project_id, title="Before the outage")
+    # More than a column's first page (50): the header shows the real count, not "50+".
+    for i in range(54):
+        create_task(server, team.ada, team.project_id, title=f"Filler {i}")
     page = signed_in_page(browser, server, team.bob)
     live: list[Any] = []
+    sent: list[dict[str, Any]] = []
     state = {"down": False}
 
     def through(ws: Any) -> None:
         if state["down"]:
             ws.close(code=4000, reason="network down (test)")
             return
-        ws.connect_to_server()
+        server_side = ws.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            sent.append(json.loads(message))
+            server_side.send(message)
+
+        ws.on_message(from_page)
         live.append(ws)
 
+    reads: list[Any] = []
+    page.on("response", lambda r: reads.append(r) if r.request.method == "GET" else None)
     page.route_web_socket(re.compile(r"/api/v1/ws"), through)
     page.goto(f"/p/{team.project_id}/board")
-    expect(page.locator(".card", has_text="Before the outage")).to_be_visible()
+    expect(page.locator(".board")).to_have_attribute("data-ready", "true")
     expect(page.locator(".live-indicator")).to_have_class(re.compile(r"(^|\s)live($|\s)"))
+    todo = _column(page, "Todo")
+    expect(todo.locator(".column-head .count")).to_have_text("55 tasks")
+
+    def column_reads() -> list[Any]:
+        return [r for r in reads if re.search(r"/projects/[^/]+/(tasks|task-counts)\b", r.url)]
+
+    # The subscription resumes from where the board was read (X-Event-Seq), so the first
+    # connection reloads nothing.
+    loaded_at = min(int(r.headers["x-event-seq"]) for r in column_reads())
+    subscribes = [m for m in sent if m["type"] == "subscribe" and "project_id" in m]
+    assert subscribes[-1]["since"] == loaded_at, (subscribes, loaded_at)
+    first_reads = len(column_reads())
+    assert first_reads == 6, [r.url for r in column_reads()]  # 5 columns and the counts
 
     # The connection drops and stays down: the banner says so, the board keeps working.
     state["down"] = True
@@ -355,14 +409,22 @@ def test_offline_banner_and_catch_up_after_reconnecting(browser: Any, server: Se
             headers={**team.ada.headers, "If-Match": f'"{task["version"]}"'},
         )
         assert r.status_code == 200, r.text
+    create_task(server, team.ada, team.project_id, title="Created during the outage")
     expect(page.locator(".card", has_text="Before the outage")).to_be_visible()
 
-    # Back up: the client reconnects with its cursor and gets what it missed, no reload.
+    # Back up: the client resubscribes from its cursor and the server replays what it
+    # missed into the board: the new title, and the count of a column it has not all loaded.
+    sent.clear()
     state["down"] = False
     expect(page.locator(".card", has_text="Changed during the outage")).to_be_visible(
         timeout=15_000
     )
+    expect(todo.locator(".column-head .count")).to_have_text("56 tasks")
     expect(page.get_by_role("status").filter(has_text="Offline")).to_have_count(0)
+    resubscribe = next(m for m in sent if m["type"] == "subscribe" and "project_id" in m)
+    assert resubscribe["since"] >= loaded_at
+    # Replayed, not reloaded: no column or count was asked for again.
+    assert len(column_reads()) == first_reads, [r.url for r in column_reads()]
     page.context.close()
 
 

@@ -136,6 +136,23 @@ export async function unwrap<T>(call: Promise<Result<T>>): Promise<T> {
   throw new ApiError(status, problem);
 }
 
+/** The `X-Event-Seq` of a read: the newest event already reflected in its answer, so live
+ * updates resumed from it miss nothing (docs/realtime.md). Null when the answer has none. */
+export function eventSeq(response: Response): number | null {
+  const value = response.headers.get("X-Event-Seq");
+  if (value === null || !/^\d+$/.test(value)) return null;
+  return Number(value);
+}
+
+/** Like `unwrap`, with the answer's event position. */
+export async function unwrapSeq<T>(
+  call: Promise<Result<T>>,
+): Promise<{ data: T; seq: number | null }> {
+  const result = await call;
+  const data = await unwrap(Promise.resolve(result));
+  return { data, seq: eventSeq(result.response) };
+}
+
 export function ifMatch(version: number): { "If-Match": string } {
   return { "If-Match": `"${version}"` };
 }

@@ -1,7 +1,9 @@
 /**
  * The client of docs/realtime.md: one WebSocket per tab, a cursor of the newest `seq` seen,
- * subscriptions re-sent with `since` after every reconnect (so nothing is missed), backoff
- * between attempts, and presence lists per scope. It knows nothing of React or the caches.
+ * every subscription sent with `since` (the position its data was loaded at, or where the
+ * previous subscription stopped), so missed events are replayed instead of data reloaded;
+ * backoff between attempts, and presence lists per scope. It knows nothing of React or the
+ * caches.
  */
 
 export type Scope = { project_id: string } | { task_id: string };
@@ -18,6 +20,9 @@ export interface LiveEvent {
   actor_id?: string | null;
   created_at?: string;
   changes?: Record<string, { from?: unknown; to?: unknown }>;
+  /** Task events: the task's key, and (for changes) its new version. */
+  key?: string;
+  version?: number;
 }
 
 /** `idle`: not started; `connecting`: first attempt; `live`; `offline`: lost, retrying;
@@ -29,8 +34,9 @@ export interface LiveHandlers {
   reset(scope: Scope): void;
   /** The sign-in ended (4401) and refreshing it failed. */
   signedOut(): void;
-  /** The first connection of this client is live: data loaded over HTTP before it may miss
-   * the events committed in between, so reload what is shown. Later reconnects replay. */
+  /** The first connection of this client is live. Data read with an `X-Event-Seq` resumes
+   * from it; data read without one (statuses, labels, ...) before this moment may have missed
+   * an event, so reload that. Later reconnects replay everything. */
   firstLive(): void;
   refresh(): Promise<boolean>;
 }
@@ -61,12 +67,69 @@ export function advance(cursor: number | null, message: Message): number | null 
   return cursor === null || seq > cursor ? seq : cursor;
 }
 
+/** Where each scope must resume from: the lowest event position after which the data held
+ * for it may lack events. Fed by HTTP reads (`X-Event-Seq`) made while the scope has no
+ * subscription on the socket, and by subscriptions that end (a disconnect, an unsubscribe). */
+export class Positions {
+  private readonly needed = new Map<string, number>();
+
+  constructor(private readonly limit = 200) {}
+
+  note(key: string, seq: number): void {
+    const current = this.needed.get(key);
+    if (current !== undefined && current <= seq) return;
+    this.needed.delete(key);
+    this.needed.set(key, seq);
+    for (const oldest of this.needed.keys()) {
+      if (this.needed.size <= this.limit) break;
+      this.needed.delete(oldest);
+    }
+  }
+
+  take(key: string): number | undefined {
+    const seq = this.needed.get(key);
+    this.needed.delete(key);
+    return seq;
+  }
+}
+
+/** The `since` of a subscribe: from where the scope's data needs events (`needed`), never
+ * later than the connection's cursor (events after it have not been seen for a new scope). */
+export function resumeFrom(needed: number | undefined, cursor: number | null): number | undefined {
+  if (needed === undefined) return cursor ?? undefined;
+  return cursor === null ? needed : Math.min(needed, cursor);
+}
+
+const shared = new Positions();
+let active: LiveClient | null = null;
+
+/** Record that data of `scope` was read at event position `seq` (its `X-Event-Seq`). */
+export function noteLoaded(scope: Scope, seq: number | null | undefined): void {
+  if (typeof seq !== "number") return;
+  if (active) active.loaded(scope, seq);
+  else shared.note(scopeKey(scope), seq);
+}
+
+/** Whether live events are arriving (they keep counts and other tabs' changes current). */
+export function liveDelivering(): boolean {
+  return active !== null && (active.state === "live" || active.state === "paused");
+}
+
+interface Entry {
+  scope: Scope;
+  count: number;
+  /** The `since` sent on the current socket; undefined when not sent yet. */
+  from?: number;
+  /** The server answered `subscribed`: every event of the scope up to the cursor was sent. */
+  confirmed: boolean;
+}
+
 export class LiveClient {
   state: LiveState = "idle";
   cursor: number | null = null;
   userId: string | null = null;
   readonly presence = new Map<string, Viewer[]>();
-  private readonly scopes = new Map<string, { scope: Scope; count: number }>();
+  private readonly scopes = new Map<string, Entry>();
   private readonly listeners = new Set<() => void>();
   private socket: WebSocket | null = null;
   private attempt = 0;
@@ -81,11 +144,13 @@ export class LiveClient {
   constructor(
     private readonly handlers: LiveHandlers,
     private readonly url: () => string = defaultUrl,
+    private readonly positions: Positions = shared,
   ) {}
 
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    active = this;
     window.addEventListener("online", this.onOnline);
     this.setState("connecting");
     this.open();
@@ -93,12 +158,13 @@ export class LiveClient {
 
   stop(): void {
     this.stopped = true;
+    if (active === this) active = null;
     window.removeEventListener("online", this.onOnline);
     clearTimeout(this.retryTimer);
     clearTimeout(this.watchdog);
     this.socket?.close(1000);
     this.socket = null;
-    this.ready = false;
+    this.suspend();
     this.presence.clear();
     this.setState("idle");
   }
@@ -109,8 +175,9 @@ export class LiveClient {
     const entry = this.scopes.get(key);
     if (entry) entry.count += 1;
     else {
-      this.scopes.set(key, { scope, count: 1 });
-      this.sendSubscribe(scope);
+      const created: Entry = { scope, count: 1, confirmed: false };
+      this.scopes.set(key, created);
+      this.sendSubscribe(created);
     }
     return () => {
       const current = this.scopes.get(key);
@@ -119,9 +186,23 @@ export class LiveClient {
       if (current.count > 0) return;
       this.scopes.delete(key);
       this.presence.delete(key);
+      this.keepPosition(key, current);
       this.send({ type: "unsubscribe", ...scope });
       this.notify();
     };
+  }
+
+  /** Data of `scope` was read at `seq`. Data older than what the subscription replays from
+   * (a read that was in flight when it was sent) has it sent again from `seq`; the server
+   * replays from there and the caches skip what they already hold. */
+  loaded(scope: Scope, seq: number): void {
+    const key = scopeKey(scope);
+    const entry = this.scopes.get(key);
+    if (entry?.from === undefined) {
+      this.positions.note(key, seq);
+      return;
+    }
+    if (seq < entry.from) this.sendSubscribe(entry, seq);
   }
 
   listen(listener: () => void): () => void {
@@ -150,7 +231,7 @@ export class LiveClient {
     socket.onclose = (e) => {
       if (this.socket !== socket) return;
       this.socket = null;
-      this.ready = false;
+      this.suspend();
       clearTimeout(this.watchdog);
       void this.onClose(e.code);
     };
@@ -168,6 +249,22 @@ export class LiveClient {
       }
     }
     this.scheduleRetry();
+  }
+
+  /** The socket is gone: remember where each subscription stopped, to resume from there. */
+  private suspend(): void {
+    this.ready = false;
+    for (const [key, entry] of this.scopes) {
+      this.keepPosition(key, entry);
+      entry.from = undefined;
+      entry.confirmed = false;
+    }
+  }
+
+  private keepPosition(key: string, entry: Entry): void {
+    if (entry.from === undefined) return; // never sent: positions still holds its reads
+    const stoppedAt = entry.confirmed && this.cursor !== null ? this.cursor : entry.from;
+    this.positions.note(key, stoppedAt);
   }
 
   private scheduleRetry(): void {
@@ -204,8 +301,14 @@ export class LiveClient {
         if (first && typeof message.seq === "number") this.cursor = message.seq;
         this.ready = true;
         this.setState("live");
-        for (const { scope } of this.scopes.values()) this.sendSubscribe(scope);
+        for (const entry of this.scopes.values()) this.sendSubscribe(entry);
         if (first) this.handlers.firstLive();
+        break;
+      }
+      case "subscribed": {
+        const scope = scopeOf(message);
+        const entry = scope ? this.scopes.get(scopeKey(scope)) : undefined;
+        if (entry && entry.from !== undefined) entry.confirmed = true;
         break;
       }
       case "event":
@@ -234,9 +337,19 @@ export class LiveClient {
     }
   }
 
-  private sendSubscribe(scope: Scope): void {
-    const since = this.cursor === null ? {} : { since: this.cursor };
-    this.send({ type: "subscribe", ...scope, ...("project_id" in scope ? since : {}) });
+  /** Subscribe on the current socket (once it said hello) from `since`, by default where the
+   * scope's data needs events from. A repeated subscribe replaces the previous one. */
+  private sendSubscribe(entry: Entry, since?: number): void {
+    if (!this.ready || this.socket?.readyState !== WebSocket.OPEN) return;
+    const needed = this.positions.take(scopeKey(entry.scope));
+    const from = resumeFrom(since === undefined ? needed : min(since, needed), this.cursor);
+    entry.from = from;
+    entry.confirmed = false;
+    this.send({
+      type: "subscribe",
+      ...entry.scope,
+      ...(from === undefined ? {} : { since: from }),
+    });
   }
 
   private send(message: object): void {
@@ -254,6 +367,10 @@ export class LiveClient {
   private notify(): void {
     for (const l of this.listeners) l();
   }
+}
+
+function min(a: number, b: number | undefined): number {
+  return b === undefined ? a : Math.min(a, b);
 }
 
 function defaultUrl(): string {

@@ -10,8 +10,10 @@ import {
   useSyncExternalStore,
 } from "react";
 import { ApiError, refreshSession } from "../../api/client";
+import type { Task } from "../../api/types";
 import { fetchTask } from "../tasks/api";
-import { dropTask, storeTask, taskKeys } from "../tasks/cache";
+import { dropTask, findCachedTask, recentTasks, storeTask, taskKeys } from "../tasks/cache";
+import { adjustCounts, countKeys } from "../tasks/counts";
 import {
   type LiveClient as Client,
   LiveClient,
@@ -23,24 +25,72 @@ import {
 
 const LiveContext = createContext<Client | null>(null);
 
-/** Fetch each changed task once per burst of events, then store the fresh copy everywhere. */
-class TaskRefresher {
-  private pending = new Set<string>();
+/** Past this many changed tasks of one project in a burst (a long replay), reloading what is
+ * shown of the project costs less than fetching each task. */
+export const REFRESH_ONE_BY_ONE = 50;
+
+/** Fetch each changed task once per burst of events, then store the fresh copy everywhere;
+ * refetch, once per burst, the counts that events could not adjust. */
+export class TaskRefresher {
+  /** Task id -> the project and key its events named. */
+  private pending = new Map<string, { projectId?: string; key?: string }>();
+  private staleCounts = new Map<string, readonly unknown[]>();
   private timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly qc: QueryClient) {}
+  constructor(
+    private readonly qc: QueryClient,
+    private readonly fetch: typeof fetchTask = fetchTask,
+  ) {}
 
-  add(taskId: string): void {
-    this.pending.add(taskId);
+  add(taskId: string, projectId?: string, key?: string): void {
+    const known = this.pending.get(taskId);
+    this.pending.set(taskId, {
+      projectId: projectId ?? known?.projectId,
+      key: key ?? known?.key,
+    });
+    this.schedule();
+  }
+
+  refetchCounts(keys: Array<readonly unknown[]>): void {
+    for (const key of keys) this.staleCounts.set(JSON.stringify(key), key);
+    if (keys.length) this.schedule();
+  }
+
+  private schedule(): void {
     this.timer ??= setTimeout(() => this.flush(), 30);
   }
 
-  private flush(): void {
-    const ids = [...this.pending];
-    this.pending.clear();
+  flush(): void {
+    clearTimeout(this.timer);
     this.timer = undefined;
+    for (const key of this.staleCounts.values()) {
+      void this.qc.invalidateQueries({ queryKey: key, exact: true });
+    }
+    this.staleCounts.clear();
+    const perProject = new Map<string, number>();
+    for (const { projectId } of this.pending.values()) {
+      if (projectId) perProject.set(projectId, (perProject.get(projectId) ?? 0) + 1);
+    }
+    const reload = new Set(
+      [...perProject].filter(([, n]) => n > REFRESH_ONE_BY_ONE).map(([projectId]) => projectId),
+    );
+    const ids: string[] = [];
+    const refs = new Set<string>();
+    for (const [id, { projectId, key }] of this.pending) {
+      if (!projectId || !reload.has(projectId)) ids.push(id);
+      else for (const ref of [id, key]) if (ref) refs.add(ref);
+    }
+    this.pending.clear();
+    for (const projectId of reload) {
+      void this.qc.invalidateQueries({ queryKey: taskKeys.all(projectId) });
+    }
+    if (refs.size) {
+      void this.qc.invalidateQueries({
+        predicate: (q) => q.queryKey[0] === "task" && refs.has(String(q.queryKey[1])),
+      });
+    }
     for (const id of ids) {
-      fetchTask(id).then(
+      this.fetch(id).then(
         (task) => {
           if (task.deleted_at) dropTask(this.qc, task.project_id, task.id);
           else storeTask(this.qc, task);
@@ -74,12 +124,43 @@ class TaskRefresher {
   }
 }
 
-export function applyEvent(qc: QueryClient, refresher: TaskRefresher, event: LiveEvent): void {
+/** Whether a task event brings nothing new to fetch: this tab holds that version or a newer
+ * one (its own change, or data read after the event), or shows nothing the task could be in. */
+export function alreadyKnown(qc: QueryClient, event: LiveEvent): boolean {
+  if (!event.task_id) return false;
+  const cached =
+    findCachedTask(qc, event.task_id) ?? (event.key ? findCachedTask(qc, event.key) : undefined);
+  if (cached && event.type === "task.created") return true; // this tab made it, or read it
+  if (cached) return typeof event.version === "number" && cached.version >= event.version;
+  const projectId = event.project_id;
+  return !(
+    projectId &&
+    qc.getQueriesData({ queryKey: taskKeys.all(projectId) }).some(([, data]) => data !== undefined)
+  );
+}
+
+function statusOf(qc: QueryClient, projectId: string) {
+  return (taskId: string): string | undefined =>
+    findCachedTask(qc, taskId)?.status_id ??
+    recentTasks(projectId).find((t) => t.id === taskId)?.status_id;
+}
+
+export function applyEvent(
+  qc: QueryClient,
+  refresher: TaskRefresher,
+  event: LiveEvent,
+  seq: number,
+): void {
   const projectId = event.project_id ?? undefined;
   const [kind] = event.type.split(".");
+  if (projectId && (kind === "task" || event.type === "status.deleted")) {
+    // Before the caches change: a deleted task's status is looked up in them.
+    refresher.refetchCounts(adjustCounts(qc, seq, event, statusOf(qc, projectId)));
+  }
   if (kind === "task" && event.task_id) {
     if (event.type === "task.deleted" && projectId) dropTask(qc, projectId, event.task_id);
-    else refresher.add(event.task_id);
+    else if (!alreadyKnown(qc, event)) refresher.add(event.task_id, projectId, event.key);
+    else refresher.invalidateTaskViews(event.task_id, event.key, ["activity", "relations"]);
     // A filtered list cannot place a new task by itself: ask the server again.
     if ((event.type === "task.created" || event.type === "task.restored") && projectId) {
       void qc.invalidateQueries({ queryKey: taskKeys.lists(projectId) });
@@ -111,16 +192,12 @@ export function applyEvent(qc: QueryClient, refresher: TaskRefresher, event: Liv
   }
 }
 
+/** The key (ENG-42) of a task this tab holds: in a list, or a detail opened by its key. */
 function keyOf(qc: QueryClient, taskId: string): string | undefined {
-  for (const [, data] of qc.getQueriesData<{
-    pages?: Array<{ items: Array<{ id: string; key: string }> }>;
-  }>({
-    queryKey: ["tasks"],
-  })) {
-    for (const page of data?.pages ?? []) {
-      const hit = page.items.find((t) => t.id === taskId);
-      if (hit) return hit.key;
-    }
+  const cached = findCachedTask(qc, taskId);
+  if (cached) return cached.key;
+  for (const [key, data] of qc.getQueriesData<Task>({ queryKey: ["task"] })) {
+    if (key.length === 2 && data?.id === taskId) return String(key[1]);
   }
   return undefined;
 }
@@ -128,11 +205,14 @@ function keyOf(qc: QueryClient, taskId: string): string | undefined {
 function reloadScope(qc: QueryClient, scope: Scope): void {
   if ("project_id" in scope) {
     void qc.invalidateQueries({ queryKey: taskKeys.all(scope.project_id) });
+    void qc.invalidateQueries({ queryKey: countKeys.all(scope.project_id) });
     void qc.invalidateQueries({ queryKey: ["statuses", scope.project_id] });
     void qc.invalidateQueries({ queryKey: ["labels", scope.project_id] });
   } else {
+    const key = keyOf(qc, scope.task_id);
     void qc.invalidateQueries({
-      predicate: (q) => q.queryKey[0] === "task" && q.queryKey[1] === scope.task_id,
+      predicate: (q) =>
+        q.queryKey[0] === "task" && (q.queryKey[1] === scope.task_id || q.queryKey[1] === key),
     });
   }
 }
@@ -148,15 +228,17 @@ export function LiveProvider({
   const client = useMemo(() => {
     const refresher = new TaskRefresher(qc);
     return new LiveClient({
-      event: (_, event) => applyEvent(qc, refresher, event),
+      event: (seq, event) => applyEvent(qc, refresher, event, seq),
       reset: (scope) => reloadScope(qc, scope),
       refresh: refreshSession,
       signedOut: onSignedOut,
       firstLive: () => {
+        // Tasks, lists and counts resume from their X-Event-Seq; these reads have none.
         const connectedAt = Date.now();
         void qc.invalidateQueries({
           predicate: (q) =>
-            ["tasks", "task", "statuses", "labels", "project"].includes(String(q.queryKey[0])) &&
+            (["statuses", "labels", "project"].includes(String(q.queryKey[0])) ||
+              (q.queryKey[0] === "task" && q.queryKey.length > 2)) &&
             q.state.dataUpdatedAt < connectedAt,
         });
       },

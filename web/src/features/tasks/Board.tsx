@@ -21,8 +21,9 @@ import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Project, Status, Task } from "../../api/types";
 import { ErrorNote } from "../../app/ui";
 import { useKeys } from "../shell/keys";
-import { useColumn, useCreateTask, useMoveTask } from "./api";
+import { useColumn, useColumnCount, useCreateTask, useMoveTask } from "./api";
 import { taskKeys } from "./cache";
+import { columnCount } from "./counts";
 import { type Column, flatten, step } from "./ordering";
 import { CardBody, type CardContext, SortableCard } from "./TaskCard";
 
@@ -218,6 +219,8 @@ const BoardColumn = memo(function BoardColumn({
 }) {
   const query = useColumn(project.id, status.id);
   const tasks = useMemo(() => flatten(query.data), [query.data]);
+  // Asked once some column has more than its first page.
+  const total = useColumnCount(project.id, status.id, query.hasNextPage);
   const ids = useMemo(() => tasks.map((t) => t.id), [tasks]);
   const scrollRef = useRef<HTMLDivElement>(null);
   const { setNodeRef, isOver } = useDroppable({ id: `column:${status.id}` });
@@ -255,7 +258,7 @@ const BoardColumn = memo(function BoardColumn({
     });
   }, [selectedId, ids, virtualizer]);
 
-  const count = tasks.length + (query.hasNextPage ? "+" : "");
+  const count = columnCount(tasks.length, query.hasNextPage, total.data);
   return (
     <section className={`column${isOver ? " over" : ""}`} aria-labelledby={`col-${status.id}`}>
       <header className="column-head">

@@ -1,13 +1,22 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useLocation, useSearchParams } from "react-router";
-import type { Label, Member, Priority, Project, Status, Task, TaskUpdate } from "../../api/types";
+import type {
+  Label,
+  Member,
+  Priority,
+  Project,
+  Status,
+  Task,
+  TaskUpdate,
+  User,
+} from "../../api/types";
 import { PRIORITIES, PRIORITY_LABEL } from "../../api/types";
 import { AvatarStack, Empty, ErrorNote, formatDate, LabelChip, Spinner } from "../../app/ui";
 import { useKeys } from "../shell/keys";
 import { toast } from "../shell/toasts";
-import { bulkPatch, messageOf, useTaskList, useUpdateTask } from "./api";
-import { storeTask } from "./cache";
+import { messageOf, useTaskCounts, useTaskList, useUpdateTask } from "./api";
+import { bulkFailureMessage, bulkPatch, storeBulkOutcome } from "./bulk";
 import {
   activeCount,
   EMPTY_FILTERS,
@@ -41,6 +50,9 @@ export function ListView({
   const setFilters = (next: TaskFilters) => setParams(toSearchParams(next), { replace: true });
   const query = useTaskList(project.id, filters);
   const tasks = useMemo(() => query.data?.pages.flatMap((p) => p.items) ?? [], [query.data]);
+  // The total is worth a request only when there is more than the first page.
+  const counts = useTaskCounts(project.id, filters, Boolean(query.hasNextPage));
+  const total = counts.data?.total;
   const update = useUpdateTask();
   const [selected, setSelected] = useState<Set<string>>(() => new Set());
   const [cursor, setCursor] = useState<string | null>(null);
@@ -97,21 +109,23 @@ export function ListView({
   const chosen = tasks.filter((t) => selected.has(t.id));
   async function bulk(describe: string, changesFor: (t: Task) => TaskUpdate | null) {
     setBusy(true);
-    const result = await bulkPatch(chosen, changesFor);
-    setBusy(false);
-    for (const task of result.changed) storeTask(qc, task);
-    if (result.failed.length === 0) toast.info(`${describe} for ${result.changed.length} tasks.`);
-    else {
-      const keys = result.failed.map((f) => f.task.key).join(", ");
-      toast.error(
-        `${describe} for ${result.changed.length}; not for ${keys}. ${messageOf(result.failed[0]?.error, "")}`,
-      );
-      for (const f of result.failed) {
-        if (f.error && typeof f.error === "object" && "latest" in f.error)
-          storeTask(qc, (f.error as { latest: Task }).latest);
+    try {
+      const result = await bulkPatch(project.id, chosen, changesFor);
+      const me = qc.getQueryData<User | null>(["me"])?.id ?? "";
+      await storeBulkOutcome(qc, project.id, result, me);
+      const first = result.failed[0];
+      if (!first) toast.info(`${describe} for ${result.changed.length} tasks.`);
+      else {
+        const keys = listKeys(result.failed.map((f) => f.task.key));
+        toast.error(
+          `${describe} for ${result.changed.length}; not for ${keys}. ${first.task.key}: ${bulkFailureMessage(first.failure)}`,
+        );
       }
+    } catch (error) {
+      toast.error(messageOf(error, `${describe}: nothing was changed.`));
+    } finally {
+      setBusy(false);
     }
-    void qc.invalidateQueries({ queryKey: ["tasks", project.id, "list"] });
   }
 
   const sortHeader = (field: string, label: string) => {
@@ -366,6 +380,9 @@ export function ListView({
       )}
       {query.hasNextPage && (
         <div className="load-more">
+          {total !== undefined && (
+            <span className="muted">{shownText(tasks.length, true, total)}</span>
+          )}
           <button
             type="button"
             disabled={query.isFetchingNextPage}
@@ -376,10 +393,21 @@ export function ListView({
         </div>
       )}
       <span className="sr-only" aria-live="polite">
-        {query.isSuccess ? `${tasks.length}${query.hasNextPage ? " or more" : ""} tasks shown` : ""}
+        {query.isSuccess ? shownText(tasks.length, query.hasNextPage, total) : ""}
       </span>
     </div>
   );
+}
+
+function listKeys(keys: string[], max = 5): string {
+  if (keys.length <= max) return keys.join(", ");
+  return `${keys.slice(0, max).join(", ")} and ${keys.length - max} more`;
+}
+
+function shownText(shown: number, more: boolean, total: number | undefined): string {
+  if (!more) return `${shown} tasks shown`;
+  if (total === undefined) return `${shown} or more tasks shown`;
+  return `${shown} of ${Math.max(total, shown)} tasks shown`;
 }
 
 function MultiSelect({

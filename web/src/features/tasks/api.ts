@@ -1,13 +1,16 @@
 /** Task queries and mutations, optimistic where a person expects instant feedback. */
 import {
   infiniteQueryOptions,
+  type QueryClient,
+  queryOptions,
   useInfiniteQuery,
   useMutation,
   useQuery,
   useQueryClient,
 } from "@tanstack/react-query";
-import { ApiError, api, ifMatch, unwrap } from "../../api/client";
+import { ApiError, api, ifMatch, unwrap, unwrapSeq } from "../../api/client";
 import type { Page, Task, TaskCreate, TaskUpdate } from "../../api/types";
+import { liveDelivering, noteLoaded } from "../realtime/live";
 import { toast } from "../shell/toasts";
 import {
   dropTask,
@@ -18,7 +21,8 @@ import {
   storeTask,
   taskKeys,
 } from "./cache";
-import { type TaskFilters, toQuery } from "./filters";
+import { type Counts, countKeys, countOf } from "./counts";
+import { EMPTY_FILTERS, type TaskFilters, toQuery } from "./filters";
 import {
   type Column,
   flatten,
@@ -38,7 +42,7 @@ export function columnQuery(projectId: string, statusId: string) {
     queryKey: taskKeys.column(projectId, statusId),
     initialPageParam: undefined as string | undefined,
     queryFn: ({ pageParam, signal }) =>
-      unwrap(
+      unwrapSeq(
         api.GET("/api/v1/projects/{project_id}/tasks", {
           params: {
             path: { project_id: projectId },
@@ -51,9 +55,10 @@ export function columnQuery(projectId: string, statusId: string) {
           },
           signal,
         }),
-      ).then((page) =>
-        reconcilePage(page as Page<Task>, statusId, !pageParam, recentTasks(projectId)),
-      ),
+      ).then(({ data, seq }) => {
+        noteLoaded({ project_id: projectId }, seq);
+        return reconcilePage(data as Page<Task>, statusId, !pageParam, recentTasks(projectId));
+      }),
     getNextPageParam: (last: Page<Task>) => last.next_cursor ?? undefined,
   });
 }
@@ -68,7 +73,7 @@ export function useTaskList(projectId: string, filters: TaskFilters) {
     queryKey: taskKeys.list(projectId, query),
     initialPageParam: undefined as string | undefined,
     queryFn: ({ pageParam, signal }) =>
-      unwrap(
+      unwrapSeq(
         api.GET("/api/v1/projects/{project_id}/tasks", {
           params: {
             path: { project_id: projectId },
@@ -77,8 +82,56 @@ export function useTaskList(projectId: string, filters: TaskFilters) {
           },
           signal,
         }),
-      ) as Promise<Page<Task>>,
+      ).then(({ data, seq }) => {
+        noteLoaded({ project_id: projectId }, seq);
+        return data as Page<Task>;
+      }),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
+  });
+}
+
+/** After a write of this tab that changes how many tasks a status holds: the event it causes
+ * adjusts the counts; with no live connection to bring it, ask the server again. */
+export function recount(qc: QueryClient, projectId: string): void {
+  if (!liveDelivering()) void qc.invalidateQueries({ queryKey: countKeys.all(projectId) });
+}
+
+/** The list's query without the sort: what the counts are keyed and asked by. */
+function countsQuery(filters: TaskFilters): Record<string, string | string[]> {
+  const { sort: _, ...query } = toQuery(filters);
+  return query;
+}
+
+/** Tasks per status with the list's filters (the board: none). Live events keep it current,
+ * see counts.ts. */
+export function taskCountsQuery(projectId: string, filters: TaskFilters) {
+  const query = countsQuery(filters);
+  return queryOptions({
+    queryKey: countKeys.one(projectId, query),
+    queryFn: ({ signal }) =>
+      unwrapSeq(
+        api.GET("/api/v1/projects/{project_id}/task-counts", {
+          params: { path: { project_id: projectId }, query },
+          signal,
+        }),
+      ).then(({ data, seq }): Counts => {
+        noteLoaded({ project_id: projectId }, seq);
+        return { ...data, seq };
+      }),
+  });
+}
+
+/** The counts, asked only when `enabled` (something has more than a page to show). */
+export function useTaskCounts(projectId: string, filters: TaskFilters, enabled = true) {
+  return useQuery({ ...taskCountsQuery(projectId, filters), enabled });
+}
+
+/** One board column's count (all columns share the request; each re-renders for its own). */
+export function useColumnCount(projectId: string, statusId: string, enabled: boolean) {
+  return useQuery({
+    ...taskCountsQuery(projectId, EMPTY_FILTERS),
+    enabled,
+    select: (counts) => countOf(counts, statusId),
   });
 }
 
@@ -91,7 +144,16 @@ export function fetchTask(ref: string, signal?: AbortSignal): Promise<Task> {
 export function useTask(ref: string | undefined) {
   return useQuery({
     queryKey: taskKeys.detail(ref ?? ""),
-    queryFn: ({ signal }) => fetchTask(ref as string, signal),
+    queryFn: ({ signal }) =>
+      unwrapSeq(
+        api.GET("/api/v1/tasks/{task_ref}", {
+          params: { path: { task_ref: ref as string } },
+          signal,
+        }),
+      ).then(({ data, seq }) => {
+        noteLoaded({ task_id: data.id }, seq);
+        return data;
+      }),
     enabled: Boolean(ref),
   });
 }
@@ -128,6 +190,7 @@ export function useCreateTask(projectId: string) {
       ),
     onSuccess: (task) => {
       storeTask(qc, task);
+      recount(qc, projectId);
       void qc.invalidateQueries({ queryKey: taskKeys.lists(projectId) });
       if (task.parent_id)
         void qc.invalidateQueries({
@@ -222,7 +285,10 @@ export function useUpdateTask(options: { onConflict?: (latest: Task) => void } =
       }
       toast.error(messageOf(error, `${task.key} was not changed.`));
     },
-    onSuccess: (task) => storeTask(qc, task),
+    onSuccess: (saved, { task }) => {
+      storeTask(qc, saved);
+      if (saved.status_id !== task.status_id) recount(qc, saved.project_id);
+    },
   });
 }
 
@@ -277,7 +343,10 @@ export function useMoveTask() {
         toast.error(messageOf(error, `${task.key} could not be moved; it is back where it was.`));
       }
     },
-    onSuccess: (task) => storeTask(qc, task),
+    onSuccess: (moved, { task }) => {
+      storeTask(qc, moved);
+      if (moved.status_id !== task.status_id) recount(qc, moved.project_id);
+    },
   });
 }
 
@@ -292,31 +361,9 @@ export function useDeleteTask() {
       ),
     onSuccess: (_, task) => {
       dropTask(qc, task.project_id, task.id);
+      recount(qc, task.project_id);
       toast.info(`${task.key} moved to the trash.`);
     },
     onError: (error, task) => toast.error(messageOf(error, `${task.key} was not deleted.`)),
   });
-}
-
-export interface BulkResult {
-  changed: Task[];
-  failed: Array<{ task: Task; error: unknown }>;
-}
-
-/** No bulk endpoint yet: one PATCH per task, in parallel, each with its own If-Match. */
-export async function bulkPatch(
-  tasks: Task[],
-  changesFor: (task: Task) => TaskUpdate | null,
-): Promise<BulkResult> {
-  const work = tasks
-    .map((task) => ({ task, changes: changesFor(task) }))
-    .filter((w): w is { task: Task; changes: TaskUpdate } => w.changes !== null);
-  const results = await Promise.allSettled(work.map((w) => patchTask(w.task, w.changes)));
-  const out: BulkResult = { changed: [], failed: [] };
-  results.forEach((r, i) => {
-    const { task } = work[i] as { task: Task };
-    if (r.status === "fulfilled") out.changed.push(r.value);
-    else out.failed.push({ task, error: r.reason });
-  });
-  return out;
 }

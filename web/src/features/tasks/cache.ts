@@ -16,7 +16,7 @@ export const taskKeys = {
   subtasks: (ref: string) => ["task", ref, "subtasks"] as const,
 };
 
-type List = InfiniteData<Page<Task>, unknown>;
+export type List = InfiniteData<Page<Task>, unknown>;
 
 /** Copies of tasks this tab wrote or received lately, newest version each, for a short while:
  * a page that was in flight during a write is brought up to date with them. */
