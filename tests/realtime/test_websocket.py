@@ -252,6 +252,30 @@ class TestReplay:
         assert live_event["event"]["task_id"] == late["id"]
         assert live_event["seq"] > expected[-1]
 
+    async def test_a_task_subscription_replays_the_tasks_missed_events(
+        self, base_url: str, http: httpx.AsyncClient, app: FastAPI
+    ) -> None:
+        board = await make_board(http)
+        task = await make_task(http, board.owner, board.pid, "Watched")
+        other = await make_task(http, board.owner, board.pid, "Not watched")
+        cursor = await head(app)
+        await _rename(http, board, task["key"], "Watched, renamed")
+        await _rename(http, board, other["key"], "Not watched, renamed")
+        expect(
+            await http.post(
+                f"/api/v1/tasks/{task['key']}/comments",
+                json={"body": "While you were away"},
+                headers=board.owner.headers,
+            ),
+            201,
+        )
+        async with live_client(base_url, board.member.access_token) as live:
+            subscribed, replayed = await live.subscribe(task_id=task["key"], since=cursor)
+        assert subscribed["replayed"] == 2
+        assert [e["event"]["type"] for e in replayed] == ["task.updated", "comment.created"]
+        assert {e["event"]["task_id"] for e in replayed} == {task["id"]}
+        assert replayed[0]["seq"] < replayed[1]["seq"]
+
     async def test_the_event_seq_of_a_read_is_a_safe_since(
         self, base_url: str, http: httpx.AsyncClient, app: FastAPI
     ) -> None:
