@@ -7,13 +7,6 @@ these tests are skipped with a message, except under CI=true, where that is a fa
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,39 +17,18 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import chromium, unavailable
+from tests.faults.live import LiveServer, running, server_env
+
 ROOT = Path(__file__).resolve().parents[2]
 WEB_DIST = ROOT / "web" / "dist"
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("TASKLANE_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-BIN = Path(sys.executable).parent / "tasklane"
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PASSWORD = "correct horse battery staple"
 # Wide enough for the five default columns: a drop near the window's edge would make the board
 # scroll by itself (a feature), and the card could land in the next column.
 VIEWPORT = {"width": 1720, "height": 900}
 # The machines have 2 cores shared with the rest of the suite: give the UI time to settle.
 expect.set_options(timeout=15_000)
-
-
-def _unavailable(message: str) -> None:
-    if IN_CI:
-        pytest.fail(message + " CI=true requires it.")
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -71,67 +43,24 @@ class Server:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     if not (WEB_DIST / "index.html").is_file():
-        _unavailable(
+        unavailable(
             "The web app is not built (web/dist/index.html is missing). Run `make web` "
             "(npm ci && npm run build in web/)."
         )
     tmp = tmp_path_factory.mktemp("e2e")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "TASKLANE_DATA_DIR": str(tmp / "data"),
-        "TASKLANE_DATABASE_URL": "",
-        "TASKLANE_REDIS_URL": "",
-        "TASKLANE_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "TASKLANE_WEB_DIR": str(WEB_DIST),
-        # Real argon2id with cheap parameters: sign-ups stay fast.
-        "TASKLANE_PASSWORD_HASH_TIME_COST": "1",
-        "TASKLANE_PASSWORD_HASH_MEMORY_KIB": "1024",
-        "TASKLANE_PASSWORD_HASH_PARALLELISM": "1",
-        "TASKLANE_LOG_LEVEL": "WARNING",
-    }
-    log = (tmp / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [str(BIN), "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, (tmp / "server.log").read_text()
-            assert time.monotonic() < deadline, "the server did not become ready"
-            time.sleep(0.2)
-        yield Server(base=base, data_dir=tmp / "data")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    env = server_env(tmp / "data", "", log_level="WARNING", web_dir=WEB_DIST, redis_url="")
+    live = LiveServer(env=env, cwd=tmp)
+    env["TASKLANE_PUBLIC_URL"] = live.url
+    with running(live):
+        yield Server(base=live.url, data_dir=tmp / "data")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Module scope, not session: Playwright's sync API runs an event loop while it is open,
     and the asyncio tests of other modules (in the same xdist worker) need theirs."""
-    if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
-        _unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium).")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ run."""
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import time
 from collections.abc import Iterator
@@ -16,20 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import IN_CI
+from tests.browser import chromium
 from tests.faults.live import SECRET_KEY, LiveServer, running, server_env
 
 MAX_BODY = 64 * 1024
-CHROMIUM = os.environ.get("TASKLANE_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 REAL_BUILD = Path(__file__).resolve().parents[2] / "web" / "dist"
 # Like web/index.html: an inline script that applies the saved theme, then the app.
 STAND_IN = """<!doctype html>
@@ -53,12 +42,6 @@ INJECT = """() => {
   s.textContent = "window.addedScriptRan = true";
   document.body.appendChild(s);
 }"""
-
-
-def _unavailable(message: str) -> None:
-    if IN_CI:
-        pytest.fail(message + " CI=true requires it.")
-    pytest.skip(message)
 
 
 def web_dir(folder: Path) -> Path:
@@ -279,18 +262,8 @@ def test_the_secret_key_is_not_written_to_the_data_folder(server: LiveServer) ->
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium).")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("Playwright (Python) is not installed.")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def test_only_the_apps_own_scripts_run_in_a_browser(browser: Any, server: LiveServer) -> None:
