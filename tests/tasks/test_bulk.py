@@ -18,6 +18,7 @@ from tests.factories import (
     make_task,
     make_user,
     make_workspace,
+    statuses,
 )
 
 
@@ -125,6 +126,54 @@ class TestBulkUpdate:
         assert {f["status"] for f in result["failed"]} == {404}
         assert (await get(client, board, elsewhere["id"]))["title"] == "Other project"
         assert (await get(client, board, foreign["id"]))["title"] == "Other workspace"
+
+    async def test_ids_of_another_workspace_inside_items_change_nothing(
+        self, client: httpx.AsyncClient, board: Board, app: FastAPI
+    ) -> None:
+        """The member also runs a workspace of their own: its status, label, user and task
+        named inside bulk items for ENG are refused item by item, and nothing changes."""
+        side_ws = await make_workspace(client, board.member, "Side gig")
+        side = await make_project(client, board.member, side_ws["id"], key="SIDE")
+        side_status = (await statuses(client, board.member, side["id"]))[0]["id"]
+        side_label = expect(
+            await client.post(
+                f"/api/v1/projects/{side['id']}/labels",
+                json={"name": "Side", "color": "#00ff00"},
+                headers=board.member.headers,
+            ),
+            201,
+        )["id"]
+        stranger = await make_user(client, name="Sam Stranger")
+        await add_member(client, board.member, side_ws["id"], stranger)
+        side_task = await make_task(client, board.member, side["id"], "Side task")
+        tasks = [await make_task(client, board.owner, board.pid, f"T{i}") for i in range(4)]
+        changes: list[dict[str, Any]] = [
+            {"status_id": side_status},
+            {"label_ids": [side_label]},
+            {"assignee_ids": [stranger.id]},
+            {"parent_id": side_task["id"]},
+        ]
+        body = {
+            "items": [
+                {"id": t["id"], "changes": {**c, "title": "Changed"}}
+                for t, c in zip(tasks, changes, strict=True)
+            ]
+        }
+        result = expect(
+            await client.patch(bulk_url(board), json=body, headers=board.member.headers), 200
+        )
+        assert result["updated"] == []
+        assert [f["id"] for f in result["failed"]] == [t["id"] for t in tasks]
+        assert {f["status"] for f in result["failed"]} <= {404, 422}
+        for task in tasks:
+            after = await get(client, board, task["key"])
+            assert (after["title"], after["version"]) == (task["title"], 1)
+            assert await task_events(app, task["id"]) == ["task.created"]
+        side_after = expect(
+            await client.get(f"/api/v1/tasks/{side_task['id']}", headers=board.member.headers),
+            200,
+        )
+        assert side_after["version"] == side_task["version"]
 
     @pytest.mark.parametrize(
         "body",
