@@ -205,7 +205,7 @@ async def purge_idempotency_records(session: AsyncSession, *, retention_hours: i
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 
 
-def if_match(
+async def if_match(
     value: Annotated[
         str | None,
         Header(

@@ -8,18 +8,21 @@ PostgreSQL uses one pooled engine for both.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 import structlog
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -27,10 +30,12 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from tasklane.config import Settings
 from tasklane.errors import ServiceUnavailable, problem_response
+from tasklane.kit.clock import utcnow
 
 BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
 AfterCommit = Callable[[], None]
@@ -88,11 +93,54 @@ def _configure_sqlite(engine: AsyncEngine, settings: Settings, *, begin: str) ->
         conn.exec_driver_sql(begin)
 
 
+class _WriteSession(Session):
+    """A session that notes when it flushed rows, so its commit proves storage works."""
+
+
+@event.listens_for(_WriteSession, "after_flush")
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info["wrote"] = True
+
+
+STORAGE_FAILURE_MEMORY = timedelta(seconds=30)
+"""How long /readyz reports a write that failed for lack of storage (full disk, I/O error),
+unless a write succeeds sooner: nothing cheap can see those coming, so the failure is the news."""
+MIN_FREE_BYTES = 1024 * 1024
+"""Less free space than this next to an SQLite database, and /readyz reports its disk full."""
+
+
+def _sqlite_file(url: str) -> Path | None:
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _sqlite_storage(path: Path) -> str | None:
+    """Why writes to the SQLite database at `path` would fail, as far as the file system can
+    say without writing: "read-only" or "disk-full", else None."""
+    folder = path.parent
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        # A missing journal file is created next to the database, so its folder must be
+        # writable. access(2) asks the kernel: modes, the process's capabilities (root is
+        # refused too once they are dropped) and read-only mounts.
+        target = name if name.exists() else folder
+        if not os.access(target, os.W_OK):
+            return "read-only"
+    stats = os.statvfs(folder)
+    blocks = stats.f_bfree if os.geteuid() == 0 else stats.f_bavail
+    if blocks * stats.f_frsize < MIN_FREE_BYTES:
+        return "disk-full"
+    return None
+
+
 class Database:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         url = settings.resolved_database_url
         self.is_sqlite = url.startswith("sqlite")
+        self.sqlite_file = _sqlite_file(url) if self.is_sqlite else None
+        self._storage_failed_at: datetime | None = None
         if self.is_sqlite:
             path = url.split("///", 1)[1] if "///" in url else ""
             if path:
@@ -129,7 +177,9 @@ class Database:
             engines = [self.writer]
         for engine in engines:
             _install_statement_counter(engine.sync_engine)
-        self._write_sessions = async_sessionmaker(self.writer, expire_on_commit=False)
+        self._write_sessions = async_sessionmaker(
+            self.writer, expire_on_commit=False, sync_session_class=_WriteSession
+        )
         self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
         self._listeners: dict[str, list[AfterCommit]] = {}
 
@@ -145,6 +195,45 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.writer.dialect.name
+
+    async def write_refused(self, code: str) -> None:
+        """A write failed for a reason `database_failure` names `code`. A lack of storage is
+        remembered for /readyz. An SQLite connection that opened the file while it was
+        read-only stays read-only: drop it, so writes work again once the file is writable."""
+        if code == "database_storage_failed":
+            self._storage_failed_at = utcnow()
+        elif code == "database_read_only" and self.is_sqlite:
+            await self.writer.dispose()
+
+    def note_write_stored(self) -> None:
+        self._storage_failed_at = None
+
+    async def readiness(self) -> str:
+        """The database's state for /readyz: "ok", or why it cannot take writes: "read-only"
+        (PostgreSQL in recovery or read-only; an SQLite file, journal or folder that cannot be
+        written), "disk-full" (SQLite's disk) or "storage-failed" (a write failed for lack of
+        storage within STORAGE_FAILURE_MEMORY and none has succeeded since). Raises when
+        the database cannot be reached. One round trip and a few file-system calls, no write:
+        load balancers call it often."""
+        async with self.transaction(write=False) as session:
+            if self.is_sqlite:
+                await session.execute(text("SELECT 1"))
+            else:
+                in_recovery, read_only = (
+                    await session.execute(
+                        text("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')")
+                    )
+                ).one()
+                if in_recovery or read_only == "on":
+                    return "read-only"
+        if self.sqlite_file is not None:
+            problem = _sqlite_storage(self.sqlite_file)
+            if problem is not None:
+                return problem
+        failed_at = self._storage_failed_at
+        if failed_at is not None and utcnow() - failed_at < STORAGE_FAILURE_MEMORY:
+            return "storage-failed"
+        return "ok"
 
     async def dispose(self) -> None:
         await self.writer.dispose()
@@ -193,6 +282,10 @@ async def commit(session: AsyncSession) -> None:
         await hook(session)
     after: dict[str, AfterCommit] = session.info.pop("after_commit", {})
     await session.commit()
+    if session.info.pop("wrote", False):
+        database = session.info.get("database")
+        if isinstance(database, Database):
+            database.note_write_stored()
     for done in after.values():
         done()
 
@@ -270,6 +363,9 @@ def install_database_errors(app: FastAPI) -> None:
         failure = database_failure(exc)
         if failure is None:
             raise exc
+        runtime = getattr(request.app.state, "runtime", None)
+        if runtime is not None:
+            await runtime.db.write_refused(failure.code)
         # The driver's message only: SQLAlchemy's text would add the statement's parameters.
         reason = getattr(exc, "orig", None) or exc
         _log.error(

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,7 +126,10 @@ class LiveServer:
         for line in iter(proc.stdout.readline, b""):
             self.output.append(line.decode("utf-8", "replace"))
 
-    def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
+    def wait_ready(
+        self, timeout: float = READY_TIMEOUT, *, statuses: Collection[int] = (200,)
+    ) -> None:
+        """Wait until /readyz answers with one of `statuses` (503: up, but not ready)."""
         deadline = time.monotonic() + timeout
         while True:
             assert self.proc is not None
@@ -136,7 +139,7 @@ class LiveServer:
                     f"server exited with {self.proc.returncode}:\n{self.log_text[-4000:]}"
                 )
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code in statuses:
                     return
             except httpx.TransportError:
                 pass

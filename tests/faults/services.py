@@ -75,6 +75,12 @@ class OwnPostgres:
             "-o", options, "-w", "-t", str(TIMEOUT), "start",
         )  # fmt: skip
 
+    def start_as_standby(self) -> None:
+        """Start in recovery, as a replica runs until it is promoted: read-only. With no
+        primary to follow it waits for WAL; `SELECT pg_promote()` makes it writable."""
+        (self.data / "standby.signal").touch()
+        self.start()
+
     def stop(self, mode: str = "fast") -> None:
         self._run(
             self.bin / "pg_ctl", "-D", self.data, "-m", mode, "-w", "-t", str(TIMEOUT), "stop"

@@ -1,6 +1,8 @@
 """PostgreSQL restarted under a running server (a cluster of the test's own): requests during
 the outage get 503 problem documents, /readyz tells the truth all along, and the same process
-serves again by itself once the database is back, having lost nothing."""
+serves again by itself once the database is back, having lost nothing. Then it comes back as a
+standby (read-only, in recovery, as after a failover before promotion): /readyz says
+`read-only` with a 503 and writes are refused clearly until it is promoted."""
 
 from __future__ import annotations
 
@@ -60,6 +62,13 @@ def assert_503_problem(r: httpx.Response) -> None:
     assert body["status"] == 503
     assert body["code"] == "service_unavailable"
     assert "database" in body["detail"]
+
+
+def readiness(c: httpx.Client) -> tuple[int, str, str]:
+    """/readyz's answer: (HTTP status, status, the database check)."""
+    r = c.get("/readyz")
+    body = r.json()
+    return r.status_code, body["status"], body["checks"]["database"]
 
 
 def test_postgres_restart_is_survived(own_postgres: OwnPostgres, tmp_path: Path) -> None:
@@ -137,6 +146,25 @@ def test_postgres_restart_is_survived(own_postgres: OwnPostgres, tmp_path: Path)
             titles = sorted(t["title"] for t in c.get(tasks_url).json()["items"])
             assert titles == ["after", "before 0", "before 1", "before 2"]
             assert c.get("/api/v1/users/me").json()["name"] == "Owner"
+
+        own_postgres.stop("fast")
+        own_postgres.start_as_standby()
+        assert own_postgres.psql("SELECT pg_is_in_recovery()") == "t"
+        with httpx.Client(base_url=server.url, headers=team.headers, timeout=10) as c:
+            wait_until(lambda: readiness(c) == (503, "unavailable", "read-only"), timeout=20)
+            refused = c.post(tasks_url, json={"title": "on the standby"})
+            assert refused.status_code == 503, refused.text
+            assert refused.json()["code"] == "database_read_only"
+            listed = c.get(tasks_url)
+            assert listed.status_code == 200, listed.text
+            assert len(listed.json()["items"]) == 4
+            assert readiness(c) == (503, "unavailable", "read-only")
+
+            assert own_postgres.psql("SELECT pg_promote()") == "t"
+            wait_until(lambda: readiness(c) == (200, "ok", "ok"), timeout=20)
+            promoted = c.post(tasks_url, json={"title": "after promotion"})
+            assert promoted.status_code == 201, promoted.text
+        assert server.pid == pid, "the server was restarted"
     finally:
         server.stop()
     assert DSN_PASSWORD not in server.log_text

@@ -1,5 +1,7 @@
 """A database that cannot store (a read-only file, a full disk) gives clear 503 problem answers,
-keeps serving reads, and is not corrupted: after the fault every acknowledged write is there.
+keeps serving reads, is not corrupted (after the fault every acknowledged write is there), and
+/readyz says so with a 503 naming the reason. Once the file is writable again, the same server
+is ready and writes again.
 
 How the faults are made, without privileges: the full disk is a file-size limit (RLIMIT_FSIZE)
 on the server process, so SQLite's writes past it fail as on a full disk (EFBIG; SQLite reports
@@ -44,6 +46,24 @@ def assert_storage_problem(r: httpx.Response, code: str) -> None:
     assert "nothing was saved" in r.json()["detail"]
 
 
+def chmod_database(db: Path, mode: int) -> None:
+    """The database file and the journal files next to it (SQLite creates those with the
+    database file's mode, so they turn read-only with it)."""
+    for name in (db, db.with_name(f"{db.name}-wal"), db.with_name(f"{db.name}-shm")):
+        if name.exists():
+            name.chmod(mode)
+
+
+def readiness(r: httpx.Response) -> tuple[int, str, str]:
+    """/readyz's answer: (HTTP status, status, the database check)."""
+    body = r.json()
+    return r.status_code, body["status"], body["checks"]["database"]
+
+
+def ready(server: LiveServer) -> tuple[int, str, str]:
+    return readiness(httpx.get(f"{server.url}/readyz", timeout=10))
+
+
 def seed(server: LiveServer) -> Team:
     team = make_team(server.url)
     with httpx.Client(base_url=server.url, headers=team.headers, timeout=10) as c:
@@ -76,14 +96,17 @@ def fill_the_disk(server: LiveServer, team: Team) -> dict[str, str]:
                 break
         assert refused >= 3, "the limit was never reached: the test proved nothing"
         assert len(acknowledged) > 3, "nothing big fitted before the limit: it proved little"
-        # Reads keep working on a full disk.
+        # Reads keep working on a full disk; /readyz says the last write found no room.
         assert tasks(c, team) == acknowledged
+        assert readiness(c.get("/readyz")) == (503, "unavailable", "storage-failed")
     return acknowledged
 
 
 def refuse_writes_read_only(server: LiveServer, team: Team, before: dict[str, str]) -> None:
     with httpx.Client(base_url=server.url, headers=team.headers, timeout=10) as c:
         assert tasks(c, team) == before
+        # Known before any write is tried: the file cannot be written.
+        assert readiness(c.get("/readyz")) == (503, "unavailable", "read-only")
         task_id = next(iter(before))
         for method, url, body in (
             ("POST", f"/api/v1/projects/{team.project_id}/tasks", {"title": "refused"}),
@@ -93,6 +116,7 @@ def refuse_writes_read_only(server: LiveServer, team: Team, before: dict[str, st
         ):
             assert_storage_problem(c.request(method, url, json=body), "database_read_only")
         assert tasks(c, team) == before
+        assert readiness(c.get("/readyz")) == (503, "unavailable", "read-only")
 
 
 def test_full_disk_then_read_only_file(tmp_path: Path, sqlite_template: Path) -> None:
@@ -112,6 +136,7 @@ def test_full_disk_then_read_only_file(tmp_path: Path, sqlite_template: Path) ->
     try:
         # 1. The disk fills up while the server writes.
         server.start()
+        assert ready(server) == (200, "ok", "ok")
         team = seed(server)
         acknowledged = fill_the_disk(server, team)
         server.stop()
@@ -124,19 +149,30 @@ def test_full_disk_then_read_only_file(tmp_path: Path, sqlite_template: Path) ->
         db.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
         server.file_size_limit = None
         server.honour_file_modes = True
-        server.start()
+        server.start(wait=False)
+        server.wait_ready(statuses={503})  # up, and not ready: it cannot write
         refuse_writes_read_only(server, team, acknowledged)
+
+        # 3. Made writable again: ready again, and writes work, without a restart.
+        chmod_database(db, mode)
+        mode = None
+        assert ready(server) == (200, "ok", "ok")
+        with httpx.Client(base_url=server.url, headers=team.headers, timeout=10) as c:
+            r = c.post(f"/api/v1/projects/{team.project_id}/tasks", json={"title": "writable"})
+            assert r.status_code == 201, r.text
+            acknowledged[r.json()["id"]] = ""
         server.stop()
         assert "database_read_only" in server.log_text
     finally:
         server.stop()
         if mode is not None:
-            db.chmod(mode)
+            chmod_database(db, mode)
     assert integrity(db) == "ok"
     with sqlite3.connect(db) as con:
         stored = dict(con.execute("SELECT title, description FROM tasks").fetchall())
     assert len(stored) == len(acknowledged)
     assert "refused" not in stored
+    assert "writable" in stored
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
@@ -148,9 +184,11 @@ async def test_read_only_postgres_database(
     name = database_url.rsplit("/", 1)[1]
     tasks_url = f"/api/v1/projects/{board.pid}/tasks"
     await make_task(client, board.member, board.pid, title="before")
+    assert readiness(await client.get("/readyz")) == (200, "ok", "ok")
     await _pg_admin(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
     await app.state.runtime.db.dispose()  # new connections pick the setting up
     try:
+        assert readiness(await client.get("/readyz")) == (503, "unavailable", "read-only")
         r = await client.post(tasks_url, json={"title": "refused"}, headers=board.member.headers)
         assert_storage_problem(r, "database_read_only")
         login = {"email": board.member.email, "password": PASSWORD}
@@ -162,5 +200,6 @@ async def test_read_only_postgres_database(
     finally:
         await _pg_admin(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
         await app.state.runtime.db.dispose()
+    assert readiness(await client.get("/readyz")) == (200, "ok", "ok")
     r = await client.post(tasks_url, json={"title": "after"}, headers=board.member.headers)
     assert r.status_code == 201, r.text

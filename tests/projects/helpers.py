@@ -1,5 +1,5 @@
-"""Helpers for the project tests: more users on a board, and reading rows the API does not show
-(events, tasks in the trash) straight from the database."""
+"""Helpers for the project tests: more users on a board, reading rows the API does not show
+(events, tasks in the trash) straight from the database, and storing many rows at once."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from tasklane.models import Event, Project, Status, Task
+from tasklane.models import Event, Label, Project, Status, Task
+from tasklane.models.base import Base
 from tests.factories import Board, User, add_member, expect, make_user
 
 _STATEMENTS = re.compile(r'desc="(\d+) statements"')
@@ -77,6 +78,45 @@ async def status_count(app: FastAPI, project_id: str) -> int:
                 select(func.count())
                 .select_from(Status)
                 .where(Status.project_id == UUID(project_id))
+            )
+            or 0
+        )
+
+
+async def store(app: FastAPI, rows: list[Base]) -> None:
+    """Insert rows in one transaction: for volumes (limits) the API would take long to build."""
+    async with app.state.runtime.db.transaction() as session:
+        session.add_all(rows)
+
+
+async def fill_workflow(app: FastAPI, project_id: str, total: int) -> None:
+    """Add statuses after the default five until the project has `total`."""
+    have = await status_count(app, project_id)
+    await store(
+        app,
+        [
+            Status(project_id=UUID(project_id), name=f"Step {i}", category="started", position=i)
+            for i in range(have, total)
+        ],
+    )
+
+
+async def fill_labels(app: FastAPI, project_id: str, total: int) -> None:
+    """Add labels until the project has `total` (it has none to start with)."""
+    await store(
+        app,
+        [
+            Label(project_id=UUID(project_id), name=f"seed {i}", color="#000000")
+            for i in range(total)
+        ],
+    )
+
+
+async def label_count(app: FastAPI, project_id: str) -> int:
+    async with app.state.runtime.db.transaction(write=False) as session:
+        return int(
+            await session.scalar(
+                select(func.count()).select_from(Label).where(Label.project_id == UUID(project_id))
             )
             or 0
         )

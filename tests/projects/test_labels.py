@@ -9,8 +9,18 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tasklane.projects.service import MAX_LABELS
 from tests.factories import Board, User, expect, make_project, make_task, make_user
-from tests.projects.helpers import assert_scoped, event_count, fields, join, problem, recorded
+from tests.projects.helpers import (
+    assert_scoped,
+    event_count,
+    fields,
+    fill_labels,
+    join,
+    label_count,
+    problem,
+    recorded,
+)
 
 MISSING = "00000000-0000-7000-8000-000000000000"
 
@@ -128,6 +138,54 @@ class TestCreateLabel:
         other = await make_project(client, board.owner, board.workspace["id"], key="OPS")
         await make_label(client, board.owner, board.pid, "Bug")
         await make_label(client, board.owner, other["id"], "Bug")
+
+    async def test_one_below_the_limit_is_created(
+        self, client: httpx.AsyncClient, app: FastAPI, board: Board
+    ) -> None:
+        await fill_labels(app, board.pid, MAX_LABELS - 1)
+        await make_label(client, board.member, board.pid, "Bug")
+        listed = await names(client, board)
+        assert len(listed) == MAX_LABELS
+        assert listed[0] == "Bug"
+
+    async def test_past_the_limit_is_409_and_changes_nothing(
+        self, client: httpx.AsyncClient, app: FastAPI, board: Board
+    ) -> None:
+        await fill_labels(app, board.pid, MAX_LABELS)
+        before = await event_count(app)
+        r = await client.post(
+            url(board.pid), json={"name": "Bug", "color": "#ff0000"}, headers=board.member.headers
+        )
+        body = problem(r, 409, "too_many_labels")
+        assert f"at most {MAX_LABELS} labels" in body["detail"]
+        assert await label_count(app, board.pid) == MAX_LABELS
+        assert "Bug" not in await names(client, board)
+        assert await event_count(app) == before
+
+    async def test_the_limit_is_per_project(
+        self, client: httpx.AsyncClient, app: FastAPI, board: Board
+    ) -> None:
+        await fill_labels(app, board.pid, MAX_LABELS)
+        other = await make_project(client, board.owner, board.workspace["id"], key="OPS")
+        await make_label(client, board.owner, other["id"], "Bug")
+
+    async def test_parallel_creates_stop_at_the_limit(
+        self, client: httpx.AsyncClient, app: FastAPI, board: Board
+    ) -> None:
+        """The count is taken under the project's row lock: racing creates cannot both pass it."""
+        await fill_labels(app, board.pid, MAX_LABELS - 2)
+        responses = await asyncio.gather(
+            *(
+                client.post(
+                    url(board.pid),
+                    json={"name": f"Late {i}", "color": "#ff0000"},
+                    headers=board.member.headers,
+                )
+                for i in range(4)
+            )
+        )
+        assert sorted(r.status_code for r in responses) == [201, 201, 409, 409]
+        assert await label_count(app, board.pid) == MAX_LABELS
 
     @pytest.mark.parametrize(
         ("body", "field"),

@@ -9,14 +9,17 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tasklane.projects.service import MAX_STATUSES
 from tests.factories import Board, expect, make_project, make_task, make_user, statuses
 from tests.projects.helpers import (
     assert_scoped,
     event_count,
     fields,
+    fill_workflow,
     join,
     problem,
     recorded,
+    status_count,
     task_row,
 )
 
@@ -186,6 +189,55 @@ class TestCreateStatus:
         )
         assert sorted(r.status_code for r in responses) == [201] * 4
         assert [p for _, p in await workflow(client, board)] == list(range(9))
+
+    async def test_one_below_the_limit_is_added(
+        self, client: httpx.AsyncClient, app: FastAPI, board: Board
+    ) -> None:
+        await fill_workflow(app, board.pid, MAX_STATUSES - 1)
+        body = expect(
+            await client.post(
+                url(board), json={"name": "QA", "category": "started"}, headers=board.owner.headers
+            ),
+            201,
+        )
+        assert body["position"] == MAX_STATUSES - 1
+        listed = await statuses(client, board.owner, board.pid)
+        assert len(listed) == MAX_STATUSES
+        assert listed[-1]["name"] == "QA"
+
+    async def test_past_the_limit_is_409_and_changes_nothing(
+        self, client: httpx.AsyncClient, app: FastAPI, board: Board
+    ) -> None:
+        await fill_workflow(app, board.pid, MAX_STATUSES)
+        before = await event_count(app)
+        r = await client.post(
+            url(board),
+            json={"name": "QA", "category": "started", "position": 0},
+            headers=board.owner.headers,
+        )
+        body = problem(r, 409, "too_many_statuses")
+        assert f"at most {MAX_STATUSES} statuses" in body["detail"]
+        assert await status_count(app, board.pid) == MAX_STATUSES
+        assert (await workflow(client, board))[0] == ("Backlog", 0)
+        assert await event_count(app) == before
+
+    async def test_parallel_adds_stop_at_the_limit(
+        self, client: httpx.AsyncClient, app: FastAPI, board: Board
+    ) -> None:
+        """The count is taken under the project's row lock: racing adds cannot both pass it."""
+        await fill_workflow(app, board.pid, MAX_STATUSES - 2)
+        responses = await asyncio.gather(
+            *(
+                client.post(
+                    url(board),
+                    json={"name": f"Late {i}", "category": "started"},
+                    headers=board.owner.headers,
+                )
+                for i in range(4)
+            )
+        )
+        assert sorted(r.status_code for r in responses) == [201, 201, 409, 409]
+        assert [p for _, p in await workflow(client, board)] == list(range(MAX_STATUSES))
 
     async def test_records_an_event(
         self, client: httpx.AsyncClient, app: FastAPI, board: Board

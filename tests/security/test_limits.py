@@ -12,6 +12,8 @@ import pytest
 
 from tasklane.kit.pagination import MAX_LIMIT
 from tasklane.openapi import document
+from tasklane.projects.service import MAX_LABELS, MAX_STATUSES
+from tasklane.tasks.service import MAX_RELATIONS
 from tests.factories import Board, expect, make_task
 
 
@@ -167,6 +169,50 @@ async def test_page_size_is_bounded(
     r = await client.request(method, url, params={"limit": MAX_LIMIT}, headers=board.member.headers)
     assert r.status_code == 200, r.text
     assert len(r.json()["items"]) <= MAX_LIMIT
+
+
+# --- every list answer is bounded ----------------------------------------------------------
+
+BOUNDED_AT_WRITE = {
+    "/api/v1/projects/{project_id}/statuses": MAX_STATUSES,
+    "/api/v1/projects/{project_id}/labels": MAX_LABELS,
+    "/api/v1/tasks/{task_ref}/relations": MAX_RELATIONS,
+}
+"""Collections small by nature, answered whole: creating one more past the limit is a 409
+(tests/projects/test_statuses.py, test_labels.py, tests/tasks/test_routes.py)."""
+NOT_YET_BOUNDED = {"/api/v1/projects/{project_id}/members"}
+"""Explicit project roles can be as many as the workspace's members and are answered whole.
+Paging them changes what the web client must read; listed so that no other list joins them
+unnoticed."""
+
+
+def _page_lists() -> dict[str, dict[str, Any]]:
+    """GET operations that answer a Page, by path."""
+    found = {}
+    for path, item in document()["paths"].items():
+        op = item.get("get")
+        content = (op or {}).get("responses", {}).get("200", {}).get("content", {})
+        ref = content.get("application/json", {}).get("schema", {}).get("$ref", "")
+        if ref.rsplit("/", 1)[-1].startswith("Page_"):
+            found[path] = item
+    return found
+
+
+def test_every_list_is_paged_or_bounded_when_written() -> None:
+    lists = _page_lists()
+    unbounded = []
+    for path, item in lists.items():
+        if any(p["name"] == "limit" for p in item["get"].get("parameters", [])):
+            assert path not in BOUNDED_AT_WRITE, f"{path} is paged now: drop it from the table"
+        elif path in BOUNDED_AT_WRITE:
+            # The documented numbers are the enforced ones.
+            limit = f"at most {BOUNDED_AT_WRITE[path]}"
+            for method in ("get", "post"):
+                assert limit in " ".join(item[method]["description"].split()), (method, path)
+        elif path not in NOT_YET_BOUNDED:
+            unbounded.append(path)
+    assert not unbounded, f"lists with neither `limit` nor a limit on writes: {unbounded}"
+    assert set(BOUNDED_AT_WRITE) | NOT_YET_BOUNDED <= set(lists)
 
 
 # --- every string and list in a request body is bounded -----------------------------------

@@ -1,16 +1,20 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from tasklane.kit.clock import frozen, utcnow
-from tasklane.models import Event
+from tasklane.kit.ordering import key_between
+from tasklane.models import Event, Task, TaskRelation
+from tasklane.tasks.service import MAX_RELATIONS
 from tests.factories import Board, expect, make_task, make_user
+from tests.projects.helpers import event_count, problem
 
 
 async def _create(client: httpx.AsyncClient, board: Board, **fields: Any) -> dict[str, Any]:
@@ -422,6 +426,60 @@ class TestList:
             assert sorted(seen) == sorted(t["id"] for t in created), sort
             assert len(seen) == len(set(seen)), sort
 
+    async def test_position_order_walks_columns_in_board_order(
+        self, client: httpx.AsyncClient, board: Board
+    ) -> None:
+        # Created out of board order, some at the top of their column: the list must follow
+        # the statuses' order, then each column's, on every page and with filters.
+        by_name = board.statuses
+        names = sorted(by_name, key=lambda n: by_name[n]["position"])
+        created = []
+        for i in range(9):
+            name = names[(i * 2) % len(names)]
+            created.append(
+                await _create(
+                    client,
+                    board,
+                    title=f"T{i}",
+                    status_id=by_name[name]["id"],
+                    placement="top" if i % 3 == 0 else "bottom",
+                    priority=["low", "high"][i % 2],
+                )
+            )
+        rank = {by_name[n]["id"]: by_name[n]["position"] for n in names}
+        expected = [
+            t["id"]
+            for t in sorted(created, key=lambda t: (rank[t["status_id"]], t["position"], t["id"]))
+        ]
+
+        async def walk(**query: Any) -> list[str]:
+            seen: list[str] = []
+            cursor = None
+            while True:
+                params: dict[str, Any] = {"limit": 2, **query}
+                if cursor:
+                    params["cursor"] = cursor
+                body = expect(
+                    await client.get(
+                        f"/api/v1/projects/{board.pid}/tasks",
+                        params=params,
+                        headers=board.member.headers,
+                    ),
+                    200,
+                )
+                seen += [t["id"] for t in body["items"]]
+                cursor = body["next_cursor"]
+                if not cursor:
+                    return seen
+
+        assert await walk() == expected
+        assert await walk(sort="position") == expected
+        high = {t["id"] for t in created if t["priority"] == "high"}
+        assert await walk(priority="high") == [i for i in expected if i in high]
+        second = by_name[names[2]]["id"]
+        in_second = {t["id"] for t in created if t["status_id"] == second}
+        assert await walk(status_id=second) == [i for i in expected if i in in_second]
+
     async def test_priority_and_due_order(self, client: httpx.AsyncClient, board: Board) -> None:
         await _create(client, board, title="low", priority="low", due_date="2026-12-03")
         await _create(client, board, title="urgent", priority="urgent")
@@ -638,6 +696,123 @@ class TestRelations:
                 headers=board.member.headers,
             )
             assert r.status_code == 422
+
+
+async def relate_to_many(app: FastAPI, board: Board, task: dict[str, Any], n: int) -> None:
+    """Store `n` relations between `task` and `n` new tasks (half with `task` as the source,
+    half as the target) straight in the database: the API would take long to build them."""
+    task_id = UUID(task["id"])
+    position = None
+    async with app.state.runtime.db.transaction() as session:
+        others = []
+        for i in range(n):
+            position = key_between(position, None)
+            others.append(
+                Task(
+                    project_id=UUID(board.pid),
+                    number=10_000 + i,
+                    title=f"seed {i}",
+                    status_id=UUID(board.statuses["Backlog"]["id"]),
+                    position=position,
+                )
+            )
+        session.add_all(others)
+        await session.flush()
+        session.add_all(
+            TaskRelation(
+                source_id=task_id if i % 2 else other.id,
+                target_id=other.id if i % 2 else task_id,
+                type="relates_to",
+                created_at=utcnow(),
+            )
+            for i, other in enumerate(others)
+        )
+
+
+async def relation_count(app: FastAPI, task: dict[str, Any]) -> int:
+    task_id = UUID(task["id"])
+    async with app.state.runtime.db.transaction(write=False) as session:
+        return int(
+            await session.scalar(
+                select(func.count())
+                .select_from(TaskRelation)
+                .where(or_(TaskRelation.source_id == task_id, TaskRelation.target_id == task_id))
+            )
+            or 0
+        )
+
+
+class TestRelationLimit:
+    def relate(
+        self,
+        client: httpx.AsyncClient,
+        board: Board,
+        frm: dict[str, Any],
+        to: dict[str, Any],
+        type: str = "blocks",
+    ) -> Any:
+        return client.post(
+            f"/api/v1/tasks/{frm['id']}/relations",
+            json={"type": type, "task_id": to["id"]},
+            headers=board.member.headers,
+        )
+
+    async def test_one_below_the_limit_is_added(
+        self, client: httpx.AsyncClient, app: FastAPI, board: Board
+    ) -> None:
+        a, c = [await _create(client, board, title=t) for t in "ac"]
+        await relate_to_many(app, board, a, MAX_RELATIONS - 1)
+        expect(await self.relate(client, board, a, c), 201)
+        listed = expect(
+            await client.get(f"/api/v1/tasks/{a['id']}/relations", headers=board.member.headers),
+            200,
+        )
+        assert len(listed["items"]) == MAX_RELATIONS
+        assert listed["next_cursor"] is None
+        assert listed["items"][-1]["task"]["id"] == c["id"]
+
+    async def test_past_the_limit_is_409_from_either_end_and_changes_nothing(
+        self, client: httpx.AsyncClient, app: FastAPI, board: Board
+    ) -> None:
+        a, c = [await _create(client, board, title=t) for t in "ac"]
+        await relate_to_many(app, board, a, MAX_RELATIONS)
+        before = await event_count(app)
+        for frm, to in ((a, c), (c, a)):
+            body = problem(await self.relate(client, board, frm, to), 409, "too_many_relations")
+            assert body["detail"].startswith(f"{a['key']} has {MAX_RELATIONS} relations")
+        assert await relation_count(app, a) == MAX_RELATIONS
+        assert await relation_count(app, c) == 0
+        assert await event_count(app) == before
+
+    async def test_parallel_adds_stop_at_the_limit(
+        self, client: httpx.AsyncClient, app: FastAPI, board: Board
+    ) -> None:
+        """Both tasks' rows are locked before counting, whichever end the request names."""
+        a = await _create(client, board, title="a")
+        others = [await _create(client, board, title=f"b{i}") for i in range(4)]
+        await relate_to_many(app, board, a, MAX_RELATIONS - 2)
+        responses = await asyncio.gather(
+            *(
+                self.relate(client, board, a, b) if i % 2 else self.relate(client, board, b, a)
+                for i, b in enumerate(others)
+            )
+        )
+        assert sorted(r.status_code for r in responses) == [201, 201, 409, 409]
+        assert await relation_count(app, a) == MAX_RELATIONS
+
+    async def test_relating_one_pair_from_both_ends_at_once_succeeds(
+        self, client: httpx.AsyncClient, board: Board
+    ) -> None:
+        """The two rows are locked in one order, so opposite requests queue, not deadlock."""
+        a, b = [await _create(client, board, title=t) for t in "ab"]
+        responses = await asyncio.gather(
+            *(
+                self.relate(client, board, frm, to, type)
+                for type in ("blocks", "duplicates")
+                for frm, to in ((a, b), (b, a))
+            )
+        )
+        assert [r.status_code for r in responses] == [201] * 4
 
 
 class TestArchivedProject:

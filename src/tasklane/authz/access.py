@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+from typing import Any, TypeVarTuple
 from uuid import UUID
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -23,8 +25,17 @@ from tasklane.authz.roles import (
     workspace_can,
 )
 from tasklane.errors import Conflict, NotFound, PermissionDenied
-from tasklane.models import Comment, Project, ProjectMember, Task, Workspace, WorkspaceMember
+from tasklane.models import (
+    Comment,
+    Project,
+    ProjectMember,
+    Status,
+    Task,
+    Workspace,
+    WorkspaceMember,
+)
 
+Ts = TypeVarTuple("Ts")
 TASK_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9]{0,9})-([1-9][0-9]{0,9})$")
 
 
@@ -51,27 +62,70 @@ def require_project(role: ProjectRole, action: Action) -> None:
         raise PermissionDenied(f"Your project role ({role}) does not allow {action}.")
 
 
-def visible_projects(user_id: UUID) -> Select[Project, str, str]:
-    """Projects the user can see, with their workspace role and explicit project role."""
-    wm = aliased(WorkspaceMember)
-    pm = aliased(ProjectMember)
+# The statements `access_*` run on almost every request are built once per process (building
+# them cost more than running them) and get their values at execution, under these names.
+_USER = "access_user_id"
+
+
+def _visible(
+    stmt: Select[*Ts],
+    wm: type[WorkspaceMember],
+    pm: type[ProjectMember],
+    user_id: UUID | BindParameter[UUID],
+) -> Select[*Ts]:
     return (
-        select(Project, wm.role, pm.role)
-        .join(wm, and_(wm.workspace_id == Project.workspace_id, wm.user_id == user_id))
+        stmt.join(wm, and_(wm.workspace_id == Project.workspace_id, wm.user_id == user_id))
         .outerjoin(pm, and_(pm.project_id == Project.id, pm.user_id == user_id))
         .where(or_(wm.role != WorkspaceRole.GUEST.value, pm.role.is_not(None)))
     )
+
+
+def visible_projects(user_id: UUID | BindParameter[UUID]) -> Select[Project, str, str]:
+    """Projects the user can see, with their workspace role and explicit project role."""
+    wm = aliased(WorkspaceMember)
+    pm = aliased(ProjectMember)
+    return _visible(select(Project, wm.role, pm.role), wm, pm, user_id)
 
 
 def visible_project_ids(user_id: UUID) -> Select[UUID]:
     wm = aliased(WorkspaceMember)
     pm = aliased(ProjectMember)
-    return (
-        select(Project.id)
-        .join(wm, and_(wm.workspace_id == Project.workspace_id, wm.user_id == user_id))
-        .outerjoin(pm, and_(pm.project_id == Project.id, pm.user_id == user_id))
-        .where(or_(wm.role != WorkspaceRole.GUEST.value, pm.role.is_not(None)))
+    return _visible(select(Project.id), wm, pm, user_id)
+
+
+@cache
+def _project_statement(*, for_update: bool) -> Select[Project, str, str]:
+    stmt = visible_projects(bindparam(_USER)).where(Project.id == bindparam("project_id"))
+    return stmt.with_for_update(of=Project) if for_update else stmt
+
+
+@cache
+def _task_statement(
+    *, by_key: bool, include_deleted: bool, for_update: bool
+) -> Select[Project, str, str, Task]:
+    stmt = (
+        visible_projects(bindparam(_USER))
+        .add_columns(Task)
+        .join(Task, Task.project_id == Project.id)
     )
+    if by_key:
+        stmt = stmt.where(Project.key == bindparam("key"), Task.number == bindparam("number"))
+    else:
+        stmt = stmt.where(Task.id == bindparam("task_id"))
+    if not include_deleted:
+        stmt = stmt.where(Task.deleted_at.is_(None))
+    if for_update:
+        stmt = stmt.with_for_update(of=Task)
+    return stmt.limit(2)
+
+
+_COMMENT = (
+    visible_projects(bindparam(_USER))
+    .add_columns(Task, Comment)
+    .join(Task, Task.project_id == Project.id)
+    .join(Comment, Comment.task_id == Task.id)
+    .where(Comment.id == bindparam("comment_id"), Task.deleted_at.is_(None))
+)
 
 
 def _project_access(project: Project, ws_role: str, pm_role: str | None) -> ProjectAccess | None:
@@ -106,15 +160,45 @@ async def access_project(
     *,
     for_update: bool = False,
 ) -> ProjectAccess:
-    stmt = visible_projects(principal.user_id).where(Project.id == project_id)
-    if for_update:
-        stmt = stmt.with_for_update(of=Project)
-    row = (await session.execute(stmt)).one_or_none()
+    stmt = _project_statement(for_update=for_update)
+    params = {_USER: principal.user_id, "project_id": project_id}
+    row = (await session.execute(stmt, params)).one_or_none()
     access = _project_access(row[0], row[1], row[2]) if row is not None else None
     if access is None:
         raise NotFound("No such project.")
     require_project(access.role, action)
     return access
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRow:
+    id: UUID
+    position: int
+    category: str
+
+
+_PROJECT_STATUSES = (
+    visible_projects(bindparam(_USER))
+    .add_columns(Status.id, Status.position, Status.category)
+    .outerjoin(Status, Status.project_id == Project.id)
+    .where(Project.id == bindparam("project_id"))
+    .order_by(Status.position, Status.id)
+)
+
+
+async def access_project_statuses(
+    session: AsyncSession, principal: Principal, project_id: UUID, action: Action
+) -> tuple[ProjectAccess, list[StatusRow]]:
+    """`access_project`, and the project's statuses in board order, in one statement (for
+    reads that walk the board column by column)."""
+    params = {_USER: principal.user_id, "project_id": project_id}
+    rows = (await session.execute(_PROJECT_STATUSES, params)).all()
+    access = _project_access(rows[0][0], rows[0][1], rows[0][2]) if rows else None
+    if access is None:
+        raise NotFound("No such project.")
+    require_project(access.role, action)
+    statuses = [StatusRow(row[3], row[4], row[5]) for row in rows if row[3] is not None]
+    return access, statuses
 
 
 async def access_task(
@@ -127,24 +211,20 @@ async def access_task(
     for_update: bool = False,
 ) -> tuple[Task, ProjectAccess]:
     """A task by UUID or human key (`ENG-42`), with the caller's access to its project."""
-    stmt = (
-        visible_projects(principal.user_id)
-        .add_columns(Task)
-        .join(Task, Task.project_id == Project.id)
-    )
+    params: dict[str, Any] = {_USER: principal.user_id}
     task_id = _as_uuid(ref)
     if task_id is not None:
-        stmt = stmt.where(Task.id == task_id)
+        params["task_id"] = task_id
     else:
         match = TASK_KEY.match(str(ref))
         if match is None:
             raise NotFound("No such task.")
-        stmt = stmt.where(Project.key == match.group(1).upper(), Task.number == int(match.group(2)))
-    if not include_deleted:
-        stmt = stmt.where(Task.deleted_at.is_(None))
-    if for_update:
-        stmt = stmt.with_for_update(of=Task)
-    rows = (await session.execute(stmt.limit(2))).all()
+        params["key"] = match.group(1).upper()
+        params["number"] = int(match.group(2))
+    stmt = _task_statement(
+        by_key=task_id is None, include_deleted=include_deleted, for_update=for_update
+    )
+    rows = (await session.execute(stmt, params)).all()
     if len(rows) > 1:
         raise Conflict(
             f"More than one of your workspaces has a task {ref}; use the task's id.",
@@ -160,14 +240,8 @@ async def access_task(
 async def access_comment(
     session: AsyncSession, principal: Principal, comment_id: UUID, action: Action
 ) -> tuple[Comment, Task, ProjectAccess]:
-    stmt = (
-        visible_projects(principal.user_id)
-        .add_columns(Task, Comment)
-        .join(Task, Task.project_id == Project.id)
-        .join(Comment, Comment.task_id == Task.id)
-        .where(Comment.id == comment_id, Task.deleted_at.is_(None))
-    )
-    row = (await session.execute(stmt)).one_or_none()
+    params = {_USER: principal.user_id, "comment_id": comment_id}
+    row = (await session.execute(_COMMENT, params)).one_or_none()
     access = _project_access(row[0], row[1], row[2]) if row is not None else None
     if row is None or access is None:
         raise NotFound("No such comment.")

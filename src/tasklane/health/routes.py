@@ -4,7 +4,6 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from tasklane.realtime.broker import ping
 from tasklane.runtime import CurrentRuntime
@@ -25,20 +24,24 @@ async def healthz() -> dict[str, str]:
             "description": "Ready. `status` is `degraded` when Redis is configured but down: "
             "requests still work, live updates arrive late."
         },
-        503: {"description": "The database is not reachable."},
+        503: {
+            "description": "Not ready: `checks.database` says why: `read-only`, `disk-full`, "
+            "`storage-failed` (a write failed for lack of storage in the last 30 seconds) or "
+            "`error: ...` (not reachable)."
+        },
     },
 )
 async def readyz(rt: CurrentRuntime) -> JSONResponse:
-    """Ready to serve: the database answers (required) and Redis, when configured, answers
-    (optional: without it live updates fall back to reading the event log)."""
+    """Ready to serve: the database answers and can take writes (required), and Redis, when
+    configured, answers (optional: without it live updates fall back to reading the event
+    log). Cheap enough to poll often: one database round trip, no write."""
     checks: dict[str, Any] = {}
     status_code = 200
     try:
-        async with rt.db.transaction(write=False) as session:
-            await session.execute(text("SELECT 1"))
-        checks["database"] = "ok"
+        checks["database"] = await rt.db.readiness()
     except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"
+    if checks["database"] != "ok":
         status_code = 503
     degraded = False
     if rt.redis is not None:

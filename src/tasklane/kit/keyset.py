@@ -22,13 +22,20 @@ class SortColumn:
 
 
 def after(columns: Sequence[SortColumn], values: Sequence[Any]) -> ColumnElement[bool]:
-    """The condition for rows that come strictly after `values` in this ordering."""
+    """The condition for rows that come strictly after `values` in this ordering.
+
+    It starts with a bound on the first column alone (redundant, but the form an index
+    range scan can use: databases do not see one in the OR of the rest)."""
     clauses = []
     for i, column in enumerate(columns):
         equal_prefix = [c.expr == v for c, v in zip(columns[:i], values[:i], strict=True)]
         beyond = column.expr < values[i] if column.descending else column.expr > values[i]
         clauses.append(and_(*equal_prefix, beyond))
-    return or_(*clauses)
+    if len(columns) == 1:
+        return clauses[0]
+    first = columns[0]
+    bound = first.expr <= values[0] if first.descending else first.expr >= values[0]
+    return and_(bound, or_(*clauses))
 
 
 def order_by(columns: Sequence[SortColumn]) -> list[Any]:

@@ -56,7 +56,7 @@ class PageParams:
     cursor: str | None
 
 
-def page_params(
+async def page_params(
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description="Items per page (default 50, max 200).")
     ] = DEFAULT_LIMIT,

@@ -96,7 +96,7 @@ async def delete_project(project_id: UUID, session: DbSession, principal: Curren
 async def list_statuses(
     project_id: UUID, session: DbSession, principal: CurrentPrincipal
 ) -> Page[StatusRead]:
-    """The project's workflow, in board order."""
+    """The project's workflow, in board order: every status in one page (at most 50)."""
     return await service.list_statuses(session, principal, project_id=project_id)
 
 
@@ -109,7 +109,8 @@ async def list_statuses(
 async def create_status(
     project_id: UUID, data: StatusCreate, session: DbSession, principal: CurrentPrincipal
 ) -> StatusRead:
-    """Add a status to the workflow, at `position` or last (project admins)."""
+    """Add a status to the workflow, at `position` or last (project admins). A project has
+    at most 50 statuses: past that the answer is 409 `too_many_statuses`."""
     return await service.create_status(session, principal, project_id=project_id, data=data)
 
 
@@ -147,7 +148,7 @@ async def delete_status(
 async def list_labels(
     project_id: UUID, session: DbSession, principal: CurrentPrincipal
 ) -> Page[LabelRead]:
-    """The project's labels, by name."""
+    """The project's labels, by name: all of them in one page (at most 500)."""
     return await service.list_labels(session, principal, project_id=project_id)
 
 
@@ -160,7 +161,8 @@ async def list_labels(
 async def create_label(
     project_id: UUID, data: LabelCreate, session: DbSession, principal: CurrentPrincipal
 ) -> LabelRead:
-    """Create a label (project members). Names are unique in a project, ignoring case."""
+    """Create a label (project members). Names are unique in a project, ignoring case. A
+    project has at most 500 labels: past that the answer is 409 `too_many_labels`."""
     return await service.create_label(session, principal, project_id=project_id, data=data)
 
 

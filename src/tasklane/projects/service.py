@@ -2,7 +2,8 @@
 
 Writes inside a project take its row lock first (`access_project(..., for_update=True)`), so
 concurrent edits of one project queue on PostgreSQL instead of racing on status positions,
-the project version or name checks that ignore case (which no unique constraint expresses).
+the project version, name checks that ignore case, or the limits on how many statuses and
+labels a project has (which no constraint expresses).
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ from tasklane.projects.schemas import (
     StatusUpdate,
 )
 from tasklane.projects.workflow import DEFAULT_WORKFLOW, StatusCategory
+
+MAX_STATUSES = 50
+"""Statuses one project may have: far more columns than a board can show, and it keeps the
+unpaginated workflow list (and every task-counts answer) small."""
+MAX_LABELS = 500
+"""Labels one project may have: the label list is not paginated, so this bounds its size."""
 
 
 def _project_read(project: Project, role: ProjectRole) -> ProjectRead:
@@ -273,6 +280,11 @@ async def create_status(
         session, principal, project_id, Action.WORKFLOW_MANAGE, for_update=True
     )
     statuses = await _statuses(session, project_id)
+    if len(statuses) >= MAX_STATUSES:
+        raise Conflict(
+            f"A project can have at most {MAX_STATUSES} statuses; remove one first.",
+            code="too_many_statuses",
+        )
     _check_status_name(statuses, data.name)
     status = Status(
         project_id=project_id,
@@ -472,6 +484,15 @@ async def create_label(
     access = await access_project(
         session, principal, project_id, Action.LABEL_CREATE, for_update=True
     )
+    # Counted under the project's row lock, so concurrent creates cannot pass the limit.
+    count = await session.scalar(
+        select(func.count()).select_from(Label).where(Label.project_id == project_id)
+    )
+    if (count or 0) >= MAX_LABELS:
+        raise Conflict(
+            f"A project can have at most {MAX_LABELS} labels; delete one first.",
+            code="too_many_labels",
+        )
     await _check_label_name(session, project_id, data.name)
     label = Label(project_id=project_id, name=data.name, color=data.color)
     session.add(label)

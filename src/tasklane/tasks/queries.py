@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 from typing import Any, TypeVarTuple
 from uuid import UUID
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     CompoundSelect,
     Date,
+    Integer,
     Select,
+    bindparam,
     exists,
     func,
     literal,
@@ -24,6 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tasklane.authz.access import StatusRow
+from tasklane.kit import keyset
 from tasklane.kit.keyset import SortColumn, as_date, as_datetime, as_int, as_str, as_uuid
 from tasklane.models import Status, Task, TaskAssignee, TaskLabel
 from tasklane.projects.workflow import StatusCategory
@@ -49,7 +55,9 @@ class TaskFilters:
     text: str | None = None
 
 
-def apply_filters(stmt: Select[*Ts], project_id: UUID, f: TaskFilters) -> Select[*Ts]:
+def apply_filters(
+    stmt: Select[*Ts], project_id: UUID | BindParameter[UUID], f: TaskFilters
+) -> Select[*Ts]:
     stmt = stmt.where(Task.project_id == project_id, Task.deleted_at.is_(None))
     if f.status_ids:
         stmt = stmt.where(Task.status_id.in_(f.status_ids))
@@ -64,16 +72,18 @@ def apply_filters(stmt: Select[*Ts], project_id: UUID, f: TaskFilters) -> Select
         )
     if f.assignees:
         users = [u for u in f.assignees if u is not None]
-        has = exists().where(TaskAssignee.task_id == Task.id)
         conditions: list[ColumnElement[bool]] = []
         if users:
-            conditions.append(has.where(TaskAssignee.user_id.in_(users)))
+            # IN, not a correlated EXISTS: the planner can then start from these users' rows.
+            conditions.append(
+                Task.id.in_(select(TaskAssignee.task_id).where(TaskAssignee.user_id.in_(users)))
+            )
         if None in f.assignees:
             conditions.append(~exists().where(TaskAssignee.task_id == Task.id))
         stmt = stmt.where(or_(*conditions))
     if f.label_ids:
         stmt = stmt.where(
-            exists().where(TaskLabel.task_id == Task.id, TaskLabel.label_id.in_(f.label_ids))
+            Task.id.in_(select(TaskLabel.task_id).where(TaskLabel.label_id.in_(f.label_ids)))
         )
     if f.priorities:
         stmt = stmt.where(Task.priority.in_([p.rank for p in f.priorities]))
@@ -136,10 +146,135 @@ def sort_values(sort: TaskSort, task: Task, status_position: int) -> list[Any]:
             return [task.priority, str(task.id)]
 
 
+@dataclass(frozen=True, slots=True)
+class StatusGroup:
+    """The statuses of one project at one status position (normally exactly one)."""
+
+    position: int
+    status_ids: list[UUID]
+
+
+def status_groups(statuses: Sequence[StatusRow], f: TaskFilters) -> list[StatusGroup]:
+    """The project's statuses (in board order) grouped by position, narrowed by the status
+    filters."""
+    categories = {c.value for c in f.status_categories}
+    groups: dict[int, list[UUID]] = {}
+    for status in statuses:
+        if f.status_ids and status.id not in f.status_ids:
+            continue
+        if categories and status.category not in categories:
+            continue
+        groups.setdefault(status.position, []).append(status.id)
+    return [StatusGroup(position, ids) for position, ids in groups.items()]
+
+
+_NO_FILTERS = TaskFilters()
+
+
+def walks_columns(sort: TaskSort, f: TaskFilters) -> bool:
+    """Whether a list is read with `position_page` (board order). Not when filtering by
+    assignee or label: an index finds those tasks directly and they can be few in each
+    column, so sorting them reads fewer rows than walking the columns up to them. Other
+    filters no index serves are checked row by row either way, and the walk stops early."""
+    users = [u for u in f.assignees if u is not None]
+    return sort is TaskSort.POSITION and not users and not f.label_ids
+
+
+def position_page(
+    project_id: UUID,
+    f: TaskFilters,
+    groups: Sequence[StatusGroup],
+    after: Sequence[Any] | None,
+    size: int,
+) -> tuple[Select[Task, int], dict[str, Any]] | None:
+    """The statement and its parameters for `size` tasks in `sort=position` order (status
+    position, task position, id), after the cursor values `after` if given; None when no
+    status can match.
+
+    Ordering by the joined status's position would sort the whole project on every request;
+    instead each status column is read from `ix_tasks_status_id_position`, at most `size`
+    rows each, and only those are merged. `groups` comes from `status_groups`, which
+    applies the status filters (so they are left out here); see also `walks_columns`."""
+    if after is not None:
+        groups = [g for g in groups if g.position >= after[0]]
+    if not groups:
+        return None
+    cursor_first = after is not None and groups[0].position == after[0]
+    shape = tuple(len(g.status_ids) for g in groups)
+    rest = replace(f, status_ids=[], status_categories=[])
+    if rest == _NO_FILTERS:
+        stmt = _position_statement(shape, cursor_first, size)
+    else:
+        stmt = _build_position_statement(shape, cursor_first, size, rest)
+    params: dict[str, Any] = {"project_id": project_id}
+    for i, group in enumerate(groups):
+        params[f"status_position_{i}"] = group.position
+        for j, status_id in enumerate(group.status_ids):
+            params[f"status_{i}_{j}"] = status_id
+    if after is not None and cursor_first:
+        params["after_position"], params["after_id"] = after[1], after[2]
+    return stmt, params
+
+
+@lru_cache(maxsize=256)
+def _position_statement(shape: tuple[int, ...], cursor_first: bool, size: int) -> Select[Task, int]:
+    """Unfiltered pages, built once per shape: building costs more than running them."""
+    return _build_position_statement(shape, cursor_first, size, _NO_FILTERS)
+
+
+def _build_position_statement(
+    shape: tuple[int, ...], cursor_first: bool, size: int, f: TaskFilters
+) -> Select[Task, int]:
+    """One branch per status group (`shape` holds how many statuses each has), values bound
+    at execution; the first branch starts after the cursor if `cursor_first`."""
+    project_id = bindparam("project_id", type_=Task.__table__.c.project_id.type)
+    within = sort_columns(TaskSort.POSITION)[1:]
+    branches = []
+    for i, count in enumerate(shape):
+        position = bindparam(f"status_position_{i}", type_=Integer)
+        stmt = select(Task.id, Task.position, position.label("status_position"))
+        if count == 1:
+            stmt = stmt.where(Task.status_id == bindparam(f"status_{i}_0"))
+        else:
+            stmt = stmt.where(
+                Task.status_id.in_([bindparam(f"status_{i}_{j}") for j in range(count)])
+            )
+        stmt = apply_filters(stmt, project_id, f)
+        if i == 0 and cursor_first:
+            stmt = stmt.where(
+                keyset.after(within, [bindparam("after_position"), bindparam("after_id")])
+            )
+        # Wrapped, so each branch keeps its own ORDER BY and LIMIT inside the UNION (SQLite).
+        branches.append(select(stmt.order_by(Task.position, Task.id).limit(size).subquery()))
+    # The branches carry only the ordering keys; the page's rows are joined by id afterwards.
+    merged = union_all(*branches).subquery() if len(branches) > 1 else branches[0].subquery()
+    return (
+        select(Task, merged.c.status_position)
+        .join(merged, merged.c.id == Task.id)
+        .order_by(merged.c.status_position, merged.c.position, merged.c.id)
+        .limit(size)
+    )
+
+
 @dataclass
 class Links:
     assignees: dict[UUID, list[UUID]]
     labels: dict[UUID, list[UUID]]
+
+
+# Built once per process (it runs for every task read); the ids are bound at execution.
+_LINKS: CompoundSelect[UUID, UUID, str] = union_all(
+    select(
+        TaskAssignee.task_id,
+        TaskAssignee.user_id.label("other"),
+        literal_column("'a'").label("kind"),
+    ).where(TaskAssignee.task_id.in_(bindparam("task_ids", expanding=True))),
+    select(
+        TaskLabel.task_id,
+        TaskLabel.label_id.label("other"),
+        literal_column("'l'").label("kind"),
+    ).where(TaskLabel.task_id.in_(bindparam("task_ids", expanding=True))),
+)
 
 
 async def load_links(session: AsyncSession, task_ids: Sequence[UUID]) -> Links:
@@ -147,20 +282,8 @@ async def load_links(session: AsyncSession, task_ids: Sequence[UUID]) -> Links:
     links = Links(assignees=defaultdict(list), labels=defaultdict(list))
     if not task_ids:
         return links
-    ids = list(task_ids)
-    stmt: CompoundSelect[UUID, UUID, str] = union_all(
-        select(
-            TaskAssignee.task_id,
-            TaskAssignee.user_id.label("other"),
-            literal_column("'a'").label("kind"),
-        ).where(TaskAssignee.task_id.in_(ids)),
-        select(
-            TaskLabel.task_id,
-            TaskLabel.label_id.label("other"),
-            literal_column("'l'").label("kind"),
-        ).where(TaskLabel.task_id.in_(ids)),
-    )
-    for task_id, other, kind in (await session.execute(stmt)).all():
+    rows = await session.execute(_LINKS, {"task_ids": list(task_ids)})
+    for task_id, other, kind in rows.all():
         (links.assignees if kind == "a" else links.labels)[task_id].append(other)
     for group in (links.assignees, links.labels):
         for values in group.values():

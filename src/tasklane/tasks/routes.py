@@ -58,7 +58,7 @@ MAX_VALUES = 50
 """Values one list filter may name."""
 
 
-def task_filters(
+async def task_filters(
     principal: CurrentPrincipal,
     status_id: Annotated[
         list[UUID], Query(max_length=MAX_VALUES, description="Any of these statuses.")
@@ -137,7 +137,7 @@ _EVENT_SEQ_DOC = {
 }
 
 
-def event_seq(rt: CurrentRuntime) -> int:
+async def event_seq(rt: CurrentRuntime) -> int:
     """Read before the query runs: every event up to this number is committed and visible to
     it, so a live subscription from here misses nothing (a few may arrive twice)."""
     return rt.hub.position
@@ -292,7 +292,8 @@ async def list_relations(
     task_ref: TaskRef, session: DbSession, principal: CurrentPrincipal
 ) -> Page[RelationRead]:
     """Relations of a task, each seen from this task (`blocks`, `blocked_by`, `relates_to`,
-    `duplicates`, `duplicated_by`). Related tasks the caller cannot see are left out."""
+    `duplicates`, `duplicated_by`). Related tasks the caller cannot see are left out. All of
+    them in one page: a task has at most 200."""
     items = await service.list_relations(session, principal, ref=task_ref)
     return Page(items=items)
 
@@ -307,7 +308,8 @@ async def add_relation(
     task_ref: TaskRef, data: RelationCreate, session: DbSession, principal: CurrentPrincipal
 ) -> RelationRead:
     """Relate this task to another in the same workspace: `{"type": "blocks", "task_id":
-    "ENG-7"}` says this task blocks ENG-7."""
+    "ENG-7"}` says this task blocks ENG-7. A task has at most 200 relations (both ends
+    count): past that the answer is 409 `too_many_relations`."""
     return await service.add_relation(session, principal, ref=task_ref, data=data)
 
 

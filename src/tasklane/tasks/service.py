@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Integer, and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy import Integer, Row, and_, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from tasklane.auth.principal import Principal
 from tasklane.authz.access import (
     ProjectAccess,
+    StatusRow,
     access_project,
+    access_project_statuses,
     access_task,
     visible_project_ids,
 )
@@ -67,6 +70,9 @@ from tasklane.tasks.schemas import (
 )
 
 MAX_PARENT_DEPTH = 50
+MAX_RELATIONS = 200
+"""Relations one task may have, counting both ends: the relation list is not paginated, so
+this keeps it to one page at most (pagination's MAX_LIMIT)."""
 
 # How each relation type is stored (source, target order) and shown from either end.
 _STORED = {
@@ -337,15 +343,31 @@ async def list_tasks(
     limit: int,
     cursor: str | None,
 ) -> Page[TaskRead]:
-    access = await access_project(session, principal, project_id, Action.PROJECT_READ)
+    walk = queries.walks_columns(sort, filters)
+    statuses: list[StatusRow] = []
+    if walk:
+        # Read column by column, in board order: this needs the statuses too.
+        access, statuses = await access_project_statuses(
+            session, principal, project_id, Action.PROJECT_READ
+        )
+    else:
+        access = await access_project(session, principal, project_id, Action.PROJECT_READ)
     columns = queries.sort_columns(sort)
-    stmt = select(Task, Status.position).join(Status, Status.id == Task.status_id)
-    stmt = queries.apply_filters(stmt, project_id, filters)
+    values = None
     if cursor is not None:
         values = keyset.parse_values(columns, decode_cursor(cursor, size=len(columns)))
-        stmt = stmt.where(keyset.after(columns, values))
-    stmt = stmt.order_by(*keyset.order_by(columns)).limit(limit + 1)
-    rows = (await session.execute(stmt)).all()
+    rows: Sequence[Row[Task, int]]
+    if walk:
+        groups = queries.status_groups(statuses, filters)
+        found = queries.position_page(project_id, filters, groups, values, limit + 1)
+        rows = [] if found is None else (await session.execute(*found)).all()
+    else:
+        stmt = select(Task, Status.position).join(Status, Status.id == Task.status_id)
+        stmt = queries.apply_filters(stmt, project_id, filters)
+        if values is not None:
+            stmt = stmt.where(keyset.after(columns, values))
+        stmt = stmt.order_by(*keyset.order_by(columns)).limit(limit + 1)
+        rows = (await session.execute(stmt)).all()
     page = rows[:limit]
     links = await queries.load_links(session, [t.id for t, _ in page])
     items = [
@@ -739,10 +761,44 @@ def _relation_read(
     )
 
 
+async def _lock_related(session: AsyncSession, task: Task, other: Task) -> None:
+    """Lock both tasks' rows, lower id first, so two requests relating the same pair from
+    opposite ends queue instead of deadlocking; then check neither went to the trash."""
+    rows = await session.execute(
+        select(Task.id, Task.deleted_at)
+        .where(Task.id.in_([task.id, other.id]))
+        .order_by(Task.id)
+        .with_for_update()
+    )
+    live = {task_id for task_id, deleted_at in rows.all() if deleted_at is None}
+    if task.id not in live:
+        raise NotFound("No such task.")
+    if other.id not in live:
+        raise ValidationFailed.for_field("task_id", "No such task.")
+
+
+async def _check_relation_room(session: AsyncSession, tasks: list[tuple[Task, str]]) -> None:
+    """Each of `tasks` (with its key) must have room for one more relation. The caller holds
+    their row locks, so concurrent adds cannot pass the limit together."""
+    for task, key in tasks:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(TaskRelation)
+            .where(or_(TaskRelation.source_id == task.id, TaskRelation.target_id == task.id))
+        )
+        if (count or 0) >= MAX_RELATIONS:
+            raise Conflict(
+                f"{key} has {MAX_RELATIONS} relations, the most a task can have; remove one.",
+                code="too_many_relations",
+            )
+
+
 async def add_relation(
     session: AsyncSession, principal: Principal, *, ref: str, data: RelationCreate
 ) -> RelationRead:
-    task, access = await _writable_task(session, principal, ref, Action.TASK_UPDATE)
+    # The rows are locked below, both at once in a fixed order.
+    task, access = await access_task(session, principal, ref, Action.TASK_UPDATE)
+    _require_active(access)
     try:
         other, other_access = await access_task(
             session, principal, data.task_id, Action.PROJECT_READ
@@ -753,6 +809,7 @@ async def add_relation(
         raise ValidationFailed.for_field("task_id", "Related tasks must be in the same workspace.")
     if other.id == task.id:
         raise ValidationFailed.for_field("task_id", "A task cannot be related to itself.")
+    await _lock_related(session, task, other)
     stored, flipped = _STORED[data.type]
     source, target = (other, task) if flipped else (task, other)
     pair = [(source.id, target.id)]
@@ -766,6 +823,10 @@ async def add_relation(
     )
     if duplicate is not None:
         raise Conflict("These tasks already have this relation.", code="relation_exists")
+    await _check_relation_room(
+        session,
+        [(task, _key(access.project, task)), (other, _key(other_access.project, other))],
+    )
     relation = TaskRelation(
         source_id=source.id,
         target_id=target.id,
