@@ -21,6 +21,26 @@ async def _create(client: httpx.AsyncClient, board: Board, **fields: Any) -> dic
     return await make_task(client, board.member, board.pid, **fields)
 
 
+async def _walk_pages(client: httpx.AsyncClient, board: Board, **query: Any) -> list[str]:
+    """The ids of every task in the project's list, two per page, following the cursors."""
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 2, **query}
+        if cursor:
+            params["cursor"] = cursor
+        body = expect(
+            await client.get(
+                f"/api/v1/projects/{board.pid}/tasks", params=params, headers=board.member.headers
+            ),
+            200,
+        )
+        seen += [t["id"] for t in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            return seen
+
+
 class TestCreate:
     async def test_anonymous_is_401(self, client: httpx.AsyncClient, board: Board) -> None:
         r = await client.post(f"/api/v1/projects/{board.pid}/tasks", json={"title": "x"})
@@ -405,24 +425,7 @@ class TestList:
             "priority",
             "-priority",
         ):
-            seen: list[str] = []
-            cursor = None
-            while True:
-                params: dict[str, Any] = {"limit": 2, "sort": sort}
-                if cursor:
-                    params["cursor"] = cursor
-                body = expect(
-                    await client.get(
-                        f"/api/v1/projects/{board.pid}/tasks",
-                        params=params,
-                        headers=board.member.headers,
-                    ),
-                    200,
-                )
-                seen += [t["id"] for t in body["items"]]
-                cursor = body["next_cursor"]
-                if not cursor:
-                    break
+            seen = await _walk_pages(client, board, sort=sort)
             assert sorted(seen) == sorted(t["id"] for t in created), sort
             assert len(seen) == len(set(seen)), sort
 
@@ -453,24 +456,7 @@ class TestList:
         ]
 
         async def walk(**query: Any) -> list[str]:
-            seen: list[str] = []
-            cursor = None
-            while True:
-                params: dict[str, Any] = {"limit": 2, **query}
-                if cursor:
-                    params["cursor"] = cursor
-                body = expect(
-                    await client.get(
-                        f"/api/v1/projects/{board.pid}/tasks",
-                        params=params,
-                        headers=board.member.headers,
-                    ),
-                    200,
-                )
-                seen += [t["id"] for t in body["items"]]
-                cursor = body["next_cursor"]
-                if not cursor:
-                    return seen
+            return await _walk_pages(client, board, **query)
 
         assert await walk() == expected
         assert await walk(sort="position") == expected
