@@ -73,6 +73,14 @@ class LiveClient:
                 return message
             assert message["type"] in skip, f"expected {type}, got {message}"
 
+    async def expect_task_event(self, task_id: str, within: float = 5.0) -> dict[str, Any]:
+        """The next event about `task_id`, skipping events about anything else (a hub may
+        subscribe a client before it has handled the latest events; those come first)."""
+        while True:
+            message = await self.expect("event", within)
+            if message["event"].get("task_id") == task_id:
+                return message
+
     async def subscribe(self, **scope: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Subscribe; the `subscribed` answer and the events replayed before it."""
         await self.send(type="subscribe", **scope)
