@@ -197,26 +197,11 @@ export function ProjectSettings({
         <ol className="settings-list">
           {statuses.map((s, i) => (
             <li key={s.id}>
-              <input
-                type="color"
-                aria-label={`Color of ${s.name}`}
+              <ColorAndName
+                noun="status"
+                item={s}
                 disabled={!isAdmin}
-                defaultValue={s.color}
-                onBlur={(e) =>
-                  e.target.value !== s.color &&
-                  updateStatus.mutate({ id: s.id, color: e.target.value })
-                }
-              />
-              <input
-                aria-label={`Name of status ${s.name}`}
-                disabled={!isAdmin}
-                defaultValue={s.name}
-                maxLength={50}
-                onBlur={(e) =>
-                  e.target.value.trim() &&
-                  e.target.value !== s.name &&
-                  updateStatus.mutate({ id: s.id, name: e.target.value.trim() })
-                }
+                onChange={(patch) => updateStatus.mutate({ id: s.id, ...patch })}
               />
               <select
                 aria-label={`Category of ${s.name}`}
@@ -307,26 +292,11 @@ export function ProjectSettings({
         <ul className="settings-list">
           {labels.map((l) => (
             <li key={l.id}>
-              <input
-                type="color"
-                aria-label={`Color of label ${l.name}`}
+              <ColorAndName
+                noun="label"
+                item={l}
                 disabled={!isAdmin}
-                defaultValue={l.color}
-                onBlur={(e) =>
-                  e.target.value !== l.color &&
-                  updateLabel.mutate({ id: l.id, color: e.target.value })
-                }
-              />
-              <input
-                aria-label={`Name of label ${l.name}`}
-                disabled={!isAdmin}
-                defaultValue={l.name}
-                maxLength={50}
-                onBlur={(e) =>
-                  e.target.value.trim() &&
-                  e.target.value !== l.name &&
-                  updateLabel.mutate({ id: l.id, name: e.target.value.trim() })
-                }
+                onChange={(patch) => updateLabel.mutate({ id: l.id, ...patch })}
               />
               <button
                 type="button"
@@ -452,5 +422,40 @@ export function ProjectSettings({
         )}
       </section>
     </div>
+  );
+}
+
+/** The colour and name of a status or label, each saved when it loses focus (if changed). */
+function ColorAndName({
+  noun,
+  item,
+  disabled,
+  onChange,
+}: {
+  noun: "status" | "label";
+  item: { name: string; color: string };
+  disabled: boolean;
+  onChange: (patch: { name?: string; color?: string }) => void;
+}) {
+  return (
+    <>
+      <input
+        type="color"
+        aria-label={`Color of ${noun} ${item.name}`}
+        disabled={disabled}
+        defaultValue={item.color}
+        onBlur={(e) => e.target.value !== item.color && onChange({ color: e.target.value })}
+      />
+      <input
+        aria-label={`Name of ${noun} ${item.name}`}
+        disabled={disabled}
+        defaultValue={item.name}
+        maxLength={50}
+        onBlur={(e) => {
+          const name = e.target.value.trim();
+          if (name && name !== item.name) onChange({ name });
+        }}
+      />
+    </>
   );
 }
