@@ -454,3 +454,46 @@ def test_keyboard_only_navigation(browser: Any, server: Server) -> None:
     expect(page).to_have_url(re.compile(rf"/board/{team.key}-1$"))
     expect(page.get_by_label("Title", exact=True)).to_have_value("Alpha")
     page.context.close()
+
+
+def test_project_settings_rename_a_status_add_a_label_and_set_a_role(
+    browser: Any, server: Server
+) -> None:
+    team = make_team(server, "CONF")
+    page = signed_in_page(browser, server, team.ada)
+    page.goto(f"/p/{team.project_id}/settings")
+
+    name = page.get_by_label("Name of status Todo")
+    name.fill("Ready")
+    name.blur()
+    page.get_by_label("New label").fill("design")
+    page.get_by_role("button", name="Add label").click()
+    expect(page.get_by_label("Name of label design")).to_be_visible()
+    give = page.get_by_role("form", name="Give a role in this project")
+    give.get_by_label("Person").select_option(label="Bob Martin")
+    give.get_by_label("Role").select_option("viewer")
+    give.get_by_role("button", name="Add").click()
+    expect(page.get_by_label("Project role of Bob Martin")).to_have_value("viewer")
+
+    with server.api() as c:
+
+        def names(path: str) -> list[str]:
+            r = c.get(f"/projects/{team.project_id}/{path}", headers=team.ada.headers)
+            return [item["name"] for item in r.json()["items"]]
+
+        deadline = time.monotonic() + 10
+        while "Ready" not in names("statuses") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert names("statuses") == ["Backlog", "Ready", "In Progress", "Done", "Cancelled"]
+        assert names("labels") == ["design"]
+        members = c.get(f"/projects/{team.project_id}/members", headers=team.ada.headers).json()
+    roles = {m["name"]: m["role"] for m in members["items"]}
+    assert roles["Bob Martin"] == "viewer"
+
+    # Bob, now a viewer, sees the settings but cannot change them.
+    bobs = signed_in_page(browser, server, team.bob)
+    bobs.goto(f"/p/{team.project_id}/settings")
+    expect(bobs.get_by_label("Name of status Ready")).to_be_disabled()
+    expect(bobs.get_by_role("button", name="Add label")).to_have_count(0)
+    page.context.close()
+    bobs.context.close()
