@@ -498,17 +498,14 @@ async def update_tasks(
 async def count_tasks(
     session: AsyncSession, principal: Principal, *, project_id: UUID, filters: TaskFilters
 ) -> TaskCounts:
-    await access_project(session, principal, project_id, Action.PROJECT_READ)
+    _, statuses = await access_project_statuses(session, principal, project_id, Action.PROJECT_READ)
     counted = queries.apply_filters(
         select(Task.status_id, func.count()).group_by(Task.status_id), project_id, filters
     )
     counts: dict[UUID, int] = {sid: int(n) for sid, n in (await session.execute(counted)).all()}
-    status_ids = await session.scalars(
-        select(Status.id).where(Status.project_id == project_id).order_by(Status.position)
-    )
     return TaskCounts(
         total=sum(counts.values()),
-        by_status=[StatusCount(status_id=sid, count=counts.get(sid, 0)) for sid in status_ids],
+        by_status=[StatusCount(status_id=s.id, count=counts.get(s.id, 0)) for s in statuses],
     )
 
 
