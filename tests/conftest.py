@@ -12,6 +12,7 @@ import itertools
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -94,21 +95,28 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-def database_url(
-    backend: str, request: pytest.FixtureRequest, tmp_path: Path, worker_tag: str
-) -> Iterator[str]:
+@contextmanager
+def database_copy(backend: str, source: str | Path, folder: Path) -> Iterator[str]:
+    """A fresh copy of a prepared database, dropped afterwards: `source` is an SQLite file
+    (copied into `folder`) or a PostgreSQL template database (cloned). Yields its URL."""
     if backend == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        target = tmp_path / "tasklane.db"
-        shutil.copyfile(template, target)
+        target = folder / "tasklane.db"
+        shutil.copyfile(source, target)
         yield f"sqlite+aiosqlite:///{target}"
         return
-    template_name: str = request.getfixturevalue("pg_template")
-    name = f"tasklane_t_{os.getpid()}_{worker_tag}_{next(_counter)}"
-    pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
-    yield _asyncpg_url(PG_ADMIN_URL, name)
-    pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    name = f"{source}_{os.getpid()}_{next(_counter)}"
+    pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+    try:
+        yield _asyncpg_url(PG_ADMIN_URL, name)
+    finally:
+        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    fixture = "sqlite_template" if backend == "sqlite" else "pg_template"
+    with database_copy(backend, request.getfixturevalue(fixture), tmp_path) as url:
+        yield url
 
 
 def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from tasklane.app import create_app
-from tests.conftest import PG_ADMIN_URL, _asyncpg_url, make_settings, pg_admin
+from tests.conftest import PG_ADMIN_URL, _asyncpg_url, database_copy, make_settings, pg_admin
 from tests.factories import PASSWORD, expect, make_user
 
 ROLES = ("owner", "admin", "member", "viewer", "guest", "outsider", "anonymous")
@@ -466,24 +465,15 @@ def pg_world(pg_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-_clones = iter(range(10**9))
-
-
 @pytest.fixture
 def world_db(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[tuple[str, W]]:
-    if backend == "sqlite":
-        template: WorldTemplate = request.getfixturevalue("sqlite_world")
-        target = tmp_path / "case.db"
-        shutil.copyfile(template.source, target)
-        yield f"sqlite+aiosqlite:///{target}", template.world
-        return
-    template = request.getfixturevalue("pg_world")
-    name = f"{template.source}_{os.getpid()}_{next(_clones)}"
-    pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template.source}"')
-    yield _asyncpg_url(PG_ADMIN_URL, name), template.world
-    pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    template: WorldTemplate = request.getfixturevalue(
+        "sqlite_world" if backend == "sqlite" else "pg_world"
+    )
+    with database_copy(backend, template.source, tmp_path) as url:
+        yield url, template.world
 
 
 # --- the tests -----------------------------------------------------------------------------

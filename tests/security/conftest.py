@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PG_ADMIN_URL, _asyncpg_url, pg_admin
+from tests.conftest import PG_ADMIN_URL, _asyncpg_url, database_copy, pg_admin
 from tests.security.world import Template, W, build_world_db
-
-_clones = itertools.count()
 
 
 @pytest.fixture(scope="session")
@@ -48,14 +44,7 @@ def world_copy(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[tuple[str, W]]:
     """A fresh copy of the two-workspace database: (database url, world)."""
-    if backend == "sqlite":
-        template: Template = request.getfixturevalue("sqlite_two_workspaces")
-        target = tmp_path / "world.db"
-        shutil.copyfile(template.source, target)
-        yield f"sqlite+aiosqlite:///{target}", template.world
-        return
-    template = request.getfixturevalue("pg_two_workspaces")
-    name = f"{template.source}_{os.getpid()}_{next(_clones)}"
-    pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template.source}"')
-    yield _asyncpg_url(PG_ADMIN_URL, name), template.world
-    pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    fixture = "sqlite_two_workspaces" if backend == "sqlite" else "pg_two_workspaces"
+    template: Template = request.getfixturevalue(fixture)
+    with database_copy(backend, template.source, tmp_path) as url:
+        yield url, template.world
