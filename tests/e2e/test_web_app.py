@@ -440,6 +440,8 @@ def test_keyboard_only_navigation(browser: Any, server: Server) -> None:
     expect(page.locator(".card", has_text="Beta")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(rf"/board/{team.key}-2$"))
+    # The panel's code loads on first use; a person presses Escape once it is there.
+    expect(page.locator(".side-panel").get_by_label("Title", exact=True)).to_have_value("Beta")
     page.keyboard.press("Escape")
     expect(page.locator(".side-panel")).to_have_count(0)
     page.keyboard.press("?")
