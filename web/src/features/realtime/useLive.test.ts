@@ -1,10 +1,11 @@
 import { QueryClient } from "@tanstack/react-query";
 import { describe, expect, it } from "vitest";
 import type { Task } from "../../api/types";
-import { taskKeys } from "../tasks/cache";
+import { storeTask, taskKeys } from "../tasks/cache";
 import { type Counts, countKeys, countOf } from "../tasks/counts";
 import { type Column, flatten } from "../tasks/ordering";
 import { column, task } from "../tasks/testdata";
+import { writing } from "../tasks/writes";
 import type { LiveEvent } from "./live";
 import { alreadyKnown, applyEvent, REFRESH_ONE_BY_ONE, TaskRefresher } from "./useLive";
 
@@ -107,5 +108,35 @@ describe("which events need the task fetched", () => {
     refresher.flush();
     expect(fetched).toEqual([]);
     expect(qc.getQueryState(taskKeys.column("p1", "todo"))?.isInvalidated).toBe(true);
+  });
+
+  it("waits for this tab's write in flight: its own event, arriving first, fetches nothing", async () => {
+    const { qc, a, refresher, fetched } = board();
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const write = writing([a.id], async () => {
+      await answered;
+      storeTask(qc, { ...a, status_id: "done", version: 4 });
+    });
+    applyEvent(qc, refresher, moveEvent(a, 4), 11);
+    refresher.flush();
+    expect(fetched).toEqual([]);
+    answer();
+    await write;
+    refresher.flush();
+    expect(fetched).toEqual([]);
+  });
+
+  it("fetches after the write settles when the event is newer than its answer", async () => {
+    const { qc, a, refresher, fetched } = board();
+    const write = writing([a.id], async () => {
+      throw new Error("412: someone else changed it");
+    });
+    applyEvent(qc, refresher, moveEvent(a, 4), 11);
+    await write.catch(() => undefined);
+    refresher.flush();
+    expect(fetched).toEqual([a.id]);
   });
 });

@@ -14,6 +14,7 @@ import type { Task } from "../../api/types";
 import { fetchTask } from "../tasks/api";
 import { dropTask, findCachedTask, recentTasks, storeTask, taskKeys } from "../tasks/cache";
 import { adjustCounts, countKeys } from "../tasks/counts";
+import { afterWrites } from "../tasks/writes";
 import {
   type LiveClient as Client,
   LiveClient,
@@ -159,8 +160,15 @@ export function applyEvent(
   }
   if (kind === "task" && event.task_id) {
     if (event.type === "task.deleted" && projectId) dropTask(qc, projectId, event.task_id);
-    else if (!alreadyKnown(qc, event)) refresher.add(event.task_id, projectId, event.key);
-    else refresher.invalidateTaskViews(event.task_id, event.key, ["activity", "relations"]);
+    else {
+      const taskId = event.task_id;
+      const judge = () => {
+        if (!alreadyKnown(qc, event)) refresher.add(taskId, projectId, event.key);
+        else refresher.invalidateTaskViews(taskId, event.key, ["activity", "relations"]);
+      };
+      // This tab's own write may be what the event reports: judge it against the answer.
+      if (!afterWrites(taskId, judge)) judge();
+    }
     // A filtered list cannot place a new task by itself: ask the server again.
     if ((event.type === "task.created" || event.type === "task.restored") && projectId) {
       void qc.invalidateQueries({ queryKey: taskKeys.lists(projectId) });

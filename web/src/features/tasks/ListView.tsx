@@ -16,7 +16,7 @@ import { AvatarStack, Empty, ErrorNote, formatDate, LabelChip, Spinner } from ".
 import { useKeys } from "../shell/keys";
 import { toast } from "../shell/toasts";
 import { messageOf, useTaskCounts, useTaskList, useUpdateTask } from "./api";
-import { bulkFailureMessage, bulkPatch, storeBulkOutcome } from "./bulk";
+import { bulkFailureMessage, changeMany } from "./bulk";
 import {
   activeCount,
   EMPTY_FILTERS,
@@ -110,9 +110,8 @@ export function ListView({
   async function bulk(describe: string, changesFor: (t: Task) => TaskUpdate | null) {
     setBusy(true);
     try {
-      const result = await bulkPatch(project.id, chosen, changesFor);
       const me = qc.getQueryData<User | null>(["me"])?.id ?? "";
-      await storeBulkOutcome(qc, project.id, result, me);
+      const result = await changeMany(qc, project.id, chosen, changesFor, me);
       const first = result.failed[0];
       if (!first) toast.info(`${describe} for ${result.changed.length} tasks.`);
       else {

@@ -31,6 +31,7 @@ import {
   reconcilePage,
   removeTask,
 } from "./ordering";
+import { writing } from "./writes";
 
 /** A column's first page fills a screen quickly; later pages (on scroll) are larger. */
 export const COLUMN_FIRST_PAGE = 50;
@@ -246,7 +247,7 @@ const queues = new Map<string, Promise<unknown>>();
 
 function queued<T>(taskId: string, work: () => Promise<T>): Promise<T> {
   const previous = queues.get(taskId) ?? Promise.resolve();
-  const next = previous.catch(() => undefined).then(work);
+  const next = previous.catch(() => undefined).then(() => writing([taskId], work));
   queues.set(taskId, next);
   void next
     .finally(() => {

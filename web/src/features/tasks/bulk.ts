@@ -6,6 +6,7 @@ import type { BulkFailure, Task, TaskUpdate } from "../../api/types";
 import { fetchTask, recount } from "./api";
 import { dropTask, type List, storeTask, taskKeys } from "./cache";
 import { fromSearchParams, matches } from "./filters";
+import { writing } from "./writes";
 
 /** Most tasks one bulk request may name (the API's limit). */
 export const BULK_LIMIT = 200;
@@ -64,6 +65,25 @@ export async function bulkPatch(
     }
   }
   return out;
+}
+
+/** A bulk change from request to caches: live events of these tasks that arrive before the
+ * answer (this change's own) wait for it, so none of them is fetched again. */
+export function changeMany(
+  qc: QueryClient,
+  projectId: string,
+  tasks: Task[],
+  changesFor: (task: Task) => TaskUpdate | null,
+  me: string,
+): Promise<BulkOutcome> {
+  return writing(
+    tasks.map((t) => t.id),
+    async () => {
+      const outcome = await bulkPatch(projectId, tasks, changesFor);
+      await storeBulkOutcome(qc, projectId, outcome, me);
+      return outcome;
+    },
+  );
 }
 
 /** Put a bulk change's outcome in the caches: the changed tasks as the server returned them
