@@ -15,7 +15,8 @@ class Task(IdMixin, TimestampMixin, Base):
     __tablename__ = "tasks"
     __table_args__ = (
         UniqueConstraint("project_id", "number"),
-        Index("ix_tasks_status_id_position", "status_id", "position"),
+        # A board column page reads (position, id) in order from it, with no sort.
+        Index("ix_tasks_status_id_position_id", "status_id", "position", "id"),
         Index("ix_tasks_project_id_created_at", "project_id", "created_at"),
         Index("ix_tasks_project_id_updated_at", "project_id", "updated_at"),
         Index("ix_tasks_project_id_due_date", "project_id", "due_date"),

@@ -27,6 +27,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from tasklane.authz.access import StatusRow
 from tasklane.kit import keyset
@@ -56,9 +57,18 @@ class TaskFilters:
 
 
 def apply_filters(
-    stmt: Select[*Ts], project_id: UUID | BindParameter[UUID], f: TaskFilters
+    stmt: Select[*Ts],
+    project_id: UUID | BindParameter[UUID],
+    f: TaskFilters,
+    *,
+    in_project: bool = True,
 ) -> Select[*Ts]:
-    stmt = stmt.where(Task.project_id == project_id, Task.deleted_at.is_(None))
+    """`in_project=False` leaves out the project condition, for a statement already limited to
+    statuses of the project: there it is redundant, and it misleads PostgreSQL's generic plan
+    into combining the project and status indexes and sorting whole columns."""
+    if in_project:
+        stmt = stmt.where(Task.project_id == project_id)
+    stmt = stmt.where(Task.deleted_at.is_(None))
     if f.status_ids:
         stmt = stmt.where(Task.status_id.in_(f.status_ids))
     if f.status_categories:
@@ -192,7 +202,7 @@ def position_page(
     status can match.
 
     Ordering by the joined status's position would sort the whole project on every request;
-    instead each status column is read from `ix_tasks_status_id_position`, at most `size`
+    instead each status column is read from `ix_tasks_status_id_position_id`, at most `size`
     rows each, and only those are merged. `groups` comes from `status_groups`, which
     applies the status filters (so they are left out here); see also `walks_columns`."""
     if after is not None:
@@ -232,25 +242,26 @@ def _build_position_statement(
     branches = []
     for i, count in enumerate(shape):
         position = bindparam(f"status_position_{i}", type_=Integer)
-        stmt = select(Task.id, Task.position, position.label("status_position"))
+        stmt = select(*Task.__table__.c, position.label("status_position"))
         if count == 1:
             stmt = stmt.where(Task.status_id == bindparam(f"status_{i}_0"))
         else:
             stmt = stmt.where(
                 Task.status_id.in_([bindparam(f"status_{i}_{j}") for j in range(count)])
             )
-        stmt = apply_filters(stmt, project_id, f)
+        stmt = apply_filters(stmt, project_id, f, in_project=False)
         if i == 0 and cursor_first:
             stmt = stmt.where(
                 keyset.after(within, [bindparam("after_position"), bindparam("after_id")])
             )
         # Wrapped, so each branch keeps its own ORDER BY and LIMIT inside the UNION (SQLite).
         branches.append(select(stmt.order_by(Task.position, Task.id).limit(size).subquery()))
-    # The branches carry only the ordering keys; the page's rows are joined by id afterwards.
+    # The branches carry whole rows: joining the page back to tasks by id let PostgreSQL's
+    # generic plan (which cannot see the LIMIT) pick a hash join over a scan of all tasks.
     merged = union_all(*branches).subquery() if len(branches) > 1 else branches[0].subquery()
+    row = aliased(Task, merged)
     return (
-        select(Task, merged.c.status_position)
-        .join(merged, merged.c.id == Task.id)
+        select(row, merged.c.status_position)
         .order_by(merged.c.status_position, merged.c.position, merged.c.id)
         .limit(size)
     )
@@ -304,7 +315,7 @@ async def column_edge(
 
 
 async def neighbour(
-    session: AsyncSession, status_id: UUID, position: str, *, after: bool, exclude: UUID
+    session: AsyncSession, status_id: UUID, position: str, *, after: bool, exclude: UUID | None
 ) -> str | None:
     """The next key above (after=False) or below (after=True) `position` in a column."""
     stmt: Select[str]
@@ -312,6 +323,8 @@ async def neighbour(
         stmt = select(func.min(Task.position)).where(Task.position > position)
     else:
         stmt = select(func.max(Task.position)).where(Task.position < position)
-    stmt = stmt.where(Task.status_id == status_id, Task.deleted_at.is_(None), Task.id != exclude)
+    stmt = stmt.where(Task.status_id == status_id, Task.deleted_at.is_(None))
+    if exclude is not None:
+        stmt = stmt.where(Task.id != exclude)
     value = await session.scalar(stmt)
     return str(value) if value is not None else None
