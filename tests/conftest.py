@@ -130,6 +130,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "password_hash_memory_kib": 1024,
         "password_hash_parallelism": 1,
         "login_failures_per_address": 1000,
+        "signups_per_address": 100_000,
         # No background writers unless a test asks for the worker (tests/realtime, tests/worker).
         "run_worker": False,
     }

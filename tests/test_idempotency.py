@@ -12,7 +12,17 @@ from sqlalchemy import func, select
 
 from tasklane.kit.clock import frozen, utcnow
 from tasklane.models import Event, IdempotencyRecord, Workspace
-from tests.factories import PASSWORD, User, expect, make_user, make_workspace
+from tests.factories import (
+    PASSWORD,
+    Board,
+    User,
+    add_member,
+    expect,
+    make_board,
+    make_task,
+    make_user,
+    make_workspace,
+)
 
 WORKSPACES = "/api/v1/workspaces"
 
@@ -248,3 +258,101 @@ class TestRetention:
         again = await client.post(WORKSPACES, json={"name": "Acme"}, headers=keyed(user, "k1"))
         assert again.headers["idempotent-replayed"] == "true"
         assert again.json() == first.json()
+
+
+class TestReplayIsReauthorised:
+    """A replay answers only what the caller may still read: the stored answer is theirs, but
+    access to what it describes can have ended since."""
+
+    @staticmethod
+    async def _keyed_task(client: httpx.AsyncClient, board: Board, user: User) -> httpx.Response:
+        return await client.post(
+            f"/api/v1/projects/{board.pid}/tasks",
+            json={"title": "Secret plan"},
+            headers=keyed(user, "task-1"),
+        )
+
+    async def test_removed_from_the_workspace_gets_404(self, client: httpx.AsyncClient) -> None:
+        board = await make_board(client)
+        first = await self._keyed_task(client, board, board.member)
+        assert first.status_code == 201
+        again = await self._keyed_task(client, board, board.member)
+        assert again.headers["idempotent-replayed"] == "true"  # still a member: replayed
+        expect(
+            await client.delete(
+                f"{WORKSPACES}/{board.workspace['id']}/members/{board.member.id}",
+                headers=board.owner.headers,
+            ),
+            204,
+        )
+        replay = await self._keyed_task(client, board, board.member)
+        assert replay.status_code == 404
+        assert "idempotent-replayed" not in replay.headers
+        assert "Secret plan" not in replay.text
+        assert first.json()["id"] not in replay.text
+
+    async def test_removed_from_the_project_gets_404(self, client: httpx.AsyncClient) -> None:
+        board = await make_board(client)
+        guest = await make_user(client)
+        await add_member(client, board.owner, board.workspace["id"], guest, role="guest")
+        project_member = f"/api/v1/projects/{board.pid}/members"
+        expect(
+            await client.post(
+                project_member,
+                json={"user_id": guest.id, "role": "member"},
+                headers=board.owner.headers,
+            ),
+            201,
+        )
+        assert (await self._keyed_task(client, board, guest)).status_code == 201
+        expect(
+            await client.delete(f"{project_member}/{guest.id}", headers=board.owner.headers), 204
+        )
+        replay = await self._keyed_task(client, board, guest)
+        assert replay.status_code == 404
+        assert "Secret plan" not in replay.text
+
+    async def test_a_deleted_resource_is_not_replayed(self, client: httpx.AsyncClient) -> None:
+        board = await make_board(client)
+        task = await make_task(client, board.owner, board.pid, "Talk")
+
+        async def comment() -> httpx.Response:
+            return await client.post(
+                f"/api/v1/tasks/{task['key']}/comments",
+                json={"body": "regrettable words"},
+                headers=keyed(board.member, "c-1"),
+            )
+
+        created = expect(await comment(), 201)
+        expect(
+            await client.delete(f"/api/v1/comments/{created['id']}", headers=board.member.headers),
+            204,
+        )
+        replay = await comment()
+        assert replay.status_code == 404
+        assert "regrettable words" not in replay.text
+
+    async def test_another_user_with_the_same_key_never_sees_the_first_answer(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        board = await make_board(client)
+        mine = expect(await self._keyed_task(client, board, board.owner), 201)
+        theirs = await self._keyed_task(client, board, board.member)
+        assert theirs.status_code == 201
+        assert "idempotent-replayed" not in theirs.headers
+        assert theirs.json()["id"] != mine["id"]
+
+
+def test_every_idempotent_route_says_how_its_replay_is_authorised() -> None:
+    from tasklane.api import IDEMPOTENCY_HEADER, replay_check
+    from tasklane.openapi import document
+
+    keyed_paths = [
+        path
+        for path, item in document()["paths"].items()
+        for operation in item.values()
+        if any(p["name"] == IDEMPOTENCY_HEADER for p in operation.get("parameters", []))
+    ]
+    assert len(keyed_paths) >= 9
+    for path in keyed_paths:
+        assert replay_check(path) is not None, path

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Annotated, Any
+from uuid import UUID
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
@@ -17,12 +19,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tasklane.auth.principal import CurrentPrincipal
+from tasklane.auth.principal import CurrentPrincipal, Principal
+from tasklane.authz.access import access_comment, access_project, access_task, access_workspace
+from tasklane.authz.roles import Action
 from tasklane.db import DbSession, database_failure, on_before_commit
 from tasklane.errors import (
     PROBLEM_JSON,
     Conflict,
     InternalError,
+    NotFound,
     Problem,
     TasklaneError,
     ValidationFailed,
@@ -159,7 +164,9 @@ async def idempotent(
                 "This Idempotency-Key was already used for a different request.",
                 code="idempotency_key_reused",
             )
-        raise IdempotentReplay(existing.status_code, bytes(existing.body))
+        body = bytes(existing.body)
+        await _reauthorise_replay(request, session, principal, body)
+        raise IdempotentReplay(existing.status_code, body)
 
     async def store(session: AsyncSession) -> None:
         response: Response | None = getattr(request.state, "response", None)
@@ -185,6 +192,87 @@ async def idempotent(
 
 
 Idempotent = Depends(idempotent)
+
+
+# --- replays answer only what the caller may still read -------------------------------------
+#
+# A stored answer belongs to its user, but their access to what it describes can end (removed
+# from the project) and the thing itself can go (a deleted comment). So a replay runs the read
+# checks of the policy module again: on the scope in the path (the same one the original
+# request passed), and on the created resource named in the stored answer. What the caller
+# cannot read now is 404, as a fresh request would be; nothing of the stored answer is sent.
+
+ReplayCheck = Callable[[AsyncSession, Principal, Any], Coroutine[Any, Any, object]]
+
+
+async def _workspace(session: AsyncSession, principal: Principal, ref: Any) -> object:
+    return await access_workspace(session, principal, _uuid(ref), Action.WORKSPACE_READ)
+
+
+async def _project(session: AsyncSession, principal: Principal, ref: Any) -> object:
+    return await access_project(session, principal, _uuid(ref), Action.PROJECT_READ)
+
+
+async def _task(session: AsyncSession, principal: Principal, ref: Any) -> object:
+    return await access_task(session, principal, str(ref), Action.PROJECT_READ)
+
+
+async def _comment(session: AsyncSession, principal: Principal, ref: Any) -> object:
+    return await access_comment(session, principal, _uuid(ref), Action.PROJECT_READ)
+
+
+async def _nothing_more(session: AsyncSession, principal: Principal, ref: Any) -> object:
+    return None  # a membership, status or label: readable with its scope, checked already
+
+
+def _uuid(ref: Any) -> UUID:
+    try:
+        return UUID(str(ref))
+    except ValueError:
+        raise NotFound("No such resource.") from None
+
+
+# The path parameter naming a route's scope, and the read check for it.
+_SCOPES: dict[str, ReplayCheck] = {
+    "workspace_id": _workspace,
+    "project_id": _project,
+    "task_ref": _task,
+}
+# By the last segment of a creating route: how to find the created resource in the stored
+# answer, and the read check for it. A new idempotent route must add its entry (a test checks).
+_CREATED: dict[str, tuple[Callable[[dict[str, Any]], Any], ReplayCheck]] = {
+    "workspaces": (lambda body: body["id"], _workspace),
+    "projects": (lambda body: body["id"], _project),
+    "tasks": (lambda body: body["id"], _task),
+    "comments": (lambda body: body["id"], _comment),
+    "relations": (lambda body: body["task"]["id"], _task),  # the related task, seen too
+    "members": (lambda body: None, _nothing_more),
+    "statuses": (lambda body: None, _nothing_more),
+    "labels": (lambda body: None, _nothing_more),
+}
+
+
+def replay_check(path_format: str) -> tuple[Callable[[dict[str, Any]], Any], ReplayCheck] | None:
+    return _CREATED.get(path_format.rstrip("/").rsplit("/", 1)[-1])
+
+
+async def _reauthorise_replay(
+    request: Request, session: AsyncSession, principal: Principal, body: bytes
+) -> None:
+    for name, check in _SCOPES.items():
+        if name in request.path_params:
+            await check(session, principal, request.path_params[name])
+    # Every creating route's path ends in a fixed word, the same in the template and the URL.
+    created = replay_check(request.url.path)
+    if created is None:
+        raise NotFound("No such resource.")  # an unknown kind: refuse rather than guess
+    find, check = created
+    try:
+        ref = find(json.loads(body))
+    except (ValueError, KeyError, TypeError):
+        raise NotFound("No such resource.") from None
+    if ref is not None:
+        await check(session, principal, ref)
 
 
 def _retention_cutoff(request: Request) -> datetime:

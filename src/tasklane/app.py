@@ -9,12 +9,14 @@ from fastapi import FastAPI
 
 from tasklane import __version__
 from tasklane.api import install_idempotency_handler
+from tasklane.apidocs import install_api_docs
 from tasklane.auth.routes import router as auth_router
 from tasklane.comments.routes import router as comments_router
 from tasklane.config import Settings
 from tasklane.errors import install_error_handlers
 from tasklane.events.types import DESCRIPTIONS, EventType
 from tasklane.health.routes import router as health_router
+from tasklane.kit.pagination import CursorKeys
 from tasklane.logs import configure_logging
 from tasklane.metrics import install_metrics
 from tasklane.middleware import RequestContextMiddleware
@@ -70,16 +72,18 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         version=__version__,
         description=_description(),
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # FastAPI's own pages load from a CDN: see tasklane.apidocs
         redoc_url=None,
         lifespan=lifespan,
     )
+    app.state.docs_csp = install_api_docs(app)
     app.state.runtime = runtime
     install_error_handlers(app)
     install_idempotency_handler(app)
     configure_logging(settings)
     install_security(app, settings)  # inside the request context: ids and logs
     app.add_middleware(RequestContextMiddleware, slow_request_ms=settings.slow_request_ms)
+    app.add_middleware(CursorKeys, secret=lambda: runtime.settings.signing_key)
     app.include_router(health_router)
     install_metrics(app, runtime)
     for router in (

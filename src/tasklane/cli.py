@@ -54,7 +54,8 @@ def serve(
         workers=workers,
         log_level=settings.log_level.lower(),
         access_log=False,  # Tasklane logs each request itself, with its request id
-        proxy_headers=True,
+        # Forwarded headers are applied by the app itself, from TASKLANE_TRUSTED_PROXIES only.
+        proxy_headers=False,
         ws="websockets-sansio",
         ws_ping_interval=settings.ws_ping_seconds,
         ws_ping_timeout=settings.ws_ping_seconds,
@@ -176,6 +177,7 @@ def create_user(
     """Create an account (for the first user, or scripts)."""
     from tasklane.auth import service  # noqa: PLC0415 - keep CLI start-up light
     from tasklane.auth.schemas import RegisterRequest  # noqa: PLC0415
+    from tasklane.errors import TasklaneError  # noqa: PLC0415
     from tasklane.runtime import Runtime  # noqa: PLC0415
 
     async def run() -> None:
@@ -188,7 +190,12 @@ def create_user(
             await runtime.close()
         typer.echo(f"created {user.email} ({user.id})")
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except TasklaneError as exc:  # a refused password, an e-mail address already taken
+        problems = [e.message for e in exc.errors or []] or [exc.detail or exc.title]
+        typer.echo("; ".join(problems), err=True)
+        raise typer.Exit(1) from exc
 
 
 @app.command("purge-trash")

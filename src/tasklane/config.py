@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import secrets
 from enum import StrEnum
 from functools import cached_property
@@ -40,15 +42,34 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
 
-    password_hash_time_cost: int = Field(default=3, ge=1)
-    password_hash_memory_kib: int = Field(default=65536, ge=1024)
-    password_hash_parallelism: int = Field(default=4, ge=1)
-    password_hash_concurrency: int = Field(default=2, ge=1)
-    """How many password hashes run at once; the rest wait, without holding a transaction."""
+    # argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane); hashes made with other
+    # parameters are upgraded at the next successful sign-in.
+    password_hash_time_cost: int = Field(default=2, ge=1)
+    password_hash_memory_kib: int = Field(default=19 * 1024, ge=1024)
+    password_hash_parallelism: int = Field(default=1, ge=1)
+    password_hash_concurrency: int | None = Field(default=None, ge=1)
+    """How many new-password hashes (sign-up, password change) run at once; the rest wait,
+    without holding a transaction. Empty: half the CPU cores, at least 1."""
+    password_verify_concurrency: int | None = Field(default=None, ge=1)
+    """How many sign-in password checks run at once, in their own slots so sign-ups never
+    delay them. Empty: the number of CPU cores."""
 
     login_failures_per_account: int = Field(default=5, ge=1)
+    """Failed sign-ins (and wrong current passwords) per account from one address per window;
+    past it that address gets 429 for that account. The owner elsewhere is not affected."""
+    login_failures_per_account_total: int = Field(default=100, ge=1)
+    """Failed sign-ins per account from all addresses per window; past it every attempt on the
+    account is slowed by `login_slowdown_seconds`, never refused."""
+    login_slowdown_seconds: float = Field(default=1.0, ge=0, le=30)
     login_failures_per_address: int = Field(default=30, ge=1)
     login_failure_window_seconds: int = Field(default=60, ge=1)
+    signups_per_address: int = Field(default=60, ge=1)
+    signup_window_seconds: int = Field(default=3600, ge=1)
+    """Sign-ups allowed from one address per window; beyond it 429 (off when
+    `rate_limit_enabled` is false)."""
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+    """Addresses or networks (comma-separated, like `10.0.0.1, 10.1.0.0/16`) of the reverse
+    proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed; empty: nobody's."""
 
     database_pool_size: int = Field(default=10, ge=1)
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
@@ -60,7 +81,8 @@ class Settings(BaseSettings):
     slow_request_ms: int = Field(default=500, ge=1)
     """Requests slower than this are logged as warnings."""
     metrics_token: SecretStr | None = None
-    """When set, `/metrics` answers only scrapers sending `Authorization: Bearer <token>`."""
+    """When set, `/metrics` answers only scrapers sending `Authorization: Bearer <token>`. In
+    production, `/metrics` is not served at all without one."""
     web_dir: Path | None = None
     """The web app's production build; empty means web/dist in the source tree."""
 
@@ -79,6 +101,11 @@ class Settings(BaseSettings):
     """How often an open WebSocket re-checks that its sign-in session is still valid."""
     ws_ping_seconds: float = Field(default=20, gt=0, le=300)
     """WebSocket protocol pings; a connection that does not answer within this is closed."""
+    ws_max_per_user: int = Field(default=20, ge=1, le=10_000)
+    """Open WebSockets one user may hold (all their tabs and devices); one more is refused
+    with close code 4409. Counted across processes through Redis when it is configured."""
+    ws_max_per_address: int = Field(default=50, ge=1, le=100_000)
+    """Open WebSockets from one client address (all users), refused beyond like the above."""
     dispatch_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     """Fallback poll of the event log when no wake-up arrives (another process, the CLI)."""
     job_lease_seconds: int = Field(default=60, ge=5, le=3600)
@@ -119,6 +146,23 @@ class Settings(BaseSettings):
             return origins
         return value
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.replace(" ", ",").split(",") if part]
+        if isinstance(value, list):
+            proxies = [str(v).strip() for v in value]
+            for proxy in proxies:
+                try:
+                    ipaddress.ip_network(proxy, strict=False)
+                except ValueError as exc:
+                    raise ValueError(
+                        f"{proxy!r} is not an address or network (like 10.0.0.1 or 10.0.0.0/8)"
+                    ) from exc
+            return proxies
+        return value
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:
         if self.environment is Environment.PRODUCTION:
@@ -141,6 +185,14 @@ class Settings(BaseSettings):
         if self.web_dir is not None:
             return self.web_dir
         return Path(__file__).resolve().parents[2] / "web" / "dist"
+
+    @property
+    def hash_slots(self) -> int:
+        return self.password_hash_concurrency or max(1, (os.cpu_count() or 1) // 2)
+
+    @property
+    def verify_slots(self) -> int:
+        return self.password_verify_concurrency or max(1, os.cpu_count() or 1)
 
     @property
     def is_sqlite(self) -> bool:

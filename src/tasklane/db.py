@@ -8,7 +8,9 @@ PostgreSQL uses one pooled engine for both.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -32,9 +34,10 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import AsyncAdaptedQueuePool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tasklane.config import Settings
-from tasklane.errors import ServiceUnavailable, problem_response
+from tasklane.errors import Conflict, ServiceUnavailable, TasklaneError, problem_response
 from tasklane.kit.clock import utcnow
 
 BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
@@ -326,14 +329,43 @@ DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
 _log = structlog.get_logger(__name__)
 
 
-def database_failure(exc: BaseException) -> ServiceUnavailable | None:
-    """The 503 to answer when `exc` says the database cannot serve at all (unreachable or
-    restarting, read-only, out of disk) rather than that a statement was wrong; else None."""
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+"""PostgreSQL's deadlock_detected and serialization_failure: the transaction lost a race and
+changed nothing; the same request, run again from the start, may well succeed."""
+
+
+def _sqlstate(exc: BaseException) -> str:
+    return str(getattr(getattr(exc, "orig", None), "sqlstate", "") or "")
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True when `exc` is a transaction that lost a race (deadlock, serialization failure)."""
+    return isinstance(exc, DBAPIError) and _sqlstate(exc) in RETRYABLE_SQLSTATES
+
+
+def database_failure(exc: BaseException) -> TasklaneError | None:
+    """The problem to answer when `exc` says the database could not serve the request rather
+    than that a statement was wrong: 503 when it cannot serve at all (unreachable or
+    restarting, read-only, out of disk, SQLite still locked after its busy timeout), 409
+    `conflict` when the transaction lost a race with another one (and was retried, see
+    RetryTransactions, as often as allowed); else None."""
     if is_connection_error(exc):
         return ServiceUnavailable("The database is not reachable; try again shortly.")
     orig = getattr(exc, "orig", None)
     sqlite_error = str(getattr(orig, "sqlite_errorname", "") or "")
-    sqlstate = str(getattr(orig, "sqlstate", "") or "")
+    sqlstate = _sqlstate(exc)
+    if is_retryable(exc):
+        return Conflict(
+            "The change collided with a concurrent change; nothing was saved. Try again.",
+            code="conflict",
+        )
+    if sqlite_error.startswith("SQLITE_BUSY") or (
+        isinstance(orig, Exception) and "database is locked" in str(orig)
+    ):
+        return ServiceUnavailable(
+            "The database is busy with other writes; nothing was saved. Try again shortly.",
+            code="database_busy",
+        )
     if sqlite_error.startswith("SQLITE_READONLY") or sqlstate == "25006":
         return ServiceUnavailable(
             "The database is read-only; nothing was saved.", code="database_read_only"
@@ -363,14 +395,19 @@ def install_database_errors(app: FastAPI) -> None:
         failure = database_failure(exc)
         if failure is None:
             raise exc
-        runtime = getattr(request.app.state, "runtime", None)
-        if runtime is not None:
-            await runtime.db.write_refused(failure.code)
         # The driver's message only: SQLAlchemy's text would add the statement's parameters.
         reason = getattr(exc, "orig", None) or exc
-        _log.error(
-            "database_unavailable", code=failure.code, error=f"{type(reason).__name__}: {reason}"
-        )
+        error = f"{type(reason).__name__}: {reason}"
+        if is_retryable(exc):
+            attempt = request.scope.get(RETRY_SCOPE_KEY)
+            if isinstance(attempt, _Attempt):
+                attempt.lost_race = True
+            _log.warning("transaction_conflict", code=_sqlstate(exc), error=error)
+        else:
+            runtime = getattr(request.app.state, "runtime", None)
+            if runtime is not None:
+                await runtime.db.write_refused(failure.code)
+            _log.error("database_unavailable", code=failure.code, error=error)
         return problem_response(
             request,
             status=failure.status,
@@ -382,3 +419,104 @@ def install_database_errors(app: FastAPI) -> None:
     app.add_exception_handler(DBAPIError, handler)
     app.add_exception_handler(ConnectionError, handler)
     app.add_exception_handler(TimeoutError, handler)
+    app.add_middleware(RetryTransactions)
+
+
+# --- retrying a request whose transaction lost a race -----------------------------------------
+
+RETRY_SCOPE_KEY = "tasklane.transaction_attempt"
+TRANSACTION_ATTEMPTS = 4
+"""How often a write request runs when its transaction keeps losing races (deadlock,
+serialization failure) before it is answered 409 `conflict`."""
+MAX_REPLAYED_BODY = 1024 * 1024
+"""Larger request bodies are not kept for a second run: such a request runs once."""
+
+
+class _Attempt:
+    __slots__ = ("lost_race",)
+
+    def __init__(self) -> None:
+        self.lost_race = False
+
+
+class RetryTransactions:
+    """Run a write request again, from the start, when its transaction lost a race.
+
+    Our writes lock in one global order (docs/architecture.md, "Locking"), so they do not
+    deadlock each other; this is the backstop for what that order cannot see (foreign-key
+    checks, other processes' maintenance, a missed case). A lost race rolls the whole
+    transaction back (domain rows, events, idempotency record: they share it) before the
+    error handler answers; this middleware notices that answer before it is sent, drops it,
+    and replays the request (same body, fresh session) after a short random pause. The last
+    attempt's 409 `conflict` goes to the client. Nothing reaches the client, or leaves the
+    process, from a dropped attempt: events are published only after a commit."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        attempts: int = TRANSACTION_ATTEMPTS,
+        max_body: int = MAX_REPLAYED_BODY,
+    ) -> None:
+        self.app = app
+        self.attempts = attempts
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message], receive), send)  # a disconnect
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if not message.get("more_body", False):
+                break
+            if size > self.max_body:
+                head: list[Message] = [
+                    {"type": "http.request", "body": b"".join(chunks), "more_body": True}
+                ]
+                await self.app(scope, _replay(head, receive), send)
+                return
+        body = b"".join(chunks)
+        for number in range(1, self.attempts + 1):
+            attempt = _Attempt()
+            attempt_scope = {**scope, RETRY_SCOPE_KEY: attempt}
+            last = number == self.attempts
+            dropped = False
+
+            async def send_attempt(
+                message: Message, attempt: _Attempt = attempt, last: bool = last
+            ) -> None:
+                nonlocal dropped
+                if message["type"] == "http.response.start" and attempt.lost_race and not last:
+                    dropped = True
+                if not dropped:
+                    await send(message)
+
+            request: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
+            await self.app(attempt_scope, _replay(request, receive), send_attempt)
+            if not dropped:
+                # Outer middleware reads what routing wrote into the scope (the route).
+                scope.update({k: v for k, v in attempt_scope.items() if k != RETRY_SCOPE_KEY})
+                return
+            _log.info("transaction_retry", attempt=number)
+            # Jitter, so the transactions that collided do not meet again at once.
+            await asyncio.sleep(random.uniform(0.005, 0.03) * number)  # noqa: S311
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A receive channel that gives `messages` first, then the client's own."""
+    pending = list(messages)
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replay

@@ -44,8 +44,10 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from tasklane.config import Environment
 from tasklane.db import Database, StatementStats
-from tasklane.errors import Unauthenticated
+from tasklane.errors import NotFound, Unauthenticated
+from tasklane.kit.looplag import LoopLag
 from tasklane.models import ConsumerPosition, JobStatus
 from tasklane.models import Counter as CounterRow
 from tasklane.worker.jobs import queue_depth
@@ -64,6 +66,12 @@ REQUEST_DURATION = Histogram(
     "Time from the request's arrival to the end of its response, by route template.",
     ["method", "route", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0),
+)
+EVENT_LOOP_LAG = Histogram(
+    "tasklane_event_loop_lag_seconds",
+    "How much later than asked the event loop ran a timer (sampled every 50 ms): the time any "
+    "request waited behind work that blocked the loop.",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
 )
 REQUESTS_IN_FLIGHT = Gauge(
     "tasklane_http_requests_in_flight",
@@ -221,10 +229,13 @@ router = APIRouter(tags=["operations"])
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
-    """Prometheus metrics. Open unless `TASKLANE_METRICS_TOKEN` is set; then the scraper
-    must send it as `Authorization: Bearer <token>`."""
+    """Prometheus metrics. With `TASKLANE_METRICS_TOKEN` set, the scraper must send it as
+    `Authorization: Bearer <token>`. Without one, open in development and test, and not served
+    at all in production (404): the numbers describe the installation's traffic."""
     runtime: Runtime = request.app.state.runtime
     token = runtime.settings.metrics_token
+    if token is None and runtime.settings.environment is Environment.PRODUCTION:
+        raise NotFound("Metrics are served in production only with TASKLANE_METRICS_TOKEN set.")
     if token is not None:
         sent = request.headers.get("authorization", "")
         expected = f"Bearer {token.get_secret_value()}"
@@ -281,9 +292,27 @@ def _forget_on_shutdown(app: FastAPI) -> None:
     app.router.lifespan_context = lifespan
 
 
+def _watch_event_loop(app: FastAPI) -> None:
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: Any) -> AsyncIterator[Any]:
+        lag = LoopLag(EVENT_LOOP_LAG.observe)
+        lag.start()
+        try:
+            async with inner(application) as state:
+                yield state
+        finally:
+            await lag.stop()
+
+    app.router.lifespan_context = lifespan
+
+
 def install_metrics(app: FastAPI, runtime: Runtime) -> None:
-    """Serve `/metrics` and instrument this runtime's database pools."""
+    """Serve `/metrics`, instrument this runtime's database pools and sample the event loop's
+    lag while the app runs."""
     app.include_router(router)
     instrument_database(runtime.db)
+    _watch_event_loop(app)
     if is_multiprocess():
         _forget_on_shutdown(app)

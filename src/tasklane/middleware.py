@@ -8,12 +8,15 @@ import uuid
 
 import structlog
 from starlette.datastructures import MutableHeaders
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tasklane import metrics
 from tasklane.db import track_statements
 
 REQUEST_ID_HEADER = "X-Request-ID"
+CLIENT_CLOSED = 499
+"""The status logged when the client went away before the request was read (nginx's code)."""
 log = structlog.get_logger("tasklane.request")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -69,6 +72,10 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except ClientDisconnect:
+            # It hung up while sending the body (less than its Content-Length): nobody is left
+            # to answer, and nothing is wrong with us. One line below, no traceback.
+            status = CLIENT_CLOSED
         finally:
             elapsed = time.perf_counter() - started
             metrics.REQUESTS_IN_FLIGHT.dec()
@@ -92,7 +99,9 @@ class RequestContextMiddleware:
                 "statements": stats.count,
                 "user_id": str(principal.user_id) if principal is not None else None,
             }
-            if elapsed >= self.slow_seconds:
+            if status == CLIENT_CLOSED:
+                log.info("client_disconnected", **fields)
+            elif elapsed >= self.slow_seconds:
                 log.warning("slow_request", **fields)
             else:
                 log.info("request", **fields)

@@ -67,6 +67,8 @@ class Runtime:
             await self.hub.close()  # closes the broker, and with it the Redis client
         elif self.redis is not None:
             await self.redis.aclose()
+        await self.login_throttle.aclose()
+        self.passwords.close()
         await self.db.dispose()
 
 

@@ -2,9 +2,15 @@
 
 `install_security(app, settings)` wraps the application in, from the outside in:
 
-    SecurityHeaders → CORS (only for configured origins) → RequestLimits (query string length,
-    declared body size) → WriteRateLimit → Starlette's RequestBodyLimit (bodies that arrive
-    chunked or longer than declared) → the app
+    ProxyHeaders (only with TASKLANE_TRUSTED_PROXIES) → SecurityHeaders → CORS (only for
+    configured origins) → RequestLimits (query string length, declared body size) →
+    WriteRateLimit (per address) → Starlette's RequestBodyLimit (bodies that arrive chunked or
+    longer than declared) → the app
+
+The client's address is decided in one place: the socket's peer, or, when that peer is one of
+the trusted proxies, the address it forwarded (uvicorn's own forwarded-header handling is off).
+The write budget per user is spent by the Principal dependency, once the caller's sign-in
+session is known to be live (`tasklane.auth.principal.charge_user_write`).
 
 Every refusal is an RFC 9457 problem document, like the app's own errors. Call it before the
 request-context middleware is added, so refusals carry a request id and are logged.
@@ -34,11 +40,12 @@ from redis.asyncio import ConnectionPool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request, cookie_parser
+from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from tasklane.auth import tokens
-from tasklane.auth.principal import ACCESS_COOKIE, CSRF_HEADER
+from tasklane.apidocs import DOCS_PAGES
+from tasklane.auth.principal import CSRF_HEADER, WRITE_LIMITED
 from tasklane.config import Settings
 from tasklane.db import SAFE_METHODS, install_database_errors
 from tasklane.errors import (
@@ -59,14 +66,6 @@ REDIS_RETRY_SECONDS = 5.0
 
 # JSON answers never need to load anything, or be framed.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-# FastAPI's Swagger UI page loads its script and styles from jsDelivr and starts with an inline
-# script; nothing on it comes from users.
-DOCS_CSP = (
-    "default-src 'none'; script-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
-    "style-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
-    "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-)
 STATIC_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -100,6 +99,7 @@ _INLINE_SCRIPT = re.compile(
 def install_security(app: FastAPI, settings: Settings) -> None:
     """Add the security middleware to `app` and document its refusals in the OpenAPI."""
     limiter = WriteLimiter(settings) if settings.rate_limit_enabled else None
+    app.state.write_limiter = limiter
     # add_middleware puts each new one outside the previous: innermost first.
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)
     if limiter is not None:
@@ -119,11 +119,15 @@ def install_security(app: FastAPI, settings: Settings) -> None:
             expose_headers=CORS_EXPOSED,
             max_age=600,
         )
-    docs_paths = {p for p in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if p}
+    # The API docs pages (tasklane.apidocs) load their own assets from this server only.
+    docs_csp: str | None = getattr(app.state, "docs_csp", None)
+    docs_paths = DOCS_PAGES if docs_csp else frozenset()
     app.add_middleware(
         SecurityHeadersMiddleware,
-        policy=HeaderPolicy(settings, docs_paths=frozenset(docs_paths)),
+        policy=HeaderPolicy(settings, docs_paths=docs_paths, docs_csp=docs_csp or API_CSP),
     )
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     _document_refusals(app)
     # A database that cannot serve (down, read-only, full) is a 503 problem, never a 500.
     install_database_errors(app)
@@ -138,8 +142,11 @@ class HeaderPolicy:
     """Which headers each response gets. The web app's policy allows the inline scripts of its
     built index.html by hash, and a WebSocket to the server's public origin."""
 
-    def __init__(self, settings: Settings, *, docs_paths: frozenset[str]) -> None:
+    def __init__(
+        self, settings: Settings, *, docs_paths: frozenset[str], docs_csp: str = API_CSP
+    ) -> None:
         self.docs_paths = docs_paths
+        self.docs_csp = docs_csp
         self.index_html = settings.resolved_web_dir / "index.html"
         public = urlsplit(settings.public_url)
         ws_scheme = "wss" if public.scheme == "https" else "ws"
@@ -152,7 +159,7 @@ class HeaderPolicy:
     def for_path(self, path: str) -> dict[str, str]:
         headers = dict(self.common)
         if path in self.docs_paths:
-            headers["Content-Security-Policy"] = DOCS_CSP
+            headers["Content-Security-Policy"] = self.docs_csp
         elif path.startswith(API_PREFIX):
             headers["Content-Security-Policy"] = API_CSP
             # Answers hold a team's data: no shared cache may keep them.
@@ -272,6 +279,13 @@ def address_key(host: str) -> str:
     return str(address)
 
 
+def client_address(connection: HTTPConnection) -> str:
+    """The caller's address as counted by every limit. Forwarded headers were already applied,
+    from trusted proxies only, by the outermost middleware."""
+    client = connection.client
+    return address_key(client.host) if client else "unknown"
+
+
 class WriteLimiter:
     """Moving-window write budgets per user and per address: in Redis when configured (so they
     hold across processes), else in this process. If Redis fails, this process counts alone
@@ -308,11 +322,25 @@ class WriteLimiter:
         """True when the budgets are counted in Redis right now."""
         return self._shared is not None and time.monotonic() >= self._shared_down_until
 
+    async def check_user(self, user: str) -> int | None:
+        """Spend one write of a signed-in user (whose session is live); None if allowed."""
+        return await self._check([(self.per_user, "user", user)])
+
+    async def check_address(self, address: str) -> int | None:
+        """Spend one write from an address; None if allowed."""
+        return await self._check([(self.per_address, "address", address)])
+
     async def check(self, *, user: str | None, address: str) -> int | None:
         """Spend one write; None if allowed, else the seconds until one is free again."""
+        budgets: list[tuple[RateLimitItem, str, str]] = [(self.per_address, "address", address)]
+        if user is not None:
+            budgets.append((self.per_user, "user", user))
+        return await self._check(budgets)
+
+    async def _check(self, budgets: list[tuple[RateLimitItem, str, str]]) -> int | None:
         if self._shared is not None and time.monotonic() >= self._shared_down_until:
             try:
-                wait = await self._spend(self._shared, user=user, address=address)
+                wait = await self._spend(self._shared, budgets)
             except StorageError as exc:
                 self._shared_down_until = time.monotonic() + REDIS_RETRY_SECONDS
                 log.warning(
@@ -322,14 +350,11 @@ class WriteLimiter:
                 )
             else:
                 return wait
-        return await self._spend(self._local, user=user, address=address)
+        return await self._spend(self._local, budgets)
 
     async def _spend(
-        self, limiter: MovingWindowRateLimiter, *, user: str | None, address: str
+        self, limiter: MovingWindowRateLimiter, budgets: list[tuple[RateLimitItem, str, str]]
     ) -> int | None:
-        budgets: list[tuple[RateLimitItem, str, str]] = [(self.per_address, "address", address)]
-        if user is not None:
-            budgets.append((self.per_user, "user", user))
         for item, kind, key in budgets:
             if not await limiter.hit(item, "writes", kind, key):
                 stats = await limiter.get_window_stats(item, "writes", kind, key)
@@ -342,9 +367,10 @@ class WriteLimiter:
 
 
 class WriteRateLimitMiddleware:
-    """429 with Retry-After when a caller has spent its write budget. The caller is read from
-    its access token (signature and expiry checked, no database): a request without a valid
-    token counts against its address only, and the app refuses it anyway."""
+    """429 with Retry-After when an address has spent its write budget. The user's own budget
+    is spent later, by the Principal dependency (`charge_user_write`), once the token's sign-in
+    session is known live: a leaked token of an ended session spends only its sender's
+    address."""
 
     def __init__(self, app: ASGIApp, *, limiter: WriteLimiter, settings: Settings) -> None:
         self.app = app
@@ -359,31 +385,11 @@ class WriteRateLimitMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        client = scope.get("client")
-        address = address_key(client[0]) if client else "unknown"
-        wait = await self.limiter.check(user=self._user(scope), address=address)
+        wait = await self.limiter.check_address(client_address(HTTPConnection(scope)))
         if wait is not None:
-            error = RateLimited(
-                "Too many changes in a short time; wait before sending more.", retry_after=wait
-            )
-            await _refuse(scope, receive, send, error)
+            await _refuse(scope, receive, send, RateLimited(WRITE_LIMITED, retry_after=wait))
             return
         await self.app(scope, receive, send)
-
-    def _user(self, scope: Scope) -> str | None:
-        headers = Headers(scope=scope)
-        token = ""
-        scheme, _, credentials = headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and credentials:
-            token = credentials.strip()
-        elif "cookie" in headers:
-            token = cookie_parser(headers["cookie"]).get(ACCESS_COOKIE, "")
-        if not token:
-            return None
-        try:
-            return str(tokens.read_access_token(self.settings, token).user_id)
-        except TasklaneError:
-            return None
 
 
 # --- wiring ----------------------------------------------------------------------------------

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import time
+import uuid
+
 import httpx
 import pytest
+from fastapi import FastAPI
+from redis.asyncio import Redis
 
+from tests.conftest import IN_CI
 from tests.factories import PASSWORD, expect, make_user
 
 LOGIN = "/api/v1/auth/login"
@@ -107,3 +115,115 @@ class TestPerAddress:
         await fail(client, other.email, times=1)
         r = await client.post(LOGIN, json={"email": user.email, "password": PASSWORD})
         assert r.status_code == 429
+
+
+# --- concurrency, lock-out, and the shared store ---------------------------------------------
+
+REDIS_URL = os.environ.get("TASKLANE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+PARALLEL = 40
+ROUNDS = 10
+
+
+def client_at(app: FastAPI, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+def redis_or_skip() -> str:
+    async def ping() -> None:
+        client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+        try:
+            await client.ping()
+        finally:
+            await client.aclose()
+
+    try:
+        asyncio.run(ping())
+    except Exception as exc:  # any failure to reach it means: no Redis here
+        message = f"Redis is not reachable at {REDIS_URL} ({type(exc).__name__}: {exc})"
+        if IN_CI:
+            pytest.fail(message + "; CI=true requires it.")
+        pytest.skip(message)
+    return REDIS_URL
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request: pytest.FixtureRequest) -> dict[str, object]:
+    """Where failures are counted: this process, or Redis shared by every process."""
+    if request.param == "memory":
+        return {}
+    return {"redis_url": redis_or_skip(), "redis_prefix": f"test-{uuid.uuid4().hex[:12]}"}
+
+
+class TestParallelGuesses:
+    @pytest.fixture
+    def settings_overrides(self, store: dict[str, object]) -> dict[str, object]:
+        return {"login_failures_per_account": 5, **store}
+
+    async def test_at_most_the_limit_is_verified(self, app: FastAPI) -> None:
+        """40 wrong guesses at once: each is reserved before its password is checked, so at
+        most 5 are checked (401) and the rest are refused unchecked (429)."""
+        async with client_at(app, "10.20.0.1") as setup:
+            users = [await make_user(setup) for _ in range(ROUNDS)]
+        for n, user in enumerate(users):
+            async with client_at(app, f"10.20.1.{n + 1}") as attacker:
+                answers = await asyncio.wait_for(
+                    asyncio.gather(
+                        *(
+                            attacker.post(
+                                LOGIN, json={"email": user.email, "password": f"guess {i}"}
+                            )
+                            for i in range(PARALLEL)
+                        )
+                    ),
+                    timeout=60,
+                )
+            statuses = [r.status_code for r in answers]
+            assert set(statuses) <= {401, 429}, statuses
+            assert statuses.count(401) <= 5, f"round {n}: {statuses.count(401)} guesses checked"
+            assert statuses.count(429) >= PARALLEL - 5
+
+
+class TestNoLockOut:
+    @pytest.fixture
+    def settings_overrides(self, store: dict[str, object]) -> dict[str, object]:
+        return {"login_failures_per_account": 5, **store}
+
+    async def test_the_owner_signs_in_from_another_address(self, app: FastAPI) -> None:
+        async with client_at(app, "10.21.0.1") as setup:
+            user = await make_user(setup)
+        async with client_at(app, "10.21.0.66") as attacker:
+            for i in range(8):
+                r = await attacker.post(LOGIN, json={"email": user.email, "password": f"g{i}"})
+                assert r.status_code in (401, 429)
+            assert r.status_code == 429
+            r = await attacker.post(LOGIN, json={"email": user.email, "password": PASSWORD})
+            assert r.status_code == 429, "the guessing address stays refused"
+        async with client_at(app, "10.21.0.2") as owner:
+            expect(await owner.post(LOGIN, json={"email": user.email, "password": PASSWORD}), 200)
+            expect(await owner.post(SESSION, json={"email": user.email, "password": PASSWORD}), 200)
+
+
+class TestAccountWideSlowdown:
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, object]:
+        return {
+            "login_failures_per_account": 2,
+            "login_failures_per_account_total": 4,
+            "login_slowdown_seconds": 0.4,
+        }
+
+    async def test_many_addresses_slow_the_account_but_never_lock_it(self, app: FastAPI) -> None:
+        async with client_at(app, "10.22.0.1") as setup:
+            user = await make_user(setup)
+        for n in range(3):
+            async with client_at(app, f"10.22.1.{n + 1}") as attacker:
+                for _ in range(2):
+                    r = await attacker.post(LOGIN, json={"email": user.email, "password": "nope"})
+                    assert r.status_code == 401
+        async with client_at(app, "10.22.0.2") as owner:
+            started = time.monotonic()
+            r = await owner.post(LOGIN, json={"email": user.email, "password": PASSWORD})
+            elapsed = time.monotonic() - started
+        expect(r, 200)
+        assert elapsed >= 0.4, "past the account-wide budget, every attempt is slowed"

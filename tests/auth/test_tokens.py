@@ -228,3 +228,38 @@ class TestRefreshTokens:
         assert len(a) >= 40
         assert tokens.hash_refresh_token(a) != a
         assert tokens.hash_refresh_token(a) == tokens.hash_refresh_token(a)
+
+
+class TestHeaderKeyHints:
+    """Tokens are only ever signed with the server's one key: a header that names a key
+    (`kid`, `jku`, `x5u`, `jwk`, ...) is refused even when the signature is right."""
+
+    @pytest.mark.parametrize(
+        "hint",
+        [
+            {"kid": "1"},
+            {"kid": ""},
+            {"jku": "https://attacker.example/jwks.json"},
+            {"x5u": "https://attacker.example/cert.pem"},
+            {"jwk": {"kty": "oct", "k": "c2VjcmV0"}},
+            {"x5c": ["MIIB"]},
+            {"crit": ["exp"]},
+        ],
+        ids=["kid", "empty-kid", "jku", "x5u", "jwk", "x5c", "crit"],
+    )
+    async def test_key_hints_are_refused(
+        self, client: httpx.AsyncClient, user: User, settings: Settings, hint: dict[str, Any]
+    ) -> None:
+        forged = jwt.encode(
+            claims_of(user.access_token), settings.signing_key, algorithm="HS256", headers=hint
+        )
+        await assert_refused(client, forged)
+
+    def test_read_access_token_refuses_a_kid(self, plain_settings: Settings) -> None:
+        token = tokens.issue_access_token(plain_settings, user_id=uuid4(), session_id=uuid4())
+        hinted = jwt.encode(
+            claims_of(token), plain_settings.signing_key, algorithm="HS256", headers={"kid": "k"}
+        )
+        tokens.read_access_token(plain_settings, token)
+        with pytest.raises(Unauthenticated):
+            tokens.read_access_token(plain_settings, hinted)

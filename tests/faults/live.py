@@ -55,6 +55,7 @@ def server_env(data_dir: Path, database_url: str, **settings: object) -> dict[st
         "password_hash_memory_kib": 1024,
         "password_hash_parallelism": 1,
         "login_failures_per_address": 10_000,
+        "signups_per_address": 10_000,
         "log_format": "json",
         "slow_request_ms": 60_000,
         **settings,

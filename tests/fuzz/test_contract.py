@@ -303,3 +303,80 @@ def test_every_operation_keeps_its_contract(api_schema: Any, fuzz_world: World) 
         except Exception as exc:  # every operation's failure is reported below
             failures[f"{method} {path}"] = str(exc)[:3000]
     assert not failures, "\n\n".join(f"== {op}\n{report}" for op, report in failures.items())
+
+
+# --- stateful: chains of calls that follow the contract's links ----------------------------
+
+STATEFUL_EXAMPLES = int(os.environ.get("TASKLANE_FUZZ_STATEFUL_EXAMPLES", "30"))
+STATEFUL_STEPS = 10
+# The main resources, created and then used: workspace -> project -> task -> comment.
+STATEFUL_PATHS = (
+    r"^/api/v1/workspaces(/\{workspace_id\}(/projects)?)?$"
+    r"|^/api/v1/projects/\{project_id\}(/tasks)?$"
+    r"|^/api/v1/tasks/\{task_ref\}(/comments|/activity)?$"
+    r"|^/api/v1/comments/\{comment_id\}$"
+)
+STATEFUL_CHECKS = [c for c in CHECKS if c is not negative_data_rejection]
+
+
+def test_linked_calls_keep_the_contract(fuzz_world: World) -> None:
+    """Stateful runs: Schemathesis infers which response fields feed which parameters (the
+    `id` of a created workspace into `workspace_id`, and so on) and plays sequences of calls,
+    so deeper states are reached than one request at a time can: a comment on a task in a
+    project the member created a moment before. No answer may be a 500 or break the
+    contract."""
+    config = schemathesis.Config.from_dict(
+        {
+            "phases": {"stateful": {"enabled": True, "max-steps": STATEFUL_STEPS}},
+            "request-timeout": 30,
+        }
+    )
+    schema = schemathesis.openapi.from_url(
+        f"{fuzz_world.base_url}/api/openapi.json", config=config
+    ).include(path_regex=STATEFUL_PATHS)
+    machine = schema.as_state_machine()
+    session = requests.Session()
+    seen: dict[str, int] = {}
+    failures: list[str] = []
+
+    class Linked(machine):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+            return {"headers": fuzz_world.headers, "session": session}
+
+        def after_call(self, response: Any, case: schemathesis.Case) -> None:
+            name = f"{case.method} {case.path} {response.status_code}"
+            seen[name] = seen.get(name, 0) + 1
+
+        def validate_response(self, response: Any, case: schemathesis.Case, **kwargs: Any) -> None:
+            # Collected, not raised: Hypothesis would replay the failing sequence against a
+            # server whose state has moved on, and report that instead of the breach.
+            try:
+                case.validate_response(response, checks=STATEFUL_CHECKS, headers=fuzz_world.headers)
+            except Exception as exc:  # every breach is reported below
+                failures.append(f"{case.method} {case.formatted_path}: {str(exc)[:3000]}")
+
+    try:
+        Linked.run(
+            settings=settings(
+                max_examples=STATEFUL_EXAMPLES,
+                stateful_step_count=STATEFUL_STEPS,
+                deadline=None,
+                derandomize=not RANDOM,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+                phases=[Phase.explicit, Phase.generate],
+                print_blob=False,
+            )
+        )
+    finally:
+        session.close()
+    assert not failures, "\n\n".join(failures[:10])
+    # The links were followed: workspaces were created, projects created in them, and those
+    # projects read through the ids the creations returned.
+    ops = " | ".join(seen)
+    for reached in (
+        "POST /api/v1/workspaces 201",
+        "POST /api/v1/workspaces/{workspace_id}/projects 201",
+        "GET /api/v1/projects/{project_id} 200",
+    ):
+        assert reached in ops, ops

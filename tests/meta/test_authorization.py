@@ -222,6 +222,9 @@ TABLE: dict[str, Case] = {
     "GET /api/v1/projects/{project_id}/members": Case(
         lambda w: ("GET", f"/api/v1/projects/{w['project']}/members", None), inside(200)
     ),
+    "GET /api/v1/projects/{project_id}/people": Case(
+        lambda w: ("GET", f"/api/v1/projects/{w['project']}/people", None), inside(200)
+    ),
     "POST /api/v1/projects/{project_id}/members": Case(
         lambda w: (
             "POST",
@@ -525,7 +528,8 @@ async def test_role_gets_expected_status(
 PUBLIC_OUTSIDE_CONTRACT = {
     "GET /api/openapi.json": "the API contract itself",
     "GET /api/docs": "interactive API docs",
-    "GET /docs/oauth2-redirect": "part of the interactive docs (FastAPI's default path)",
+    "GET /api/redoc": "API reference docs (ReDoc)",
+    "GET /api/docs/assets/redoc.standalone.js": "ReDoc's script, without its makers' CDN logo",
     "GET /metrics": "Prometheus scrape endpoint (operations)",
     "GET /{path:path}": "the web app's files and its client routes (SPA fallback)",
 }

@@ -1,12 +1,15 @@
 """argon2id hashing off the event loop, a bounded number at a time.
 
-Callers must not hold a database transaction while awaiting these: a login storm would
-otherwise pin every pooled connection behind the hash queue.
+New passwords (sign-up, password change) and sign-in checks have separate slots and threads, so
+a flood of sign-ups never makes a sign-in wait. Callers must not hold a database transaction
+while awaiting these: a login storm would otherwise pin every pooled connection behind the hash
+queue.
 """
 
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -21,17 +24,33 @@ class Passwords:
             memory_cost=settings.password_hash_memory_kib,
             parallelism=settings.password_hash_parallelism,
         )
-        self._slots = asyncio.Semaphore(settings.password_hash_concurrency)
+        # Semaphores bound the work (a cancelled waiter never hashes); each kind has its own
+        # threads, so neither queues behind the other.
+        self._hash_slots = asyncio.Semaphore(settings.hash_slots)
+        self._hash_threads = ThreadPoolExecutor(settings.hash_slots, "password-hash")
+        self._verify_slots = asyncio.Semaphore(settings.verify_slots)
+        self._verify_threads = ThreadPoolExecutor(settings.verify_slots, "password-verify")
         # Verified against when the account does not exist, so timing does not reveal it.
         self._dummy = self._hasher.hash("tasklane-timing-equaliser")
 
     async def hash(self, password: str) -> str:
-        async with self._slots:
-            return await asyncio.to_thread(self._hasher.hash, password)
+        """Hash a new password (sign-up, password change)."""
+        async with self._hash_slots:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._hash_threads, self._hasher.hash, password)
+
+    async def rehash(self, password: str) -> str:
+        """Hash a password again with the current parameters, as part of a sign-in."""
+        async with self._verify_slots:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._verify_threads, self._hasher.hash, password)
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
-        async with self._slots:
-            return await asyncio.to_thread(self._verify, password_hash, password)
+        async with self._verify_slots:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                self._verify_threads, self._verify, password_hash, password
+            )
 
     def _verify(self, password_hash: str | None, password: str) -> bool:
         try:
@@ -40,6 +59,10 @@ class Passwords:
             )
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
+
+    def close(self) -> None:
+        self._hash_threads.shutdown(wait=False)
+        self._verify_threads.shutdown(wait=False)
 
     def needs_rehash(self, password_hash: str) -> bool:
         return self._hasher.check_needs_rehash(password_hash)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Protocol
 from uuid import UUID
 
 from fastapi import Depends, Request
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tasklane.auth import tokens
 from tasklane.config import Settings
 from tasklane.db import SAFE_METHODS, DbSession
-from tasklane.errors import PermissionDenied, Unauthenticated
+from tasklane.errors import PermissionDenied, RateLimited, Unauthenticated
 from tasklane.kit.clock import utcnow
 from tasklane.models import AuthSession, User
 
@@ -22,6 +22,9 @@ ACCESS_COOKIE = "tasklane_access"
 REFRESH_COOKIE = "tasklane_refresh"
 CSRF_COOKIE = "tasklane_csrf"
 CSRF_HEADER = "X-CSRF-Token"
+
+API_PREFIX = "/api/"
+WRITE_LIMITED = "Too many changes in a short time; wait before sending more."
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from /auth/login.")
 
@@ -96,7 +99,30 @@ async def _resolve(
                     code="csrf_failed",
                 )
     request.state.principal = principal
+    await charge_user_write(request, str(principal.user_id))
     return principal
+
+
+class UserWriteBudget(Protocol):
+    async def check_user(self, user: str) -> int | None: ...
+
+
+async def charge_user_write(request: Request, user_id: str) -> None:
+    """Spend one write of a caller whose sign-in session was just checked (the per-address
+    budget was spent before, by tasklane.security); RateLimited past the user's budget. Reads
+    and non-API paths are free; a request is charged once."""
+    limiter: UserWriteBudget | None = getattr(request.app.state, "write_limiter", None)
+    if (
+        limiter is None
+        or request.method in SAFE_METHODS
+        or not request.url.path.startswith(API_PREFIX)
+        or getattr(request.state, "write_charged", False)
+    ):
+        return
+    request.state.write_charged = True
+    wait = await limiter.check_user(user_id)
+    if wait is not None:
+        raise RateLimited(WRITE_LIMITED, retry_after=wait)
 
 
 async def get_principal(

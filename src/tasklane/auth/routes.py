@@ -21,13 +21,10 @@ from tasklane.auth.schemas import (
 from tasklane.db import DbSession
 from tasklane.errors import Unauthenticated
 from tasklane.runtime import CurrentRuntime, Runtime
+from tasklane.security import client_address
 
 router = new_router(prefix="/auth", tags=["auth"])
 REFRESH_COOKIE_PATH = "/api/v1/auth"
-
-
-def _address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _pair(issued: service.Issued) -> TokenPair:
@@ -74,10 +71,15 @@ def _set_cookies(response: Response, rt: Runtime, issued: service.Issued) -> Ses
     )
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED)
-async def register(data: RegisterRequest, rt: CurrentRuntime) -> UserRead:
-    """Create an account. The e-mail address is the sign-in name (case-insensitive)."""
-    return await service.register(rt, data=data)
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    responses={429: problem_doc("Too many sign-ups from this address; see Retry-After.")},
+)
+async def register(data: RegisterRequest, request: Request, rt: CurrentRuntime) -> UserRead:
+    """Create an account. The e-mail address is the sign-in name (case-insensitive). Sign-ups
+    from one address are limited per window (429 with Retry-After past it)."""
+    return await service.register(rt, data=data, address=client_address(request))
 
 
 @router.post("/login", responses={429: problem_doc("Too many failed sign-ins; see Retry-After.")})
@@ -89,7 +91,7 @@ async def login(data: LoginRequest, request: Request, rt: CurrentRuntime) -> Tok
         rt,
         email=data.email,
         password=data.password,
-        address=_address(request),
+        address=client_address(request),
         kind="token",
         user_agent=request.headers.get("user-agent"),
     )
@@ -113,7 +115,7 @@ async def create_session(
         rt,
         email=data.email,
         password=data.password,
-        address=_address(request),
+        address=client_address(request),
         kind="cookie",
         user_agent=request.headers.get("user-agent"),
     )

@@ -6,6 +6,9 @@ and open short transactions around the hash, not the request's session.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
@@ -15,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.auth import tokens
+from tasklane.auth.password_policy import check_new_password
 from tasklane.auth.principal import Principal
 from tasklane.auth.schemas import PasswordChange, RegisterRequest, UserRead, UserUpdate
 from tasklane.errors import Conflict, Unauthenticated, ValidationFailed
@@ -36,8 +40,13 @@ def user_read(user: User) -> UserRead:
     return UserRead(id=user.id, email=user.email, name=user.name, created_at=user.created_at)
 
 
-async def register(rt: Runtime, *, data: RegisterRequest) -> UserRead:
+async def register(rt: Runtime, *, data: RegisterRequest, address: str | None = None) -> UserRead:
+    """Create an account; `address` is the caller's, for its sign-up budget (None: the command
+    line, not limited; off with the other rate limits)."""
     email = data.email.lower()
+    if address is not None and rt.settings.rate_limit_enabled:
+        await rt.login_throttle.sign_up(address=address)
+    await check_new_password(data.password, field="password", email=email, name=data.name)
     password_hash = await rt.passwords.hash(data.password)
     try:
         async with rt.db.transaction() as session:
@@ -93,23 +102,49 @@ async def login(
     user_agent: str | None,
 ) -> Issued:
     email = email.lower()
-    await rt.login_throttle.check(email=email, address=address)
-    async with rt.db.transaction(write=False) as session:
-        user = await session.scalar(select(User).where(User.email == email))
-    ok = await rt.passwords.verify(user.password_hash if user else None, password)
-    if user is None or not ok or not user.is_active:
-        await rt.login_throttle.failed(email=email, address=address)
-        raise Unauthenticated("Incorrect e-mail address or password.", code="invalid_credentials")
-    await rt.login_throttle.succeeded(email=email)
+    async with _checking_password(rt, account=email, address=address) as attempt:
+        async with rt.db.transaction(write=False) as session:
+            user = await session.scalar(select(User).where(User.email == email))
+        ok = await rt.passwords.verify(user.password_hash if user else None, password)
+        if user is None or not ok or not user.is_active:
+            raise Unauthenticated(
+                "Incorrect e-mail address or password.", code="invalid_credentials"
+            )
+        attempt.succeeded = True
     new_hash = None
     if rt.passwords.needs_rehash(user.password_hash):
-        new_hash = await rt.passwords.hash(password)
+        new_hash = await rt.passwords.rehash(password)
     async with rt.db.transaction() as session:
         if new_hash is not None:
             await session.execute(
                 update(User).where(User.id == user.id).values(password_hash=new_hash)
             )
         return await _start_session(session, rt, user, kind=kind, user_agent=user_agent)
+
+
+@dataclass(slots=True)
+class _Verdict:
+    succeeded: bool = False
+
+
+@asynccontextmanager
+async def _checking_password(rt: Runtime, *, account: str, address: str) -> AsyncIterator[_Verdict]:
+    """Reserve a password check in the throttle before it runs (429 when the budget is spent),
+    slow it down when the account is under a wide attack, and settle the reservation after:
+    a wrong password keeps it, a right one (or an error before any verdict) gives it back."""
+    attempt = await rt.login_throttle.begin(account=account, address=address)
+    if attempt.slowed:
+        await asyncio.sleep(rt.settings.login_slowdown_seconds)
+    verdict = _Verdict()
+    try:
+        yield verdict
+    except (Unauthenticated, ValidationFailed):
+        raise
+    except BaseException:
+        await asyncio.shield(rt.login_throttle.abandoned(attempt))
+        raise
+    if verdict.succeeded:
+        await rt.login_throttle.succeeded(attempt)
 
 
 async def refresh(rt: Runtime, *, refresh_token: str) -> Issued:
@@ -175,16 +210,22 @@ async def update_me(session: AsyncSession, principal: Principal, *, data: UserUp
     return user_read(user)
 
 
-async def change_password(rt: Runtime, principal: Principal, *, data: PasswordChange) -> None:
-    """Set a new password and end every other sign-in session of the user."""
-    async with rt.db.transaction(write=False) as session:
-        current = await session.scalar(
-            select(User.password_hash).where(User.id == principal.user_id)
-        )
-    if not await rt.passwords.verify(current, data.current_password):
-        raise ValidationFailed.for_field(
-            "current_password", "The current password is not correct.", code="wrong_password"
-        )
+async def change_password(
+    rt: Runtime, principal: Principal, *, data: PasswordChange, address: str
+) -> None:
+    """Set a new password and end every other sign-in session of the user. A wrong current
+    password spends the same budget as a failed sign-in of the account from that address."""
+    async with _checking_password(rt, account=principal.email.lower(), address=address) as check:
+        async with rt.db.transaction(write=False) as session:
+            current = await session.scalar(
+                select(User.password_hash).where(User.id == principal.user_id)
+            )
+        if not await rt.passwords.verify(current, data.current_password):
+            raise ValidationFailed.for_field(
+                "current_password", "The current password is not correct.", code="wrong_password"
+            )
+        check.succeeded = True
+    await check_new_password(data.new_password, field="new_password", email=principal.email)
     new_hash = await rt.passwords.hash(data.new_password)
     now = utcnow()
     async with rt.db.transaction() as session:

@@ -18,6 +18,7 @@ from tasklane.kit.clock import utcnow
 ALGORITHM = "HS256"
 ISSUER = "tasklane"
 AUDIENCE = "tasklane-api"
+ALLOWED_HEADER = frozenset({"alg", "typ"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +44,14 @@ def issue_access_token(settings: Settings, *, user_id: UUID, session_id: UUID) -
 
 
 def read_access_token(settings: Settings, token: str) -> AccessClaims:
-    """Verify signature, algorithm, expiry, issuer and audience; anything off is a 401."""
+    """Verify header, signature, algorithm, expiry, issuer and audience; anything off is a 401.
+
+    The server signs with one key and never lets a token choose it: a header with anything but
+    `alg` and `typ` (a key hint such as `kid`, `jku`, `x5u`, `jwk`, `x5c`) is refused."""
     try:
+        header = jwt.get_unverified_header(token)
+        if not set(header) <= ALLOWED_HEADER:
+            raise Unauthenticated("The access token is not valid.", code="invalid_token")
         claims = jwt.decode(
             token,
             settings.signing_key,

@@ -5,13 +5,12 @@ Not visible → NotFound (ids cannot be probed); visible but not allowed → Per
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeVarTuple
+from typing import Any, Literal, TypeVarTuple
 from uuid import UUID
 
-from sqlalchemy import BindParameter, Select, and_, bindparam, or_, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -25,18 +24,19 @@ from tasklane.authz.roles import (
     workspace_can,
 )
 from tasklane.errors import Conflict, NotFound, PermissionDenied
+from tasklane.kit.refs import HumanKey, parse_ref
 from tasklane.models import (
     Comment,
     Project,
     ProjectMember,
     Status,
     Task,
+    User,
     Workspace,
     WorkspaceMember,
 )
 
 Ts = TypeVarTuple("Ts")
-TASK_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9]{0,9})-([1-9][0-9]{0,9})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,21 +87,53 @@ def visible_projects(user_id: UUID | BindParameter[UUID]) -> Select[Project, str
     return _visible(select(Project, wm.role, pm.role), wm, pm, user_id)
 
 
+def project_people(project: Project) -> Select[User]:
+    """Everyone who can see `project`: its workspace's members except guests, and the guests
+    given a role in it (the mirror image of `visible_projects`), by name."""
+    wm = aliased(WorkspaceMember)
+    pm = aliased(ProjectMember)
+    return (
+        select(User)
+        .join(wm, and_(wm.user_id == User.id, wm.workspace_id == project.workspace_id))
+        .outerjoin(pm, and_(pm.user_id == User.id, pm.project_id == project.id))
+        .where(or_(wm.role != WorkspaceRole.GUEST.value, pm.role.is_not(None)))
+        .order_by(func.lower(User.name), User.id)
+    )
+
+
 def visible_project_ids(user_id: UUID) -> Select[UUID]:
     wm = aliased(WorkspaceMember)
     pm = aliased(ProjectMember)
     return _visible(select(Project.id), wm, pm, user_id)
 
 
+ProjectLock = Literal["share", "write"]
+"""How a write locks its project row (docs/architecture.md, "Locking"): "share" (FOR SHARE)
+for writes to the project's tasks, which may run side by side; "write" (FOR NO KEY UPDATE)
+for writes that must be alone among them (creates, parent changes). `for_update` (FOR UPDATE)
+is for changes to the project itself and what hangs off it (archive, delete, statuses, labels,
+members), which wait for every task write and make the later ones see their result."""
+
+
+def _lock_project(stmt: Select[*Ts], lock: ProjectLock | None) -> Select[*Ts]:
+    if lock == "share":
+        return stmt.with_for_update(read=True, of=Project)
+    if lock == "write":
+        return stmt.with_for_update(key_share=True, of=Project)
+    return stmt
+
+
 @cache
-def _project_statement(*, for_update: bool) -> Select[Project, str, str]:
+def _project_statement(
+    *, for_update: bool, lock: ProjectLock | None = None
+) -> Select[Project, str, str]:
     stmt = visible_projects(bindparam(_USER)).where(Project.id == bindparam("project_id"))
-    return stmt.with_for_update(of=Project) if for_update else stmt
+    return stmt.with_for_update(of=Project) if for_update else _lock_project(stmt, lock)
 
 
 @cache
 def _task_statement(
-    *, by_key: bool, include_deleted: bool, for_update: bool
+    *, by_key: bool, include_deleted: bool, for_update: bool, lock: ProjectLock | None = None
 ) -> Select[Project, str, str, Task]:
     stmt = (
         visible_projects(bindparam(_USER))
@@ -114,8 +146,7 @@ def _task_statement(
         stmt = stmt.where(Task.id == bindparam("task_id"))
     if not include_deleted:
         stmt = stmt.where(Task.deleted_at.is_(None))
-    if for_update:
-        stmt = stmt.with_for_update(of=Task)
+    stmt = stmt.with_for_update(of=Task) if for_update else _lock_project(stmt, lock)
     return stmt.limit(2)
 
 
@@ -159,8 +190,9 @@ async def access_project(
     action: Action,
     *,
     for_update: bool = False,
+    lock: ProjectLock | None = None,
 ) -> ProjectAccess:
-    stmt = _project_statement(for_update=for_update)
+    stmt = _project_statement(for_update=for_update, lock=lock)
     params = {_USER: principal.user_id, "project_id": project_id}
     row = (await session.execute(stmt, params)).one_or_none()
     access = _project_access(row[0], row[1], row[2]) if row is not None else None
@@ -209,20 +241,24 @@ async def access_task(
     *,
     include_deleted: bool = False,
     for_update: bool = False,
+    lock: ProjectLock | None = None,
 ) -> tuple[Task, ProjectAccess]:
-    """A task by UUID or human key (`ENG-42`), with the caller's access to its project."""
+    """A task by UUID or human key (`ENG-42`), with the caller's access to its project.
+    `for_update` locks the task row; `lock` locks the project row instead (the caller then
+    locks the task itself, after its columns: see docs/architecture.md, "Locking")."""
     params: dict[str, Any] = {_USER: principal.user_id}
-    task_id = _as_uuid(ref)
-    if task_id is not None:
-        params["task_id"] = task_id
+    parsed = parse_ref(ref)
+    if parsed is None:
+        raise NotFound("No such task.")
+    if isinstance(parsed, HumanKey):
+        params["key"], params["number"] = parsed.prefix, parsed.number
     else:
-        match = TASK_KEY.match(str(ref))
-        if match is None:
-            raise NotFound("No such task.")
-        params["key"] = match.group(1).upper()
-        params["number"] = int(match.group(2))
+        params["task_id"] = parsed
     stmt = _task_statement(
-        by_key=task_id is None, include_deleted=include_deleted, for_update=for_update
+        by_key=isinstance(parsed, HumanKey),
+        include_deleted=include_deleted,
+        for_update=for_update,
+        lock=lock,
     )
     rows = (await session.execute(stmt, params)).all()
     if len(rows) > 1:
@@ -247,12 +283,3 @@ async def access_comment(
         raise NotFound("No such comment.")
     require_project(access.role, action)
     return row[4], row[3], access
-
-
-def _as_uuid(ref: str | UUID) -> UUID | None:
-    if isinstance(ref, UUID):
-        return ref
-    try:
-        return UUID(ref)
-    except ValueError:
-        return None

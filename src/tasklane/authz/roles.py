@@ -23,11 +23,15 @@ class Action(StrEnum):
     WORKSPACE_UPDATE = "workspace:update"
     WORKSPACE_DELETE = "workspace:delete"
     MEMBERS_READ = "workspace:members:read"
+    MEMBER_EMAILS_READ = "workspace:members:emails:read"
+    """See the e-mail addresses of the people of a workspace's projects."""
     MEMBERS_MANAGE = "workspace:members:manage"
     OWNERS_MANAGE = "workspace:owners:manage"
     PROJECT_CREATE = "workspace:projects:create"
 
     PROJECT_READ = "project:read"
+    PEOPLE_READ = "project:people:read"
+    """List everyone who can see the project (names and ids), e.g. to show assignees."""
     PROJECT_UPDATE = "project:update"
     PROJECT_DELETE = "project:delete"
     PROJECT_MEMBERS_MANAGE = "project:members:manage"
@@ -43,7 +47,7 @@ class Action(StrEnum):
 
 
 _GUEST = frozenset({Action.WORKSPACE_READ})
-_MEMBER = _GUEST | {Action.MEMBERS_READ, Action.PROJECT_CREATE}
+_MEMBER = _GUEST | {Action.MEMBERS_READ, Action.MEMBER_EMAILS_READ, Action.PROJECT_CREATE}
 _ADMIN = _MEMBER | {Action.WORKSPACE_UPDATE, Action.MEMBERS_MANAGE}
 _OWNER = _ADMIN | {Action.WORKSPACE_DELETE, Action.OWNERS_MANAGE}
 
@@ -54,7 +58,7 @@ WORKSPACE_PERMISSIONS: dict[WorkspaceRole, frozenset[Action]] = {
     WorkspaceRole.OWNER: _OWNER,
 }
 
-_VIEWER = frozenset({Action.PROJECT_READ})
+_VIEWER = frozenset({Action.PROJECT_READ, Action.PEOPLE_READ})
 _PROJECT_MEMBER = _VIEWER | {
     Action.TASK_CREATE,
     Action.TASK_UPDATE,

@@ -75,14 +75,14 @@ async def list_comments(
         .where(Comment.task_id == task.id)
     )
     if cursor is not None:
-        values = keyset.parse_values(_ORDER, decode_cursor(cursor, size=2))
+        values = keyset.parse_values(_ORDER, decode_cursor(cursor, scope="comments", size=2))
         stmt = stmt.where(keyset.after(_ORDER, values))
     rows = (await session.execute(stmt.order_by(*keyset.order_by(_ORDER)).limit(limit + 1))).all()
     items = [_read(c, u) for c, u in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
         last = items[-1]
-        next_cursor = encode_cursor([last.created_at.isoformat(), str(last.id)])
+        next_cursor = encode_cursor([last.created_at.isoformat(), str(last.id)], scope="comments")
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -168,7 +168,15 @@ async def update_comment(
 
 
 async def delete_comment(session: AsyncSession, principal: Principal, *, comment_id: UUID) -> None:
+    """Delete a comment and its text everywhere it was kept: the earlier events of the
+    comment lose their text (the task's activity and the WebSocket replay read them),
+    and the deletion records who deleted it and when, not what it said."""
     comment, task, access = await _editable(session, principal, comment_id)
+    await events.redact(
+        session,
+        entity_id=comment.id,
+        types=[EventType.COMMENT_CREATED, EventType.COMMENT_UPDATED],
+    )
     _record(
         session,
         principal,
@@ -176,6 +184,6 @@ async def delete_comment(session: AsyncSession, principal: Principal, *, comment
         task,
         comment,
         EventType.COMMENT_DELETED,
-        {"body": {"from": comment.body, "to": None}},
+        {"body": {"from": None, "to": None}},
     )
     await session.delete(comment)

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import Text, cast, func, literal, update
+from sqlalchemy import Text, cast, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.db import emit_after_commit, on_before_commit
@@ -68,6 +68,28 @@ def record(
     on_before_commit(session, _PENDING, _assign_sequence_numbers)
     emit_after_commit(session, "events")
     return event
+
+
+async def redact(session: AsyncSession, *, entity_id: UUID, types: list[EventType]) -> int:
+    """Take the recorded values out of the logged events of one entity (a deleted comment's
+    text): their `changes` keep which fields changed, with `from` and `to` set to null. The
+    events stay, so the history keeps who did what and when. Returns how many were changed."""
+    kinds = [str(t) for t in types]
+    rows = list(
+        (
+            await session.scalars(
+                select(Event).where(Event.entity_id == entity_id, Event.type.in_(kinds))
+            )
+        ).all()
+    )
+    rows += [
+        e for e in session.info.get(_PENDING, []) if e.entity_id == entity_id and e.type in kinds
+    ]
+    for event in rows:
+        changes = event.data.get("changes") or {}
+        blank = {name: {"from": None, "to": None} for name in changes}
+        event.data = {**event.data, "changes": blank}  # a new object, so the ORM sees it
+    return len(rows)
 
 
 @asynccontextmanager

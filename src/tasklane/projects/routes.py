@@ -15,6 +15,7 @@ from tasklane.projects.schemas import (
     LabelCreate,
     LabelRead,
     LabelUpdate,
+    PersonRead,
     ProjectCreate,
     ProjectMemberAdd,
     ProjectMemberRead,
@@ -195,6 +196,15 @@ async def list_members(
     """Users with an explicit role in this project. Workspace members without one are project
     members; workspace admins and owners administer every project."""
     return await service.list_members(session, principal, project_id=project_id)
+
+
+@router.get("/projects/{project_id}/people")
+async def list_people(
+    project_id: UUID, session: DbSession, principal: CurrentPrincipal
+) -> Page[PersonRead]:
+    """Everyone who can see this project, by name: every project role may list them (to show
+    and filter assignees). E-mail addresses only for callers who are not workspace guests."""
+    return await service.list_people(session, principal, project_id=project_id)
 
 
 @router.post(

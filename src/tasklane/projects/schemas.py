@@ -152,9 +152,31 @@ class ProjectMemberUpdate(_Input):
     role: ProjectRole
 
 
+class PersonRead(BaseModel):
+    """Someone who can see a project, as every project role may see them."""
+
+    user_id: UUID
+    name: str
+    initials: str = Field(description="One or two capital letters for an avatar.")
+    email: str | None = Field(
+        description="Only for callers whose workspace role may read member details (not "
+        "guests); otherwise null."
+    )
+
+
+def initials(name: str) -> str:
+    """The avatar letters the web app shows: first and last word's first letters, or the first
+    two letters of a one-word name."""
+    parts = name.split()
+    letters = parts[0][0] + parts[-1][0] if len(parts) > 1 else name.strip()[:2]
+    return letters.upper() or "?"
+
+
 class ProjectMemberRead(BaseModel):
     user_id: UUID
-    email: str
+    email: str | None = Field(
+        description="Null for callers who are workspace guests (they see names only)."
+    )
     name: str
     role: ProjectRole = Field(description="The explicit role given in this project.")
     workspace_role: WorkspaceRole = Field(

@@ -17,20 +17,42 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.auth.principal import Principal
-from tasklane.authz.access import ProjectAccess, access_project, access_workspace, visible_projects
-from tasklane.authz.roles import Action, ProjectRole, WorkspaceRole, effective_project_role
+from tasklane.authz.access import (
+    ProjectAccess,
+    access_project,
+    access_workspace,
+    project_people,
+    visible_projects,
+)
+from tasklane.authz.roles import (
+    Action,
+    ProjectRole,
+    WorkspaceRole,
+    effective_project_role,
+    workspace_can,
+)
 from tasklane.errors import Conflict, NotFound, ValidationFailed
 from tasklane.events import service as events
 from tasklane.events.types import EventType
 from tasklane.kit.clock import utcnow
 from tasklane.kit.pagination import Page, cursor_uuid, decode_cursor, encode_cursor
 from tasklane.kit.sqltypes import UTCDateTime
-from tasklane.models import Label, Project, ProjectMember, Status, Task, User, WorkspaceMember
+from tasklane.models import (
+    Label,
+    Project,
+    ProjectMember,
+    Status,
+    Task,
+    TaskAssignee,
+    User,
+    WorkspaceMember,
+)
 from tasklane.projects.schemas import (
     ArchivedFilter,
     LabelCreate,
     LabelRead,
     LabelUpdate,
+    PersonRead,
     ProjectCreate,
     ProjectMemberAdd,
     ProjectMemberRead,
@@ -40,8 +62,10 @@ from tasklane.projects.schemas import (
     StatusCreate,
     StatusRead,
     StatusUpdate,
+    initials,
 )
 from tasklane.projects.workflow import DEFAULT_WORKFLOW, StatusCategory
+from tasklane.tasks import positions
 
 MAX_STATUSES = 50
 """Statuses one project may have: far more columns than a board can show, and it keeps the
@@ -159,7 +183,7 @@ async def list_projects(
     elif archived is ArchivedFilter.TRUE:
         stmt = stmt.where(Project.archived_at.is_not(None))
     if cursor is not None:
-        (after,) = decode_cursor(cursor, size=1)
+        (after,) = decode_cursor(cursor, scope="projects", size=1)
         stmt = stmt.where(Project.id > cursor_uuid(after))
     rows = (await session.execute(stmt.order_by(Project.id).limit(limit + 1))).all()
     items = []
@@ -167,7 +191,9 @@ async def list_projects(
         role = effective_project_role(ws_role, pm_role)
         if role is not None:
             items.append(_project_read(project, role))
-    next_cursor = encode_cursor([str(rows[limit - 1][0].id)]) if len(rows) > limit else None
+    next_cursor = (
+        encode_cursor([str(rows[limit - 1][0].id)], scope="projects") if len(rows) > limit else None
+    )
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -317,6 +343,15 @@ async def create_status(
     return _status_read(status)
 
 
+def _tasks_writable(project: Project) -> None:
+    """Workflow changes that change tasks wait, like task writes, until the project is
+    unarchived: an archived project's tasks stay as they were when it was archived."""
+    if project.archived_at is not None:
+        raise Conflict(
+            "The project is archived; unarchive it to change its tasks.", code="project_archived"
+        )
+
+
 async def _get_status(session: AsyncSession, project_id: UUID, status_id: UUID) -> Status:
     status = await session.get(Status, status_id)
     if status is None or status.project_id != project_id:
@@ -371,6 +406,7 @@ async def update_status(
     changes = events.diff(before, after)
     done_before = before["category"] == StatusCategory.DONE
     if "category" in changes and done_before != (status.category == StatusCategory.DONE):
+        _tasks_writable(access.project)
         # Only tasks whose completed_at changes are touched: a new version on an unchanged
         # task would fail its editors' If-Match for nothing.
         now = utcnow()
@@ -410,6 +446,7 @@ async def delete_status(
     status = next((s for s in statuses if s.id == status_id), None)
     if status is None:
         raise NotFound("No such status in this project.")
+    _tasks_writable(access.project)
     others = [s for s in statuses if s.id != status.id]
     if not others:
         raise Conflict("A project needs at least one status.", code="last_status")
@@ -419,9 +456,31 @@ async def delete_status(
             raise ValidationFailed.for_field("move_to", "Choose another status of this project.")
     else:
         target = next((s for s in others if s.category == status.category), others[0])
-    # Moved tasks keep their ordering keys; equal keys are ordered by id, so the board order
-    # stays total.
+    # The project row is locked FOR UPDATE (above): no task write of the project runs until
+    # this commits, and those that waited see the status gone. The live tasks join the end
+    # of the target column in their order, each with its own key; trashed ones get a key
+    # when restored.
     now = utcnow()
+    live = list(
+        (
+            await session.scalars(
+                select(Task.id)
+                .where(Task.status_id == status.id, Task.deleted_at.is_(None))
+                .order_by(Task.position, Task.id)
+            )
+        ).all()
+    )
+    keys = await positions.place(
+        session,
+        positions.Writer(principal.user_id, access.project),
+        target.id,
+        count=len(live),
+    )
+    if live:
+        await session.execute(
+            update(Task),
+            [{"id": task_id, "position": key} for task_id, key in zip(live, keys, strict=True)],
+        )
     moved = await session.execute(
         update(Task)
         .where(Task.status_id == status.id)
@@ -578,13 +637,35 @@ async def list_members(
             .order_by(User.name, User.id)
         )
     ).all()
-    return Page(items=[_member_read(m, u, ws) for m, u, ws in rows])
+    with_email = workspace_can(access.workspace_role, Action.MEMBER_EMAILS_READ)
+    return Page(items=[_member_read(m, u, ws, with_email=with_email) for m, u, ws in rows])
 
 
-def _member_read(member: ProjectMember, user: User, ws_role: str) -> ProjectMemberRead:
+async def list_people(
+    session: AsyncSession, principal: Principal, *, project_id: UUID
+) -> Page[PersonRead]:
+    access = await access_project(session, principal, project_id, Action.PEOPLE_READ)
+    with_email = workspace_can(access.workspace_role, Action.MEMBER_EMAILS_READ)
+    users = await session.scalars(project_people(access.project))
+    return Page(
+        items=[
+            PersonRead(
+                user_id=u.id,
+                name=u.name,
+                initials=initials(u.name),
+                email=u.email if with_email else None,
+            )
+            for u in users
+        ]
+    )
+
+
+def _member_read(
+    member: ProjectMember, user: User, ws_role: str, *, with_email: bool = True
+) -> ProjectMemberRead:
     return ProjectMemberRead(
         user_id=user.id,
-        email=user.email,
+        email=user.email if with_email else None,
         name=user.name,
         role=ProjectRole(member.role),
         workspace_role=WorkspaceRole(ws_role),
@@ -678,7 +759,12 @@ async def remove_member(
     access = await access_project(
         session, principal, project_id, Action.PROJECT_MEMBERS_MANAGE, for_update=True
     )
-    member, _, _ = await _get_member(session, access, user_id)
+    member, _, ws_role = await _get_member(session, access, user_id)
+    unassigned = 0
+    if ws_role == WorkspaceRole.GUEST.value:
+        # A guest sees only the projects that give them a role: they leave this one's tasks.
+        # The project row is locked FOR UPDATE (above), so no assignment is half-way through.
+        unassigned = await unassign(session, user_id, [access.project.id])
     _record(
         session,
         principal,
@@ -686,5 +772,17 @@ async def remove_member(
         EventType.PROJECT_MEMBER_REMOVED,
         user_id,
         {"role": {"from": member.role, "to": None}},
+        unassigned_tasks=unassigned,
     )
     await session.delete(member)
+
+
+async def unassign(session: AsyncSession, user_id: UUID, project_ids: list[UUID]) -> int:
+    """Take a user off every task of these projects; the number of tasks they left."""
+    tasks = select(Task.id).where(Task.project_id.in_(project_ids))
+    result = await session.execute(
+        delete(TaskAssignee)
+        .where(TaskAssignee.user_id == user_id, TaskAssignee.task_id.in_(tasks))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

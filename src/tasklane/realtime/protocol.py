@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from pydantic_core import to_json
 
 from tasklane.authz.live import Scope, ScopeKind
+from tasklane.kit.refs import MAX_REF_LENGTH
 from tasklane.models import Event
 
 MAX_MESSAGE_BYTES = 4096
@@ -21,8 +22,8 @@ class _ScopedMessage(BaseModel):
 
     workspace_id: UUID | None = None
     project_id: UUID | None = None
-    task_id: Annotated[str | None, Field(max_length=64)] = None
-    """A UUID or a key such as `ENG-42`."""
+    task_id: Annotated[str | None, Field(max_length=MAX_REF_LENGTH)] = None
+    """A UUID or a key such as `ENG-42`, parsed (with its range) by kit/refs.py."""
 
     @model_validator(mode="after")
     def _one_scope(self) -> _ScopedMessage:

@@ -14,6 +14,7 @@ from starlette.websockets import WebSocketState
 from tasklane.auth.principal import ACCESS_COOKIE, Principal, authenticate, session_active
 from tasklane.errors import TasklaneError, Unauthenticated
 from tasklane.realtime.hub import Connection, Hub
+from tasklane.realtime.limits import ConnectionLimits, Holder
 from tasklane.realtime.protocol import (
     InvalidMessage,
     Ping,
@@ -28,6 +29,7 @@ router = APIRouter(tags=["live"])
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TOO_SLOW = 4429
+CLOSE_TOO_MANY = 4409
 CLOSE_GOING_AWAY = 1001
 CLEAN_CLOSE_CODES = frozenset({1000, 1001})
 
@@ -45,7 +47,32 @@ async def live_updates(websocket: WebSocket) -> None:
         )
         await websocket.close(CLOSE_UNAUTHENTICATED)
         return
-    await _serve(runtime, websocket, Connection(principal))
+    connection = Connection(principal)
+    address = websocket.client.host if websocket.client else "unknown"
+    holder = Holder(id=connection.id, user=str(principal.user_id), address=address)
+    limits = _limits(websocket)
+    if not await limits.acquire(holder):
+        log.info("ws_refused_too_many", user_id=holder.user, address=address)
+        detail = "Too many open connections for this user or address; close one first."
+        await websocket.send_text(
+            encode({"type": "error", "code": "too_many_connections", "detail": detail})
+        )
+        await websocket.close(CLOSE_TOO_MANY, "too many connections")
+        return
+    try:
+        await _serve(runtime, websocket, connection, limits, holder)
+    finally:
+        await limits.release(holder)
+
+
+def _limits(websocket: WebSocket) -> ConnectionLimits:
+    """The app's connection counter, made on first use (shared by its connections)."""
+    state = websocket.app.state
+    limits: ConnectionLimits | None = getattr(state, "ws_limits", None)
+    if limits is None:
+        runtime: Runtime = state.runtime
+        limits = state.ws_limits = ConnectionLimits(runtime.settings, runtime.redis)
+    return limits
 
 
 def _origin_allowed(runtime: Runtime, websocket: WebSocket) -> bool:
@@ -80,13 +107,19 @@ async def _authenticate(runtime: Runtime, websocket: WebSocket) -> Principal:
         return await authenticate(session, runtime.settings, token, via)
 
 
-async def _serve(runtime: Runtime, websocket: WebSocket, connection: Connection) -> None:
+async def _serve(
+    runtime: Runtime,
+    websocket: WebSocket,
+    connection: Connection,
+    limits: ConnectionLimits,
+    holder: Holder,
+) -> None:
     hub = runtime.hub
     hub.attach(connection)
     reader = asyncio.create_task(_read(hub, websocket, connection))
     writer = asyncio.create_task(_write(websocket, connection))
     session = asyncio.create_task(_watch_session(runtime, connection))
-    heartbeat = asyncio.create_task(_heartbeat(runtime, connection))
+    heartbeat = asyncio.create_task(_heartbeat(runtime, connection, limits, holder))
     too_slow = asyncio.create_task(connection.overflowed.wait())
     shutting_down = asyncio.create_task(connection.closing.wait())
     tasks = [reader, writer, session, heartbeat, too_slow, shutting_down]
@@ -148,10 +181,13 @@ async def _write(websocket: WebSocket, connection: Connection) -> None:
         await websocket.send_text(await connection.outbox.get())
 
 
-async def _heartbeat(runtime: Runtime, connection: Connection) -> None:
+async def _heartbeat(
+    runtime: Runtime, connection: Connection, limits: ConnectionLimits, holder: Holder
+) -> None:
     while True:
         await asyncio.sleep(runtime.settings.heartbeat_seconds)
         connection.send_json({"type": "heartbeat", "seq": runtime.hub.position})
+        await limits.renew(holder)  # keeps its place counted across processes
 
 
 async def _watch_session(runtime: Runtime, connection: Connection) -> None:

@@ -12,6 +12,7 @@ from tasklane.auth.principal import CurrentPrincipal
 from tasklane.db import DbSession
 from tasklane.errors import ValidationFailed
 from tasklane.kit.pagination import Page, PageParams, page_params
+from tasklane.kit.refs import MAX_REF_LENGTH
 from tasklane.projects.workflow import StatusCategory
 from tasklane.runtime import CurrentRuntime
 from tasklane.tasks import service
@@ -34,7 +35,12 @@ from tasklane.tasks.schemas import (
 router = new_router(tags=["tasks"])
 Paging = Annotated[PageParams, Depends(page_params)]
 TaskRef = Annotated[
-    str, Path(min_length=1, max_length=64, description="The task's id (UUID) or key (`ENG-42`).")
+    str,
+    Path(
+        min_length=1,
+        max_length=MAX_REF_LENGTH,
+        description="The task's id (UUID) or key (`ENG-42`).",
+    ),
 ]
 _PRECONDITION: dict[int | str, dict[str, Any]] = {
     412: problem_doc("If-Match names an older version of the task; nothing changed.")

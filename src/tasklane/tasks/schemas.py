@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from tasklane.events.types import EventType
+from tasklane.kit.refs import MAX_REF_LENGTH
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Description = Annotated[str, Field(max_length=100_000)]
@@ -16,7 +17,7 @@ TaskRef = Annotated[
     str,
     Field(
         min_length=1,
-        max_length=64,
+        max_length=MAX_REF_LENGTH,
         description="The task's id (UUID) or its key, like `ENG-42`.",
         examples=["ENG-42"],
     ),

@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 from tasklane.auth.principal import Principal
 from tasklane.authz.access import (
     ProjectAccess,
+    ProjectLock,
     StatusRow,
     access_project,
     access_project_statuses,
@@ -32,7 +33,6 @@ from tasklane.events import service as events
 from tasklane.events.types import EventType
 from tasklane.kit import keyset
 from tasklane.kit.clock import utcnow
-from tasklane.kit.ordering import key_between
 from tasklane.kit.pagination import Page, decode_cursor, encode_cursor
 from tasklane.models import (
     Event,
@@ -48,7 +48,7 @@ from tasklane.models import (
 )
 from tasklane.models import Label as LabelRow
 from tasklane.projects.workflow import StatusCategory, completed_at_after_move
-from tasklane.tasks import queries
+from tasklane.tasks import positions, queries
 from tasklane.tasks.queries import TaskFilters
 from tasklane.tasks.schemas import (
     ActivityItem,
@@ -237,7 +237,9 @@ async def _check_parent(
 async def create_task(
     session: AsyncSession, principal: Principal, *, project_id: UUID, data: TaskCreate
 ) -> TaskRead:
-    access = await access_project(session, principal, project_id, Action.TASK_CREATE)
+    # FOR NO KEY UPDATE on the project: creates take the next number one at a time, and
+    # wait for the project's other task writes (docs/architecture.md, "Locking").
+    access = await access_project(session, principal, project_id, Action.TASK_CREATE, lock="write")
     _require_active(access)
     project = access.project
     if data.status_id is not None:
@@ -249,7 +251,7 @@ async def create_task(
     if data.parent_id is not None:
         await _check_parent(session, project_id, data.parent_id, None)
 
-    # The row lock on the project serialises creates, so numbers have no gaps or repeats.
+    # The project row is locked (above), so numbers have no gaps or repeats.
     number = (
         await session.execute(
             update(Project)
@@ -259,10 +261,10 @@ async def create_task(
         )
     ).scalar_one()
     project.task_counter = number
-    if data.placement == "top":
-        position = key_between(None, await queries.column_edge(session, status.id, last=False))
-    else:
-        position = key_between(await queries.column_edge(session, status.id, last=True), None)
+    slot = positions.TOP if data.placement == "top" else positions.BOTTOM
+    (position,) = await positions.place(
+        session, positions.Writer(principal.user_id, project), status.id, slot
+    )
     now = utcnow()
     task = Task(
         project_id=project_id,
@@ -355,7 +357,9 @@ async def list_tasks(
     columns = queries.sort_columns(sort)
     values = None
     if cursor is not None:
-        values = keyset.parse_values(columns, decode_cursor(cursor, size=len(columns)))
+        values = keyset.parse_values(
+            columns, decode_cursor(cursor, scope=f"tasks:{sort.value}", size=len(columns))
+        )
     rows: Sequence[Row[Task, int]]
     if walk:
         groups = queries.status_groups(statuses, filters)
@@ -377,7 +381,8 @@ async def list_tasks(
     next_cursor = None
     if len(rows) > limit:
         last_task, last_status_position = page[-1]
-        next_cursor = encode_cursor(queries.sort_values(sort, last_task, last_status_position))
+        last = queries.sort_values(sort, last_task, last_status_position)
+        next_cursor = encode_cursor(last, scope=f"tasks:{sort.value}")
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -385,13 +390,39 @@ async def list_tasks(
 
 
 async def _writable_task(
-    session: AsyncSession, principal: Principal, ref: str, action: Action, *, deleted: bool = False
+    session: AsyncSession,
+    principal: Principal,
+    ref: str,
+    action: Action,
+    *,
+    deleted: bool = False,
+    lock: ProjectLock = "share",
+    columns: Sequence[UUID] = (),
+    own_column: bool = False,
 ) -> tuple[Task, ProjectAccess]:
+    """The task, locked for a change, in the order every write locks (docs/architecture.md,
+    "Locking"): its project row (`lock`), then the status columns the write places it in
+    (`columns`, and its current one with `own_column`), then the task row itself."""
     task, access = await access_task(
-        session, principal, ref, action, include_deleted=deleted, for_update=True
+        session, principal, ref, action, include_deleted=deleted, lock=lock
     )
     _require_active(access)
-    return task, access
+    await positions.lock_columns(session, [*columns, *([task.status_id] if own_column else [])])
+    locked = await session.scalar(
+        select(Task)
+        .where(Task.id == task.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if locked is None or (locked.deleted_at is not None and not deleted):
+        raise NotFound("No such task.")
+    return locked, access
+
+
+def _project_lock(data: TaskUpdate) -> ProjectLock:
+    """A new parent is checked against the whole tree of the project: parent changes take the
+    project for themselves, so two of them cannot close a cycle together."""
+    return "write" if data.parent_id is not None else "share"
 
 
 async def update_task(
@@ -404,7 +435,14 @@ async def update_task(
     project_id: UUID | None = None,
 ) -> TaskRead:
     """`project_id`, when given, is the project the task must belong to (bulk changes)."""
-    task, access = await _writable_task(session, principal, ref, Action.TASK_UPDATE)
+    task, access = await _writable_task(
+        session,
+        principal,
+        ref,
+        Action.TASK_UPDATE,
+        lock=_project_lock(data),
+        columns=[data.status_id] if data.status_id is not None else [],
+    )
     if project_id is not None and task.project_id != project_id:
         raise NotFound("No such task.")
     check_version(task, if_match)
@@ -419,8 +457,10 @@ async def update_task(
     now = utcnow()
     if "status_id" in sent and sent["status_id"] != task.status_id:
         status = await _status_in_project(session, project.id, sent["status_id"])
+        (task.position,) = await positions.place(
+            session, positions.Writer(principal.user_id, project), status.id, moving=task.id
+        )
         task.status_id = status.id
-        task.position = key_between(await queries.column_edge(session, status.id, last=True), None)
         task.completed_at = completed_at_after_move(status.category, task.completed_at, now)
     if "assignee_ids" in sent and set(sent["assignee_ids"]) != set(before.assignee_ids):
         await _check_assignees(session, project, sent["assignee_ids"])
@@ -472,7 +512,22 @@ async def update_tasks(
     """Several task changes in one request, each on its own: a change that fails (a stale
     version, a task of another project, a bad value) changes nothing and is reported, and the
     others go through. Each changed task gets its own event."""
-    await access_project(session, principal, project_id, Action.TASK_UPDATE)
+    # Everything the items lock, taken up front in the global order, so two bulk changes
+    # (or a bulk change and a single one) cannot each hold what the other waits for.
+    lock: ProjectLock = "share"
+    if any(_project_lock(item.changes) == "write" for item in data.items):
+        lock = "write"
+    await access_project(session, principal, project_id, Action.TASK_UPDATE, lock=lock)
+    await positions.lock_columns(
+        session, [i.changes.status_id for i in data.items if i.changes.status_id is not None]
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            select(Task.id)
+            .where(Task.id.in_([i.id for i in data.items]), Task.project_id == project_id)
+            .order_by(Task.id)
+            .with_for_update()
+        )
     updated: list[TaskRead] = []
     failed: list[BulkFailure] = []
     for item in data.items:
@@ -557,32 +612,22 @@ async def move_task(
     if_match: int | None,
 ) -> TaskRead:
     """Place a task in a column between neighbours. Writes one task row, whatever the
-    column's length. Moves into one column are serialised by locking its status row."""
-    task, access = await _writable_task(session, principal, ref, Action.TASK_UPDATE)
+    column's length (but for the rare rebalance, see tasks/positions.py). Moves into one
+    column are serialised by its column lock."""
+    task, access = await _writable_task(
+        session, principal, ref, Action.TASK_UPDATE, columns=[data.status_id]
+    )
     check_version(task, if_match)
     project = access.project
-    status_stmt = select(Status).where(Status.id == data.status_id, Status.project_id == project.id)
-    if session.get_bind().dialect.name == "postgresql":
-        status_stmt = status_stmt.with_for_update()
-    status = await session.scalar(status_stmt)
+    status = await session.scalar(
+        select(Status).where(Status.id == data.status_id, Status.project_id == project.id)
+    )
     if status is None:
         raise ValidationFailed.for_field("status_id", "No such status in this project.")
-    anchor_id = data.after_id or data.before_id
-    if anchor_id == task.id:
-        raise ValidationFailed.for_field(
-            "after_id" if data.after_id else "before_id", "A task cannot be placed next to itself."
-        )
-    if data.after_id is not None:
-        anchor = await _anchor(session, status.id, data.after_id, "after_id")
-        below = await queries.neighbour(session, status.id, anchor, after=True, exclude=task.id)
-        position = key_between(anchor, below)
-    elif data.before_id is not None:
-        anchor = await _anchor(session, status.id, data.before_id, "before_id")
-        above = await queries.neighbour(session, status.id, anchor, after=False, exclude=task.id)
-        position = key_between(above, anchor)
-    else:
-        last = await queries.column_edge(session, status.id, last=True, exclude=task.id)
-        position = key_between(last, None)
+    slot = positions.Slot(after_id=data.after_id, before_id=data.before_id)
+    (position,) = await positions.place(
+        session, positions.Writer(principal.user_id, project), status.id, slot, moving=task.id
+    )
     before = {"status_id": task.status_id, "position": task.position}
     now = utcnow()
     task.status_id = status.id
@@ -605,17 +650,6 @@ async def move_task(
         version=task.version,
     )
     return read
-
-
-async def _anchor(session: AsyncSession, status_id: UUID, task_id: UUID, field: str) -> str:
-    position = await session.scalar(
-        select(Task.position).where(
-            Task.id == task_id, Task.status_id == status_id, Task.deleted_at.is_(None)
-        )
-    )
-    if position is None:
-        raise ValidationFailed.for_field(field, "That task is not in the target status.")
-    return str(position)
 
 
 # --- trash ---------------------------------------------------------------------------------
@@ -647,7 +681,9 @@ async def delete_task(
 async def restore_task(
     session: AsyncSession, principal: Principal, *, ref: str, retention_days: int
 ) -> TaskRead:
-    task, access = await _writable_task(session, principal, ref, Action.TASK_DELETE, deleted=True)
+    task, access = await _writable_task(
+        session, principal, ref, Action.TASK_DELETE, deleted=True, own_column=True
+    )
     if task.deleted_at is None:
         raise Conflict("The task is not in the trash.", code="not_deleted")
     now = utcnow()
@@ -658,8 +694,8 @@ async def restore_task(
     task.version += 1
     task.updated_at = now
     # It comes back at the bottom of its column.
-    task.position = key_between(
-        await queries.column_edge(session, task.status_id, last=True, exclude=task.id), None
+    (task.position,) = await positions.place(
+        session, positions.Writer(principal.user_id, access.project), task.status_id, moving=task.id
     )
     await session.flush()
     events.record(
@@ -686,7 +722,7 @@ async def list_trash(
     ]
     stmt = select(Task).where(Task.project_id == project_id, Task.deleted_at.is_not(None))
     if cursor is not None:
-        values = keyset.parse_values(columns, decode_cursor(cursor, size=2))
+        values = keyset.parse_values(columns, decode_cursor(cursor, scope="trash", size=2))
         stmt = stmt.where(keyset.after(columns, values))
     rows = (await session.scalars(stmt.order_by(*keyset.order_by(columns)).limit(limit + 1))).all()
     page = rows[:limit]
@@ -697,7 +733,9 @@ async def list_trash(
     ]
     next_cursor = None
     if len(rows) > limit and page[-1].deleted_at is not None:
-        next_cursor = encode_cursor([page[-1].deleted_at.isoformat(), str(page[-1].id)])
+        next_cursor = encode_cursor(
+            [page[-1].deleted_at.isoformat(), str(page[-1].id)], scope="trash"
+        )
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -793,8 +831,8 @@ async def _check_relation_room(session: AsyncSession, tasks: list[tuple[Task, st
 async def add_relation(
     session: AsyncSession, principal: Principal, *, ref: str, data: RelationCreate
 ) -> RelationRead:
-    # The rows are locked below, both at once in a fixed order.
-    task, access = await access_task(session, principal, ref, Action.TASK_UPDATE)
+    # The project first (as every task write), then both task rows at once in a fixed order.
+    task, access = await access_task(session, principal, ref, Action.TASK_UPDATE, lock="share")
     _require_active(access)
     try:
         other, other_access = await access_task(
@@ -877,21 +915,79 @@ async def list_activity(
     task, _ = await access_task(session, principal, ref, Action.PROJECT_READ, include_deleted=True)
     stmt = select(Event).where(Event.task_id == task.id).order_by(Event.seq).limit(limit + 1)
     if cursor is not None:
-        (after,) = decode_cursor(cursor, size=1)
+        (after,) = decode_cursor(cursor, scope="activity", size=1)
         stmt = stmt.where(Event.seq > keyset.parse_values([_SEQ], [after])[0])
     rows = (await session.scalars(stmt)).all()
+    shown = await _visible_tasks(
+        session, principal, {ref for e in rows[:limit] for ref in _task_refs(e.data)}
+    )
     items = [
         ActivityItem(
             seq=e.seq,
             type=e.type,
             actor_id=e.actor_id,
             created_at=e.created_at,
-            changes=e.data.get("changes", {}),
+            changes=_hide_tasks(e.data.get("changes", {}), shown),
         )
         for e in rows[:limit]
     ]
-    next_cursor = encode_cursor([items[-1].seq]) if len(rows) > limit else None
+    next_cursor = encode_cursor([items[-1].seq], scope="activity") if len(rows) > limit else None
     return Page(items=items, next_cursor=next_cursor)
 
 
 _SEQ = keyset.SortColumn(Event.seq, False, keyset.as_int)
+
+# Where an activity entry's changes name another task: a relation's other end, a parent.
+_TASK_FIELDS = ("parent_id",)
+
+
+def _task_refs(data: dict[str, Any]) -> set[str]:
+    refs: set[str] = set()
+    for name, change in (data.get("changes") or {}).items():
+        for side in ("from", "to"):
+            value = change.get(side) if isinstance(change, dict) else None
+            if name == "relation" and isinstance(value, dict) and value.get("task_id"):
+                refs.add(str(value["task_id"]))
+            elif name in _TASK_FIELDS and value:
+                refs.add(str(value))
+    return refs
+
+
+async def _visible_tasks(session: AsyncSession, principal: Principal, refs: set[str]) -> set[str]:
+    """Of these task ids, those in projects the caller can see."""
+    ids = [uid for uid in (_activity_uuid(r) for r in refs) if uid is not None]
+    if not ids:
+        return set()
+    visible = await session.scalars(
+        select(Task.id).where(
+            Task.id.in_(ids), Task.project_id.in_(visible_project_ids(principal.user_id))
+        )
+    )
+    return {str(i) for i in visible}
+
+
+def _activity_uuid(ref: str) -> UUID | None:
+    try:
+        return UUID(ref)
+    except ValueError:
+        return None
+
+
+def _hide_tasks(changes: dict[str, Any], shown: set[str]) -> dict[str, Any]:
+    """The changes, with the ids of tasks the reader cannot see replaced by null: the entry
+    stays (something was related or re-parented), the hidden task is not named."""
+    out: dict[str, Any] = {}
+    for name, change in changes.items():
+        if not (isinstance(change, dict) and (name == "relation" or name in _TASK_FIELDS)):
+            out[name] = change
+            continue
+        kept = dict(change)
+        for side in ("from", "to"):
+            value = kept.get(side)
+            if name == "relation" and isinstance(value, dict) and value.get("task_id"):
+                if str(value["task_id"]) not in shown:
+                    kept[side] = {**value, "task_id": None}
+            elif name in _TASK_FIELDS and value and str(value) not in shown:
+                kept[side] = None
+        out[name] = kept
+    return out

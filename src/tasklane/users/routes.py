@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from fastapi import status
+from fastapi import Request, status
 
-from tasklane.api import new_router
+from tasklane.api import new_router, problem_doc
 from tasklane.auth import service
 from tasklane.auth.principal import CurrentPrincipal, DetachedPrincipal
 from tasklane.auth.schemas import PasswordChange, UserRead, UserUpdate
 from tasklane.db import DbSession
 from tasklane.runtime import CurrentRuntime
+from tasklane.security import client_address
 
 router = new_router(prefix="/users", tags=["users"])
 
@@ -24,9 +25,15 @@ async def update_me(data: UserUpdate, session: DbSession, principal: CurrentPrin
     return await service.update_me(session, principal, data=data)
 
 
-@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={429: problem_doc("Too many wrong current passwords; see Retry-After.")},
+)
 async def change_password(
-    data: PasswordChange, principal: DetachedPrincipal, rt: CurrentRuntime
+    data: PasswordChange, request: Request, principal: DetachedPrincipal, rt: CurrentRuntime
 ) -> None:
-    """Change the password. Every other sign-in session of the user ends."""
-    await service.change_password(rt, principal, data=data)
+    """Change the password. Every other sign-in session of the user ends. Wrong current
+    passwords count like failed sign-ins of the account (429 with Retry-After past the
+    limit)."""
+    await service.change_password(rt, principal, data=data, address=client_address(request))

@@ -18,7 +18,15 @@ from tasklane.errors import Conflict, NotFound, ValidationFailed
 from tasklane.events import service as events
 from tasklane.events.types import EventType
 from tasklane.kit.pagination import Page, cursor_uuid, decode_cursor, encode_cursor
-from tasklane.models import Project, ProjectMember, User, Workspace, WorkspaceMember
+from tasklane.models import (
+    Project,
+    ProjectMember,
+    Task,
+    TaskAssignee,
+    User,
+    Workspace,
+    WorkspaceMember,
+)
 from tasklane.workspaces.schemas import (
     MemberAdd,
     MemberRead,
@@ -136,11 +144,13 @@ async def list_workspaces(
         .limit(limit + 1)
     )
     if cursor is not None:
-        (after,) = decode_cursor(cursor, size=1)
+        (after,) = decode_cursor(cursor, scope="workspaces", size=1)
         stmt = stmt.where(Workspace.id > cursor_uuid(after))
     rows = (await session.execute(stmt)).all()
     items = [_read(w, WorkspaceRole(role)) for w, role in rows[:limit]]
-    next_cursor = encode_cursor([str(items[-1].id)]) if len(rows) > limit else None
+    next_cursor = (
+        encode_cursor([str(items[-1].id)], scope="workspaces") if len(rows) > limit else None
+    )
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -219,11 +229,13 @@ async def list_members(
         .limit(limit + 1)
     )
     if cursor is not None:
-        (after,) = decode_cursor(cursor, size=1)
+        (after,) = decode_cursor(cursor, scope="members", size=1)
         stmt = stmt.where(WorkspaceMember.user_id > cursor_uuid(after))
     rows = (await session.execute(stmt)).all()
     items = [_member_read(m, u) for m, u in rows[:limit]]
-    next_cursor = encode_cursor([str(items[-1].user_id)]) if len(rows) > limit else None
+    next_cursor = (
+        encode_cursor([str(items[-1].user_id)], scope="members") if len(rows) > limit else None
+    )
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -349,11 +361,21 @@ async def remove_member(
         _check_role_change(access, old=old, new=None)
     if old is WorkspaceRole.OWNER and await _owner_count(session, workspace_id) <= 1:
         raise Conflict("A workspace needs at least one owner.", code="last_owner")
+    # Every project of the workspace, FOR UPDATE, lowest id first (docs/architecture.md,
+    # "Locking"): task writes hold their project FOR SHARE while they check assignees, so
+    # none is half-way through assigning this user when they go, and later ones see them gone.
     project_ids = select(Project.id).where(Project.workspace_id == workspace_id)
+    await session.execute(project_ids.order_by(Project.id).with_for_update())
     await session.execute(
         delete(ProjectMember).where(
             ProjectMember.user_id == user_id, ProjectMember.project_id.in_(project_ids)
         )
+    )
+    tasks = select(Task.id).where(Task.project_id.in_(project_ids))
+    unassigned = await session.execute(
+        delete(TaskAssignee)
+        .where(TaskAssignee.user_id == user_id, TaskAssignee.task_id.in_(tasks))
+        .execution_options(synchronize_session=False)
     )
     await session.delete(member)
     events.record(
@@ -363,4 +385,5 @@ async def remove_member(
         workspace_id=workspace_id,
         entity_id=user_id,
         changes={"role": {"from": old.value, "to": None}},
+        unassigned_tasks=int(getattr(unassigned, "rowcount", 0) or 0),
     )
