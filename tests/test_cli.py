@@ -91,3 +91,31 @@ def test_purge_trash_deletes_only_expired_tasks(tmp_path: Path) -> None:
     )
     assert "purged 1 tasks" in result.stdout
     assert asyncio.run(count()) == before - 1
+
+
+def test_create_user_refuses_a_common_password_with_a_message(tmp_path: Path) -> None:
+    env = {**os.environ, "TASKLANE_DATA_DIR": str(tmp_path / "data"), "TASKLANE_DATABASE_URL": ""}
+    env.pop("TASKLANE_SECRET_KEY", None)
+    subprocess.run([str(BIN), "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    args = [str(BIN), "create-user", "--email", "cli@example.com", "--name", "Cli"]
+    weak = subprocess.run(
+        [*args, "--password", "12345678"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert weak.returncode == 1
+    assert "This password is too common" in weak.stderr
+    assert "Traceback" not in weak.stderr
+    strong = subprocess.run(
+        [*args, "--password", "walrus ferry lantern"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert strong.returncode == 0, strong.stderr
+    assert "created cli@example.com" in strong.stdout

@@ -17,6 +17,7 @@ export type Project = S["ProjectRead"];
 export type Workspace = S["WorkspaceRead"];
 export type Member = S["MemberRead"];
 export type ProjectMember = S["ProjectMemberRead"];
+export type Person = S["PersonRead"];
 export type ProjectRole = S["ProjectRole"];
 export type WorkspaceRole = S["WorkspaceRole"];
 export type User = S["UserRead"];

@@ -1,12 +1,15 @@
-import { QueryClient, QueryClientProvider, useQueryClient } from "@tanstack/react-query";
+import { QueryClientProvider, useQueryClient } from "@tanstack/react-query";
 import { lazy, Suspense, useCallback, useEffect } from "react";
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from "react-router";
-import { ApiError, setSignedOutHandler } from "../api/client";
+import { setSignedOutHandler } from "../api/client";
 import { useMe } from "../features/auth/api";
+import { safeNext, signInFor } from "../features/auth/next";
 import { ProjectPage } from "../features/projects/ProjectPage";
 import { prefetchRoute } from "../features/projects/prefetch";
 import { LiveProvider } from "../features/realtime/useLive";
 import { Shell } from "../features/shell/Shell";
+import { ErrorBoundary } from "./ErrorBoundary";
+import { makeQueryClient } from "./queryClient";
 import { Spinner } from "./ui";
 
 const AuthPage = lazy(() =>
@@ -22,16 +25,7 @@ const WorkspaceHome = lazy(() =>
   import("../features/workspaces/WorkspaceHome").then((m) => ({ default: m.WorkspaceHome })),
 );
 
-const queryClient = new QueryClient({
-  defaultOptions: {
-    queries: {
-      staleTime: 30_000,
-      refetchOnWindowFocus: false,
-      retry: (count, error) =>
-        !(error instanceof ApiError && error.status >= 400 && error.status < 500) && count < 2,
-    },
-  },
-});
+const queryClient = makeQueryClient();
 
 prefetchRoute(queryClient, window.location.pathname);
 
@@ -39,9 +33,11 @@ export function App() {
   return (
     <QueryClientProvider client={queryClient}>
       <BrowserRouter>
-        <Suspense fallback={<Spinner />}>
-          <Root />
-        </Suspense>
+        <ErrorBoundary>
+          <Suspense fallback={<Spinner />}>
+            <Root />
+          </Suspense>
+        </ErrorBoundary>
       </BrowserRouter>
     </QueryClientProvider>
   );
@@ -56,6 +52,9 @@ function Root() {
   }, [qc]);
   useEffect(() => setSignedOutHandler(signedOut), [signedOut]);
 
+  // Signed in on a sign-in page (just now, or with an old tab): on to where they were going.
+  const afterSignIn = safeNext(new URLSearchParams(location.search).get("next"));
+
   if (me.isPending) return <Spinner label="Starting Tasklane" />;
   if (!me.data) {
     return (
@@ -64,9 +63,7 @@ function Root() {
         <Route path="/signup" element={<AuthPage mode="signup" />} />
         <Route
           path="*"
-          element={
-            <Navigate to="/signin" replace state={{ from: location.pathname + location.search }} />
-          }
+          element={<Navigate to={signInFor(location.pathname + location.search)} replace />}
         />
       </Routes>
     );
@@ -74,16 +71,22 @@ function Root() {
   return (
     <LiveProvider onSignedOut={signedOut}>
       <Shell me={me.data}>
-        <Routes>
-          <Route path="/" element={<Home />} />
-          <Route path="/signin" element={<Navigate to="/" replace />} />
-          <Route path="/signup" element={<Navigate to="/" replace />} />
-          <Route path="/w/:workspaceId" element={<WorkspaceHome />} />
-          <Route path="/p/:projectId/:view/:taskRef?" element={<ProjectPage me={me.data} />} />
-          <Route path="/p/:projectId" element={<ProjectPage me={me.data} />} />
-          <Route path="/t/:taskRef" element={<TaskPage me={me.data} />} />
-          <Route path="*" element={<NotFoundPage />} />
-        </Routes>
+        {/* A page that fails (or whose chunk does not load) leaves the sidebar working; going
+            to another page clears the error. */}
+        <ErrorBoundary resetKey={location.pathname}>
+          <Suspense fallback={<Spinner />}>
+            <Routes>
+              <Route path="/" element={<Home />} />
+              <Route path="/signin" element={<Navigate to={afterSignIn} replace />} />
+              <Route path="/signup" element={<Navigate to={afterSignIn} replace />} />
+              <Route path="/w/:workspaceId" element={<WorkspaceHome />} />
+              <Route path="/p/:projectId/:view/:taskRef?" element={<ProjectPage me={me.data} />} />
+              <Route path="/p/:projectId" element={<ProjectPage me={me.data} />} />
+              <Route path="/t/:taskRef" element={<TaskPage me={me.data} />} />
+              <Route path="*" element={<NotFoundPage />} />
+            </Routes>
+          </Suspense>
+        </ErrorBoundary>
       </Shell>
     </LiveProvider>
   );

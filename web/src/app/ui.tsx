@@ -185,18 +185,39 @@ export function Modal({
   );
 }
 
-export function formatDate(day: string | null | undefined): string {
-  if (!day) return "";
-  const [y, m, d] = day.split("-").map(Number);
-  const date = new Date(y ?? 1970, (m ?? 1) - 1, d ?? 1);
-  const sameYear = date.getFullYear() === new Date().getFullYear();
-  return date.toLocaleDateString(undefined, {
-    month: "short",
-    day: "numeric",
-    ...(sameYear ? {} : { year: "numeric" }),
-  });
+/* One way to write dates in the whole app: "Dec 2" this year, "Dec 2, 2026" otherwise, and
+ * "Dec 2, 2026, 4:05 PM" where the time matters (tooltips). English, like the rest of the UI. */
+const DAY = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric" });
+const DAY_YEAR = new Intl.DateTimeFormat("en-US", {
+  month: "short",
+  day: "numeric",
+  year: "numeric",
+});
+const DAY_TIME = new Intl.DateTimeFormat("en-US", {
+  month: "short",
+  day: "numeric",
+  year: "numeric",
+  hour: "numeric",
+  minute: "2-digit",
+});
+
+function formatDay(date: Date, now: Date): string {
+  return (date.getFullYear() === now.getFullYear() ? DAY : DAY_YEAR).format(date);
 }
 
+/** A calendar day (`2026-12-02`, as due dates are): "Dec 2" or "Dec 2, 2027". */
+export function formatDate(day: string | null | undefined, now = new Date()): string {
+  if (!day) return "";
+  const [y, m, d] = day.slice(0, 10).split("-").map(Number);
+  return formatDay(new Date(y ?? 1970, (m ?? 1) - 1, d ?? 1), now);
+}
+
+/** A moment (an ISO timestamp), in full: "Dec 2, 2026, 4:05 PM". */
+export function formatDateTime(iso: string): string {
+  return DAY_TIME.format(new Date(iso));
+}
+
+/** A moment, relative while that helps ("5 min ago"), then as a day. */
 export function timeAgo(iso: string, now = Date.now()): string {
   const seconds = Math.round((now - new Date(iso).getTime()) / 1000);
   if (seconds < 45) return "just now";
@@ -205,6 +226,6 @@ export function timeAgo(iso: string, now = Date.now()): string {
   const hours = Math.round(minutes / 60);
   if (hours < 24) return `${hours} h ago`;
   const days = Math.round(hours / 24);
-  if (days < 30) return `${days} d ago`;
-  return new Date(iso).toLocaleDateString();
+  if (days < 7) return `${days} d ago`;
+  return formatDay(new Date(iso), new Date(now));
 }

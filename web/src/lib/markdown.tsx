@@ -4,13 +4,14 @@
  * renderer loads on first use, so it is not part of the first page load.
  */
 import { useEffect, useState } from "react";
+import { taskLists } from "./taskLists";
 
 type Render = (text: string) => string;
 let renderer: Promise<Render> | null = null;
 
 export function loadMarkdown(): Promise<Render> {
   renderer ??= import("markdown-it").then(({ default: MarkdownIt }) => {
-    const md = new MarkdownIt({ html: false, linkify: true, breaks: true });
+    const md = new MarkdownIt({ html: false, linkify: true, breaks: true }).use(taskLists);
     const defaultLink =
       md.renderer.rules.link_open ??
       ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));

@@ -1,16 +1,25 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import { Link, useLocation, useNavigate } from "react-router";
+import { Link, useNavigate, useSearchParams } from "react-router";
 import { ApiError } from "../../api/client";
 import { signIn, signUp } from "./api";
+import { safeNext } from "./next";
+import { contextWords, passwordStrength } from "./strength";
 
 export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
   const qc = useQueryClient();
   const navigate = useNavigate();
-  const location = useLocation();
+  const [params] = useSearchParams();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const next = (location.state as { from?: string } | null)?.from ?? "/";
+  const [password, setPassword] = useState("");
+  // The name and e-mail typed so far: a password made of them is easy to guess.
+  const [details, setDetails] = useState<string[]>([]);
+  const [passwordError, setPasswordError] = useState<string | null>(null);
+  const strength = passwordStrength(password, contextWords(...details));
+  // Only a path on this site: `next` comes from the address bar, which anyone can craft.
+  const next = safeNext(params.get("next"));
+  const carry = next === "/" ? "" : `?next=${encodeURIComponent(next)}`;
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -19,6 +28,7 @@ export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
     const password = String(form.get("password") ?? "");
     setBusy(true);
     setError(null);
+    setPasswordError(null);
     try {
       const user =
         mode === "signup"
@@ -27,7 +37,9 @@ export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
       qc.setQueryData(["me"], user);
       navigate(next, { replace: true });
     } catch (e) {
-      setError(describe(e, mode));
+      const atField = passwordProblem(e);
+      if (atField) setPasswordError(atField);
+      else setError(describe(e, mode));
     } finally {
       setBusy(false);
     }
@@ -36,7 +48,16 @@ export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
   const title = mode === "signup" ? "Create your account" : "Sign in to Tasklane";
   return (
     <main className="auth">
-      <form className="auth-card" onSubmit={submit} aria-labelledby="auth-title">
+      <form
+        className="auth-card"
+        onSubmit={submit}
+        aria-labelledby="auth-title"
+        onChange={(e) => {
+          if (mode !== "signup") return;
+          const form = new FormData(e.currentTarget);
+          setDetails([String(form.get("name") ?? ""), String(form.get("email") ?? "")]);
+        }}
+      >
         <div className="brand-mark" aria-hidden="true" />
         <h1 id="auth-title">{title}</h1>
         {mode === "signup" && (
@@ -63,8 +84,44 @@ export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
             autoComplete={mode === "signup" ? "new-password" : "current-password"}
             required
             minLength={mode === "signup" ? 8 : 1}
+            value={password}
+            onChange={(e) => {
+              setPassword(e.target.value);
+              setPasswordError(null);
+            }}
+            aria-invalid={passwordError ? true : undefined}
+            aria-describedby={mode === "signup" ? "password-strength password-error" : undefined}
           />
         </label>
+        {mode === "signup" && (
+          <div className="strength" data-score={strength.score}>
+            <meter
+              min={0}
+              max={4}
+              low={2}
+              high={3}
+              optimum={4}
+              value={password ? strength.score : 0}
+              aria-label="Password strength"
+              aria-valuetext={password ? strength.label : "No password yet"}
+            />
+            <span id="password-strength" aria-live="polite">
+              {password ? (
+                <>
+                  <strong>{strength.label}</strong>
+                  {strength.hint && ` · ${strength.hint}`}
+                </>
+              ) : (
+                "At least 8 characters; a phrase of a few words is strong and easy to remember."
+              )}
+            </span>
+          </div>
+        )}
+        {passwordError && (
+          <p id="password-error" className="form-error" role="alert">
+            {passwordError}
+          </p>
+        )}
         {error && (
           <p className="form-error" role="alert">
             {error}
@@ -76,17 +133,23 @@ export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
         <p className="muted">
           {mode === "signup" ? (
             <>
-              Have an account? <Link to="/signin">Sign in</Link>
+              Have an account? <Link to={`/signin${carry}`}>Sign in</Link>
             </>
           ) : (
             <>
-              New here? <Link to="/signup">Create an account</Link>
+              New here? <Link to={`/signup${carry}`}>Create an account</Link>
             </>
           )}
         </p>
       </form>
     </main>
   );
+}
+
+/** The server's verdict on the new password (e.g. too common), to show at the field. */
+function passwordProblem(error: unknown): string | null {
+  if (!(error instanceof ApiError) || error.status !== 422) return null;
+  return error.problem.errors?.find((e) => e.field === "password")?.message ?? null;
 }
 
 function describe(error: unknown, mode: "signin" | "signup"): string {

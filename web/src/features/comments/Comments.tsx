@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap } from "../../api/client";
 import type { Comment, Task } from "../../api/types";
-import { Avatar, ErrorNote, timeAgo } from "../../app/ui";
+import { Avatar, ErrorNote, formatDateTime, timeAgo } from "../../app/ui";
 import { Markdown } from "../../lib/markdown";
 import { toast } from "../shell/toasts";
 import { messageOf } from "../tasks/api";
@@ -67,18 +67,19 @@ export function Comments({
     <section className="comments" aria-labelledby="comments-title">
       <h3 id="comments-title">Comments</h3>
       {query.isError && <ErrorNote error={query.error} retry={() => void query.refetch()} />}
-      {query.data?.length === 0 && <p className="muted">No comments yet. Start the discussion.</p>}
+      {query.data?.length === 0 && (
+        <p className="muted">
+          {/* Only someone who can comment is invited to. */}
+          {canComment ? "No comments yet. Start the discussion." : "No comments yet."}
+        </p>
+      )}
       <ol className="comment-list">
         {query.data?.map((c) => (
           <li key={c.id} className="comment">
             <div className="comment-head">
               <Avatar id={c.author?.id ?? c.id} name={c.author?.name ?? "Deleted user"} />
               <strong>{c.author?.name ?? "Deleted user"}</strong>
-              <time
-                className="muted"
-                dateTime={c.created_at}
-                title={new Date(c.created_at).toLocaleString()}
-              >
+              <time className="muted" dateTime={c.created_at} title={formatDateTime(c.created_at)}>
                 {timeAgo(c.created_at)}
               </time>
               {c.edited_at && <span className="muted">(edited)</span>}

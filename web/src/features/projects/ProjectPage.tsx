@@ -11,7 +11,7 @@ import { CreateTaskDialog } from "../tasks/CreateTaskDialog";
 import { todayIso } from "../tasks/filters";
 import type { CardContext } from "../tasks/TaskCard";
 import { useMembers } from "../workspaces/api";
-import { canEdit, useLabels, useProject, useStatuses } from "./api";
+import { canEdit, useLabels, usePeople, useProject, useStatuses } from "./api";
 
 // Only the board is on the first load's path; the other views load when opened.
 const ListView = lazy(() => import("../tasks/ListView").then((m) => ({ default: m.ListView })));
@@ -29,7 +29,9 @@ export function ProjectPage({ me }: { me: User }) {
   const project = useProject(projectId);
   const statuses = useStatuses(projectId);
   const labels = useLabels(projectId);
-  const members = useMembers(project.data?.workspace_id);
+  const people = usePeople(projectId);
+  // The workspace's member list (with roles) is for project settings only; guests may not read it.
+  const members = useMembers(view === "settings" ? project.data?.workspace_id : undefined);
   const viewers = useLiveScope(projectId ? { project_id: projectId } : null);
   const [creating, setCreating] = useState(false);
   const [selectedId, setSelectedId] = useState<string | null>(null);
@@ -74,8 +76,8 @@ export function ProjectPage({ me }: { me: User }) {
   });
 
   const peopleMap = useMemo(
-    () => new Map((members.data ?? []).map((m) => [m.user_id, m.name])),
-    [members.data],
+    () => new Map((people.data ?? []).map((m) => [m.user_id, m.name])),
+    [people.data],
   );
   const labelMap = useMemo(() => new Map((labels.data ?? []).map((l) => [l.id, l])), [labels.data]);
   const ctx: CardContext = useMemo(
@@ -149,7 +151,7 @@ export function ProjectPage({ me }: { me: User }) {
                 project={p}
                 statuses={statuses.data}
                 labels={labels.data ?? []}
-                members={members.data ?? []}
+                members={people.data ?? []}
                 editable={editable}
                 openTask={openTask}
               />
@@ -173,7 +175,7 @@ export function ProjectPage({ me }: { me: User }) {
                 taskRef={taskRef}
                 statuses={statuses.data}
                 labels={labels.data ?? []}
-                members={members.data ?? []}
+                members={people.data ?? []}
                 me={me.id}
                 editable={editable}
                 onClose={closeTask}

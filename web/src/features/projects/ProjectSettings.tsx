@@ -6,8 +6,9 @@ import { Avatar, Empty } from "../../app/ui";
 import { toast } from "../shell/toasts";
 import { messageOf } from "../tasks/api";
 import { useProjectMembers } from "./api";
+import { CATEGORY_ORDER, newStatusPosition } from "./statusOrder";
 
-const CATEGORIES: StatusCategory[] = ["backlog", "unstarted", "started", "done", "cancelled"];
+const CATEGORIES = CATEGORY_ORDER;
 const PROJECT_ROLES: ProjectRole[] = ["admin", "member", "viewer"];
 
 /** A mutation that refreshes `keys` afterwards and explains a failure. */
@@ -43,7 +44,7 @@ export function ProjectSettings({
     "The project was not changed.",
   );
   const addStatus = useChange(
-    (body: { name: string; category: StatusCategory }) =>
+    (body: { name: string; category: StatusCategory; position: number }) =>
       unwrap(api.POST("/api/v1/projects/{project_id}/statuses", { params: { path }, body })),
     [["statuses", pid]],
     "The status was not added.",
@@ -118,7 +119,10 @@ export function ProjectSettings({
   const addMember = useChange(
     (body: { user_id: string; role: ProjectRole }) =>
       unwrap(api.POST("/api/v1/projects/{project_id}/members", { params: { path }, body })),
-    [["projectMembers", pid]],
+    [
+      ["projectMembers", pid],
+      ["people", pid],
+    ],
     "The member was not added.",
   );
   const setRole = useChange(
@@ -129,7 +133,10 @@ export function ProjectSettings({
           body: { role },
         }),
       ),
-    [["projectMembers", pid]],
+    [
+      ["projectMembers", pid],
+      ["people", pid],
+    ],
     "The role was not changed.",
   );
   const removeMember = useChange(
@@ -139,7 +146,10 @@ export function ProjectSettings({
           params: { path: { project_id: pid, user_id: userId } },
         }),
       ),
-    [["projectMembers", pid]],
+    [
+      ["projectMembers", pid],
+      ["people", pid],
+    ],
     "The member was not removed.",
   );
   const [labelColor, setLabelColor] = useState("#6366f1");
@@ -258,9 +268,12 @@ export function ProjectSettings({
             onSubmit={(e) => {
               e.preventDefault();
               const form = new FormData(e.currentTarget);
+              const category = String(form.get("category")) as StatusCategory;
               addStatus.mutate({
                 name: String(form.get("name") ?? "").trim(),
-                category: String(form.get("category")) as StatusCategory,
+                category,
+                // Not last (after Cancelled): with the other statuses of its category.
+                position: newStatusPosition(statuses, category),
               });
               e.currentTarget.reset();
             }}
@@ -350,7 +363,7 @@ export function ProjectSettings({
               <span>
                 <strong>{m.name}</strong>{" "}
                 <span className="muted small">
-                  {m.email} · workspace {m.workspace_role}
+                  {m.email ? `${m.email} · ` : ""}workspace {m.workspace_role}
                 </span>
               </span>
               <span className="spacer" />

@@ -64,6 +64,22 @@ export function useProjectMembers(projectId: string | undefined) {
   });
 }
 
+/** Everyone who can see the project (names, avatar initials; e-mails only for non-guests), for
+ * showing and filtering assignees. Every project role may read it, guests included. */
+export function usePeople(projectId: string | undefined) {
+  return useQuery({
+    queryKey: ["people", projectId],
+    enabled: Boolean(projectId),
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/v1/projects/{project_id}/people", {
+          params: { path: { project_id: projectId as string } },
+        }),
+      ).then((page) => page.items),
+    staleTime: 60_000,
+  });
+}
+
 export function canEdit(role: string | undefined): boolean {
   return role === "admin" || role === "member";
 }

@@ -191,12 +191,14 @@ export function applyEvent(
   if (kind === "project" && projectId) {
     void qc.invalidateQueries({ queryKey: ["project", projectId] });
     void qc.invalidateQueries({ queryKey: ["projectMembers", projectId] });
+    void qc.invalidateQueries({ queryKey: ["people", projectId] });
     void qc.invalidateQueries({ queryKey: ["projects"] });
     return;
   }
   if (kind === "workspace") {
     void qc.invalidateQueries({ queryKey: ["workspaces"] });
     void qc.invalidateQueries({ queryKey: ["members"] });
+    void qc.invalidateQueries({ queryKey: ["people"] });
   }
 }
 

@@ -3,7 +3,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { useLocation, useSearchParams } from "react-router";
 import type {
   Label,
-  Member,
+  Person,
   Priority,
   Project,
   Status,
@@ -12,7 +12,16 @@ import type {
   User,
 } from "../../api/types";
 import { PRIORITIES, PRIORITY_LABEL } from "../../api/types";
-import { AvatarStack, Empty, ErrorNote, formatDate, LabelChip, Spinner } from "../../app/ui";
+import {
+  AvatarStack,
+  Empty,
+  ErrorNote,
+  formatDate,
+  formatDateTime,
+  LabelChip,
+  Spinner,
+  timeAgo,
+} from "../../app/ui";
 import { useKeys } from "../shell/keys";
 import { toast } from "../shell/toasts";
 import { messageOf, useTaskCounts, useTaskList, useUpdateTask } from "./api";
@@ -28,6 +37,7 @@ import {
   toSearchParams,
 } from "./filters";
 import { step } from "./ordering";
+import { PickMany } from "./PickMany";
 
 export function ListView({
   project,
@@ -40,7 +50,7 @@ export function ListView({
   project: Project;
   statuses: Status[];
   labels: Label[];
-  members: Member[];
+  members: Person[];
   editable: boolean;
   openTask: (task: Task) => void;
 }) {
@@ -326,38 +336,27 @@ export function ListView({
                   </select>
                 </td>
                 <td className="assignee-cell">
-                  <select
-                    aria-label={`Assignee of ${task.key}`}
-                    value={task.assignee_ids[0] ?? ""}
+                  {/* All assignees, edited as a set: adding or removing one keeps the rest. */}
+                  <PickMany
+                    label={`Assignees of ${task.key}`}
+                    hideLabel
                     disabled={!editable}
-                    onChange={(e) =>
-                      update.mutate({
-                        task,
-                        changes: {
-                          assignee_ids: e.target.value
-                            ? [
-                                e.target.value,
-                                ...task.assignee_ids.slice(1).filter((a) => a !== e.target.value),
-                              ]
-                            : [],
-                        },
-                      })
+                    chosen={task.assignee_ids}
+                    options={members.map((m) => ({ value: m.user_id, label: m.name }))}
+                    summary={
+                      task.assignee_ids.length ? (
+                        <AvatarStack
+                          people={task.assignee_ids.map((id) => ({
+                            id,
+                            name: names.get(id) ?? "Someone",
+                          }))}
+                        />
+                      ) : (
+                        <span className="muted">Unassigned</span>
+                      )
                     }
-                  >
-                    <option value="">Unassigned</option>
-                    {members.map((m) => (
-                      <option key={m.user_id} value={m.user_id}>
-                        {m.name}
-                      </option>
-                    ))}
-                  </select>
-                  {task.assignee_ids.length > 1 && (
-                    <AvatarStack
-                      people={task.assignee_ids
-                        .slice(1)
-                        .map((id) => ({ id, name: names.get(id) ?? "Someone" }))}
-                    />
-                  )}
+                    onChange={(ids) => update.mutate({ task, changes: { assignee_ids: ids } })}
+                  />
                 </td>
                 <td>
                   <div className="labels-cell">
@@ -371,7 +370,11 @@ export function ListView({
                   {task.due_date ? formatDate(task.due_date) : <span className="muted">—</span>}
                   {isOverdue(task, today) && <span className="sr-only"> (overdue)</span>}
                 </td>
-                <td className="muted">{new Date(task.updated_at).toLocaleDateString()}</td>
+                <td className="muted">
+                  <time dateTime={task.updated_at} title={formatDateTime(task.updated_at)}>
+                    {timeAgo(task.updated_at)}
+                  </time>
+                </td>
               </tr>
             ))}
           </tbody>
@@ -459,7 +462,7 @@ function FilterBar({
   setFilters: (f: TaskFilters) => void;
   statuses: Status[];
   labels: Label[];
-  members: Member[];
+  members: Person[];
   searchRef: React.RefObject<HTMLInputElement | null>;
 }) {
   const [text, setText] = useState(filters.q);

@@ -1,11 +1,11 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { Link } from "react-router";
 import { ApiError, api, unwrap } from "../../api/client";
 import type {
   Activity,
   Label,
-  Member,
+  Person,
   Priority,
   RelationType,
   Status,
@@ -13,19 +13,28 @@ import type {
   TaskUpdate,
 } from "../../api/types";
 import { PRIORITIES, PRIORITY_LABEL } from "../../api/types";
-import { AvatarStack, ErrorNote, formatDate, LabelChip, Spinner, timeAgo } from "../../app/ui";
+import {
+  AvatarStack,
+  ErrorNote,
+  formatDate,
+  formatDateTime,
+  LabelChip,
+  Spinner,
+  timeAgo,
+} from "../../app/ui";
 import { Markdown } from "../../lib/markdown";
 import { Comments } from "../comments/Comments";
 import { useLiveScope } from "../realtime/useLive";
 import { toast } from "../shell/toasts";
 import { fetchTask, messageOf, useCreateTask, useSubtasks, useTask, useUpdateTask } from "./api";
 import { taskKeys } from "./cache";
+import { PickMany } from "./PickMany";
 
 interface Props {
   taskRef: string;
   statuses: Status[];
   labels: Label[];
-  members: Member[];
+  members: Person[];
   me: string;
   editable: boolean;
   onClose?: () => void;
@@ -453,6 +462,13 @@ function EstimateField({
   );
 }
 
+/** Another key of this task's project, for placeholders: "ENG-12" only in project ENG. */
+export function exampleKey(task: Pick<Task, "key">): string {
+  const prefix = task.key.replace(/-\d+$/, "");
+  const number = Number(task.key.slice(prefix.length + 1)) || 1;
+  return `${prefix}-${number > 1 ? number - 1 : number + 1}`;
+}
+
 function ParentField({
   task,
   editable,
@@ -469,11 +485,13 @@ function ParentField({
     <div className="parent-field">
       <span className="prop-label">Parent</span>
       {task.parent_id ? (
-        <span>
+        <span className="parent-value">
           {parent.data ? (
-            <Link to={`/t/${parent.data.key}`}>
+            <Link to={`/t/${parent.data.key}`} title={`${parent.data.key} ${parent.data.title}`}>
               {parent.data.key} {parent.data.title}
             </Link>
+          ) : parent.isError ? (
+            <span className="muted">A task you cannot see</span>
           ) : (
             "…"
           )}
@@ -506,7 +524,7 @@ function ParentField({
         >
           <input
             aria-label="Parent task key"
-            placeholder="e.g. ENG-12"
+            placeholder={`e.g. ${exampleKey(task)}`}
             value={value}
             onChange={(e) => setValue(e.target.value)}
           />
@@ -519,49 +537,6 @@ function ParentField({
       ) : (
         <span className="muted">None</span>
       )}
-    </div>
-  );
-}
-
-function PickMany({
-  label,
-  options,
-  chosen,
-  summary,
-  disabled,
-  onChange,
-}: {
-  label: string;
-  options: Array<{ value: string; label: string }>;
-  chosen: string[];
-  summary: React.ReactNode;
-  disabled: boolean;
-  onChange: (ids: string[]) => void;
-}) {
-  return (
-    <div className="pick-many">
-      <span className="prop-label">{label}</span>
-      <details className="multi">
-        <summary aria-label={`${label}: change`}>{summary}</summary>
-        <fieldset disabled={disabled}>
-          <legend className="sr-only">{label}</legend>
-          {options.length === 0 && <p className="muted">Nothing to choose yet.</p>}
-          {options.map((o) => (
-            <label key={o.value} className="check-row">
-              <input
-                type="checkbox"
-                checked={chosen.includes(o.value)}
-                onChange={(e) =>
-                  onChange(
-                    e.target.checked ? [...chosen, o.value] : chosen.filter((v) => v !== o.value),
-                  )
-                }
-              />
-              {o.label}
-            </label>
-          ))}
-        </fieldset>
-      </details>
     </div>
   );
 }
@@ -723,7 +698,7 @@ function Relations({ task, editable }: { task: Task; editable: boolean }) {
           </select>
           <input
             aria-label="Related task key"
-            placeholder="ENG-7"
+            placeholder={exampleKey(task)}
             value={other}
             onChange={(e) => setOther(e.target.value)}
           />
@@ -747,19 +722,45 @@ const VERBS: Record<string, string> = {
   "comment.deleted": "deleted a comment",
 };
 
+/** The ids of the tasks an activity entry mentions (a parent, the other end of a relation). */
+export function mentionedTasks(items: Array<Pick<Activity, "changes">>): string[] {
+  const ids = new Set<string>();
+  for (const item of items) {
+    const changes = (item.changes ?? {}) as Record<string, { from?: unknown; to?: unknown }>;
+    for (const end of [changes.parent_id?.from, changes.parent_id?.to])
+      if (typeof end === "string") ids.add(end);
+    for (const end of [changes.relation?.from, changes.relation?.to]) {
+      const id = (end as { task_id?: unknown } | null | undefined)?.task_id;
+      if (typeof id === "string") ids.add(id);
+    }
+  }
+  return [...ids];
+}
+
 export function describeActivity(
   item: Pick<Activity, "type" | "changes">,
   lookup: {
     status: (id: string) => string;
     label: (id: string) => string;
     person: (id: string) => string;
+    /** "ENG-7 Title", or "a task you cannot see". */
+    task: (id: string) => string;
   },
 ): string {
   const verb = VERBS[item.type] ?? item.type;
+  if (item.type === "task.relation_added" || item.type === "task.relation_removed") {
+    type End = { type?: string; task_id?: string } | null | undefined;
+    const relation = item.changes?.relation as { from?: End; to?: End } | undefined;
+    const end = item.type === "task.relation_added" ? relation?.to : relation?.from;
+    if (!end?.task_id) return verb;
+    const type = RELATION_LABEL[end.type as RelationType]?.toLowerCase() ?? "related to";
+    return `${verb}: ${type} ${lookup.task(end.task_id)}`;
+  }
   if (item.type !== "task.updated" && item.type !== "task.moved") return verb;
   const show = (field: string, value: unknown): string => {
     if (value === null || value === undefined || value === "") return "none";
     if (field === "status_id") return lookup.status(String(value));
+    if (field === "parent_id") return lookup.task(String(value));
     if (field === "assignee_ids" && Array.isArray(value))
       return value.map((v) => lookup.person(String(v))).join(", ") || "nobody";
     if (field === "label_ids" && Array.isArray(value))
@@ -805,10 +806,26 @@ function ActivityList({
         }),
       ).then((p) => p.items),
   });
+  // The entries carry task ids; each is shown by its key and title, fetched like any task the
+  // reader can open. One they cannot see (or that is gone) stays unnamed.
+  const ids = mentionedTasks(query.data ?? []);
+  const tasks = useQueries({
+    queries: ids.map((id) => ({
+      queryKey: taskKeys.detail(id),
+      queryFn: ({ signal }: { signal: AbortSignal }) => fetchTask(id, signal),
+    })),
+  });
+  const taskName = (id: string): string => {
+    const found = tasks[ids.indexOf(id)];
+    if (found?.data) return `${found.data.key} ${found.data.title}`;
+    if (found?.isPending) return "a task";
+    return "a task you cannot see";
+  };
   const lookup = {
     status: (id: string) => statuses.find((s) => s.id === id)?.name ?? "a deleted status",
     label: (id: string) => labels.find((l) => l.id === id)?.name ?? "a deleted label",
     person: (id: string) => names.get(id) ?? "someone",
+    task: taskName,
   };
   return (
     <section className="activity" aria-labelledby="activity-title">
@@ -818,11 +835,7 @@ function ActivityList({
           <li key={a.seq}>
             <strong>{a.actor_id ? (names.get(a.actor_id) ?? "Someone") : "Tasklane"}</strong>{" "}
             {describeActivity(a, lookup)}
-            <time
-              className="muted"
-              dateTime={a.created_at}
-              title={new Date(a.created_at).toLocaleString()}
-            >
+            <time className="muted" dateTime={a.created_at} title={formatDateTime(a.created_at)}>
               {" "}
               · {timeAgo(a.created_at)}
             </time>

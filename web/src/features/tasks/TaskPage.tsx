@@ -1,10 +1,10 @@
 import { useEffect } from "react";
 import { Link, useParams } from "react-router";
+import { ApiError } from "../../api/client";
 import type { User } from "../../api/types";
-import { Spinner } from "../../app/ui";
-import { canEdit, useLabels, useProject, useStatuses } from "../projects/api";
+import { ErrorNote, Spinner } from "../../app/ui";
+import { canEdit, useLabels, usePeople, useProject, useStatuses } from "../projects/api";
 import { setCurrentWorkspace } from "../shell/current";
-import { useMembers } from "../workspaces/api";
 import { useTask } from "./api";
 import { TaskDetail } from "./TaskDetail";
 
@@ -16,11 +16,15 @@ export function TaskPage({ me }: { me: User }) {
   const project = useProject(projectId);
   const statuses = useStatuses(projectId);
   const labels = useLabels(projectId);
-  const members = useMembers(project.data?.workspace_id);
+  const people = usePeople(projectId);
   useEffect(() => {
     if (project.data) setCurrentWorkspace(project.data.workspace_id);
   }, [project.data]);
   if (task.isPending) return <Spinner label="Loading task" />;
+  // The page answers a failed load itself. (Rendering TaskDetail for it added a second observer
+  // that fetched again on mount; that put the query back to pending, which unmounted
+  // TaskDetail, whose next mount fetched again: a request loop.)
+  if (task.isError) return <TaskMissing error={task.error} retry={() => void task.refetch()} />;
   return (
     <main className="page task-page">
       {project.data && (
@@ -31,12 +35,12 @@ export function TaskPage({ me }: { me: User }) {
           / {taskRef}
         </nav>
       )}
-      {task.isError || (project.data && statuses.data) ? (
+      {project.data && statuses.data ? (
         <TaskDetail
           taskRef={taskRef}
           statuses={statuses.data ?? []}
           labels={labels.data ?? []}
-          members={members.data ?? []}
+          members={people.data ?? []}
           me={me.id}
           editable={canEdit(project.data?.role)}
           fullPage
@@ -44,6 +48,29 @@ export function TaskPage({ me }: { me: User }) {
       ) : (
         <Spinner />
       )}
+    </main>
+  );
+}
+
+function TaskMissing({ error, retry }: { error: Error; retry: () => void }) {
+  const status = error instanceof ApiError ? error.status : 0;
+  return (
+    <main className="page task-page">
+      {status === 404 ? (
+        <>
+          <h1>Task not found</h1>
+          <p className="muted">This task does not exist, was deleted, or you cannot see it.</p>
+        </>
+      ) : (
+        <>
+          <h1>{status === 409 ? "More than one task has this key" : "The task did not load"}</h1>
+          {/* A 4xx answer would be the same again: no retry for it. */}
+          <ErrorNote error={error} retry={status >= 400 && status < 500 ? undefined : retry} />
+        </>
+      )}
+      <p>
+        <Link to="/">Go to your workspaces</Link>
+      </p>
     </main>
   );
 }

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { matchCommand } from "../shell/CommandPalette";
-import { describeActivity } from "./TaskDetail";
+import { describeActivity, mentionedTasks } from "./TaskDetail";
 
 const lookup = {
   status: (id: string) => ({ s1: "Todo", s2: "Done" })[id] ?? "?",
   label: (id: string) => ({ l1: "bug" })[id] ?? "?",
   person: (id: string) => ({ u1: "Ada" })[id] ?? "someone",
+  task: (id: string) => ({ t1: "ENG-1 The epic" })[id] ?? "a task you cannot see",
 };
 
 describe("describeActivity", () => {
@@ -35,6 +36,44 @@ describe("describeActivity", () => {
       ),
     ).toBe("edited the description");
     expect(describeActivity({ type: "comment.created", changes: {} }, lookup)).toBe("commented");
+  });
+
+  it("names the parent and the related task by key, and never shows their ids", () => {
+    expect(
+      describeActivity(
+        { type: "task.updated", changes: { parent_id: { from: null, to: "t1" } } },
+        lookup,
+      ),
+    ).toBe("changed parent from none to ENG-1 The epic");
+    expect(
+      describeActivity(
+        {
+          type: "task.relation_added",
+          changes: { relation: { from: null, to: { type: "blocked_by", task_id: "t1" } } },
+        },
+        lookup,
+      ),
+    ).toBe("added a relation: blocked by ENG-1 The epic");
+    expect(
+      describeActivity(
+        {
+          type: "task.relation_removed",
+          changes: { relation: { from: { type: "relates_to", task_id: "t9" }, to: null } },
+        },
+        lookup,
+      ),
+    ).toBe("removed a relation: relates to a task you cannot see");
+  });
+
+  it("finds the tasks that entries mention", () => {
+    expect(
+      mentionedTasks([
+        { changes: { parent_id: { from: "t1", to: "t2" } } },
+        { changes: { relation: { from: null, to: { type: "blocks", task_id: "t3" } } } },
+        { changes: { relation: { from: { type: "blocks", task_id: "t1" }, to: null } } },
+        { changes: { status_id: { from: "s1", to: "s2" } } },
+      ]),
+    ).toEqual(["t1", "t2", "t3"]);
   });
 });
 

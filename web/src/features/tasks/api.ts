@@ -284,7 +284,9 @@ export function useUpdateTask(options: { onConflict?: (latest: Task) => void } =
         storeTask(qc, error.latest);
         options.onConflict?.(error.latest);
       }
-      toast.error(messageOf(error, `${task.key} was not changed.`));
+      // A conflict is news, not a failure to fix: the newer version is shown.
+      if (error instanceof Conflict) toast.info(messageOf(error, ""));
+      else toast.error(messageOf(error, `${task.key} was not changed.`));
     },
     onSuccess: (saved, { task }) => {
       storeTask(qc, saved);

@@ -1,0 +1,50 @@
+/** Choose any number of things (assignees, labels) as a set: each box adds or removes one. */
+import type { ReactNode } from "react";
+
+export function toggled(chosen: string[], value: string, on: boolean): string[] {
+  if (on) return chosen.includes(value) ? chosen : [...chosen, value];
+  return chosen.filter((v) => v !== value);
+}
+
+export function PickMany({
+  label,
+  options,
+  chosen,
+  summary,
+  disabled,
+  onChange,
+  hideLabel = false,
+  className = "",
+}: {
+  label: string;
+  options: Array<{ value: string; label: string }>;
+  chosen: string[];
+  summary: ReactNode;
+  disabled: boolean;
+  onChange: (ids: string[]) => void;
+  hideLabel?: boolean;
+  className?: string;
+}) {
+  return (
+    <div className={`pick-many ${className}`.trim()}>
+      <span className={hideLabel ? "sr-only" : "prop-label"}>{label}</span>
+      <details className="multi">
+        <summary aria-label={`${label}: change`}>{summary}</summary>
+        <fieldset disabled={disabled}>
+          <legend className="sr-only">{label}</legend>
+          {options.length === 0 && <p className="muted">Nothing to choose yet.</p>}
+          {options.map((o) => (
+            <label key={o.value} className="check-row">
+              <input
+                type="checkbox"
+                checked={chosen.includes(o.value)}
+                onChange={(e) => onChange(toggled(chosen, o.value, e.target.checked))}
+              />
+              {o.label}
+            </label>
+          ))}
+        </fieldset>
+      </details>
+    </div>
+  );
+}
