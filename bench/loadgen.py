@@ -139,6 +139,41 @@ def scrape(base: str) -> Counts | None:
 
 IGNORED_ROUTES = {"/metrics", "/healthz", "/readyz"}
 
+LagBuckets = dict[float, float]
+"""Upper bound (seconds) -> cumulative count of tasklane_event_loop_lag_seconds samples."""
+
+
+def scrape_lag(base: str) -> LagBuckets | None:
+    """The event-loop lag histogram (summed over the app's processes), or None."""
+    try:
+        text = httpx.get(f"{base}/metrics", timeout=120).raise_for_status().text
+    except httpx.HTTPError:
+        return None
+    buckets: LagBuckets = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "tasklane_event_loop_lag_seconds_bucket":
+                bound = float(sample.labels["le"])
+                buckets[bound] = buckets.get(bound, 0.0) + sample.value
+    return buckets
+
+
+def lag_percentile_ms(
+    before: LagBuckets | None, after: LagBuckets | None, p: float = 0.99
+) -> float | None:
+    """The `p` quantile of the loop lag sampled between two scrapes, as the upper bound of the
+    histogram bucket it falls in (ms): a ceiling, as exact as the buckets."""
+    if not before or not after:
+        return None
+    grown = sorted((bound, count - before.get(bound, 0.0)) for bound, count in after.items())
+    total = grown[-1][1] if grown else 0.0
+    if total <= 0:
+        return None
+    for bound, count in grown:
+        if count >= p * total:
+            return bound * 1000 if bound != float("inf") else None
+    return None
+
 
 def settle(base: str, *, limit: float = 120) -> float:
     """Wait until the server answers a health check quickly again (it has worked through the

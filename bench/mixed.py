@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.datasets import THINGS
-from bench.loadgen import delta, scrape, settle
+from bench.loadgen import delta, lag_percentile_ms, scrape, scrape_lag, settle
 from bench.servers import measured, run_child
 
 if TYPE_CHECKING:
@@ -129,10 +129,12 @@ def _level(ctx: Context, users: int, *, storm: bool, variant: str | None = None)
     ]
     env = {"BENCH_PLAN": str(plan_path), "BENCH_LOCUST_OUT": str(out_path)}
     before = scrape(ctx.app.base)
+    lag_before = scrape_lag(ctx.app.base)
     with measured(ctx.app, postgres=ctx.backend.name == "postgres") as (cpu, memory):
         code, output, locust_cpu = run_child(cmd, env=env, timeout=runtime + 120)
     cpu.end(loadgen_seconds=locust_cpu)
     counted = delta(before, scrape(ctx.app.base))
+    lag_p99 = lag_percentile_ms(lag_before, scrape_lag(ctx.app.base))
     settled = settle(ctx.app.base)
     (ctx.raw / f"{name}.locust.txt").write_text(output)
     if code != 0 or not out_path.exists():
@@ -161,6 +163,7 @@ def _level(ctx: Context, users: int, *, storm: bool, variant: str | None = None)
         "statements_per_request": counted["statements_per_request"],
         "db_ms_per_request": counted["db_ms_per_request"],
         "server_errors": counted["server_errors"],
+        "event_loop_lag_p99_ms": lag_p99,
         "rss_mb": memory.peak_mb(),
         "cpu": cpu.as_dict(),
         "backlog_seconds_after": settled,

@@ -448,6 +448,7 @@ def _mixed_section(records: list[Record], _: dict[str, Any]) -> list[str]:
             _lat(r, "p99"),
             r["failures"],
             r.get("statements_per_request"),
+            r.get("event_loop_lag_p99_ms"),
             " / ".join(_fmt(m) for m in r.get("rss_mb", [])),
             _cpu(r),
         ]
@@ -467,6 +468,7 @@ def _mixed_section(records: list[Record], _: dict[str, Any]) -> list[str]:
             "p99 ms",
             "errors",
             "SQL/req",
+            "loop lag p99 ms",
             "peak RSS MB",
             "CPU (cores)",
         ],

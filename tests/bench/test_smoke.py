@@ -152,6 +152,9 @@ def test_mixed_scenario_and_login_storm(smoke: tuple[dict[str, object], Path]) -
         # Every request name is one the personas use (a few seconds do not reach them all).
         assert set(r["by_name"]) <= PERSONA_REQUESTS, r["by_name"].keys()
         assert r["statements_per_request"] > 0
+        # The app sampled its event loop during the run (a ceiling in ms, from the histogram).
+        assert r["event_loop_lag_p99_ms"] is not None, r
+        assert r["event_loop_lag_p99_ms"] > 0, r
         logins = r["logins"]
         assert logins["sent"] > 0
         assert logins["answered"] + logins.get("unanswered_at_end", 0) == logins["sent"]
