@@ -419,7 +419,6 @@ def install_database_errors(app: FastAPI) -> None:
     app.add_exception_handler(DBAPIError, handler)
     app.add_exception_handler(ConnectionError, handler)
     app.add_exception_handler(TimeoutError, handler)
-    app.add_middleware(RetryTransactions)
 
 
 # --- retrying a request whose transaction lost a race -----------------------------------------

@@ -47,7 +47,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from tasklane.apidocs import DOCS_PAGES
 from tasklane.auth.principal import CSRF_HEADER, WRITE_LIMITED
 from tasklane.config import Settings
-from tasklane.db import SAFE_METHODS, install_database_errors
+from tasklane.db import SAFE_METHODS, RetryTransactions, install_database_errors
 from tasklane.errors import (
     PROBLEM_JSON,
     PayloadTooLarge,
@@ -100,7 +100,9 @@ def install_security(app: FastAPI, settings: Settings) -> None:
     """Add the security middleware to `app` and document its refusals in the OpenAPI."""
     limiter = WriteLimiter(settings) if settings.rate_limit_enabled else None
     app.state.write_limiter = limiter
-    # add_middleware puts each new one outside the previous: innermost first.
+    # add_middleware puts each new one outside the previous: innermost first. Retrying a lost
+    # race buffers the body, so it goes inside the limits: they refuse first, unread.
+    app.add_middleware(RetryTransactions)
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)
     if limiter is not None:
         app.add_middleware(WriteRateLimitMiddleware, limiter=limiter, settings=settings)
