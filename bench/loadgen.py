@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import time
 from collections.abc import Sequence
@@ -15,6 +16,15 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench.servers import run_child
 from bench.workloads import Op, lua_requests
+
+METRICS_TOKEN = secrets.token_urlsafe(32)
+"""The app runs with production settings, which serve /metrics only with a token: this run's."""
+
+
+def _metrics(base: str) -> str:
+    headers = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    return httpx.get(f"{base}/metrics", headers=headers, timeout=120).raise_for_status().text
+
 
 LUA = Path(__file__).resolve().parent / "lua" / "replay.lua"
 
@@ -113,7 +123,7 @@ def scrape(base: str) -> Counts | None:
     """The app's counters, or None when it cannot answer within two minutes (an overloaded
     server still working through its backlog): the run then has no SQL figures."""
     try:
-        text = httpx.get(f"{base}/metrics", timeout=120).raise_for_status().text
+        text = _metrics(base)
     except httpx.HTTPError:
         return None
     counts: Counts = {}
@@ -146,7 +156,7 @@ LagBuckets = dict[float, float]
 def scrape_lag(base: str) -> LagBuckets | None:
     """The event-loop lag histogram (summed over the app's processes), or None."""
     try:
-        text = httpx.get(f"{base}/metrics", timeout=120).raise_for_status().text
+        text = _metrics(base)
     except httpx.HTTPError:
         return None
     buckets: LagBuckets = {}

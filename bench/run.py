@@ -32,6 +32,7 @@ import httpx
 
 from bench import datasets
 from bench.datasets import DatasetSpec, Manifest
+from bench.loadgen import METRICS_TOKEN
 from bench.results import Results, machine
 from bench.servers import ROOT, ServerGroup, start_group
 
@@ -354,6 +355,7 @@ def app_env(profile: Profile, backend: Backend, url: str, work: Path) -> dict[st
         "TASKLANE_LOGIN_FAILURES_PER_ADDRESS": "100000",
         "TASKLANE_LOG_FORMAT": "json",
         "TASKLANE_LOG_LEVEL": "INFO",
+        "TASKLANE_METRICS_TOKEN": METRICS_TOKEN,
         **hash_env(profile.password_hash),
     }
     if backend.processes > 1:

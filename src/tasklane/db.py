@@ -468,7 +468,16 @@ class RetryTransactions:
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
+            try:
+                message = await receive()
+            except Exception as exc:
+                # A limit refused the body while it streamed in: the app reads up to the same
+                # refusal, so its error handlers answer it as usual.
+                read: list[Message] = [
+                    {"type": "http.request", "body": b"".join(chunks), "more_body": True}
+                ]
+                await self.app(scope, _replay(read, _raise(exc)), send)
+                return
             if message["type"] != "http.request":
                 await self.app(scope, _replay([message], receive), send)  # a disconnect
                 return
@@ -507,6 +516,13 @@ class RetryTransactions:
             _log.info("transaction_retry", attempt=number)
             # Jitter, so the transactions that collided do not meet again at once.
             await asyncio.sleep(random.uniform(0.005, 0.03) * number)  # noqa: S311
+
+
+def _raise(exc: Exception) -> Receive:
+    async def receive() -> Message:
+        raise exc
+
+    return receive
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

@@ -52,7 +52,7 @@ def test_sign_up_create_project_add_tasks_drag_to_done_and_reload(
     page.get_by_role("link", name="Create an account").click()
     page.get_by_label("Name").fill("Grace Hopper")
     page.get_by_label("E-mail").fill(f"grace-{time.monotonic_ns()}@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()
 
     page.get_by_label("Workspace name").fill("Navy Labs")
@@ -348,10 +348,10 @@ def test_sign_in_with_a_wrong_password_says_so_and_sign_out_works(
     page = context.new_page()
     page.goto("/signin")
     page.get_by_label("E-mail").fill(who.email)
-    page.get_by_label("Password").fill("not the password")
+    page.get_by_label("Password", exact=True).fill("not the password")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("do not match")
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Welcome to Tasklane")).to_be_visible()
     # The short-lived access cookie runs out: the app renews the session and carries on.

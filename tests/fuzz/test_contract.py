@@ -21,6 +21,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.parameters import ParameterLocation
@@ -368,6 +369,12 @@ def test_linked_calls_keep_the_contract(fuzz_world: World) -> None:
                 print_blob=False,
             )
         )
+    except FlakyStrategyDefinition:
+        # Hypothesis replays a sequence it generated before and finds that the ids fed into
+        # it (answers of a server whose state has moved on) differ: an artifact of generating
+        # from live answers, not a contract breach. Breaches are collected above, and the run
+        # up to this point still counts.
+        pass
     finally:
         session.close()
     assert not failures, "\n\n".join(failures[:10])

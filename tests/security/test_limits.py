@@ -180,10 +180,13 @@ BOUNDED_AT_WRITE = {
 }
 """Collections small by nature, answered whole: creating one more past the limit is a 409
 (tests/projects/test_statuses.py, test_labels.py, tests/tasks/test_routes.py)."""
-NOT_YET_BOUNDED = {"/api/v1/projects/{project_id}/members"}
-"""Explicit project roles can be as many as the workspace's members and are answered whole.
-Paging them changes what the web client must read; listed so that no other list joins them
-unnoticed."""
+NOT_YET_BOUNDED = {
+    "/api/v1/projects/{project_id}/members",
+    "/api/v1/projects/{project_id}/people",
+}
+"""Explicit project roles, and the people who can see a project, can be as many as the
+workspace's members and are answered whole. Paging them changes what the web client must
+read (pickers and filters want everyone); listed so that no other list joins them unnoticed."""
 
 
 def _page_lists() -> dict[str, dict[str, Any]]:
