@@ -3,11 +3,11 @@ of a signed-out session counts against its sender's address, never against its o
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.factories import PASSWORD, User, expect, make_user
+from tests.factories import PASSWORD, expect, make_user
+from tests.security.test_rate_limits import client_at, rename
 
 PER_USER = 5
 PER_ADDRESS = 50
@@ -20,15 +20,6 @@ def settings_overrides() -> dict[str, object]:
         "rate_limit_writes_per_address": PER_ADDRESS,
         "rate_limit_window_seconds": 60,
     }
-
-
-def client_at(app: FastAPI, address: str) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app, client=(address, 40000))
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-
-async def rename(client: httpx.AsyncClient, user: User, n: int) -> httpx.Response:
-    return await client.patch("/api/v1/users/me", json={"name": f"Name {n}"}, headers=user.headers)
 
 
 async def test_a_signed_out_token_cannot_spend_its_owners_budget(app: FastAPI) -> None:
