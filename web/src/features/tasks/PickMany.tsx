@@ -1,5 +1,5 @@
 /** Choose any number of things (assignees, labels) as a set: each box adds or removes one. */
-import type { ReactNode } from "react";
+import { type ReactNode, useState } from "react";
 
 export function toggled(chosen: string[], value: string, on: boolean): string[] {
   if (on) return chosen.includes(value) ? chosen : [...chosen, value];
@@ -25,6 +25,12 @@ export function PickMany({
   hideLabel?: boolean;
   className?: string;
 }) {
+  // The boxes show a change the moment it is made. The caches catch up a tick later (the
+  // optimistic write is scheduled, not immediate); until then the box would snap back.
+  // Whatever `chosen` arrives next (the optimistic value, or the old one after a failure)
+  // takes over again.
+  const [pending, setPending] = useState<{ over: string[]; ids: string[] } | null>(null);
+  const shown = pending?.over === chosen ? pending.ids : chosen;
   return (
     <div className={`pick-many ${className}`.trim()}>
       <span className={hideLabel ? "sr-only" : "prop-label"}>{label}</span>
@@ -37,8 +43,12 @@ export function PickMany({
             <label key={o.value} className="check-row">
               <input
                 type="checkbox"
-                checked={chosen.includes(o.value)}
-                onChange={(e) => onChange(toggled(chosen, o.value, e.target.checked))}
+                checked={shown.includes(o.value)}
+                onChange={(e) => {
+                  const next = toggled(shown, o.value, e.target.checked);
+                  setPending({ over: chosen, ids: next });
+                  onChange(next);
+                }}
               />
               {o.label}
             </label>
