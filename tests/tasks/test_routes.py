@@ -483,6 +483,8 @@ class TestList:
             return [t["title"] for t in body["items"]]
 
         assert await order("-priority") == ["urgent", "low", "none"]
+        # Ascending is low to urgent; "No priority" is last either way, as a missing due date is.
+        assert await order("priority") == ["low", "urgent", "none"]
         assert await order("due") == ["none", "low", "urgent"]
         assert await order("-due") == ["low", "none", "urgent"]
 

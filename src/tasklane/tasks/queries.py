@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     Select,
     bindparam,
+    case,
     exists,
     func,
     literal,
@@ -34,7 +35,7 @@ from tasklane.kit import keyset
 from tasklane.kit.keyset import SortColumn, as_date, as_datetime, as_int, as_str, as_uuid
 from tasklane.models import Status, Task, TaskAssignee, TaskLabel
 from tasklane.projects.workflow import StatusCategory
-from tasklane.tasks.schemas import Priority, TaskSort
+from tasklane.tasks.schemas import PRIORITY_RANK, Priority, TaskSort
 
 Ts = TypeVarTuple("Ts")
 FAR_FUTURE = date(9999, 12, 31)
@@ -115,6 +116,9 @@ def apply_filters(
     return stmt
 
 
+_NO_PRIORITY_LAST = max(PRIORITY_RANK.values()) + 1
+
+
 def sort_columns(sort: TaskSort) -> list[SortColumn]:
     """The ordering for a sort, ending in the task id so every row has one place."""
     tail = SortColumn(Task.id, False, as_uuid)
@@ -136,8 +140,14 @@ def sort_columns(sort: TaskSort) -> list[SortColumn]:
         case TaskSort.DUE_DESC:
             due = func.coalesce(Task.due_date, literal(FAR_PAST, Date))
             return [SortColumn(due, True, as_date), tail]
-        case TaskSort.PRIORITY | TaskSort.PRIORITY_DESC:
-            return [SortColumn(Task.priority, sort is TaskSort.PRIORITY_DESC, as_int), tail]
+        case TaskSort.PRIORITY:
+            # Low to urgent, then the tasks without a priority: they come last either way.
+            rank = case(
+                (Task.priority == Priority.NONE.rank, _NO_PRIORITY_LAST), else_=Task.priority
+            )
+            return [SortColumn(rank, False, as_int), tail]
+        case TaskSort.PRIORITY_DESC:
+            return [SortColumn(Task.priority, True, as_int), tail]
 
 
 def sort_values(sort: TaskSort, task: Task, status_position: int) -> list[Any]:
@@ -152,7 +162,10 @@ def sort_values(sort: TaskSort, task: Task, status_position: int) -> list[Any]:
             return [(task.due_date or FAR_FUTURE).isoformat(), str(task.id)]
         case TaskSort.DUE_DESC:
             return [(task.due_date or FAR_PAST).isoformat(), str(task.id)]
-        case TaskSort.PRIORITY | TaskSort.PRIORITY_DESC:
+        case TaskSort.PRIORITY:
+            none = task.priority == Priority.NONE.rank
+            return [_NO_PRIORITY_LAST if none else task.priority, str(task.id)]
+        case TaskSort.PRIORITY_DESC:
             return [task.priority, str(task.id)]
 
 
