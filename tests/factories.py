@@ -63,16 +63,28 @@ async def make_workspace(
     )
 
 
-async def add_member(
-    client: httpx.AsyncClient, admin: User, workspace_id: str, user: User, role: str = "member"
+async def invite(
+    client: httpx.AsyncClient, admin: User, workspace_id: str, email: str, role: str = "member"
 ) -> dict[str, Any]:
+    """A pending invitation (nobody joins without accepting)."""
     return expect(
         await client.post(
             f"/api/v1/workspaces/{workspace_id}/members",
-            json={"email": user.email, "role": role},
+            json={"email": email, "role": role},
             headers=admin.headers,
         ),
         201,
+    )
+
+
+async def add_member(
+    client: httpx.AsyncClient, admin: User, workspace_id: str, user: User, role: str = "member"
+) -> dict[str, Any]:
+    """Invite `user` and accept as them: the membership, as `GET .../members` lists it."""
+    invitation = await invite(client, admin, workspace_id, user.email, role)
+    return expect(
+        await client.post(f"/api/v1/invitations/{invitation['id']}/accept", headers=user.headers),
+        200,
     )
 
 

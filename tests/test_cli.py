@@ -27,6 +27,9 @@ def test_serve_migrates_and_answers(tmp_path: Path) -> None:
         assert oct(secret.stat().st_mode & 0o777) == "0o600"
         docs = httpx.get(f"{base}/api/docs")
         assert docs.status_code == 200
+        # It says once where to go, and how to get sample data.
+        assert server.log_text.count(f"open {base} in a browser") == 1
+        assert "`tasklane demo`" in server.log_text
 
 
 def test_production_refuses_to_start_without_secret(tmp_path: Path) -> None:

@@ -20,7 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tasklane.auth.principal import CurrentPrincipal, Principal
-from tasklane.authz.access import access_comment, access_project, access_task, access_workspace
+from tasklane.authz.access import (
+    ScopedRef,
+    access_comment,
+    access_project,
+    access_task,
+    access_workspace,
+)
 from tasklane.authz.roles import Action
 from tasklane.db import DbSession, database_failure, on_before_commit
 from tasklane.errors import (
@@ -214,7 +220,9 @@ async def _project(session: AsyncSession, principal: Principal, ref: Any) -> obj
 
 
 async def _task(session: AsyncSession, principal: Principal, ref: Any) -> object:
-    return await access_task(session, principal, str(ref), Action.PROJECT_READ)
+    return await access_task(
+        session, principal, ref if isinstance(ref, str) else str(ref), Action.PROJECT_READ
+    )
 
 
 async def _comment(session: AsyncSession, principal: Principal, ref: Any) -> object:
@@ -261,7 +269,10 @@ async def _reauthorise_replay(
 ) -> None:
     for name, check in _SCOPES.items():
         if name in request.path_params:
-            await check(session, principal, request.path_params[name])
+            value = request.path_params[name]
+            if name == "task_ref":  # resolved in the workspace the request named, as it was
+                value = ScopedRef(str(value), request.query_params.get("workspace"))
+            await check(session, principal, value)
     # Every creating route's path ends in a fixed word, the same in the template and the URL.
     created = replay_check(request.url.path)
     if created is None:

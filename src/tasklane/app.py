@@ -25,8 +25,11 @@ from tasklane.realtime.routes import router as realtime_router
 from tasklane.runtime import Runtime
 from tasklane.security import install_security
 from tasklane.tasks.routes import router as tasks_router
+from tasklane.tasks.search import router as task_search_router
+from tasklane.tasks.stats import router as task_stats_router
 from tasklane.users.routes import router as users_router
 from tasklane.webapp import install_web_app
+from tasklane.workspaces.routes import invitations_router
 from tasklane.workspaces.routes import router as workspaces_router
 
 API_PREFIX = "/api/v1"
@@ -90,8 +93,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         auth_router,
         users_router,
         workspaces_router,
+        invitations_router,
         projects_router,
         tasks_router,
+        task_search_router,
+        task_stats_router,
         comments_router,
         realtime_router,
     ):

@@ -11,7 +11,7 @@ import typer
 import uvicorn
 
 from tasklane import migrate as migrations
-from tasklane.config import Settings
+from tasklane.config import Environment, Settings
 
 if TYPE_CHECKING:
     from tasklane.demo import DemoSummary
@@ -46,6 +46,8 @@ def serve(
     settings.signing_key  # noqa: B018 - create the development secret once, before workers fork
     if not worker:
         os.environ["TASKLANE_RUN_WORKER"] = "false"  # read by the app factory in each process
+    for line in start_message(settings, host or settings.host, port or settings.port):
+        typer.echo(line)
     uvicorn.run(
         "tasklane.app:create_app",
         factory=True,
@@ -61,6 +63,25 @@ def serve(
         ws_ping_timeout=settings.ws_ping_seconds,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) + 5,
     )
+
+
+def start_message(settings: Settings, host: str, port: int) -> list[str]:
+    """What to open, and how to get sample data: printed once by `serve`, before the server's
+    own log lines (so not in JSON log lines, where the logs are read by machines)."""
+    if settings.log_format == "json" or (
+        settings.log_format == "auto" and settings.environment is Environment.PRODUCTION
+    ):
+        return []
+    if "public_url" in settings.model_fields_set:
+        url = settings.public_url
+    else:
+        shown = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104 - a comparison
+        url = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
+    return [
+        f"Tasklane: open {url} in a browser (API docs at {url.rstrip('/')}/api/docs).",
+        "  Sample data: `tasklane demo` (or `make demo`) adds the Acme Robotics workspace; "
+        "sign in as ada@demo.tasklane.dev, password tasklane-demo.",
+    ]
 
 
 @app.command("worker")

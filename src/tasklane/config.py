@@ -22,6 +22,15 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class SignupMode(StrEnum):
+    OPEN = "open"
+    """Anyone can create an account."""
+    INVITE = "invite"
+    """Only an e-mail address with a pending workspace invitation."""
+    CLOSED = "closed"
+    """Nobody (accounts come from `tasklane create-user`)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TASKLANE_", env_file=".env", extra="ignore")
 
@@ -73,6 +82,8 @@ class Settings(BaseSettings):
 
     database_pool_size: int = Field(default=10, ge=1)
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
+    signup: SignupMode = SignupMode.OPEN
+    """Who may create an account through the API and the sign-up page."""
     trash_retention_days: int = Field(default=30, ge=1)
     idempotency_retention_hours: int = Field(default=24, ge=1)
     log_level: str = "INFO"

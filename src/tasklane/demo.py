@@ -36,6 +36,7 @@ from tasklane.tasks.schemas import (
     TaskMove,
     TaskUpdate,
 )
+from tasklane.workspaces import invitations
 from tasklane.workspaces import service as workspaces
 from tasklane.workspaces.schemas import MemberAdd, WorkspaceCreate
 
@@ -291,11 +292,15 @@ async def fill_demo(runtime: Runtime, *, seed: int = 7, tasks_per_project: int =
             session, owner, data=WorkspaceCreate(name=DEMO_NAME, slug=DEMO_SLUG)
         )
         for handle, _, role in PEOPLE[1:]:
-            await workspaces.add_member(
+            # The operator adds the demo people: invited, and accepted on their behalf.
+            invitation = await workspaces.add_member(
                 session,
                 owner,
                 workspace_id=ws.id,
                 data=MemberAdd(email=people[handle].email, role=role),
+            )
+            await invitations.accept_invitation(
+                session, people[handle], invitation_id=invitation.id
             )
     summary = DemoSummary(
         workspace_id=ws.id,

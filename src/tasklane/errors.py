@@ -9,7 +9,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -31,6 +31,11 @@ class Problem(BaseModel):
     detail: str | None = None
     code: str
     errors: list[FieldError] | None = None
+    workspaces: list[str] | None = Field(
+        default=None,
+        description="`ambiguous_key`: the slugs of the caller's workspaces that have the key; "
+        "send one as `workspace`.",
+    )
     request_id: str | None = None
 
 
@@ -46,9 +51,12 @@ class TasklaneError(Exception):
         errors: Sequence[FieldError] | None = None,
         headers: dict[str, str] | None = None,
         code: str | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail or self.title)
         self.detail = detail
+        self.extensions = extensions or {}
+        """Extension members of the problem (RFC 9457), documented on `Problem`."""
         self.errors = list(errors) if errors else None
         self.headers = headers or {}
         if code is not None:
@@ -161,6 +169,7 @@ def problem_response(
     detail: str | None = None,
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body = Problem(
         title=title,
@@ -171,7 +180,7 @@ def problem_response(
         request_id=_request_id(request),
     )
     return JSONResponse(
-        body.model_dump(exclude_none=True),
+        {**body.model_dump(exclude_none=True), **(extensions or {})},
         status_code=status,
         media_type=PROBLEM_JSON,
         headers=headers,
@@ -208,6 +217,7 @@ def install_error_handlers(app: FastAPI) -> None:
             detail=exc.detail,
             errors=exc.errors,
             headers=exc.headers,
+            extensions=exc.extensions,
         )
 
     @app.exception_handler(RequestValidationError)

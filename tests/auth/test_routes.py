@@ -58,8 +58,18 @@ class TestRegister:
             ),
             201,
         )
-        assert set(body) == {"id", "email", "name", "created_at"}
+        assert set(body) == {
+            "id",
+            "email",
+            "name",
+            "handle",
+            "avatar_color",
+            "time_zone",
+            "theme",
+            "created_at",
+        }
         assert body["name"] == "Ada"
+        assert body["theme"] == "system"
         assert "hash" not in str(body)
         assert PASSWORD not in str(body)
 

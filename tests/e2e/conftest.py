@@ -115,6 +115,8 @@ def make_team(server: Server, key: str) -> Team:
             headers=ada.headers,
         )
         assert r.status_code == 201, r.text
+        r = c.post(f"/invitations/{r.json()['id']}/accept", headers=bob.headers)
+        assert r.status_code == 200, r.text
         r = c.post(
             f"/workspaces/{ws['id']}/projects",
             json={"key": key, "name": f"Project {key}"},

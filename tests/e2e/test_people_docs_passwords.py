@@ -41,6 +41,8 @@ def _guest(server: Server, team: Any, project_role: str = "viewer") -> Account:
             headers=team.ada.headers,
         )
         assert r.status_code == 201, r.text
+        r = c.post(f"/invitations/{r.json()['id']}/accept", headers=guest.headers)
+        assert r.status_code == 200, r.text
         r = c.post(
             f"/projects/{team.project_id}/members",
             json={"user_id": guest.user_id, "role": project_role},

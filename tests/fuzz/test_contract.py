@@ -87,11 +87,17 @@ def build_world(base_url: str) -> World:
             return user_id, {"Authorization": f"Bearer {token}"}
 
         owner_id, owner = user("owner")
-        user("member")
-        colleague_id, _ = user("colleague")
+        _, member = user("member")
+        colleague_id, colleague = user("colleague")
         ws = ok(c.post("/api/v1/workspaces", json={"name": "Fuzz"}, headers=owner))["id"]
-        for email in ("member@fuzz.example.com", "colleague@fuzz.example.com"):
-            ok(c.post(f"/api/v1/workspaces/{ws}/members", json={"email": email}, headers=owner))
+        for email, joiner in (
+            ("member@fuzz.example.com", member),
+            ("colleague@fuzz.example.com", colleague),
+        ):
+            invited = ok(
+                c.post(f"/api/v1/workspaces/{ws}/members", json={"email": email}, headers=owner)
+            )
+            ok(c.post(f"/api/v1/invitations/{invited['id']}/accept", headers=joiner))
         project = ok(
             c.post(
                 f"/api/v1/workspaces/{ws}/projects",

@@ -22,7 +22,7 @@ from asgi_lifespan import LifespanManager
 
 from tasklane.app import create_app
 from tests.conftest import PG_ADMIN_URL, _asyncpg_url, database_copy, make_settings, pg_admin
-from tests.factories import PASSWORD, expect, make_user
+from tests.factories import PASSWORD, add_member, expect, make_user
 
 ROLES = ("owner", "admin", "member", "viewer", "guest", "outsider", "anonymous")
 """viewer: workspace member with project role viewer. guest: workspace guest who is a project
@@ -60,6 +60,7 @@ TABLE: dict[str, Case] = {
     "GET /healthz": Case(lambda w: ("GET", "/healthz", None), everyone(200)),
     "GET /readyz": Case(lambda w: ("GET", "/readyz", None), everyone(200)),
     # accounts
+    "GET /api/v1/auth/config": Case(lambda w: ("GET", "/api/v1/auth/config", None), everyone(200)),
     "POST /api/v1/auth/register": Case(
         lambda w: (
             "POST",
@@ -149,6 +150,30 @@ TABLE: dict[str, Case] = {
             None,
         ),
         inside(204, denied=ADMINS_ONLY),
+    ),
+    # invitations: the pending one is for an address none of the roles has
+    "GET /api/v1/workspaces/{workspace_id}/invitations": Case(
+        lambda w: ("GET", f"/api/v1/workspaces/{w['workspace']}/invitations", None),
+        inside(200, denied=ADMINS_ONLY),
+    ),
+    "DELETE /api/v1/workspaces/{workspace_id}/invitations/{invitation_id}": Case(
+        lambda w: (
+            "DELETE",
+            f"/api/v1/workspaces/{w['workspace']}/invitations/{w['invitation']}",
+            None,
+        ),
+        inside(204, denied=ADMINS_ONLY),
+    ),
+    "GET /api/v1/users/me/invitations": Case(
+        lambda w: ("GET", "/api/v1/users/me/invitations", None), signed_in(200)
+    ),
+    "POST /api/v1/invitations/{invitation_id}/accept": Case(
+        lambda w: ("POST", f"/api/v1/invitations/{w['invitation']}/accept", None),
+        signed_in(404),
+    ),
+    "POST /api/v1/invitations/{invitation_id}/decline": Case(
+        lambda w: ("POST", f"/api/v1/invitations/{w['invitation']}/decline", None),
+        signed_in(404),
     ),
     # projects
     "POST /api/v1/workspaces/{workspace_id}/projects": Case(
@@ -264,8 +289,15 @@ TABLE: dict[str, Case] = {
     "GET /api/v1/projects/{project_id}/task-counts": Case(
         lambda w: ("GET", f"/api/v1/projects/{w['project']}/task-counts", None), inside(200)
     ),
+    "GET /api/v1/projects/{project_id}/task-stats": Case(
+        lambda w: ("GET", f"/api/v1/projects/{w['project']}/task-stats", None), inside(200)
+    ),
     "GET /api/v1/projects/{project_id}/trash": Case(
         lambda w: ("GET", f"/api/v1/projects/{w['project']}/trash", None), inside(200)
+    ),
+    "GET /api/v1/workspaces/{workspace_id}/tasks": Case(
+        lambda w: ("GET", f"/api/v1/workspaces/{w['workspace']}/tasks?q=Task", None),
+        inside(200),
     ),
     "GET /api/v1/tasks/{task_ref}": Case(
         lambda w: ("GET", f"/api/v1/tasks/{w['task']}", None), inside(200)
@@ -361,14 +393,15 @@ async def _build_world(database_url: str, data_dir: Path) -> W:
             ("guest", "guest"),
             ("extra", "member"),
         ):
-            expect(
-                await c.post(
-                    f"/api/v1/workspaces/{ws}/members",
-                    json={"email": users[role].email, "role": ws_role},
-                    headers=h,
-                ),
-                201,
-            )
+            await add_member(c, owner, ws, users[role], ws_role)
+        invitation = expect(
+            await c.post(
+                f"/api/v1/workspaces/{ws}/members",
+                json={"email": "invitee@world.example.com", "role": "member"},
+                headers=h,
+            ),
+            201,
+        )["id"]
         project = expect(
             await c.post(
                 f"/api/v1/workspaces/{ws}/projects", json={"key": "WLD", "name": "World"}, headers=h
@@ -431,6 +464,7 @@ async def _build_world(database_url: str, data_dir: Path) -> W:
         "trashed": tasks[3],
         "relation": relation,
         "comment": comment,
+        "invitation": invitation,
         "ids": {r: u.id for r, u in users.items()},
         "emails": {r: u.email for r, u in users.items()},
         "tokens": {r: u.access_token for r, u in users.items()},

@@ -13,7 +13,7 @@ from tasklane.kit.clock import frozen, utcnow
 from tasklane.kit.ordering import key_between
 from tasklane.models import Event, Task, TaskRelation
 from tasklane.tasks.service import MAX_RELATIONS
-from tests.factories import Board, expect, make_task, make_user
+from tests.factories import Board, add_member, expect, make_task, make_user
 from tests.projects.helpers import event_count, problem
 
 
@@ -301,14 +301,7 @@ class TestUpdate:
 
     async def test_viewer_is_403(self, client: httpx.AsyncClient, board: Board) -> None:
         viewer = await make_user(client)
-        expect(
-            await client.post(
-                f"/api/v1/workspaces/{board.workspace['id']}/members",
-                json={"email": viewer.email, "role": "member"},
-                headers=board.owner.headers,
-            ),
-            201,
-        )
+        await add_member(client, board.owner, board.workspace["id"], viewer)
         expect(
             await client.post(
                 f"/api/v1/projects/{board.pid}/members",

@@ -44,7 +44,16 @@ class TestGetMe:
         assert body["id"] == user.id
         assert body["email"] == "me@example.com"
         assert body["name"] == "Mia"
-        assert set(body) == {"id", "email", "name", "created_at"}
+        assert set(body) == {
+            "id",
+            "email",
+            "name",
+            "handle",
+            "avatar_color",
+            "time_zone",
+            "theme",
+            "created_at",
+        }
 
     async def test_each_caller_sees_themselves(self, client: httpx.AsyncClient) -> None:
         a, b = await make_user(client), await make_user(client)

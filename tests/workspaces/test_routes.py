@@ -500,7 +500,15 @@ class TestListMembers:
         mine = next(m for m in body["items"] if m["user_id"] == member.id)
         assert mine["email"] == member.email
         assert mine["name"] == member.name
-        assert set(mine) == {"user_id", "email", "name", "role", "joined_at"}
+        assert set(mine) == {
+            "user_id",
+            "email",
+            "name",
+            "handle",
+            "avatar_color",
+            "role",
+            "joined_at",
+        }
 
     async def test_paginates(
         self, client: httpx.AsyncClient, owner: User, workspace: dict[str, Any]
@@ -559,10 +567,17 @@ class TestAddMember:
             ),
             201,
         )
-        assert body["user_id"] == outsider.id
         assert body["email"] == outsider.email
-        assert body["name"] == outsider.name
         assert body["role"] == "member"
+        assert body["invited_by"] == admin.id
+        # An invitation, not a membership: nothing until the invitee accepts.
+        assert (await client.get(ws_url(workspace), headers=outsider.headers)).status_code == 404
+        member = expect(
+            await client.post(f"/api/v1/invitations/{body['id']}/accept", headers=outsider.headers),
+            200,
+        )
+        assert member["user_id"] == outsider.id
+        assert member["name"] == outsider.name
         got = expect(await client.get(ws_url(workspace), headers=outsider.headers), 200)
         assert got["role"] == "member"
 
@@ -578,18 +593,27 @@ class TestAddMember:
             ),
             201,
         )
-        assert body["user_id"] == user.id
-        assert body["role"] == "guest"
+        assert body["email"] == "casey@example.com"
+        member = expect(
+            await client.post(f"/api/v1/invitations/{body['id']}/accept", headers=user.headers),
+            200,
+        )
+        assert member["user_id"] == user.id
+        assert member["role"] == "guest"
 
-    async def test_unknown_email_is_422(
+    async def test_someone_without_an_account_is_invited(
         self, client: httpx.AsyncClient, owner: User, workspace: dict[str, Any]
     ) -> None:
-        r = await client.post(
-            members_url(workspace), json={"email": "ghost@example.com"}, headers=owner.headers
+        body = expect(
+            await client.post(
+                members_url(workspace), json={"email": "Ghost@example.com"}, headers=owner.headers
+            ),
+            201,
         )
-        assert_problem(r, 422, "validation_failed")
-        assert fields(r) == ["email"]
-        assert r.json()["errors"][0]["code"] == "unknown_user"
+        assert body["email"] == "ghost@example.com"
+        ghost = await make_user(client, email="ghost@example.com")
+        mine = expect(await client.get("/api/v1/users/me/invitations", headers=ghost.headers), 200)
+        assert [i["id"] for i in mine] == [body["id"]]
 
     async def test_malformed_email_is_422(
         self, client: httpx.AsyncClient, owner: User, workspace: dict[str, Any]
@@ -632,7 +656,7 @@ class TestAddMember:
             ]
         )
         assert sorted(r.status_code for r in results) == [201, 409, 409], [r.text for r in results]
-        assert all(r.json()["code"] == "already_member" for r in results if r.status_code == 409)
+        assert all(r.json()["code"] == "already_invited" for r in results if r.status_code == 409)
 
     async def test_admin_cannot_add_an_owner(
         self, client: httpx.AsyncClient, owner: User, outsider: User, workspace: dict[str, Any]
@@ -989,7 +1013,11 @@ class TestEvents:
             "workspace.member_removed",
             "workspace.deleted",
         ]
-        assert all(e.actor_id == UUID(owner.id) for e in recorded)
+        # The member joins by accepting: that event is theirs, naming who invited them.
+        assert [e.actor_id for e in recorded] == [UUID(owner.id)] * 2 + [UUID(outsider.id)] + [
+            UUID(owner.id)
+        ] * 3
+        assert recorded[2].data["invited_by"] == owner.id
         assert recorded[1].data["changes"] == {"name": {"from": "Acme", "to": "Acme 2"}}
         assert recorded[3].data["changes"] == {"role": {"from": "member", "to": "admin"}}
         assert [e.entity_id for e in recorded[2:5]] == [UUID(outsider.id)] * 3

@@ -11,6 +11,7 @@ from tasklane.auth.principal import (
     CurrentPrincipal,
 )
 from tasklane.auth.schemas import (
+    AuthConfig,
     LoginRequest,
     RefreshRequest,
     RegisterRequest,
@@ -71,14 +72,27 @@ def _set_cookies(response: Response, rt: Runtime, issued: service.Issued) -> Ses
     )
 
 
+@router.get("/config")
+async def auth_config(rt: CurrentRuntime) -> AuthConfig:
+    """Public: how this installation takes sign-ups (`TASKLANE_SIGNUP`), for the sign-up page."""
+    return AuthConfig(signup=rt.settings.signup)
+
+
 @router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
-    responses={429: problem_doc("Too many sign-ups from this address; see Retry-After.")},
+    responses={
+        403: problem_doc(
+            "Sign-up is `signup_closed`, or `signup_invite_only` and this address has no "
+            "pending invitation."
+        ),
+        429: problem_doc("Too many sign-ups from this address; see Retry-After."),
+    },
 )
 async def register(data: RegisterRequest, request: Request, rt: CurrentRuntime) -> UserRead:
     """Create an account. The e-mail address is the sign-in name (case-insensitive). Sign-ups
-    from one address are limited per window (429 with Retry-After past it)."""
+    from one address are limited per window (429 with Retry-After past it). The installation
+    may take sign-ups only from invited addresses, or none (`GET /auth/config` says which)."""
     return await service.register(rt, data=data, address=client_address(request))
 
 

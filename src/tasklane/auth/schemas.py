@@ -1,13 +1,76 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Literal
 from uuid import UUID
+from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+)
+
+from tasklane.config import SignupMode
 
 Password = Annotated[str, Field(min_length=8, max_length=256)]
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+AVATAR_PALETTE = ("slate", "red", "orange", "amber", "green", "teal", "blue", "indigo", "violet")
+"""Named avatar colours; the web app maps each to a shade that reads in light and dark themes."""
+
+
+def _lower(value: object) -> object:
+    """Before the pattern is checked, so "Mia" is accepted (as "mia") like "mia" is."""
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+Handle = Annotated[
+    str,
+    BeforeValidator(_lower),
+    StringConstraints(min_length=2, max_length=32, pattern=r"^[a-z0-9_-]+$"),
+    Field(description="2 to 32 of a-z, 0-9, _ and -; unique regardless of case."),
+]
+AvatarColor = Annotated[
+    str,
+    BeforeValidator(_lower),
+    StringConstraints(pattern=rf"^(?:{'|'.join(AVATAR_PALETTE)}|#[0-9a-f]{{6}})$"),
+    Field(description=f"One of {', '.join(AVATAR_PALETTE)}, or #rrggbb."),
+]
+Theme = Literal["light", "dark", "system"]
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _known_zone(value: str) -> str:
+    if value not in _zones():
+        raise ValueError("Not a known IANA time zone name.")
+    return value
+
+
+TimeZone = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64),
+    AfterValidator(_known_zone),
+    Field(description="An IANA time zone name such as Europe/Berlin."),
+]
+
+
+class AuthConfig(BaseModel):
+    """What the sign-in and sign-up pages need to know before anyone signs in."""
+
+    signup: SignupMode = Field(
+        description="`open`: anyone may sign up; `invite`: only an address with a pending "
+        "invitation; `closed`: nobody."
+    )
 
 
 class RegisterRequest(BaseModel):
@@ -21,6 +84,10 @@ class UserRead(BaseModel):
     id: UUID
     email: str
     name: str
+    handle: str | None
+    avatar_color: str | None = Field(description="A palette name or #rrggbb; null: not chosen.")
+    time_zone: str | None = Field(description="An IANA name; null: the browser's own.")
+    theme: Theme
     created_at: datetime
 
 
@@ -52,8 +119,15 @@ class SessionRead(BaseModel):
 
 
 class UserUpdate(BaseModel):
+    """Only the fields sent change. A null handle, avatar_color or time_zone clears it; a null
+    name or theme changes nothing."""
+
     model_config = ConfigDict(extra="forbid")
     name: PersonName | None = None
+    handle: Handle | None = None
+    avatar_color: AvatarColor | None = None
+    time_zone: TimeZone | None = None
+    theme: Theme | None = None
 
 
 class PasswordChange(BaseModel):

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 from uuid import UUID
 
 from sqlalchemy import select, update
@@ -20,10 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tasklane.auth import tokens
 from tasklane.auth.password_policy import check_new_password
 from tasklane.auth.principal import Principal
-from tasklane.auth.schemas import PasswordChange, RegisterRequest, UserRead, UserUpdate
-from tasklane.errors import Conflict, Unauthenticated, ValidationFailed
+from tasklane.auth.schemas import PasswordChange, RegisterRequest, Theme, UserRead, UserUpdate
+from tasklane.config import SignupMode
+from tasklane.errors import Conflict, PermissionDenied, Unauthenticated, ValidationFailed
 from tasklane.kit.clock import utcnow
-from tasklane.models import AuthSession, RefreshToken, User
+from tasklane.models import AuthSession, RefreshToken, User, WorkspaceInvitation
 from tasklane.runtime import Runtime
 
 
@@ -37,13 +39,25 @@ class Issued:
 
 
 def user_read(user: User) -> UserRead:
-    return UserRead(id=user.id, email=user.email, name=user.name, created_at=user.created_at)
+    return UserRead(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        handle=user.handle,
+        avatar_color=user.avatar_color,
+        time_zone=user.time_zone,
+        theme=cast(Theme, user.theme),  # only ever written from the Theme literal
+        created_at=user.created_at,
+    )
 
 
 async def register(rt: Runtime, *, data: RegisterRequest, address: str | None = None) -> UserRead:
     """Create an account; `address` is the caller's, for its sign-up budget (None: the command
     line, not limited; off with the other rate limits)."""
     email = data.email.lower()
+    mode = rt.settings.signup
+    if address is not None and mode is SignupMode.CLOSED:
+        raise _signup_closed()
     if address is not None and rt.settings.rate_limit_enabled:
         await rt.login_throttle.sign_up(address=address)
     await check_new_password(data.password, field="password", email=email, name=data.name)
@@ -52,11 +66,34 @@ async def register(rt: Runtime, *, data: RegisterRequest, address: str | None = 
         async with rt.db.transaction() as session:
             if await session.scalar(select(User.id).where(User.email == email)):
                 raise _email_taken()
+            if (
+                address is not None
+                and mode is SignupMode.INVITE
+                and not await _invited(session, email)
+            ):
+                raise PermissionDenied(
+                    "Sign-up is by invitation: ask a workspace admin to invite this address.",
+                    code="signup_invite_only",
+                )
             user = User(email=email, name=data.name, password_hash=password_hash)
             session.add(user)
     except IntegrityError as exc:  # a concurrent registration won the race
         raise _email_taken() from exc
     return user_read(user)
+
+
+async def _invited(session: AsyncSession, email: str) -> bool:
+    found = await session.scalar(
+        select(WorkspaceInvitation.id).where(WorkspaceInvitation.email == email).limit(1)
+    )
+    return found is not None
+
+
+def _signup_closed() -> PermissionDenied:
+    return PermissionDenied(
+        "This Tasklane does not take sign-ups; ask its administrator for an account.",
+        code="signup_closed",
+    )
 
 
 def _email_taken() -> Conflict:
@@ -202,12 +239,35 @@ async def get_me(session: AsyncSession, principal: Principal) -> UserRead:
     return user_read(user)
 
 
+_CLEARABLE = ("handle", "avatar_color", "time_zone")
+
+
 async def update_me(session: AsyncSession, principal: Principal, *, data: UserUpdate) -> UserRead:
     user = await session.get_one(User, principal.user_id)
-    if data.name is not None:
-        user.name = data.name
-        await session.flush()
+    values = {
+        field: getattr(data, field)
+        for field in data.model_fields_set
+        if field in _CLEARABLE or getattr(data, field) is not None
+    }
+    values = {k: v for k, v in values.items() if getattr(user, k) != v}
+    if not values:
+        return user_read(user)
+    handle = values.get("handle")
+    if handle is not None and await session.scalar(
+        select(User.id).where(User.handle == handle, User.id != user.id)
+    ):
+        raise _handle_taken()
+    try:  # in a savepoint: a concurrent update may take the handle between check and write
+        async with session.begin_nested():
+            for field, value in values.items():
+                setattr(user, field, value)
+    except IntegrityError as exc:
+        raise _handle_taken() from exc
     return user_read(user)
+
+
+def _handle_taken() -> Conflict:
+    return Conflict("That handle is taken.", code="handle_taken")
 
 
 async def change_password(

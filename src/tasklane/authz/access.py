@@ -131,15 +131,53 @@ def _project_statement(
     return stmt.with_for_update(of=Project) if for_update else _lock_project(stmt, lock)
 
 
+class ScopedRef(str):
+    """A task reference (id or key) as a URL gives it, with the workspace (slug or id) its key
+    is resolved in. A `str`, so services pass it through to `access_task` unchanged."""
+
+    workspace: str | None
+
+    def __new__(cls, ref: str, workspace: str | None) -> ScopedRef:
+        scoped = super().__new__(cls, ref)
+        scoped.workspace = workspace
+        return scoped
+
+
+WorkspaceScope = Literal["id", "slug"]
+
+
+def _workspace_scope(workspace: str) -> tuple[WorkspaceScope, Any]:
+    try:
+        return "id", UUID(workspace)
+    except ValueError:
+        return "slug", workspace.lower()
+
+
+def _scoped(stmt: Select[*Ts], scope: WorkspaceScope | None) -> Select[*Ts]:
+    if scope == "id":
+        return stmt.where(Project.workspace_id == bindparam("workspace"))
+    if scope == "slug":
+        return stmt.join(Workspace, Workspace.id == Project.workspace_id).where(
+            Workspace.slug == bindparam("workspace")
+        )
+    return stmt
+
+
 @cache
 def _task_statement(
-    *, by_key: bool, include_deleted: bool, for_update: bool, lock: ProjectLock | None = None
+    *,
+    by_key: bool,
+    include_deleted: bool,
+    for_update: bool,
+    lock: ProjectLock | None = None,
+    scope: WorkspaceScope | None = None,
 ) -> Select[Project, str, str, Task]:
     stmt = (
         visible_projects(bindparam(_USER))
         .add_columns(Task)
         .join(Task, Task.project_id == Project.id)
     )
+    stmt = _scoped(stmt, scope)
     if by_key:
         stmt = stmt.where(Project.key == bindparam("key"), Task.number == bindparam("number"))
     else:
@@ -244,8 +282,11 @@ async def access_task(
     lock: ProjectLock | None = None,
 ) -> tuple[Task, ProjectAccess]:
     """A task by UUID or human key (`ENG-42`), with the caller's access to its project.
-    `for_update` locks the task row; `lock` locks the project row instead (the caller then
-    locks the task itself, after its columns: see docs/architecture.md, "Locking")."""
+    A key is resolved within the workspace a `ScopedRef` names (an id must be in it too);
+    without one, a key that two of the caller's workspaces have is 409 `ambiguous_key`,
+    naming them. `for_update` locks the task row; `lock` locks the project row instead (the
+    caller then locks the task itself, after its columns: see docs/architecture.md,
+    "Locking")."""
     params: dict[str, Any] = {_USER: principal.user_id}
     parsed = parse_ref(ref)
     if parsed is None:
@@ -254,23 +295,50 @@ async def access_task(
         params["key"], params["number"] = parsed.prefix, parsed.number
     else:
         params["task_id"] = parsed
+    scope: WorkspaceScope | None = None
+    workspace = ref.workspace if isinstance(ref, ScopedRef) else None
+    if workspace is not None:
+        scope, params["workspace"] = _workspace_scope(workspace)
     stmt = _task_statement(
         by_key=isinstance(parsed, HumanKey),
         include_deleted=include_deleted,
         for_update=for_update,
         lock=lock,
+        scope=scope,
     )
     rows = (await session.execute(stmt, params)).all()
     if len(rows) > 1:
+        slugs = await _workspaces_with_key(session, principal, params, include_deleted)
         raise Conflict(
-            f"More than one of your workspaces has a task {ref}; use the task's id.",
+            f"More than one of your workspaces has a task {ref} ({', '.join(slugs)}); "
+            "name one with `workspace`, or use the task's id.",
             code="ambiguous_key",
+            extensions={"workspaces": slugs},
         )
     access = _project_access(rows[0][0], rows[0][1], rows[0][2]) if rows else None
     if access is None:
         raise NotFound("No such task.")
     require_project(access.role, action)
     return rows[0][3], access
+
+
+async def _workspaces_with_key(
+    session: AsyncSession, principal: Principal, params: dict[str, Any], include_deleted: bool
+) -> list[str]:
+    """The slugs of the caller's workspaces where a task with this key is visible to them."""
+    wm = aliased(WorkspaceMember)
+    pm = aliased(ProjectMember)
+    stmt = (
+        _visible(select(Workspace.slug).select_from(Project), wm, pm, principal.user_id)
+        .join(Workspace, Workspace.id == Project.workspace_id)
+        .join(Task, Task.project_id == Project.id)
+        .where(Project.key == params["key"], Task.number == params["number"])
+        .distinct()
+        .order_by(Workspace.slug)
+    )
+    if not include_deleted:
+        stmt = stmt.where(Task.deleted_at.is_(None))
+    return list((await session.execute(stmt)).scalars())
 
 
 async def access_comment(

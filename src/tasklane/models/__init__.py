@@ -14,7 +14,7 @@ from tasklane.models.task import (
     TaskWatcher,
 )
 from tasklane.models.user import User
-from tasklane.models.workspace import Workspace, WorkspaceMember
+from tasklane.models.workspace import Workspace, WorkspaceInvitation, WorkspaceMember
 
 __all__ = [
     "AuthSession",
@@ -38,5 +38,6 @@ __all__ = [
     "TaskWatcher",
     "User",
     "Workspace",
+    "WorkspaceInvitation",
     "WorkspaceMember",
 ]

@@ -17,3 +17,10 @@ class User(IdMixin, TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
     password_changed_at: Mapped[datetime | None] = mapped_column(default=None)
+    handle: Mapped[str | None] = mapped_column(String(32), unique=True, default=None)
+    """Stored lower-cased like the e-mail address; optional (NULLs do not collide)."""
+    avatar_color: Mapped[str | None] = mapped_column(String(16), default=None)
+    """A palette name or #rrggbb; None lets the web app pick one from the id."""
+    time_zone: Mapped[str | None] = mapped_column(String(64), default=None)
+    """An IANA name; None means the browser's own."""
+    theme: Mapped[str] = mapped_column(String(8), default="system", server_default="system")

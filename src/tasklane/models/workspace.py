@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tasklane.kit.clock import utcnow
@@ -27,4 +27,22 @@ class WorkspaceMember(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WorkspaceInvitation(IdMixin, Base):
+    """A pending invitation: nobody joins a workspace without accepting. Kept apart from
+    `workspace_members`, so every authorisation read of memberships ignores it, and keyed by
+    e-mail, so someone without an account yet can be invited."""
+
+    __tablename__ = "workspace_invitations"
+    __table_args__ = (UniqueConstraint("workspace_id", "email"),)
+
+    workspace_id: Mapped[UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    """Lower case, as `users.email`."""
+    role: Mapped[str] = mapped_column(String(16))
+    invited_by: Mapped[UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

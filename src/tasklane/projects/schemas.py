@@ -162,6 +162,8 @@ class PersonRead(BaseModel):
         description="Only for callers whose workspace role may read member details (not "
         "guests); otherwise null."
     )
+    handle: str | None = None
+    avatar_color: str | None = Field(default=None, description="A palette name or #rrggbb.")
 
 
 def initials(name: str) -> str:

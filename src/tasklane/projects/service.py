@@ -654,6 +654,8 @@ async def list_people(
                 name=u.name,
                 initials=initials(u.name),
                 email=u.email if with_email else None,
+                handle=u.handle,
+                avatar_color=u.avatar_color,
             )
             for u in users
         ]

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from tasklane.api import Idempotent, IfMatch, etag, new_router, problem_doc
 from tasklane.auth.principal import CurrentPrincipal
+from tasklane.authz.access import ScopedRef
 from tasklane.db import DbSession
 from tasklane.errors import ValidationFailed
 from tasklane.kit.pagination import Page, PageParams, page_params
@@ -34,14 +35,32 @@ from tasklane.tasks.schemas import (
 
 router = new_router(tags=["tasks"])
 Paging = Annotated[PageParams, Depends(page_params)]
-TaskRef = Annotated[
-    str,
-    Path(
-        min_length=1,
-        max_length=MAX_REF_LENGTH,
-        description="The task's id (UUID) or key (`ENG-42`).",
-    ),
-]
+
+
+async def task_ref(
+    task_ref: Annotated[
+        str,
+        Path(
+            min_length=1,
+            max_length=MAX_REF_LENGTH,
+            description="The task's id (UUID) or key (`ENG-42`).",
+        ),
+    ],
+    workspace: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            description="The workspace (slug or id) a key is resolved in; an id must be in it "
+            "too. Without it, a key two of your workspaces have is 409 `ambiguous_key`.",
+        ),
+    ] = None,
+) -> str:
+    """Every `/tasks/{task_ref}` route takes its task through this, so all resolve keys alike."""
+    return ScopedRef(task_ref, workspace)
+
+
+TaskRef = Annotated[str, Depends(task_ref)]
 _PRECONDITION: dict[int | str, dict[str, Any]] = {
     412: problem_doc("If-Match names an older version of the task; nothing changed.")
 }

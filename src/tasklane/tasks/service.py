@@ -15,6 +15,7 @@ from tasklane.auth.principal import Principal
 from tasklane.authz.access import (
     ProjectAccess,
     ProjectLock,
+    ScopedRef,
     StatusRow,
     access_project,
     access_project_statuses,
@@ -835,8 +836,11 @@ async def add_relation(
     task, access = await access_task(session, principal, ref, Action.TASK_UPDATE, lock="share")
     _require_active(access)
     try:
-        other, other_access = await access_task(
-            session, principal, data.task_id, Action.PROJECT_READ
+        other, other_access = await access_task(  # a key: within this task's workspace
+            session,
+            principal,
+            ScopedRef(data.task_id, str(access.project.workspace_id)),
+            Action.PROJECT_READ,
         )
     except NotFound as exc:
         raise ValidationFailed.for_field("task_id", "No such task.") from exc

@@ -19,9 +19,10 @@ async def get_me(session: DbSession, principal: CurrentPrincipal) -> UserRead:
     return await service.get_me(session, principal)
 
 
-@router.patch("/me")
+@router.patch("/me", responses={409: problem_doc("The handle is taken.")})
 async def update_me(data: UserUpdate, session: DbSession, principal: CurrentPrincipal) -> UserRead:
-    """Change the signed-in user's display name."""
+    """Change the signed-in user's name, handle, avatar colour, time zone or theme. Only the
+    fields sent change; a taken handle is 409 `handle_taken`."""
     return await service.update_me(session, principal, data=data)
 
 

@@ -17,7 +17,11 @@ Slug = Annotated[
 class WorkspaceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Name
-    slug: Slug | None = Field(default=None, description="Made from the name when left out.")
+    slug: Slug | None = Field(
+        default=None,
+        description="Made from the name when left out. Not a word of Tasklane's own addresses "
+        "(`api`, `signin`, ...: 422 `slug_reserved`), as tasks live at `/{slug}/t/{key}`.",
+    )
 
 
 class WorkspaceUpdate(BaseModel):
@@ -50,5 +54,21 @@ class MemberRead(BaseModel):
     user_id: UUID
     email: str
     name: str
+    handle: str | None = None
+    avatar_color: str | None = Field(default=None, description="A palette name or #rrggbb.")
     role: WorkspaceRole
     joined_at: datetime
+
+
+class InvitationRead(BaseModel):
+    """A pending invitation to a workspace."""
+
+    id: UUID
+    workspace_id: UUID
+    workspace_name: str
+    workspace_slug: str
+    email: str = Field(description="Who is invited (lower case); they accept signed in with it.")
+    role: WorkspaceRole = Field(description="The role they get when they accept.")
+    invited_by: UUID | None
+    invited_by_name: str | None
+    created_at: datetime

@@ -25,9 +25,11 @@ from tasklane.models import (
     TaskAssignee,
     User,
     Workspace,
+    WorkspaceInvitation,
     WorkspaceMember,
 )
 from tasklane.workspaces.schemas import (
+    InvitationRead,
     MemberAdd,
     MemberRead,
     MemberUpdate,
@@ -48,11 +50,58 @@ def _read(workspace: Workspace, role: WorkspaceRole) -> WorkspaceRead:
     )
 
 
+RESERVED_SLUGS = frozenset(
+    {
+        "api",
+        "assets",
+        "signin",
+        "signup",
+        "signout",
+        "login",
+        "logout",
+        "register",
+        "settings",
+        "account",
+        "invitations",
+        "inbox",
+        "notifications",
+        "search",
+        "admin",
+        "docs",
+        "static",
+        "new",
+        "help",
+        "me",
+        "w",
+        "p",
+        "t",
+    }
+)
+"""Top-level words of the web app's and the server's URLs: `/{slug}/t/{KEY}` is a task page,
+so a workspace may not take one of them (nor start like the operations endpoints, which the
+server answers by prefix)."""
+_RESERVED_SLUG_PREFIXES = ("healthz", "readyz", "metrics")
+
+
+def slug_reserved(slug: str) -> bool:
+    return slug in RESERVED_SLUGS or slug.startswith(_RESERVED_SLUG_PREFIXES)
+
+
 def slugify(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     # Strip after cutting, so a cut right after a separator leaves no trailing hyphen.
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower())[:48].strip("-")
-    return slug if len(slug) >= 2 else "workspace"
+    slug = slug if len(slug) >= 2 else "workspace"
+    return f"ws-{slug}"[:48].strip("-") if slug_reserved(slug) else slug
+
+
+def _check_slug(slug: str) -> None:
+    if slug_reserved(slug):
+        raise ValidationFailed.for_field(
+            "slug",
+            "That word is part of Tasklane's addresses; choose another.",
+            code="slug_reserved",
+        )
 
 
 async def _free_slug(session: AsyncSession, base: str) -> str:
@@ -100,6 +149,7 @@ async def _insert_workspace(session: AsyncSession, data: WorkspaceCreate) -> Wor
     generated one is chosen again."""
     for _ in range(_SLUG_ATTEMPTS):
         if data.slug is not None:
+            _check_slug(data.slug)
             if await session.scalar(select(Workspace.id).where(Workspace.slug == data.slug)):
                 raise _slug_taken()
             slug = data.slug
@@ -168,6 +218,7 @@ async def update_workspace(
     workspace = access.workspace
     sent = data.model_dump(exclude_unset=True, exclude_none=True)
     if "slug" in sent and sent["slug"] != workspace.slug:
+        _check_slug(sent["slug"])
         taken = await session.scalar(select(Workspace.id).where(Workspace.slug == sent["slug"]))
         if taken:
             raise _slug_taken()
@@ -202,11 +253,29 @@ async def delete_workspace(
     await session.delete(access.workspace)
 
 
+def invitation_read(
+    invitation: WorkspaceInvitation, workspace: Workspace, inviter: User | None
+) -> InvitationRead:
+    return InvitationRead(
+        id=invitation.id,
+        workspace_id=workspace.id,
+        workspace_name=workspace.name,
+        workspace_slug=workspace.slug,
+        email=invitation.email,
+        role=WorkspaceRole(invitation.role),
+        invited_by=inviter.id if inviter else None,
+        invited_by_name=inviter.name if inviter else None,
+        created_at=invitation.created_at,
+    )
+
+
 def _member_read(member: WorkspaceMember, user: User) -> MemberRead:
     return MemberRead(
         user_id=user.id,
         email=user.email,
         name=user.name,
+        handle=user.handle,
+        avatar_color=user.avatar_color,
         role=WorkspaceRole(member.role),
         joined_at=member.created_at,
     )
@@ -273,29 +342,32 @@ async def _owner_count(session: AsyncSession, workspace_id: UUID) -> int:
 
 async def add_member(
     session: AsyncSession, principal: Principal, *, workspace_id: UUID, data: MemberAdd
-) -> MemberRead:
+) -> InvitationRead:
+    """Invite by e-mail: nobody joins without accepting (`invitations.accept_invitation`), and
+    someone without an account yet can be invited (they sign up with that address)."""
     await _lock_members(session, workspace_id)
     access = await access_workspace(session, principal, workspace_id, Action.MEMBERS_MANAGE)
     _check_role_change(access, old=None, new=data.role)
-    user = await session.scalar(select(User).where(User.email == data.email.lower()))
-    if user is None or not user.is_active:
-        raise ValidationFailed.for_field(
-            "email", "No active Tasklane user has this e-mail address.", code="unknown_user"
-        )
-    if await session.get(WorkspaceMember, (workspace_id, user.id)) is not None:
-        raise Conflict("That user is already a member.", code="already_member")
-    member = WorkspaceMember(workspace_id=workspace_id, user_id=user.id, role=data.role)
-    session.add(member)
-    events.record(
-        session,
-        EventType.MEMBER_ADDED,
-        actor_id=principal.user_id,
-        workspace_id=workspace_id,
-        entity_id=user.id,
-        changes=events.created({"user_id": user.id, "role": data.role}),
+    email = data.email.lower()
+    member = await session.scalar(
+        select(WorkspaceMember.user_id)
+        .join(User, User.id == WorkspaceMember.user_id)
+        .where(WorkspaceMember.workspace_id == workspace_id, User.email == email)
     )
-    await session.flush()
-    return _member_read(member, user)
+    if member is not None:
+        raise Conflict("That user is already a member.", code="already_member")
+    invitation = WorkspaceInvitation(
+        workspace_id=workspace_id, email=email, role=data.role, invited_by=principal.user_id
+    )
+    try:
+        async with session.begin_nested():
+            session.add(invitation)
+    except IntegrityError:
+        raise Conflict(
+            "That address has a pending invitation already.", code="already_invited"
+        ) from None
+    inviter = await session.get_one(User, principal.user_id)
+    return invitation_read(invitation, access.workspace, inviter)
 
 
 async def _get_member(

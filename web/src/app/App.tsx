@@ -18,11 +18,23 @@ const AuthPage = lazy(() =>
 const TaskPage = lazy(() =>
   import("../features/tasks/TaskPage").then((m) => ({ default: m.TaskPage })),
 );
+const OldTaskPage = lazy(() =>
+  import("../features/tasks/TaskPage").then((m) => ({ default: m.OldTaskPage })),
+);
 const Home = lazy(() =>
   import("../features/workspaces/WorkspaceHome").then((m) => ({ default: m.Home })),
 );
 const WorkspaceHome = lazy(() =>
   import("../features/workspaces/WorkspaceHome").then((m) => ({ default: m.WorkspaceHome })),
+);
+
+const AccountPage = lazy(() =>
+  import("../features/settings/AccountPage").then((m) => ({ default: m.AccountPage })),
+);
+const WorkspaceSettings = lazy(() =>
+  import("../features/settings/WorkspaceSettings").then((m) => ({
+    default: m.WorkspaceSettings,
+  })),
 );
 
 const queryClient = makeQueryClient();
@@ -80,9 +92,13 @@ function Root() {
               <Route path="/signin" element={<Navigate to={afterSignIn} replace />} />
               <Route path="/signup" element={<Navigate to={afterSignIn} replace />} />
               <Route path="/w/:workspaceId" element={<WorkspaceHome />} />
+              <Route path="/w/:workspaceId/settings" element={<WorkspaceSettings />} />
+              <Route path="/account" element={<AccountPage />} />
               <Route path="/p/:projectId/:view/:taskRef?" element={<ProjectPage me={me.data} />} />
               <Route path="/p/:projectId" element={<ProjectPage me={me.data} />} />
-              <Route path="/t/:taskRef" element={<TaskPage me={me.data} />} />
+              <Route path="/t/:taskRef" element={<OldTaskPage />} />
+              {/* Workspace slugs never take a top-level word (the server reserves them). */}
+              <Route path="/:workspaceSlug/t/:taskRef" element={<TaskPage me={me.data} />} />
               <Route path="*" element={<NotFoundPage />} />
             </Routes>
           </Suspense>

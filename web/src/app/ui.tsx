@@ -1,17 +1,18 @@
 /** Small building blocks shared by every feature. */
-import { type ReactNode, useEffect, useRef } from "react";
+import { type ReactNode, useEffect, useRef, useSyncExternalStore } from "react";
 import type { Label, Priority } from "../api/types";
 import { PRIORITY_LABEL } from "../api/types";
 
+// Dark enough for white initials at 10 px (contrast 4.5:1 or more), in light and dark mode.
 const AVATAR_COLORS = [
-  "#6366f1",
-  "#0ea5e9",
-  "#10b981",
-  "#f59e0b",
-  "#ef4444",
-  "#8b5cf6",
-  "#ec4899",
-  "#14b8a6",
+  "#4f46e5",
+  "#0369a1",
+  "#047857",
+  "#b45309",
+  "#dc2626",
+  "#7c3aed",
+  "#be185d",
+  "#0f766e",
 ];
 
 function hash(text: string): number {
@@ -29,7 +30,71 @@ export function initials(name: string): string {
   return letters.toUpperCase() || "?";
 }
 
-export function Avatar({ name, id, size = 22 }: { name: string; id: string; size?: number }) {
+/** The colours a person can pick for their avatar (the server accepts these names or #rrggbb);
+ * each dark enough for white initials, like AVATAR_COLORS. */
+export const AVATAR_PALETTE: Record<string, string> = {
+  slate: "#475569",
+  red: "#dc2626",
+  orange: "#c2410c",
+  amber: "#b45309",
+  green: "#047857",
+  teal: "#0f766e",
+  blue: "#1d4ed8",
+  indigo: "#4f46e5",
+  violet: "#7c3aed",
+};
+
+/**
+ * The avatar colours people chose, by user id, as far as the app has seen them. Filled from
+ * every people or members list the app loads (`noteAvatarColors`), so an avatar drawn from just
+ * an id and a name (a task's assignees) still shows the person's colour.
+ */
+const chosen = new Map<string, string>();
+const listeners = new Set<() => void>();
+let version = 0;
+
+export function noteAvatarColors(
+  people: ReadonlyArray<{ user_id?: string; id?: string; avatar_color?: string | null }>,
+): void {
+  let changed = false;
+  for (const p of people) {
+    const id = p.user_id ?? p.id;
+    if (!id || p.avatar_color === undefined) continue;
+    const color = p.avatar_color ?? "";
+    if ((chosen.get(id) ?? "") === color) continue;
+    if (color) chosen.set(id, color);
+    else chosen.delete(id);
+    changed = true;
+  }
+  if (!changed) return;
+  version++;
+  for (const listener of listeners) listener();
+}
+
+function subscribeColors(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function avatarColor(id: string, color?: string | null): string {
+  const picked = color ?? chosen.get(id);
+  if (picked) return AVATAR_PALETTE[picked] ?? picked;
+  return AVATAR_COLORS[hash(id) % AVATAR_COLORS.length] as string;
+}
+
+export function Avatar({
+  name,
+  id,
+  color,
+  size = 22,
+}: {
+  name: string;
+  id: string;
+  /** A palette name or #rrggbb; left out, the colour the person chose if the app knows it. */
+  color?: string | null;
+  size?: number;
+}) {
+  useSyncExternalStore(subscribeColors, () => version);
   return (
     <span
       className="avatar"
@@ -37,7 +102,7 @@ export function Avatar({ name, id, size = 22 }: { name: string; id: string; size
       style={{
         width: size,
         height: size,
-        background: AVATAR_COLORS[hash(id) % AVATAR_COLORS.length],
+        background: avatarColor(id, color),
       }}
     >
       <span aria-hidden="true">{initials(name)}</span>
@@ -50,14 +115,14 @@ export function AvatarStack({
   people,
   max = 3,
 }: {
-  people: Array<{ id: string; name: string }>;
+  people: Array<{ id: string; name: string; color?: string | null }>;
   max?: number;
 }) {
   const shown = people.slice(0, max);
   return (
     <span className="avatar-stack">
       {shown.map((p) => (
-        <Avatar key={p.id} id={p.id} name={p.name} />
+        <Avatar key={p.id} id={p.id} name={p.name} color={p.color} />
       ))}
       {people.length > max && <span className="avatar more">+{people.length - max}</span>}
     </span>
@@ -193,13 +258,31 @@ const DAY_YEAR = new Intl.DateTimeFormat("en-US", {
   day: "numeric",
   year: "numeric",
 });
-const DAY_TIME = new Intl.DateTimeFormat("en-US", {
-  month: "short",
-  day: "numeric",
-  year: "numeric",
-  hour: "numeric",
-  minute: "2-digit",
-});
+function dayTime(timeZone?: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat("en-US", {
+    month: "short",
+    day: "numeric",
+    year: "numeric",
+    hour: "numeric",
+    minute: "2-digit",
+    timeZone,
+  });
+}
+let DAY_TIME = dayTime();
+let displayZone: string | null = null;
+
+/** Write moments in the account's time zone (an IANA name); null: the browser's own. */
+export function setDisplayTimeZone(zone: string | null | undefined): void {
+  if ((zone ?? null) === displayZone) return;
+  try {
+    DAY_TIME = dayTime(zone ?? undefined);
+    displayZone = zone ?? null;
+  } catch {
+    // A zone this browser does not know: keep the browser's own.
+    DAY_TIME = dayTime();
+    displayZone = null;
+  }
+}
 
 function formatDay(date: Date, now: Date): string {
   return (date.getFullYear() === now.getFullYear() ? DAY : DAY_YEAR).format(date);

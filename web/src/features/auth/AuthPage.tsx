@@ -1,7 +1,7 @@
-import { useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
-import { ApiError } from "../../api/client";
+import { ApiError, api, unwrap } from "../../api/client";
 import { signIn, signUp } from "./api";
 import { safeNext } from "./next";
 import { contextWords, passwordStrength } from "./strength";
@@ -20,6 +20,12 @@ export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
   // Only a path on this site: `next` comes from the address bar, which anyone can craft.
   const next = safeNext(params.get("next"));
   const carry = next === "/" ? "" : `?next=${encodeURIComponent(next)}`;
+  // How this installation takes sign-ups (TASKLANE_SIGNUP): the page says so up front.
+  const config = useQuery({
+    queryKey: ["auth-config"],
+    queryFn: () => unwrap(api.GET("/api/v1/auth/config")),
+    staleTime: 5 * 60_000,
+  });
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -46,6 +52,21 @@ export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
   }
 
   const title = mode === "signup" ? "Create your account" : "Sign in to Tasklane";
+  const signup = config.data?.signup ?? "open";
+  if (mode === "signup" && signup === "closed") {
+    return (
+      <main className="auth">
+        <div className="auth-card">
+          <div className="brand-mark" aria-hidden="true" />
+          <h1 id="auth-title">Sign-up is closed</h1>
+          <p>This Tasklane does not take new accounts. Ask its administrator for one.</p>
+          <p className="muted">
+            Have an account? <Link to={`/signin${carry}`}>Sign in</Link>
+          </p>
+        </div>
+      </main>
+    );
+  }
   return (
     <main className="auth">
       <form
@@ -60,6 +81,11 @@ export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
       >
         <div className="brand-mark" aria-hidden="true" />
         <h1 id="auth-title">{title}</h1>
+        {mode === "signup" && signup === "invite" && (
+          <p className="muted" role="note">
+            Sign-up is by invitation: use the e-mail address a workspace admin invited.
+          </p>
+        )}
         {mode === "signup" && (
           <label>
             Name
@@ -135,7 +161,7 @@ export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
             <>
               Have an account? <Link to={`/signin${carry}`}>Sign in</Link>
             </>
-          ) : (
+          ) : signup === "closed" ? null : (
             <>
               New here? <Link to={`/signup${carry}`}>Create an account</Link>
             </>

@@ -1,12 +1,15 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { type QueryClient, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useId, useState } from "react";
 import { api, unwrap } from "../../api/client";
 import type { Comment, Task } from "../../api/types";
 import { Avatar, ErrorNote, formatDateTime, timeAgo } from "../../app/ui";
 import { Markdown } from "../../lib/markdown";
+import { useProject } from "../projects/api";
 import { toast } from "../shell/toasts";
 import { messageOf } from "../tasks/api";
 import { taskKeys } from "../tasks/cache";
+import { putComment, takeComment } from "./cache";
+import "./comments.css";
 
 export function Comments({
   task,
@@ -29,6 +32,8 @@ export function Comments({
         }),
       ).then((p) => p.items),
   });
+  // Project admins moderate: they may delete anyone's comment (the API's comment:moderate).
+  const moderator = useProject(task.project_id).data?.role === "admin";
   const [body, setBody] = useState("");
   const add = useMutation({
     mutationFn: (text: string) =>
@@ -42,25 +47,11 @@ export function Comments({
         }),
       ),
     onSuccess: (comment) => {
-      qc.setQueryData<Comment[]>(key, (old) => [
-        ...(old ?? []).filter((c) => c.id !== comment.id),
-        comment,
-      ]);
+      putComment(qc, key, comment);
       void qc.invalidateQueries({ queryKey: taskKeys.activity(task.key) });
       setBody("");
     },
     onError: (e) => toast.error(messageOf(e, "Your comment was not posted.")),
-  });
-  const remove = useMutation({
-    mutationFn: (comment: Comment) =>
-      unwrap(
-        api.DELETE("/api/v1/comments/{comment_id}", {
-          params: { path: { comment_id: comment.id } },
-        }),
-      ),
-    onSuccess: (_, comment) =>
-      qc.setQueryData<Comment[]>(key, (old) => (old ?? []).filter((c) => c.id !== comment.id)),
-    onError: (e) => toast.error(messageOf(e, "The comment was not deleted.")),
   });
 
   return (
@@ -75,28 +66,13 @@ export function Comments({
       )}
       <ol className="comment-list">
         {query.data?.map((c) => (
-          <li key={c.id} className="comment">
-            <div className="comment-head">
-              <Avatar id={c.author?.id ?? c.id} name={c.author?.name ?? "Deleted user"} />
-              <strong>{c.author?.name ?? "Deleted user"}</strong>
-              <time className="muted" dateTime={c.created_at} title={formatDateTime(c.created_at)}>
-                {timeAgo(c.created_at)}
-              </time>
-              {c.edited_at && <span className="muted">(edited)</span>}
-              <span className="spacer" />
-              {c.author_id === me && (
-                <button
-                  type="button"
-                  className="link small"
-                  onClick={() => remove.mutate(c)}
-                  aria-label="Delete this comment"
-                >
-                  Delete
-                </button>
-              )}
-            </div>
-            <Markdown text={c.body} className="comment-body" />
-          </li>
+          <CommentItem
+            key={c.id}
+            comment={c}
+            task={task}
+            canEdit={canComment && c.author_id === me}
+            canDelete={(canComment && c.author_id === me) || moderator}
+          />
         ))}
       </ol>
       {canComment && (
@@ -107,16 +83,12 @@ export function Comments({
             if (body.trim()) add.mutate(body);
           }}
         >
-          <textarea
-            aria-label="Write a comment (Markdown)"
+          <MarkdownField
+            label="Write a comment (Markdown)"
             placeholder="Write a comment… Markdown works. Ctrl+Enter sends."
             value={body}
-            rows={3}
-            maxLength={20000}
-            onChange={(e) => setBody(e.target.value)}
-            onKeyDown={(e) => {
-              if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && body.trim()) add.mutate(body);
-            }}
+            onChange={setBody}
+            onSubmit={() => body.trim() && add.mutate(body)}
           />
           <button type="submit" className="primary" disabled={!body.trim() || add.isPending}>
             Comment
@@ -124,5 +96,221 @@ export function Comments({
         </form>
       )}
     </section>
+  );
+}
+
+function CommentItem({
+  comment: c,
+  task,
+  canEdit,
+  canDelete,
+}: {
+  comment: Comment;
+  task: Task;
+  canEdit: boolean;
+  canDelete: boolean;
+}) {
+  const qc = useQueryClient();
+  const [draft, setDraft] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const edit = useMutation({
+    mutationFn: (text: string) =>
+      unwrap(
+        api.PATCH("/api/v1/comments/{comment_id}", {
+          params: { path: { comment_id: c.id } },
+          body: { body: text },
+        }),
+      ),
+    onSuccess: (saved) => {
+      putComment(qc, taskKeys.comments(task.key), saved);
+      afterChange(qc, task);
+      setDraft(null);
+    },
+    // The draft stays open, so nothing typed is lost.
+    onError: (e) => toast.error(messageOf(e, "Your edit was not saved.")),
+  });
+  const remove = useMutation({
+    mutationFn: () =>
+      unwrap(
+        api.DELETE("/api/v1/comments/{comment_id}", {
+          params: { path: { comment_id: c.id } },
+        }),
+      ),
+    onSuccess: () => {
+      takeComment(qc, taskKeys.comments(task.key), c.id);
+      afterChange(qc, task);
+      toast.info("Comment deleted.");
+    },
+    onError: (e) => {
+      setConfirming(false);
+      toast.error(messageOf(e, "The comment was not deleted."));
+    },
+  });
+  const name = c.author?.name ?? "Deleted user";
+  const save = () => {
+    if (draft === null || !draft.trim()) return;
+    if (draft === c.body) setDraft(null);
+    else edit.mutate(draft);
+  };
+
+  return (
+    <li className="comment">
+      <div className="comment-head">
+        <Avatar id={c.author?.id ?? c.id} name={name} />
+        <strong>{name}</strong>
+        <time className="muted" dateTime={c.created_at} title={formatDateTime(c.created_at)}>
+          {timeAgo(c.created_at)}
+        </time>
+        {c.edited_at && (
+          <span className="muted comment-edited" title={`Edited ${formatDateTime(c.edited_at)}`}>
+            edited
+          </span>
+        )}
+        <span className="spacer" />
+        {canEdit && draft === null && !confirming && (
+          <button
+            type="button"
+            className="link small"
+            onClick={() => setDraft(c.body)}
+            aria-label="Edit this comment"
+          >
+            Edit
+          </button>
+        )}
+        {canDelete && draft === null && !confirming && (
+          <button
+            type="button"
+            className="link small"
+            onClick={() => setConfirming(true)}
+            aria-label="Delete this comment"
+          >
+            Delete
+          </button>
+        )}
+      </div>
+      {confirming && (
+        // A deleted comment cannot be brought back, so this one asks first.
+        <div className="comment-confirm" role="alert">
+          <span>Delete this comment? This cannot be undone.</span>
+          <button
+            type="button"
+            className="danger"
+            disabled={remove.isPending}
+            onClick={() => remove.mutate()}
+          >
+            Delete comment
+          </button>
+          <button type="button" onClick={() => setConfirming(false)} autoFocus>
+            Cancel
+          </button>
+        </div>
+      )}
+      {draft === null ? (
+        <Markdown text={c.body} className="comment-body" />
+      ) : (
+        <form
+          className="comment-form comment-edit"
+          onSubmit={(e) => {
+            e.preventDefault();
+            save();
+          }}
+        >
+          <MarkdownField
+            label="Edit the comment (Markdown)"
+            value={draft}
+            onChange={setDraft}
+            onSubmit={save}
+            onCancel={() => setDraft(null)}
+            autoFocus
+          />
+          <div className="row">
+            <button type="submit" className="primary" disabled={!draft.trim() || edit.isPending}>
+              Save
+            </button>
+            <button type="button" onClick={() => setDraft(null)}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      )}
+    </li>
+  );
+}
+
+/** The task's history shows comment edits and deletions. */
+function afterChange(qc: QueryClient, task: Task): void {
+  void qc.invalidateQueries({ queryKey: taskKeys.activity(task.key) });
+}
+
+/** A Markdown text box with Write and Preview tabs; Ctrl/⌘+Enter submits, Esc cancels. */
+function MarkdownField({
+  label,
+  placeholder,
+  value,
+  onChange,
+  onSubmit,
+  onCancel,
+  autoFocus,
+}: {
+  label: string;
+  placeholder?: string;
+  value: string;
+  onChange: (text: string) => void;
+  onSubmit: () => void;
+  onCancel?: () => void;
+  autoFocus?: boolean;
+}) {
+  const [tab, setTab] = useState<"write" | "preview">("write");
+  const id = useId();
+  return (
+    <div className="markdown-field">
+      <div className="tabs" role="tablist" aria-label="Write or preview">
+        <button
+          type="button"
+          role="tab"
+          id={`${id}-write`}
+          aria-selected={tab === "write"}
+          onClick={() => setTab("write")}
+        >
+          Write
+        </button>
+        <button
+          type="button"
+          role="tab"
+          id={`${id}-preview`}
+          aria-selected={tab === "preview"}
+          onClick={() => setTab("preview")}
+        >
+          Preview
+        </button>
+      </div>
+      {tab === "write" ? (
+        <textarea
+          aria-label={label}
+          placeholder={placeholder}
+          value={value}
+          rows={3}
+          maxLength={20000}
+          autoFocus={autoFocus}
+          onChange={(e) => onChange(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+              e.preventDefault();
+              onSubmit();
+            }
+            if (e.key === "Escape" && onCancel) {
+              // Closes the editor only, not the task around it.
+              e.preventDefault();
+              e.stopPropagation();
+              onCancel();
+            }
+          }}
+        />
+      ) : (
+        <div className="preview" role="tabpanel" aria-labelledby={`${id}-preview`}>
+          {value.trim() ? <Markdown text={value} /> : <p className="muted">Nothing to preview.</p>}
+        </div>
+      )}
+    </div>
   );
 }

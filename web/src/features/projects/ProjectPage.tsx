@@ -21,6 +21,10 @@ const TaskDetail = lazy(() =>
 const ProjectSettings = lazy(() =>
   import("./ProjectSettings").then((m) => ({ default: m.ProjectSettings })),
 );
+const Trash = lazy(() => import("../tasks/Trash").then((m) => ({ default: m.Trash })));
+
+/** Views that show no tasks: a task opened from them opens beside the board. */
+const TASKLESS_VIEWS = ["settings", "trash"];
 
 export function ProjectPage({ me }: { me: User }) {
   const { projectId = "", view = "board", taskRef } = useParams();
@@ -49,7 +53,9 @@ export function ProjectPage({ me }: { me: User }) {
   const query = search.toString() ? `?${search.toString()}` : "";
   const openTask = useCallback(
     (task: Task) =>
-      navigate(`/p/${projectId}/${view === "settings" ? "board" : view}/${task.key}${query}`),
+      navigate(
+        `/p/${projectId}/${TASKLESS_VIEWS.includes(view) ? "board" : view}/${task.key}${query}`,
+      ),
     [navigate, projectId, view, query],
   );
   const closeTask = useCallback(() => {
@@ -114,8 +120,10 @@ export function ProjectPage({ me }: { me: User }) {
           <span className="project-key">{p.key}</span> {p.name}
         </h1>
         <nav className="tabs" aria-label="Views">
-          <NavLink to={`/p/${p.id}/board`}>Board</NavLink>
-          <NavLink to={`/p/${p.id}/list`}>List</NavLink>
+          {/* The filters (and the board's grouping) go along from one view to the other. */}
+          <NavLink to={`/p/${p.id}/board${query}`}>Board</NavLink>
+          <NavLink to={`/p/${p.id}/list${query}`}>List</NavLink>
+          <NavLink to={`/p/${p.id}/trash`}>Trash</NavLink>
           <NavLink to={`/p/${p.id}/settings`}>Settings</NavLink>
         </nav>
         <span className="spacer" />
@@ -146,6 +154,8 @@ export function ProjectPage({ me }: { me: User }) {
                 labels={labels.data ?? []}
                 workspaceMembers={members.data ?? []}
               />
+            ) : view === "trash" ? (
+              <Trash project={p} statuses={statuses.data} editable={editable} />
             ) : view === "list" ? (
               <ListView
                 project={p}
@@ -173,6 +183,7 @@ export function ProjectPage({ me }: { me: User }) {
               <TaskDetail
                 key={taskRef}
                 taskRef={taskRef}
+                workspace={p.workspace_id}
                 statuses={statuses.data}
                 labels={labels.data ?? []}
                 members={people.data ?? []}

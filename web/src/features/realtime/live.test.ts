@@ -1,5 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { advance, backoff, LiveClient, noteLoaded, Positions, resumeFrom, scopeKey } from "./live";
+import {
+  advance,
+  backoff,
+  LiveClient,
+  noteLoaded,
+  onLiveEvent,
+  Positions,
+  resumeFrom,
+  scopeKey,
+} from "./live";
 
 describe("backoff", () => {
   it("doubles from half a second up to thirty, with jitter", () => {
@@ -192,6 +201,22 @@ describe("LiveClient resuming from the data's position", () => {
     socket().receive({ type: "heartbeat", seq: 75 });
     client.subscribe(project);
     expect(socket().subscribes()[1]).toEqual({ type: "subscribe", project_id: "p1", since: 60 });
+    client.stop();
+  });
+
+  it("tells onLiveEvent listeners of each event after the handlers, until they stop", () => {
+    const { client, socket, handlers } = connect();
+    const heard: string[] = [];
+    const stop = onLiveEvent((e) => {
+      expect(handlers.event).toHaveBeenCalled(); // the caches took it first
+      heard.push(String(e.task_id));
+    });
+    client.start();
+    socket().receive({ type: "hello", user_id: "u", seq: 50, heartbeat_seconds: 25 });
+    socket().receive(event(51));
+    stop();
+    socket().receive(event(52));
+    expect(heard).toEqual(["t51"]);
     client.stop();
   });
 

@@ -110,6 +110,15 @@ export function noteLoaded(scope: Scope, seq: number | null | undefined): void {
   else shared.note(scopeKey(scope), seq);
 }
 
+const eventListeners = new Set<(event: LiveEvent) => void>();
+
+/** Be told of each live event after the caches took it (for data the caches do not hold,
+ * such as the board's card counts). Returns the way to stop. */
+export function onLiveEvent(listener: (event: LiveEvent) => void): () => void {
+  eventListeners.add(listener);
+  return () => eventListeners.delete(listener);
+}
+
 /** Whether live events are arriving (they keep counts and other tabs' changes current). */
 export function liveDelivering(): boolean {
   return active !== null && (active.state === "live" || active.state === "paused");
@@ -314,6 +323,7 @@ export class LiveClient {
       case "event":
         if (typeof message.seq === "number" && message.event && typeof message.event === "object") {
           this.handlers.event(message.seq, message.event as LiveEvent);
+          for (const listener of eventListeners) listener(message.event as LiveEvent);
         }
         break;
       case "reset": {

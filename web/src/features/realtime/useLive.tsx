@@ -14,6 +14,7 @@ import type { Task } from "../../api/types";
 import { fetchTask } from "../tasks/api";
 import { dropTask, findCachedTask, recentTasks, storeTask, taskKeys } from "../tasks/cache";
 import { adjustCounts, countKeys } from "../tasks/counts";
+import { trashKeys } from "../tasks/trash";
 import { afterWrites } from "../tasks/writes";
 import {
   type LiveClient as Client,
@@ -159,8 +160,17 @@ export function applyEvent(
     refresher.refetchCounts(adjustCounts(qc, seq, event, statusOf(qc, projectId)));
   }
   if (kind === "task" && event.task_id) {
-    if (event.type === "task.deleted" && projectId) dropTask(qc, projectId, event.task_id);
-    else {
+    if (event.type === "task.deleted" && projectId) {
+      dropTask(qc, projectId, event.task_id);
+      // An open view of it asks again, and says the task is gone.
+      const ids = [event.task_id, event.key];
+      void qc.invalidateQueries({
+        predicate: (q) =>
+          q.queryKey[0] === "task" &&
+          q.queryKey.length === 2 &&
+          ids.includes(String(q.queryKey[1])),
+      });
+    } else {
       const taskId = event.task_id;
       const judge = () => {
         if (!alreadyKnown(qc, event)) refresher.add(taskId, projectId, event.key);
@@ -168,6 +178,9 @@ export function applyEvent(
       };
       // This tab's own write may be what the event reports: judge it against the answer.
       if (!afterWrites(taskId, judge)) judge();
+    }
+    if ((event.type === "task.deleted" || event.type === "task.restored") && projectId) {
+      void qc.invalidateQueries({ queryKey: trashKeys.project(projectId) });
     }
     // A filtered list cannot place a new task by itself: ask the server again.
     if ((event.type === "task.created" || event.type === "task.restored") && projectId) {

@@ -1,15 +1,17 @@
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import { useLocation, useNavigate } from "react-router";
-import { api, unwrap } from "../../api/client";
 import type { Project, Workspace } from "../../api/types";
 import { Modal } from "../../app/ui";
-import { CREATE_TASK_EVENT, setCurrentWorkspace } from "./current";
+import { searchTasks } from "../tasks/api";
+import { CREATE_TASK_EVENT, setCurrentWorkspace, useCurrentWorkspace } from "./current";
 
 interface Command {
   id: string;
   label: string;
   hint?: string;
+  /** Where a found task lives (its project). */
+  detail?: string;
   run: () => void;
 }
 
@@ -74,24 +76,20 @@ function PaletteBody({
   const [query, setQuery] = useState("");
   const [active, setActive] = useState(0);
   const projectId = /^\/p\/([^/]+)/.exec(location.pathname)?.[1];
+  // Tasks of every project of the workspace the sidebar shows (the one the shell lists
+  // projects of), by key or title.
+  const current = useCurrentWorkspace();
+  const workspaceId =
+    projects[0]?.workspace_id ?? (workspaces.find((w) => w.id === current) ?? workspaces[0])?.id;
   const [debounced, setDebounced] = useState("");
   useEffect(() => {
     const t = setTimeout(() => setDebounced(query.trim()), 150);
     return () => clearTimeout(t);
   }, [query]);
   const tasks = useQuery({
-    queryKey: ["palette", projectId, debounced],
-    enabled: Boolean(projectId && debounced.length >= 2),
-    queryFn: ({ signal }) =>
-      unwrap(
-        api.GET("/api/v1/projects/{project_id}/tasks", {
-          params: {
-            path: { project_id: projectId as string },
-            query: { q: debounced, limit: 8, sort: "-updated" },
-          },
-          signal,
-        }),
-      ).then((p) => p.items),
+    queryKey: ["palette", workspaceId, debounced],
+    enabled: Boolean(workspaceId && debounced.length >= 2),
+    queryFn: ({ signal }) => searchTasks(workspaceId as string, debounced, 8, signal),
   });
 
   const commands = useMemo(() => {
@@ -150,10 +148,11 @@ function PaletteBody({
       },
     });
     const found = list.filter((c) => matchCommand(c.label, query));
+    const projectNames = new Map(projects.map((p) => [p.id, p.name]));
     const taskHits: Command[] = (tasks.data ?? []).map((t) => ({
       id: `t-${t.id}`,
       label: `${t.key} ${t.title}`,
-      hint: "task",
+      detail: projectNames.get(t.project_id) ?? "task",
       run: go(`/p/${t.project_id}/board/${t.key}`),
     }));
     return [...taskHits, ...found];
@@ -180,7 +179,7 @@ function PaletteBody({
         aria-controls="palette-list"
         aria-activedescendant={commands[clamped] ? `cmd-${commands[clamped].id}` : undefined}
         aria-label="Type a command or search tasks"
-        placeholder={projectId ? "Type a command or search tasks…" : "Type a command…"}
+        placeholder={workspaceId ? "Type a command or search tasks…" : "Type a command…"}
         value={query}
         onChange={(e) => {
           setQuery(e.target.value);
@@ -214,6 +213,7 @@ function PaletteBody({
           >
             <span>{c.label}</span>
             {c.hint && <kbd>{c.hint}</kbd>}
+            {c.detail && <span className="muted small">{c.detail}</span>}
           </div>
         ))}
         {commands.length === 0 && <p className="muted">Nothing matches “{query}”.</p>}

@@ -1,15 +1,19 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { lazy, type ReactNode, Suspense, useEffect, useState } from "react";
-import { Link, NavLink, useNavigate } from "react-router";
+import { lazy, type ReactNode, Suspense, useEffect, useRef, useState } from "react";
+import { flushSync } from "react-dom";
+import { Link, NavLink, useLocation, useNavigate } from "react-router";
 import type { User } from "../../api/types";
 import { Avatar, Modal, Spinner } from "../../app/ui";
 import { signOut } from "../auth/api";
 import { useLiveState } from "../realtime/useLive";
+import { useAccountPreferences, useAvatarColorFeed } from "../settings/api";
+import { AccountLink, WorkspaceSettingsLink } from "../settings/links";
 import { useProjects, useWorkspaces } from "../workspaces/api";
+import { InvitationsLink } from "../workspaces/Invitations";
 import { setCurrentWorkspace, useCurrentWorkspace } from "./current";
 import { useKeys } from "./keys";
-import { nextTheme, useTheme } from "./theme";
-import { dismiss, useToasts } from "./toasts";
+import { nextTheme } from "./theme";
+import { act, dismiss, useToasts } from "./toasts";
 
 const CommandPalette = lazy(() =>
   import("./CommandPalette").then((m) => ({ default: m.CommandPalette })),
@@ -22,9 +26,12 @@ export function Shell({ me, children }: { me: User; children: ReactNode }) {
   const current = useCurrentWorkspace();
   const workspace = workspaces.data?.find((w) => w.id === current) ?? workspaces.data?.[0];
   const projects = useProjects(workspace?.id);
-  const [theme, setTheme] = useTheme();
+  // The theme is the account's: applied on sign-in, and the toggle saves it.
+  const [theme, setTheme] = useAccountPreferences(me);
+  useAvatarColorFeed();
   const [palette, setPalette] = useState(false);
   const [help, setHelp] = useState(false);
+  const drawer = useDrawer();
 
   useKeys({
     "mod+k": (e) => {
@@ -44,11 +51,11 @@ export function Shell({ me, children }: { me: User; children: ReactNode }) {
   const themeLabel =
     theme === "system" ? "System theme" : theme === "light" ? "Light theme" : "Dark theme";
   return (
-    <div className="shell">
+    <div className={`shell${drawer.open ? " drawer-open" : ""}`}>
       <a className="skip-link" href="#main">
         Skip to content
       </a>
-      <nav className="sidebar" aria-label="Workspace">
+      <nav id="sidebar" className="sidebar" aria-label="Workspace" ref={drawer.panel}>
         <Link to="/" className="brand">
           <span className="brand-mark" aria-hidden="true" />
           Tasklane
@@ -71,6 +78,7 @@ export function Shell({ me, children }: { me: User; children: ReactNode }) {
             </select>
           </label>
         )}
+        <InvitationsLink />
         <button type="button" className="search-button" onClick={() => setPalette(true)}>
           Search or command <kbd>Ctrl K</kbd>
         </button>
@@ -78,6 +86,7 @@ export function Shell({ me, children }: { me: User; children: ReactNode }) {
           <>
             <h2 className="nav-heading">
               <Link to={`/w/${workspace.id}`}>Projects</Link>
+              <WorkspaceSettingsLink workspace={workspace} />
             </h2>
             <ul className="nav-list">
               {projects.data
@@ -107,15 +116,42 @@ export function Shell({ me, children }: { me: User; children: ReactNode }) {
             ? Keyboard shortcuts
           </button>
           <div className="me">
-            <Avatar id={me.id} name={me.name} />
-            <span className="me-name">{me.name}</span>
+            <Avatar id={me.id} name={me.name} color={me.avatar_color} />
+            <AccountLink me={me} />
             <button type="button" className="link small" onClick={() => void doSignOut()}>
               Sign out
             </button>
           </div>
         </div>
       </nav>
-      <div className="main-col">
+      {drawer.open && <div className="drawer-backdrop" aria-hidden="true" onClick={drawer.close} />}
+      <div className="main-col" inert={drawer.open}>
+        <header className="topbar">
+          <button
+            type="button"
+            className="icon-button menu-button"
+            ref={drawer.button}
+            aria-expanded={drawer.open}
+            aria-controls="sidebar"
+            aria-label="Open menu"
+            onClick={drawer.show}
+          >
+            <span aria-hidden="true">☰</span>
+          </button>
+          <Link to="/" className="brand">
+            <span className="brand-mark" aria-hidden="true" />
+            Tasklane
+          </Link>
+          <span className="spacer" />
+          <button
+            type="button"
+            className="icon-button"
+            aria-label="Search or command"
+            onClick={() => setPalette(true)}
+          >
+            <span aria-hidden="true">⌕</span>
+          </button>
+        </header>
         <LiveBanner />
         <div id="main" className="main">
           <Suspense fallback={<Spinner />}>{children}</Suspense>
@@ -142,12 +178,59 @@ export function Shell({ me, children }: { me: User; children: ReactNode }) {
   );
 }
 
+/**
+ * The sidebar as a drawer on narrow screens (the CSS shows the menu button only there). It is
+ * open for the page it was opened on, so any navigation closes it; Escape and a click outside
+ * close it too and give focus back to the menu button, and the page behind is inert meanwhile.
+ */
+function useDrawer() {
+  const { pathname } = useLocation();
+  const [openAt, setOpenAt] = useState<string | null>(null);
+  const open = openAt === pathname;
+  const panel = useRef<HTMLElement>(null);
+  const button = useRef<HTMLButtonElement>(null);
+  const close = () => {
+    // The page (and the menu button in it) stops being inert first; then it can take focus.
+    flushSync(() => setOpenAt(null));
+    button.current?.focus();
+  };
+  const closeRef = useRef(close);
+  closeRef.current = close;
+
+  useEffect(() => {
+    if (!open) return;
+    panel.current?.querySelector<HTMLElement>("a, button, select")?.focus();
+    const onKey = (e: KeyboardEvent) => {
+      // A dialog opened from the drawer (the palette) takes its own Escape first.
+      if (e.key !== "Escape" || document.querySelector("dialog[open]")) return;
+      // Before the page's own Escape (closing a task): this one closes only the drawer.
+      e.preventDefault();
+      e.stopPropagation();
+      closeRef.current();
+    };
+    // A window grown past the breakpoint shows the sidebar in place: nothing to close then.
+    const narrow = window.matchMedia("(max-width: 800px)");
+    const onResize = () => {
+      if (!narrow.matches) setOpenAt(null);
+    };
+    window.addEventListener("keydown", onKey, true);
+    narrow.addEventListener("change", onResize);
+    return () => {
+      window.removeEventListener("keydown", onKey, true);
+      narrow.removeEventListener("change", onResize);
+    };
+  }, [open]);
+
+  return { open, panel, button, close, show: () => setOpenAt(pathname) };
+}
+
 const SHORTCUTS: Array<[string, string]> = [
   ["C", "Create a task"],
   ["/", "Search and filter"],
   ["J / K", "Next / previous task"],
   ["Enter", "Open the selected task"],
   ["Esc", "Close the task or dialog"],
+  ["Delete", "Delete the open task (Undo in the message that follows)"],
   ["Space", "Pick up a card on the board, arrows to move, Space to drop"],
   ["X", "Select the task under the cursor (list)"],
   ["Ctrl/⌘ K", "Command palette"],
@@ -234,6 +317,11 @@ function Toaster() {
           role={t.kind === "error" ? "alert" : "status"}
         >
           <span>{t.text}</span>
+          {t.action && (
+            <button type="button" className="toast-action" onClick={() => act(t.id)}>
+              {t.action.label}
+            </button>
+          )}
           <button
             type="button"
             className="icon-button"

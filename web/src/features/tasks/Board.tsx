@@ -4,31 +4,41 @@ import {
   type DragEndEvent,
   DragOverlay,
   type DragStartEvent,
-  KeyboardSensor,
-  PointerSensor,
   useDroppable,
-  useSensor,
-  useSensors,
 } from "@dnd-kit/core";
-import {
-  SortableContext,
-  sortableKeyboardCoordinates,
-  verticalListSortingStrategy,
-} from "@dnd-kit/sortable";
+import { SortableContext, verticalListSortingStrategy } from "@dnd-kit/sortable";
 import { useQueryClient } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
-import type { Project, Status, Task } from "../../api/types";
+import { useSearchParams } from "react-router";
+import type { Project, Status, Task, User } from "../../api/types";
 import { ErrorNote } from "../../app/ui";
+import { useLabels, usePeople } from "../projects/api";
 import { useKeys } from "../shell/keys";
-import { useColumn, useColumnCount, useCreateTask, useMoveTask } from "./api";
-import { taskKeys } from "./cache";
+import { columnKey, useColumn, useColumnCount, useCreateTask, useMoveTask } from "./api";
 import { columnCount } from "./counts";
+import { announcementsFor, type DropColumn, dropPlace, useBoardSensors } from "./dnd";
+import { FilterBar, useUrlFilters } from "./FilterBar";
+import {
+  boardQuery,
+  type GroupBy,
+  groupFromSearchParams,
+  matches,
+  type TaskFilters,
+  withGroup,
+} from "./filters";
 import { type Column, flatten, step } from "./ordering";
+import { Swimlanes } from "./Swimlanes";
+import { useStatsRefresh, useTaskStats } from "./stats";
 import { CardBody, type CardContext, SortableCard } from "./TaskCard";
+import "./board.css";
 
 const CARD_ESTIMATE = 92;
 
+type Filter = Record<string, string | string[]>;
+
+/** The board: the list's filters (the same URL parameters), and swimlanes by assignee or
+ * priority (`?group=`). */
 export function Board({
   project,
   statuses,
@@ -45,25 +55,141 @@ export function Board({
   onSelect: (id: string | null) => void;
 }) {
   const qc = useQueryClient();
+  const [params, setParams] = useSearchParams();
+  const [filters, setFilters] = useUrlFilters();
+  const group = groupFromSearchParams(params);
+  const labels = useLabels(project.id);
+  const people = usePeople(project.id);
+  const stats = useTaskStats(project.id);
+  useStatsRefresh(project.id);
+  const me = qc.getQueryData<User | null>(["me"])?.id ?? "";
+  const filter = useMemo(() => boardQuery(filters), [filters]);
+  // Each column asks the server with the filters; this drops a card that a change (here or
+  // live) took out of them, until the column is asked again.
+  const shown = useMemo(
+    () =>
+      Object.keys(filter).length ? (t: Task) => matches(t, filters as TaskFilters, me) : undefined,
+    [filter, filters, me],
+  );
+  const columns = useMemo(
+    () =>
+      filters.status_id.length
+        ? statuses.filter((s) => filters.status_id.includes(s.id))
+        : statuses,
+    [statuses, filters.status_id],
+  );
+  const cardCtx = useMemo(() => ({ ...ctx, stats: stats.data }), [ctx, stats.data]);
+
+  return (
+    <div className="board-view">
+      <FilterBar
+        filters={filters}
+        setFilters={setFilters}
+        statuses={statuses}
+        labels={labels.data ?? []}
+        members={people.data ?? []}
+      >
+        <label className="inline group-by">
+          Group by
+          <select
+            value={group}
+            onChange={(e) =>
+              setParams((current) => withGroup(current, e.target.value as GroupBy), {
+                replace: true,
+              })
+            }
+          >
+            <option value="none">None</option>
+            <option value="assignee">Assignee</option>
+            <option value="priority">Priority</option>
+          </select>
+        </label>
+      </FilterBar>
+      {group === "none" ? (
+        <Columns
+          project={project}
+          statuses={columns}
+          filter={filter}
+          filters={filters}
+          shown={shown}
+          ctx={cardCtx}
+          editable={editable}
+          selectedId={selectedId}
+          onSelect={onSelect}
+        />
+      ) : (
+        <Swimlanes
+          project={project}
+          statuses={columns}
+          group={group}
+          filter={filter}
+          shown={shown}
+          people={people.data ?? []}
+          ctx={cardCtx}
+          editable={editable}
+          selectedId={selectedId}
+          onSelect={onSelect}
+        />
+      )}
+    </div>
+  );
+}
+
+function Columns({
+  project,
+  statuses,
+  filter,
+  filters,
+  shown,
+  ctx,
+  editable,
+  selectedId,
+  onSelect,
+}: {
+  project: Project;
+  statuses: Status[];
+  filter: Filter;
+  filters: TaskFilters;
+  shown: ((t: Task) => boolean) | undefined;
+  ctx: CardContext;
+  editable: boolean;
+  selectedId: string | null;
+  onSelect: (id: string | null) => void;
+}) {
+  const qc = useQueryClient();
   const move = useMoveTask();
   const [dragging, setDragging] = useState<Task | null>(null);
   const [loaded, setLoaded] = useState<Set<string>>(() => new Set());
-  const sensors = useSensors(
-    useSensor(PointerSensor, { activationConstraint: { distance: 5 } }),
-    useSensor(KeyboardSensor, {
-      coordinateGetter: sortableKeyboardCoordinates,
-      keyboardCodes: { start: ["Space"], cancel: ["Escape"], end: ["Space", "Enter"] },
-    }),
+  const sensors = useBoardSensors();
+  const keyOf = useCallback(
+    (statusId: string) => columnKey(project.id, statusId, filter),
+    [project.id, filter],
   );
 
-  const allIds = (): string[] =>
-    statuses.flatMap((s) =>
-      flatten(qc.getQueryData<Column>(taskKeys.column(project.id, s.id))).map((t) => t.id),
-    );
+  // What each column shows, read from the caches when needed (not on every render).
+  const dropColumns = (): DropColumn[] =>
+    statuses.map((s) => {
+      const tasks = flatten(qc.getQueryData<Column>(keyOf(s.id)));
+      return { statusId: s.id, tasks: shown ? tasks.filter(shown) : tasks };
+    });
 
   useKeys({
-    j: () => onSelect(step(allIds(), selectedId, 1)),
-    k: () => onSelect(step(allIds(), selectedId, -1)),
+    j: () =>
+      onSelect(
+        step(
+          dropColumns().flatMap((c) => c.tasks.map((t) => t.id)),
+          selectedId,
+          1,
+        ),
+      ),
+    k: () =>
+      onSelect(
+        step(
+          dropColumns().flatMap((c) => c.tasks.map((t) => t.id)),
+          selectedId,
+          -1,
+        ),
+      ),
   });
 
   const markLoaded = useCallback(
@@ -78,65 +204,20 @@ export function Board({
     }
   }, [ready]);
 
-  function columnOf(id: string): { statusId: string; tasks: Task[] } | null {
-    if (id.startsWith("column:")) {
-      const statusId = id.slice("column:".length);
-      return {
-        statusId,
-        tasks: flatten(qc.getQueryData<Column>(taskKeys.column(project.id, statusId))),
-      };
-    }
-    for (const s of statuses) {
-      const tasks = flatten(qc.getQueryData<Column>(taskKeys.column(project.id, s.id)));
-      if (tasks.some((t) => t.id === id)) return { statusId: s.id, tasks };
-    }
-    return null;
-  }
-
   function onDragStart(event: DragStartEvent) {
     setDragging((event.active.data.current?.task as Task | undefined) ?? null);
   }
 
   function onDragEnd(event: DragEndEvent) {
     setDragging(null);
-    const { active, over } = event;
-    const task = active.data.current?.task as Task | undefined;
-    if (!task || !over) return;
-    const target = columnOf(String(over.id));
-    if (!target) return;
-    let index: number;
-    if (String(over.id).startsWith("column:")) {
-      index = target.tasks.filter((t) => t.id !== task.id).length;
-    } else {
-      const overIndex = target.tasks.findIndex((t) => t.id === over.id);
-      if (target.statusId === task.status_id) {
-        index = overIndex; // the same column: the dragged card takes the place of the one under it
-      } else {
-        const translated = active.rect.current.translated;
-        const below = translated ? translated.top > over.rect.top + over.rect.height / 2 : false;
-        index = overIndex + (below ? 1 : 0);
-      }
-    }
-    const current = target.tasks.findIndex((t) => t.id === task.id);
-    if (target.statusId === task.status_id && current === index) return;
-    move.mutate({ task, statusId: target.statusId, index });
+    const place = dropPlace(event, dropColumns());
+    if (place) move.mutate({ ...place, columnKey: keyOf, shown });
   }
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: dropColumns reads the caches when called
   const announcements = useMemo(
-    () => ({
-      onDragStart: ({ active }: { active: { data: { current?: Record<string, unknown> } } }) =>
-        `Picked up ${(active.data.current?.task as Task | undefined)?.key ?? "task"}. Use the arrow keys to move, Space to drop, Escape to cancel.`,
-      onDragOver: ({ over }: { over: { id: string | number } | null }) =>
-        over
-          ? `Over ${describeDrop(String(over.id), statuses, qc, project.id)}.`
-          : "Not over a column.",
-      onDragEnd: ({ over }: { over: { id: string | number } | null }) =>
-        over
-          ? `Dropped in ${describeDrop(String(over.id), statuses, qc, project.id)}.`
-          : "Dropped.",
-      onDragCancel: () => "Move cancelled.",
-    }),
-    [statuses, qc, project.id],
+    () => announcementsFor(dropColumns, statuses),
+    [statuses, qc, keyOf, shown],
   );
 
   return (
@@ -167,6 +248,9 @@ export function Board({
             key={status.id}
             project={project}
             status={status}
+            filter={filter}
+            filters={filters}
+            shown={shown}
             ctx={ctx}
             editable={editable}
             selectedId={selectedId}
@@ -185,26 +269,12 @@ export function Board({
   );
 }
 
-function describeDrop(
-  id: string,
-  statuses: Status[],
-  qc: ReturnType<typeof useQueryClient>,
-  projectId: string,
-): string {
-  if (id.startsWith("column:")) {
-    return statuses.find((s) => `column:${s.id}` === id)?.name ?? "a column";
-  }
-  for (const s of statuses) {
-    const tasks = flatten(qc.getQueryData<Column>(taskKeys.column(projectId, s.id)));
-    const at = tasks.findIndex((t) => t.id === id);
-    if (at !== -1) return `${s.name}, position ${at + 1} of ${tasks.length}`;
-  }
-  return "a task";
-}
-
 const BoardColumn = memo(function BoardColumn({
   project,
   status,
+  filter,
+  filters,
+  shown,
   ctx,
   editable,
   selectedId,
@@ -212,15 +282,21 @@ const BoardColumn = memo(function BoardColumn({
 }: {
   project: Project;
   status: Status;
+  filter: Filter;
+  filters: TaskFilters;
+  shown: ((t: Task) => boolean) | undefined;
   ctx: CardContext;
   editable: boolean;
   selectedId: string | null;
   onLoaded: (statusId: string) => void;
 }) {
-  const query = useColumn(project.id, status.id);
-  const tasks = useMemo(() => flatten(query.data), [query.data]);
+  const query = useColumn(project.id, status.id, filter);
+  const tasks = useMemo(() => {
+    const all = flatten(query.data);
+    return shown ? all.filter(shown) : all;
+  }, [query.data, shown]);
   // Asked once some column has more than its first page.
-  const total = useColumnCount(project.id, status.id, query.hasNextPage);
+  const total = useColumnCount(project.id, status.id, query.hasNextPage, filters);
   const ids = useMemo(() => tasks.map((t) => t.id), [tasks]);
   const scrollRef = useRef<HTMLDivElement>(null);
   const { setNodeRef, isOver } = useDroppable({ id: `column:${status.id}` });
@@ -300,7 +376,9 @@ const BoardColumn = memo(function BoardColumn({
             >
               {tasks.length === 0 && (
                 <p className="column-empty">
-                  No tasks here. Drag one in{editable ? " or press +" : ""}.
+                  {shown
+                    ? "No tasks here match the filters."
+                    : `No tasks here. Drag one in${editable ? " or press +" : ""}.`}
                 </p>
               )}
               {items.map((item) => {

@@ -1,6 +1,6 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useRef, useState } from "react";
-import { useLocation, useSearchParams } from "react-router";
+import { useLocation } from "react-router";
 import type {
   Label,
   Person,
@@ -19,6 +19,7 @@ import {
   formatDate,
   formatDateTime,
   LabelChip,
+  Modal,
   Spinner,
   timeAgo,
 } from "../../app/ui";
@@ -26,18 +27,11 @@ import { useKeys } from "../shell/keys";
 import { toast } from "../shell/toasts";
 import { messageOf, useTaskCounts, useTaskList, useUpdateTask } from "./api";
 import { bulkFailureMessage, changeMany } from "./bulk";
-import {
-  activeCount,
-  EMPTY_FILTERS,
-  fromSearchParams,
-  isOverdue,
-  type TaskFilters,
-  todayIso,
-  toggleSort,
-  toSearchParams,
-} from "./filters";
+import { FilterBar, useUrlFilters } from "./FilterBar";
+import { activeCount, EMPTY_FILTERS, isOverdue, todayIso, toggleSort } from "./filters";
 import { step } from "./ordering";
 import { PickMany } from "./PickMany";
+import { deleteWithUndo } from "./trash";
 
 export function ListView({
   project,
@@ -55,9 +49,7 @@ export function ListView({
   openTask: (task: Task) => void;
 }) {
   const qc = useQueryClient();
-  const [params, setParams] = useSearchParams();
-  const filters = useMemo(() => fromSearchParams(params), [params]);
-  const setFilters = (next: TaskFilters) => setParams(toSearchParams(next), { replace: true });
+  const [filters, setFilters] = useUrlFilters();
   const query = useTaskList(project.id, filters);
   const tasks = useMemo(() => query.data?.pages.flatMap((p) => p.items) ?? [], [query.data]);
   // The total is worth a request only when there is more than the first page.
@@ -67,6 +59,7 @@ export function ListView({
   const [selected, setSelected] = useState<Set<string>>(() => new Set());
   const [cursor, setCursor] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [confirmDelete, setConfirmDelete] = useState(false);
   const searchRef = useRef<HTMLInputElement>(null);
   const location = useLocation();
   useEffect(() => {
@@ -132,6 +125,23 @@ export function ListView({
       }
     } catch (error) {
       toast.error(messageOf(error, `${describe}: nothing was changed.`));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  /** One task goes at once (Undo brings it back); several are confirmed first. */
+  async function remove(confirmed: boolean) {
+    if (chosen.length > 1 && !confirmed) {
+      setConfirmDelete(true);
+      return;
+    }
+    setConfirmDelete(false);
+    setBusy(true);
+    try {
+      const { done } = await deleteWithUndo(qc, chosen);
+      const gone = new Set(done.map((t) => t.id));
+      setSelected((prev) => new Set([...prev].filter((id) => !gone.has(id))));
     } finally {
       setBusy(false);
     }
@@ -232,9 +242,36 @@ export function ListView({
               </option>
             ))}
           </select>
+          <button
+            type="button"
+            className="danger"
+            disabled={busy}
+            onClick={() => void remove(false)}
+          >
+            Delete
+          </button>
           <button type="button" onClick={() => setSelected(new Set())}>
             Clear selection
           </button>
+          <Modal
+            open={confirmDelete}
+            onClose={() => setConfirmDelete(false)}
+            title={`Delete ${chosen.length} tasks?`}
+          >
+            <h2>Delete {chosen.length} tasks?</h2>
+            <p>
+              They move to the project's trash, where they can be restored for 30 days. Undo appears
+              for a few seconds after.
+            </p>
+            <div className="row">
+              <button type="button" className="danger" onClick={() => void remove(true)}>
+                Delete {chosen.length} tasks
+              </button>
+              <button type="button" onClick={() => setConfirmDelete(false)}>
+                Cancel
+              </button>
+            </div>
+          </Modal>
         </section>
       )}
       {query.isPending ? (
@@ -252,133 +289,136 @@ export function ListView({
           <Empty title="No tasks yet.">Press C to create the first one.</Empty>
         )
       ) : (
-        <table className="task-table">
-          <caption className="sr-only">Tasks of {project.name}</caption>
-          <thead>
-            <tr>
-              <th scope="col" className="check">
-                <input
-                  type="checkbox"
-                  aria-label="Select all shown tasks"
-                  checked={chosen.length === tasks.length && tasks.length > 0}
-                  onChange={(e) =>
-                    setSelected(e.target.checked ? new Set(tasks.map((t) => t.id)) : new Set())
-                  }
-                />
-              </th>
-              {sortHeader("created", "Key")}
-              <th scope="col">Title</th>
-              <th scope="col">Status</th>
-              {sortHeader("priority", "Priority")}
-              <th scope="col">Assignee</th>
-              <th scope="col">Labels</th>
-              {sortHeader("due", "Due")}
-              {sortHeader("updated", "Updated")}
-            </tr>
-          </thead>
-          <tbody>
-            {tasks.map((task) => (
-              <tr
-                key={task.id}
-                id={`row-${task.id}`}
-                tabIndex={-1}
-                className={cursor === task.id ? "cursor" : undefined}
-                aria-selected={selected.has(task.id)}
-                onFocus={() => setCursor(task.id)}
-                onKeyDown={(e) => {
-                  if (e.key === "Enter" && e.target === e.currentTarget) openTask(task);
-                }}
-              >
-                <td className="check">
+        // Wide tables scroll sideways in here, on a phone, not the whole page.
+        <div className="table-scroll">
+          <table className="task-table">
+            <caption className="sr-only">Tasks of {project.name}</caption>
+            <thead>
+              <tr>
+                <th scope="col" className="check">
                   <input
                     type="checkbox"
-                    aria-label={`Select ${task.key}`}
-                    checked={selected.has(task.id)}
-                    onChange={() => toggle(task.id)}
-                  />
-                </td>
-                <td className="task-key">{task.key}</td>
-                <td className="title-cell">
-                  <button type="button" className="link" onClick={() => openTask(task)}>
-                    {task.title}
-                  </button>
-                </td>
-                <td>
-                  <select
-                    aria-label={`Status of ${task.key}`}
-                    value={task.status_id}
-                    disabled={!editable}
+                    aria-label="Select all shown tasks"
+                    checked={chosen.length === tasks.length && tasks.length > 0}
                     onChange={(e) =>
-                      update.mutate({ task, changes: { status_id: e.target.value } })
+                      setSelected(e.target.checked ? new Set(tasks.map((t) => t.id)) : new Set())
                     }
-                  >
-                    {statuses.map((s) => (
-                      <option key={s.id} value={s.id}>
-                        {s.name}
-                      </option>
-                    ))}
-                  </select>
-                </td>
-                <td>
-                  <select
-                    aria-label={`Priority of ${task.key}`}
-                    value={task.priority}
-                    disabled={!editable}
-                    onChange={(e) =>
-                      update.mutate({ task, changes: { priority: e.target.value as Priority } })
-                    }
-                  >
-                    {PRIORITIES.map((p) => (
-                      <option key={p} value={p}>
-                        {PRIORITY_LABEL[p]}
-                      </option>
-                    ))}
-                  </select>
-                </td>
-                <td className="assignee-cell">
-                  {/* All assignees, edited as a set: adding or removing one keeps the rest. */}
-                  <PickMany
-                    label={`Assignees of ${task.key}`}
-                    hideLabel
-                    disabled={!editable}
-                    chosen={task.assignee_ids}
-                    options={members.map((m) => ({ value: m.user_id, label: m.name }))}
-                    summary={
-                      task.assignee_ids.length ? (
-                        <AvatarStack
-                          people={task.assignee_ids.map((id) => ({
-                            id,
-                            name: names.get(id) ?? "Someone",
-                          }))}
-                        />
-                      ) : (
-                        <span className="muted">Unassigned</span>
-                      )
-                    }
-                    onChange={(ids) => update.mutate({ task, changes: { assignee_ids: ids } })}
                   />
-                </td>
-                <td>
-                  <div className="labels-cell">
-                    {task.label_ids.map((id) => {
-                      const l = labelById.get(id);
-                      return l ? <LabelChip key={id} label={l} /> : null;
-                    })}
-                  </div>
-                </td>
-                <td className={isOverdue(task, today) ? "due overdue" : "due"}>
-                  {task.due_date ? formatDate(task.due_date) : <span className="muted">—</span>}
-                  {isOverdue(task, today) && <span className="sr-only"> (overdue)</span>}
-                </td>
-                <td className="muted">
-                  <time dateTime={task.updated_at} title={formatDateTime(task.updated_at)}>
-                    {timeAgo(task.updated_at)}
-                  </time>
-                </td>
+                </th>
+                {sortHeader("created", "Key")}
+                <th scope="col">Title</th>
+                <th scope="col">Status</th>
+                {sortHeader("priority", "Priority")}
+                <th scope="col">Assignee</th>
+                <th scope="col">Labels</th>
+                {sortHeader("due", "Due")}
+                {sortHeader("updated", "Updated")}
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {tasks.map((task) => (
+                <tr
+                  key={task.id}
+                  id={`row-${task.id}`}
+                  tabIndex={-1}
+                  className={cursor === task.id ? "cursor" : undefined}
+                  aria-selected={selected.has(task.id)}
+                  onFocus={() => setCursor(task.id)}
+                  onKeyDown={(e) => {
+                    if (e.key === "Enter" && e.target === e.currentTarget) openTask(task);
+                  }}
+                >
+                  <td className="check">
+                    <input
+                      type="checkbox"
+                      aria-label={`Select ${task.key}`}
+                      checked={selected.has(task.id)}
+                      onChange={() => toggle(task.id)}
+                    />
+                  </td>
+                  <td className="task-key">{task.key}</td>
+                  <td className="title-cell">
+                    <button type="button" className="link" onClick={() => openTask(task)}>
+                      {task.title}
+                    </button>
+                  </td>
+                  <td>
+                    <select
+                      aria-label={`Status of ${task.key}`}
+                      value={task.status_id}
+                      disabled={!editable}
+                      onChange={(e) =>
+                        update.mutate({ task, changes: { status_id: e.target.value } })
+                      }
+                    >
+                      {statuses.map((s) => (
+                        <option key={s.id} value={s.id}>
+                          {s.name}
+                        </option>
+                      ))}
+                    </select>
+                  </td>
+                  <td>
+                    <select
+                      aria-label={`Priority of ${task.key}`}
+                      value={task.priority}
+                      disabled={!editable}
+                      onChange={(e) =>
+                        update.mutate({ task, changes: { priority: e.target.value as Priority } })
+                      }
+                    >
+                      {PRIORITIES.map((p) => (
+                        <option key={p} value={p}>
+                          {PRIORITY_LABEL[p]}
+                        </option>
+                      ))}
+                    </select>
+                  </td>
+                  <td className="assignee-cell">
+                    {/* All assignees, edited as a set: adding or removing one keeps the rest. */}
+                    <PickMany
+                      label={`Assignees of ${task.key}`}
+                      hideLabel
+                      disabled={!editable}
+                      chosen={task.assignee_ids}
+                      options={members.map((m) => ({ value: m.user_id, label: m.name }))}
+                      summary={
+                        task.assignee_ids.length ? (
+                          <AvatarStack
+                            people={task.assignee_ids.map((id) => ({
+                              id,
+                              name: names.get(id) ?? "Someone",
+                            }))}
+                          />
+                        ) : (
+                          <span className="muted">Unassigned</span>
+                        )
+                      }
+                      onChange={(ids) => update.mutate({ task, changes: { assignee_ids: ids } })}
+                    />
+                  </td>
+                  <td>
+                    <div className="labels-cell">
+                      {task.label_ids.map((id) => {
+                        const l = labelById.get(id);
+                        return l ? <LabelChip key={id} label={l} /> : null;
+                      })}
+                    </div>
+                  </td>
+                  <td className={isOverdue(task, today) ? "due overdue" : "due"}>
+                    {task.due_date ? formatDate(task.due_date) : <span className="muted">—</span>}
+                    {isOverdue(task, today) && <span className="sr-only"> (overdue)</span>}
+                  </td>
+                  <td className="muted">
+                    <time dateTime={task.updated_at} title={formatDateTime(task.updated_at)}>
+                      {timeAgo(task.updated_at)}
+                    </time>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {query.hasNextPage && (
         <div className="load-more">
@@ -410,136 +450,4 @@ function shownText(shown: number, more: boolean, total: number | undefined): str
   if (!more) return `${shown} tasks shown`;
   if (total === undefined) return `${shown} or more tasks shown`;
   return `${shown} of ${Math.max(total, shown)} tasks shown`;
-}
-
-function MultiSelect({
-  label,
-  options,
-  values,
-  onChange,
-}: {
-  label: string;
-  options: Array<{ value: string; label: string }>;
-  values: string[];
-  onChange: (values: string[]) => void;
-}) {
-  return (
-    <details className="multi">
-      <summary>
-        {label}
-        {values.length > 0 && <span className="badge">{values.length}</span>}
-      </summary>
-      <fieldset>
-        <legend className="sr-only">{label}</legend>
-        {options.map((o) => (
-          <label key={o.value} className="check-row">
-            <input
-              type="checkbox"
-              checked={values.includes(o.value)}
-              onChange={(e) =>
-                onChange(
-                  e.target.checked ? [...values, o.value] : values.filter((v) => v !== o.value),
-                )
-              }
-            />
-            {o.label}
-          </label>
-        ))}
-      </fieldset>
-    </details>
-  );
-}
-
-function FilterBar({
-  filters,
-  setFilters,
-  statuses,
-  labels,
-  members,
-  searchRef,
-}: {
-  filters: TaskFilters;
-  setFilters: (f: TaskFilters) => void;
-  statuses: Status[];
-  labels: Label[];
-  members: Person[];
-  searchRef: React.RefObject<HTMLInputElement | null>;
-}) {
-  const [text, setText] = useState(filters.q);
-  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
-  return (
-    <search className="filter-bar" aria-label="Filter tasks">
-      <input
-        ref={searchRef}
-        type="search"
-        aria-label="Search titles and descriptions (press /)"
-        placeholder="Search…  /"
-        value={text}
-        onChange={(e) => {
-          const value = e.target.value;
-          setText(value);
-          clearTimeout(timer.current);
-          timer.current = setTimeout(() => setFilters({ ...filters, q: value }), 250);
-        }}
-        onKeyDown={(e) => {
-          if (e.key === "Escape") (e.target as HTMLInputElement).blur();
-        }}
-      />
-      <MultiSelect
-        label="Status"
-        values={filters.status_id}
-        options={statuses.map((s) => ({ value: s.id, label: s.name }))}
-        onChange={(v) => setFilters({ ...filters, status_id: v })}
-      />
-      <MultiSelect
-        label="Priority"
-        values={filters.priority}
-        options={PRIORITIES.map((p) => ({ value: p, label: PRIORITY_LABEL[p] }))}
-        onChange={(v) => setFilters({ ...filters, priority: v as Priority[] })}
-      />
-      <MultiSelect
-        label="Assignee"
-        values={filters.assignee_id}
-        options={[
-          { value: "me", label: "Me" },
-          { value: "none", label: "Unassigned" },
-          ...members.map((m) => ({ value: m.user_id, label: m.name })),
-        ]}
-        onChange={(v) => setFilters({ ...filters, assignee_id: v })}
-      />
-      <MultiSelect
-        label="Label"
-        values={filters.label_id}
-        options={labels.map((l) => ({ value: l.id, label: l.name }))}
-        onChange={(v) => setFilters({ ...filters, label_id: v })}
-      />
-      <label className="inline">
-        Due after
-        <input
-          type="date"
-          value={filters.due_after}
-          onChange={(e) => setFilters({ ...filters, due_after: e.target.value })}
-        />
-      </label>
-      <label className="inline">
-        Due before
-        <input
-          type="date"
-          value={filters.due_before}
-          onChange={(e) => setFilters({ ...filters, due_before: e.target.value })}
-        />
-      </label>
-      {activeCount(filters) > 0 && (
-        <button
-          type="button"
-          onClick={() => {
-            setText("");
-            setFilters({ ...EMPTY_FILTERS, sort: filters.sort });
-          }}
-        >
-          Clear filters
-        </button>
-      )}
-    </search>
-  );
 }

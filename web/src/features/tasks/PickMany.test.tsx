@@ -51,6 +51,22 @@ describe("PickMany", () => {
     expect((screen.getByLabelText("Bob Martin") as HTMLInputElement).checked).toBe(false);
   });
 
+  it("is named by what it changes and by what it shows (label in name)", () => {
+    render(
+      <PickMany
+        label="Assignees of ENG-1"
+        options={people}
+        chosen={["ada"]}
+        summary="Ada Lovelace"
+        disabled={false}
+        onChange={() => undefined}
+      />,
+    );
+    const summary = document.querySelector("summary");
+    expect(summary?.textContent).toBe("Assignees of ENG-1: change, Ada Lovelace");
+    expect(summary?.hasAttribute("aria-label")).toBe(false);
+  });
+
   it("never repeats a choice", () => {
     expect(toggled(["a"], "a", true)).toEqual(["a"]);
     expect(toggled(["a", "b"], "c", false)).toEqual(["a", "b"]);

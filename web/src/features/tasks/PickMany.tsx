@@ -35,7 +35,12 @@ export function PickMany({
     <div className={`pick-many ${className}`.trim()}>
       <span className={hideLabel ? "sr-only" : "prop-label"}>{label}</span>
       <details className="multi">
-        <summary aria-label={`${label}: change`}>{summary}</summary>
+        {/* Named by its content, "Assignees: change" and then what it shows: an aria-label
+            would hide the visible text (avatar initials...) from voice control. */}
+        <summary>
+          <span className="sr-only">{label}: change, </span>
+          {summary}
+        </summary>
         <fieldset disabled={disabled}>
           <legend className="sr-only">{label}</legend>
           {options.length === 0 && <p className="muted">Nothing to choose yet.</p>}

@@ -38,4 +38,24 @@ describe("CardBody", () => {
     expect(screen.getByText("Overdue,")).toBeTruthy();
     expect(screen.getByRole("img", { name: "Priority: Urgent" })).toBeTruthy();
   });
+
+  it("shows subtask progress, comments and the estimate only when there are some", () => {
+    const busy = task({ estimate: 3 });
+    const quiet = task({ estimate: 0 });
+    const withStats: CardContext = {
+      ...ctx,
+      stats: {
+        [busy.id]: { subtasks: 2, subtasks_done: 1, comments: 4 },
+        [quiet.id]: { subtasks: 0, subtasks_done: 0, comments: 0 },
+      },
+    };
+    const { container, rerender } = render(<CardBody task={busy} ctx={withStats} />);
+    expect(container.textContent).toContain("Subtasks done: 1/2");
+    expect(container.textContent).toContain("4 comments");
+    expect(container.textContent).toContain("Est. 3");
+    expect(screen.getByTitle("1 of 2 subtasks done")).toBeTruthy();
+    rerender(<CardBody task={quiet} ctx={withStats} />);
+    expect(container.querySelector(".card-extra")).toBeNull();
+    expect(container.querySelector(".card-meta")).toBeNull();
+  });
 });

@@ -24,14 +24,20 @@ import {
 } from "../../app/ui";
 import { Markdown } from "../../lib/markdown";
 import { Comments } from "../comments/Comments";
+import { useProject } from "../projects/api";
 import { useLiveScope } from "../realtime/useLive";
 import { toast } from "../shell/toasts";
 import { fetchTask, messageOf, useCreateTask, useSubtasks, useTask, useUpdateTask } from "./api";
 import { taskKeys } from "./cache";
 import { PickMany } from "./PickMany";
+import { fetchTaskIn, useTaskId, useTaskPaths } from "./paths";
+import { TitleRefs } from "./RefPreview";
+import { DeleteTaskButton } from "./Trash";
 
 interface Props {
   taskRef: string;
+  /** The workspace (slug or id) a key in `taskRef` is resolved in. */
+  workspace?: string;
   statuses: Status[];
   labels: Label[];
   members: Person[];
@@ -42,10 +48,11 @@ interface Props {
 }
 
 export function TaskDetail(props: Props) {
-  const query = useTask(props.taskRef);
-  if (query.isPending) return <Spinner label="Loading task" />;
-  if (query.isError) {
-    const gone = query.error instanceof ApiError && query.error.status === 404;
+  const resolved = useTaskId(props.taskRef, props.workspace);
+  const query = useTask(resolved.id);
+  const error = resolved.error ?? query.error;
+  if (error) {
+    const gone = error instanceof ApiError && error.status === 404;
     return gone ? (
       <div className="detail-missing" role="alert">
         <p>This task does not exist, was deleted, or you cannot see it.</p>
@@ -56,9 +63,13 @@ export function TaskDetail(props: Props) {
         )}
       </div>
     ) : (
-      <ErrorNote error={query.error} retry={() => void query.refetch()} />
+      <ErrorNote
+        error={error}
+        retry={() => (resolved.error ? resolved.retry() : void query.refetch())}
+      />
     );
   }
+  if (!query.data) return <Spinner label="Loading task" />;
   return <TaskDetailLoaded {...props} task={query.data} />;
 }
 
@@ -99,6 +110,7 @@ function TaskDetailLoaded({
     );
   }
   const quick = (changes: TaskUpdate) => update.mutate({ task, changes });
+  const pathOf = useTaskPaths(task.project_id);
 
   return (
     <article className={`task-detail${fullPage ? " full" : ""}`} aria-labelledby="task-title-label">
@@ -124,10 +136,11 @@ function TaskDetailLoaded({
           </span>
         )}
         {!fullPage && (
-          <Link className="button" to={`/t/${task.key}`}>
+          <Link className="button" to={pathOf(task.key)}>
             Open page
           </Link>
         )}
+        {editable && <DeleteTaskButton task={task} onClose={onClose} />}
         {onClose && (
           <button
             type="button"
@@ -180,6 +193,7 @@ function TaskDetailLoaded({
       )}
 
       <TitleField task={task} editable={editable} onSave={save} />
+      <TitleRefs title={task.title} own={task.key} />
 
       <fieldset className="props">
         <legend className="sr-only">Task properties</legend>
@@ -479,6 +493,8 @@ function ParentField({
   onSave: (id: string | null) => void;
 }) {
   const parent = useTask(task.parent_id ?? undefined);
+  const pathOf = useTaskPaths(task.project_id);
+  const workspaceId = useProject(task.project_id).data?.workspace_id;
   const [value, setValue] = useState("");
   const [error, setError] = useState<string | null>(null);
   return (
@@ -487,7 +503,7 @@ function ParentField({
       {task.parent_id ? (
         <span className="parent-value">
           {parent.data ? (
-            <Link to={`/t/${parent.data.key}`} title={`${parent.data.key} ${parent.data.title}`}>
+            <Link to={pathOf(parent.data.key)} title={`${parent.data.key} ${parent.data.title}`}>
               {parent.data.key} {parent.data.title}
             </Link>
           ) : parent.isError ? (
@@ -512,7 +528,7 @@ function ParentField({
             e.preventDefault();
             const ref = value.trim().toUpperCase();
             if (!ref) return;
-            fetchTask(ref).then(
+            fetchTaskIn(ref, workspaceId).then(
               (p) => {
                 setError(null);
                 setValue("");
@@ -551,6 +567,7 @@ function Subtasks({
   statuses: Status[];
 }) {
   const query = useSubtasks(task);
+  const pathOf = useTaskPaths(task.project_id);
   const create = useCreateTask(task.project_id);
   const qc = useQueryClient();
   const [title, setTitle] = useState("");
@@ -564,7 +581,7 @@ function Subtasks({
         <ul className="plain-list">
           {query.data.map((t) => (
             <li key={t.id} className={done.has(t.status_id) ? "done" : undefined}>
-              <Link to={`/t/${t.key}`}>
+              <Link to={pathOf(t.key)}>
                 <span className="task-key">{t.key}</span> {t.title}
               </Link>
               <span className="muted"> · {statuses.find((s) => s.id === t.status_id)?.name}</span>
@@ -614,6 +631,7 @@ const RELATION_LABEL: Record<RelationType, string> = {
 function Relations({ task, editable }: { task: Task; editable: boolean }) {
   const qc = useQueryClient();
   const key = taskKeys.relations(task.key);
+  const pathOf = useTaskPaths(task.project_id);
   const query = useQuery({
     queryKey: key,
     queryFn: ({ signal }) =>
@@ -658,7 +676,7 @@ function Relations({ task, editable }: { task: Task; editable: boolean }) {
           {query.data.map((r) => (
             <li key={r.id}>
               <span className="muted">{RELATION_LABEL[r.type]}</span>{" "}
-              <Link to={`/t/${r.task.key}`}>
+              <Link to={pathOf(r.task.key)}>
                 <span className="task-key">{r.task.key}</span> {r.task.title}
               </Link>
               {editable && (

@@ -12,15 +12,7 @@ import { ApiError, api, ifMatch, unwrap, unwrapSeq } from "../../api/client";
 import type { Page, Task, TaskCreate, TaskUpdate } from "../../api/types";
 import { liveDelivering, noteLoaded } from "../realtime/live";
 import { toast } from "../shell/toasts";
-import {
-  dropTask,
-  findCachedTask,
-  recentTasks,
-  restore,
-  snapshot,
-  storeTask,
-  taskKeys,
-} from "./cache";
+import { findCachedTask, recentTasks, restore, snapshot, storeTask, taskKeys } from "./cache";
 import { type Counts, countKeys, countOf } from "./counts";
 import { EMPTY_FILTERS, type TaskFilters, toQuery } from "./filters";
 import {
@@ -37,10 +29,25 @@ import { writing } from "./writes";
 export const COLUMN_FIRST_PAGE = 50;
 export const COLUMN_PAGE = 200;
 
+/** The cache key of a board column; `filter` (the board's filters, see filters.ts
+ * `boardQuery`) adds a part, so the unfiltered board keeps the plain key. */
+export function columnKey(
+  projectId: string,
+  statusId: string,
+  filter: Record<string, string | string[]> = {},
+): readonly unknown[] {
+  const key = taskKeys.column(projectId, statusId);
+  return Object.keys(filter).length ? [...key, filter] : key;
+}
+
 /** One status column of the board: first a screenful, then larger pages as it scrolls. */
-export function columnQuery(projectId: string, statusId: string) {
+export function columnQuery(
+  projectId: string,
+  statusId: string,
+  filter: Record<string, string | string[]> = {},
+) {
   return infiniteQueryOptions({
-    queryKey: taskKeys.column(projectId, statusId),
+    queryKey: columnKey(projectId, statusId, filter),
     initialPageParam: undefined as string | undefined,
     queryFn: ({ pageParam, signal }) =>
       unwrapSeq(
@@ -48,6 +55,7 @@ export function columnQuery(projectId: string, statusId: string) {
           params: {
             path: { project_id: projectId },
             query: {
+              ...filter,
               status_id: [statusId],
               sort: "position",
               limit: pageParam ? COLUMN_PAGE : COLUMN_FIRST_PAGE,
@@ -64,8 +72,12 @@ export function columnQuery(projectId: string, statusId: string) {
   });
 }
 
-export function useColumn(projectId: string, statusId: string) {
-  return useInfiniteQuery(columnQuery(projectId, statusId));
+export function useColumn(
+  projectId: string,
+  statusId: string,
+  filter?: Record<string, string | string[]>,
+) {
+  return useInfiniteQuery(columnQuery(projectId, statusId, filter));
 }
 
 export function useTaskList(projectId: string, filters: TaskFilters) {
@@ -128,9 +140,14 @@ export function useTaskCounts(projectId: string, filters: TaskFilters, enabled =
 }
 
 /** One board column's count (all columns share the request; each re-renders for its own). */
-export function useColumnCount(projectId: string, statusId: string, enabled: boolean) {
+export function useColumnCount(
+  projectId: string,
+  statusId: string,
+  enabled: boolean,
+  filters: TaskFilters = EMPTY_FILTERS,
+) {
   return useQuery({
-    ...taskCountsQuery(projectId, EMPTY_FILTERS),
+    ...taskCountsQuery(projectId, filters),
     enabled,
     select: (counts) => countOf(counts, statusId),
   });
@@ -140,6 +157,22 @@ export function fetchTask(ref: string, signal?: AbortSignal): Promise<Task> {
   return unwrap(
     api.GET("/api/v1/tasks/{task_ref}", { params: { path: { task_ref: ref } }, signal }),
   );
+}
+
+/** Tasks of every project of a workspace the person can see: the one with key `q` first,
+ * then those whose title contains it, most recently updated first. */
+export function searchTasks(
+  workspaceId: string,
+  q: string,
+  limit: number,
+  signal?: AbortSignal,
+): Promise<Task[]> {
+  return unwrap(
+    api.GET("/api/v1/workspaces/{workspace_id}/tasks", {
+      params: { path: { workspace_id: workspaceId }, query: { q, limit } },
+      signal,
+    }),
+  ).then((page) => page.items);
 }
 
 export function useTask(ref: string | undefined) {
@@ -299,16 +332,30 @@ interface MoveVars {
   task: Task;
   statusId: string;
   index: number;
+  /** Where the board reads its columns from (a filtered board: see `columnKey`). */
+  columnKey?: (statusId: string) => readonly unknown[];
+  /** The column's cards the board shows (filters, a swimlane): `index` counts only those. */
+  shown?: (task: Task) => boolean;
+}
+
+/** Where in the whole column a card goes that is dropped at `index` of the shown cards: the
+ * same neighbours `moveNeighbours` names to the server. */
+export function indexAmong(column: Task[], shown: (t: Task) => boolean, index: number): number {
+  const { after_id, before_id } = moveNeighbours(column.filter(shown), index);
+  if (after_id) return column.findIndex((t) => t.id === after_id) + 1;
+  if (before_id) return column.findIndex((t) => t.id === before_id);
+  return column.length;
 }
 
 export function useMoveTask() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: ({ task, statusId, index }: MoveVars) => {
+    mutationFn: ({ task, statusId, index, columnKey: keyOf, shown }: MoveVars) => {
       // onMutate has already put the task at `index`; its neighbours are the ones around it.
-      const target = flatten(
-        qc.getQueryData<Column>(taskKeys.column(task.project_id, statusId)),
-      ).filter((t) => t.id !== task.id);
+      const key = keyOf?.(statusId) ?? taskKeys.column(task.project_id, statusId);
+      const target = flatten(qc.getQueryData<Column>(key)).filter(
+        (t) => t.id !== task.id && (!shown || shown(t)),
+      );
       const neighbours = moveNeighbours(target, index);
       return queued(task.id, async () => {
         const moved = await unwrap(
@@ -324,15 +371,18 @@ export function useMoveTask() {
         return moved;
       });
     },
-    onMutate: async ({ task, statusId, index }) => {
+    onMutate: async ({ task, statusId, index, columnKey: keyOf, shown }) => {
       await qc.cancelQueries({ queryKey: taskKeys.all(task.project_id) });
       const saved = snapshot(qc, task.project_id, task.key);
-      const fromKey = taskKeys.column(task.project_id, task.status_id);
-      const toKey = taskKeys.column(task.project_id, statusId);
+      const fromKey = keyOf?.(task.status_id) ?? taskKeys.column(task.project_id, task.status_id);
+      const toKey = keyOf?.(statusId) ?? taskKeys.column(task.project_id, statusId);
       const from = qc.getQueryData<Column>(fromKey);
       if (from) qc.setQueryData(fromKey, removeTask(from, task.id));
       const to = qc.getQueryData<Column>(toKey);
-      if (to) qc.setQueryData(toKey, insertAt(to, { ...task, status_id: statusId }, index));
+      if (to) {
+        const at = shown ? indexAmong(flatten(removeTask(to, task.id)), shown, index) : index;
+        qc.setQueryData(toKey, insertAt(to, { ...task, status_id: statusId }, at));
+      }
       return { saved };
     },
     onError: (error, { task }, context) => {
@@ -353,20 +403,4 @@ export function useMoveTask() {
   });
 }
 
-export function useDeleteTask() {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: (task: Task) =>
-      unwrap(
-        api.DELETE("/api/v1/tasks/{task_ref}", {
-          params: { path: { task_ref: task.id }, header: ifMatch(task.version) },
-        }),
-      ),
-    onSuccess: (_, task) => {
-      dropTask(qc, task.project_id, task.id);
-      recount(qc, task.project_id);
-      toast.info(`${task.key} moved to the trash.`);
-    },
-    onError: (error, task) => toast.error(messageOf(error, `${task.key} was not deleted.`)),
-  });
-}
+// Deleting and restoring tasks: see trash.ts.

@@ -1,13 +1,17 @@
 import { describe, expect, it } from "vitest";
 import {
   activeCount,
+  boardQuery,
   EMPTY_FILTERS,
   fromSearchParams,
+  groupFromSearchParams,
   isOverdue,
   matches,
   toggleSort,
   toQuery,
   toSearchParams,
+  withFilters,
+  withGroup,
 } from "./filters";
 import { task } from "./testdata";
 
@@ -89,5 +93,36 @@ describe("isOverdue and sorting", () => {
     expect(toggleSort("position", "priority")).toBe("priority");
     expect(toggleSort("priority", "priority")).toBe("-priority");
     expect(toggleSort("-priority", "priority")).toBe("priority");
+  });
+});
+
+describe("the board's filters and grouping in the URL", () => {
+  it("keeps the grouping when the filters change, and drops old filters", () => {
+    const current = new URLSearchParams("group=assignee&priority=low&q=old");
+    const next = withFilters(current, { ...EMPTY_FILTERS, priority: ["high"] });
+    expect(next.getAll("priority")).toEqual(["high"]);
+    expect(next.get("q")).toBeNull();
+    expect(groupFromSearchParams(next)).toBe("assignee");
+  });
+
+  it("reads only the groupings it knows, and leaves none out of the URL", () => {
+    expect(groupFromSearchParams(new URLSearchParams("group=priority"))).toBe("priority");
+    expect(groupFromSearchParams(new URLSearchParams("group=colour"))).toBe("none");
+    const params = new URLSearchParams("priority=high&group=priority");
+    expect(withGroup(params, "none").toString()).toBe("priority=high");
+    expect(withGroup(params, "assignee").get("group")).toBe("assignee");
+    expect(params.get("group")).toBe("priority"); // not changed in place
+  });
+
+  it("sends a column the filters but neither the status filter nor the sort", () => {
+    const filters = {
+      ...EMPTY_FILTERS,
+      status_id: ["s1"],
+      assignee_id: ["me"],
+      q: " bug ",
+      sort: "-due" as const,
+    };
+    expect(boardQuery(filters)).toEqual({ assignee_id: ["me"], q: "bug" });
+    expect(boardQuery(EMPTY_FILTERS)).toEqual({});
   });
 });

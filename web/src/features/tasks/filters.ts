@@ -1,4 +1,5 @@
-/** The list view's filters: the ones the API offers, kept in the URL so a view can be shared. */
+/** The list's and the board's filters: the ones the API offers, kept in the URL so a view can be
+ * shared, and kept when switching between the two views. */
 import type { Priority, Task, TaskSort } from "../../api/types";
 
 export interface TaskFilters {
@@ -61,6 +62,39 @@ export function toSearchParams(filters: TaskFilters): URLSearchParams {
   for (const key of TEXTS) if (filters[key].trim()) params.set(key, filters[key].trim());
   if (filters.sort !== "position") params.set("sort", filters.sort);
   return params;
+}
+
+const FILTER_PARAMS = new Set<string>([...LISTS, ...TEXTS, "sort"]);
+
+/** New filters in the URL, keeping what else it says (the board's grouping). */
+export function withFilters(current: URLSearchParams, filters: TaskFilters): URLSearchParams {
+  const params = toSearchParams(filters);
+  for (const [key, value] of current) if (!FILTER_PARAMS.has(key)) params.append(key, value);
+  return params;
+}
+
+/** How the board groups its cards into swimlanes (`?group=`). */
+export type GroupBy = "none" | "assignee" | "priority";
+const GROUPS: GroupBy[] = ["none", "assignee", "priority"];
+
+export function groupFromSearchParams(params: URLSearchParams): GroupBy {
+  const group = params.get("group") as GroupBy | null;
+  return group && GROUPS.includes(group) ? group : "none";
+}
+
+export function withGroup(current: URLSearchParams, group: GroupBy): URLSearchParams {
+  const params = new URLSearchParams(current);
+  if (group === "none") params.delete("group");
+  else params.set("group", group);
+  return params;
+}
+
+/** What a board column asks for besides its own status and board order. A status filter
+ * chooses the columns instead, and the board has no other order. */
+export function boardQuery(filters: TaskFilters): Record<string, string | string[]> {
+  return Object.fromEntries(
+    Object.entries(toQuery(filters)).filter(([key]) => key !== "sort" && key !== "status_id"),
+  );
 }
 
 /** The query for GET /projects/{id}/tasks: only what is set. */

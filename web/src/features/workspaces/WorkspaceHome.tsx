@@ -5,9 +5,12 @@ import { api, unwrap } from "../../api/client";
 import type { WorkspaceRole } from "../../api/types";
 import { Avatar, Empty, ErrorNote, Spinner } from "../../app/ui";
 import { setCurrentWorkspace, useCurrentWorkspace } from "../shell/current";
+import { Onboarding } from "../shell/Onboarding";
 import { toast } from "../shell/toasts";
 import { messageOf } from "../tasks/api";
 import { useMembers, useProjects, useWorkspaces } from "./api";
+import { MyInvitations } from "./Invitations";
+import { useCancelInvitation, useWorkspaceInvitations } from "./invitations";
 
 export function Home() {
   const workspaces = useWorkspaces();
@@ -37,6 +40,7 @@ function CreateWorkspace({ first }: { first: boolean }) {
   return (
     <main className="page narrow">
       <h1>{first ? "Welcome to Tasklane" : "New workspace"}</h1>
+      <MyInvitations />
       <p className="muted">
         {first
           ? "Start with a workspace for your team. You can invite people and add projects next."
@@ -63,6 +67,7 @@ function CreateWorkspace({ first }: { first: boolean }) {
           Create workspace
         </button>
       </form>
+      {first && <Onboarding />}
     </main>
   );
 }
@@ -103,11 +108,11 @@ export function WorkspaceHome() {
           body,
         }),
       ),
-    onSuccess: (m) => {
-      void qc.invalidateQueries({ queryKey: ["members", workspaceId] });
-      toast.info(`${m.name} joined the workspace.`);
+    onSuccess: (invitation) => {
+      void qc.invalidateQueries({ queryKey: ["invitations", workspaceId] });
+      toast.info(`Invited ${invitation.email}. They join when they accept.`);
     },
-    onError: (e) => toast.error(messageOf(e, "That person was not added.")),
+    onError: (e) => toast.error(messageOf(e, "That person was not invited.")),
   });
   const changeRole = useMutation({
     mutationFn: ({ userId, role }: { userId: string; role: WorkspaceRole }) =>
@@ -136,7 +141,11 @@ export function WorkspaceHome() {
   const visible = (projects.data ?? []).filter((p) => showArchived || !p.archived);
   return (
     <main className="page">
-      <h1>{workspace.name}</h1>
+      <div className="section-head">
+        <h1>{workspace.name}</h1>
+        <Link to={`/w/${workspace.id}/settings`}>Workspace settings</Link>
+      </div>
+      <MyInvitations />
       <section aria-labelledby="projects-title">
         <div className="section-head">
           <h2 id="projects-title">Projects</h2>
@@ -151,6 +160,8 @@ export function WorkspaceHome() {
         </div>
         {projects.isPending ? (
           <Spinner />
+        ) : projects.data?.length === 0 && canCreate ? (
+          <Onboarding workspaceId={workspace.id} canInvite={isAdmin} membersHref="#members-title" />
         ) : visible.length === 0 ? (
           <Empty title="No projects yet.">
             {canCreate
@@ -244,7 +255,7 @@ export function WorkspaceHome() {
         {isAdmin && (
           <form
             className="inline-form"
-            aria-label="Add a member"
+            aria-label="Invite a member"
             onSubmit={(e) => {
               e.preventDefault();
               const form = new FormData(e.currentTarget);
@@ -256,7 +267,7 @@ export function WorkspaceHome() {
             }}
           >
             <label>
-              E-mail of a registered user
+              E-mail
               <input name="email" type="email" required placeholder="bob@example.com" />
             </label>
             <label>
@@ -269,10 +280,49 @@ export function WorkspaceHome() {
                 ))}
               </select>
             </label>
-            <button type="submit">Add member</button>
+            <button type="submit">Invite</button>
           </form>
         )}
+        {isAdmin && <PendingInvitations workspaceId={workspace.id} />}
       </section>
     </main>
+  );
+}
+
+/** Invitations nobody has answered yet; an admin may take one back. */
+function PendingInvitations({ workspaceId }: { workspaceId: string }) {
+  const invitations = useWorkspaceInvitations(workspaceId, true);
+  const cancel = useCancelInvitation(workspaceId);
+  const list = invitations.data ?? [];
+  if (list.length === 0) return null;
+  return (
+    <>
+      <h3 id="pending-title">Pending invitations</h3>
+      <ul className="member-list pending-list" aria-labelledby="pending-title">
+        {list.map((i) => (
+          <li key={i.id}>
+            <span>
+              <strong>{i.email}</strong> <span className="badge">{i.role}</span>{" "}
+              <span className="muted small">
+                invited by {i.invited_by_name ?? "a former member"}
+              </span>
+            </span>
+            <span className="spacer" />
+            <button
+              type="button"
+              disabled={cancel.isPending}
+              aria-label={`Cancel the invitation of ${i.email}`}
+              onClick={() =>
+                cancel.mutate(i.id, {
+                  onError: (e) => toast.error(messageOf(e, "The invitation was not cancelled.")),
+                })
+              }
+            >
+              Cancel
+            </button>
+          </li>
+        ))}
+      </ul>
+    </>
   );
 }

@@ -1,0 +1,164 @@
+/** The signed-in account's settings and a workspace's management, on /users/me and /workspaces. */
+import { type QueryClient, useMutation, useQueryClient } from "@tanstack/react-query";
+import { useEffect } from "react";
+import { api, unwrap } from "../../api/client";
+import type { components } from "../../api/schema";
+import type { User, WorkspaceRole } from "../../api/types";
+import { noteAvatarColors, setDisplayTimeZone } from "../../app/ui";
+import { type ThemeChoice, useTheme } from "../shell/theme";
+
+export type UserUpdate = components["schemas"]["UserUpdate"];
+
+/** The browser's own time zone: what Tasklane shows while the account has none. */
+export function browserTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+}
+
+/** Every IANA zone the browser knows, with the browser's own (and the saved one) surely in. */
+export function timeZones(...include: Array<string | null | undefined>): string[] {
+  const all = new Set(
+    typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [],
+  );
+  for (const zone of include) if (zone) all.add(zone);
+  return [...all].sort();
+}
+
+/** Zones matching what was typed, loosely: "new york", "new_york" and "America/New" all match. */
+export function matchZones(zones: string[], query: string, limit = 50): string[] {
+  const words = query
+    .toLowerCase()
+    .replace(/_/g, " ")
+    .split(/[\s/]+/)
+    .filter(Boolean);
+  if (words.length === 0) return zones.slice(0, limit);
+  return zones
+    .filter((z) => {
+      const name = z.toLowerCase().replace(/_/g, " ");
+      return words.every((w) => name.includes(w));
+    })
+    .slice(0, limit);
+}
+
+function setMe(qc: QueryClient, user: User): void {
+  qc.setQueryData(["me"], user);
+}
+
+export function saveMe(body: UserUpdate): Promise<User> {
+  return unwrap(api.PATCH("/api/v1/users/me", { body }));
+}
+
+export function useUpdateMe() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: saveMe,
+    onSuccess: (user) => {
+      setMe(qc, user);
+      // Others' lists show this person's name and colour.
+      void qc.invalidateQueries({ queryKey: ["members"] });
+      void qc.invalidateQueries({ queryKey: ["people"] });
+    },
+  });
+}
+
+export function useChangePassword() {
+  return useMutation({
+    mutationFn: (body: { current_password: string; new_password: string }) =>
+      unwrap(api.POST("/api/v1/users/me/password", { body })),
+  });
+}
+
+/**
+ * The account's theme and time zone, applied in this browser. The theme is stored on the account,
+ * so it follows the person to every browser; the local copy only paints the first frame before
+ * the account has loaded. Setting it (the sidebar toggle, the account page) saves it.
+ */
+export function useAccountPreferences(me: User): [ThemeChoice, (t: ThemeChoice) => void] {
+  const qc = useQueryClient();
+  const [theme, setLocal] = useTheme();
+  // Before the children render, so every date they write is in the account's zone.
+  setDisplayTimeZone(me.time_zone);
+  useEffect(() => setLocal(me.theme), [me.theme, setLocal]);
+  const set = (t: ThemeChoice) => {
+    setLocal(t);
+    setMe(qc, { ...me, theme: t });
+    saveMe({ theme: t }).then(
+      (user) => setMe(qc, user),
+      () => void qc.invalidateQueries({ queryKey: ["me"] }),
+    );
+  };
+  return [theme, set];
+}
+
+const WITH_PEOPLE = new Set(["me", "people", "members"]);
+
+/** Feed the avatar colours of every person the app loads into the Avatar component. */
+export function useAvatarColorFeed(): void {
+  const qc = useQueryClient();
+  useEffect(() => {
+    const cache = qc.getQueryCache();
+    const note = (key: readonly unknown[], data: unknown) => {
+      if (!WITH_PEOPLE.has(String(key[0]))) return;
+      if (Array.isArray(data)) noteAvatarColors(data);
+      else if (data && typeof data === "object") noteAvatarColors([data]);
+    };
+    for (const q of cache.getAll()) note(q.queryKey, q.state.data);
+    return cache.subscribe((event) => {
+      if (event.type === "updated" && event.action.type === "success") {
+        note(event.query.queryKey, event.query.state.data);
+      }
+    });
+  }, [qc]);
+}
+
+export function useRenameWorkspace(workspaceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (name: string) =>
+      unwrap(
+        api.PATCH("/api/v1/workspaces/{workspace_id}", {
+          params: { path: { workspace_id: workspaceId } },
+          body: { name },
+        }),
+      ),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ["workspaces"] }),
+  });
+}
+
+export function useDeleteWorkspace(workspaceId: string) {
+  return useMutation({
+    mutationFn: () =>
+      unwrap(
+        api.DELETE("/api/v1/workspaces/{workspace_id}", {
+          params: { path: { workspace_id: workspaceId } },
+        }),
+      ),
+  });
+}
+
+export function useChangeRole(workspaceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ userId, role }: { userId: string; role: WorkspaceRole }) =>
+      unwrap(
+        api.PATCH("/api/v1/workspaces/{workspace_id}/members/{user_id}", {
+          params: { path: { workspace_id: workspaceId, user_id: userId } },
+          body: { role },
+        }),
+      ),
+    onSettled: () => void qc.invalidateQueries({ queryKey: ["members", workspaceId] }),
+  });
+}
+
+/** Remove a member, or leave when `userId` is the caller's own. */
+export function useRemoveMember(workspaceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (userId: string) =>
+      unwrap(
+        api.DELETE("/api/v1/workspaces/{workspace_id}/members/{user_id}", {
+          params: { path: { workspace_id: workspaceId, user_id: userId } },
+        }),
+      ),
+    onSettled: () => void qc.invalidateQueries({ queryKey: ["members", workspaceId] }),
+  });
+}
