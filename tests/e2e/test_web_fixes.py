@@ -100,6 +100,7 @@ def test_a_next_address_off_the_site_is_ignored(browser: Any, server: Server) ->
         page.goto(f"/signin?next={target}")
         _sign_in(page, team.ada.email)
         # Home, which opens Ada's workspace.
+        expect(page).to_have_url(re.compile(f"/w/{team.workspace_id}$"))
         expect(page.get_by_role("heading", name="Team EVIL")).to_be_visible()
         url = urlparse(page.url)
         assert f"{url.scheme}://{url.netloc}" == server.base
@@ -127,17 +128,23 @@ def test_a_chunk_that_fails_once_reloads_the_page_and_recovers(
     page.goto(f"/w/{team.workspace_id}")
     expect(page.get_by_role("heading", name=f"Team {team.key}")).to_be_visible()
     failed: list[str] = []
-
-    def fail(route: Any) -> None:
-        failed.append(route.request.url)
-        route.fulfill(status=404, body="gone")
-
-    page.route(re.compile(r"/assets/TaskPage-[^/]+\.js$"), fail, times=1)
     loads: list[str] = []
+
+    def fail_until_reloaded(route: Any) -> None:
+        # Every fetch of the chunk fails until the page loads again, as after a deploy: the
+        # build preloads a chunk (a <link rel=modulepreload>) as well as importing it, so
+        # failing only the first request would let the import itself succeed.
+        if loads:
+            route.continue_()
+        else:
+            failed.append(route.request.url)
+            route.fulfill(status=404, body="gone")
+
+    page.route(re.compile(r"/assets/TaskPage-[^/]+\.js$"), fail_until_reloaded)
     page.on("load", lambda: loads.append(page.url))
     _go(page, f"/t/{task['key']}")
     expect(page.get_by_label("Title", exact=True)).to_have_value("After the deploy")
-    assert len(failed) == 1
+    assert failed
     assert len(loads) == 1, loads  # one reload, no loop
     page.context.close()
 

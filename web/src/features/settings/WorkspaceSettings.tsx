@@ -1,6 +1,6 @@
 /** A workspace's settings: its name, its members and their roles, leaving it, deleting it. */
 import { useQueryClient } from "@tanstack/react-query";
-import { type ReactNode, useEffect, useState } from "react";
+import { useEffect, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { ApiError } from "../../api/client";
 import type { Member, Workspace, WorkspaceRole } from "../../api/types";
@@ -9,6 +9,7 @@ import { useMe } from "../auth/api";
 import { setCurrentWorkspace } from "../shell/current";
 import { toast } from "../shell/toasts";
 import { useMembers, useWorkspaces } from "../workspaces/api";
+import { PendingInvitations } from "../workspaces/Invitations";
 import { useChangeRole, useDeleteWorkspace, useRemoveMember, useRenameWorkspace } from "./api";
 import "./settings.css";
 
@@ -22,11 +23,7 @@ function explain(error: unknown, fallback: string): string {
   return error.userMessage;
 }
 
-/**
- * `invitations`: the pending-invitations section (owned by the invitations feature), rendered
- * between the member list and "Leave workspace". Plug it in where the route is declared.
- */
-export function WorkspaceSettings({ invitations }: { invitations?: ReactNode }) {
+export function WorkspaceSettings() {
   const { workspaceId = "" } = useParams();
   const workspaces = useWorkspaces();
   const workspace = workspaces.data?.find((w) => w.id === workspaceId);
@@ -54,8 +51,7 @@ export function WorkspaceSettings({ invitations }: { invitations?: ReactNode }) 
       <h1>Workspace settings</h1>
       <Rename workspace={workspace} canRename={isAdmin} />
       {workspace.role !== "guest" && <Members workspace={workspace} isAdmin={isAdmin} />}
-      {/* INVITATIONS SLOT: the invitations feature renders its pending invitations here. */}
-      {invitations}
+      {isAdmin && <PendingInvitations workspaceId={workspace.id} />}
       <Leave workspace={workspace} />
       {workspace.role === "owner" && <DeleteWorkspace workspace={workspace} />}
     </main>

@@ -84,10 +84,14 @@ export function Shell({ me, children }: { me: User; children: ReactNode }) {
         </button>
         {workspace && (
           <>
-            <h2 className="nav-heading">
-              <Link to={`/w/${workspace.id}`}>Projects</Link>
+            {/* The settings link sits beside the heading, not in it: the heading is named
+                "Projects" alone. */}
+            <div className="nav-heading-row">
+              <h2 className="nav-heading">
+                <Link to={`/w/${workspace.id}`}>Projects</Link>
+              </h2>
               <WorkspaceSettingsLink workspace={workspace} />
-            </h2>
+            </div>
             <ul className="nav-list">
               {projects.data
                 ?.filter((p) => !p.archived)

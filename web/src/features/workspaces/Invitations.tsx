@@ -2,7 +2,12 @@ import { Link, useNavigate } from "react-router";
 import { toast } from "../shell/toasts";
 import { messageOf } from "../tasks/api";
 import "./invitations.css";
-import { useAnswerInvitation, useMyInvitations } from "./invitations";
+import {
+  useAnswerInvitation,
+  useCancelInvitation,
+  useMyInvitations,
+  useWorkspaceInvitations,
+} from "./invitations";
 
 /** The person's pending invitations, each to accept or decline. Nothing when there are none. */
 export function MyInvitations() {
@@ -72,5 +77,43 @@ export function InvitationsLink() {
     <Link to="/" className="invitations-link small">
       {count === 1 ? "1 invitation" : `${count} invitations`} to a workspace
     </Link>
+  );
+}
+
+/** Invitations nobody has answered yet; an admin may take one back. */
+export function PendingInvitations({ workspaceId }: { workspaceId: string }) {
+  const invitations = useWorkspaceInvitations(workspaceId, true);
+  const cancel = useCancelInvitation(workspaceId);
+  const list = invitations.data ?? [];
+  if (list.length === 0) return null;
+  return (
+    <>
+      <h3 id="pending-title">Pending invitations</h3>
+      <ul className="member-list pending-list" aria-labelledby="pending-title">
+        {list.map((i) => (
+          <li key={i.id}>
+            <span>
+              <strong>{i.email}</strong> <span className="badge">{i.role}</span>{" "}
+              <span className="muted small">
+                invited by {i.invited_by_name ?? "a former member"}
+              </span>
+            </span>
+            <span className="spacer" />
+            <button
+              type="button"
+              disabled={cancel.isPending}
+              aria-label={`Cancel the invitation of ${i.email}`}
+              onClick={() =>
+                cancel.mutate(i.id, {
+                  onError: (e) => toast.error(messageOf(e, "The invitation was not cancelled.")),
+                })
+              }
+            >
+              Cancel
+            </button>
+          </li>
+        ))}
+      </ul>
+    </>
   );
 }

@@ -9,8 +9,7 @@ import { Onboarding } from "../shell/Onboarding";
 import { toast } from "../shell/toasts";
 import { messageOf } from "../tasks/api";
 import { useMembers, useProjects, useWorkspaces } from "./api";
-import { MyInvitations } from "./Invitations";
-import { useCancelInvitation, useWorkspaceInvitations } from "./invitations";
+import { MyInvitations, PendingInvitations } from "./Invitations";
 
 export function Home() {
   const workspaces = useWorkspaces();
@@ -286,43 +285,5 @@ export function WorkspaceHome() {
         {isAdmin && <PendingInvitations workspaceId={workspace.id} />}
       </section>
     </main>
-  );
-}
-
-/** Invitations nobody has answered yet; an admin may take one back. */
-function PendingInvitations({ workspaceId }: { workspaceId: string }) {
-  const invitations = useWorkspaceInvitations(workspaceId, true);
-  const cancel = useCancelInvitation(workspaceId);
-  const list = invitations.data ?? [];
-  if (list.length === 0) return null;
-  return (
-    <>
-      <h3 id="pending-title">Pending invitations</h3>
-      <ul className="member-list pending-list" aria-labelledby="pending-title">
-        {list.map((i) => (
-          <li key={i.id}>
-            <span>
-              <strong>{i.email}</strong> <span className="badge">{i.role}</span>{" "}
-              <span className="muted small">
-                invited by {i.invited_by_name ?? "a former member"}
-              </span>
-            </span>
-            <span className="spacer" />
-            <button
-              type="button"
-              disabled={cancel.isPending}
-              aria-label={`Cancel the invitation of ${i.email}`}
-              onClick={() =>
-                cancel.mutate(i.id, {
-                  onError: (e) => toast.error(messageOf(e, "The invitation was not cancelled.")),
-                })
-              }
-            >
-              Cancel
-            </button>
-          </li>
-        ))}
-      </ul>
-    </>
   );
 }
