@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
@@ -283,63 +282,6 @@ def _tasks(server: Server, team: Any, **params: Any) -> list[Any]:
         )
         assert r.status_code == 200, r.text
         return list(r.json()["items"])
-
-
-def _shoot(page: Any, path: Path) -> None:
-    page.evaluate("document.fonts.ready")
-    page.screenshot(path=str(path))
-    assert path.stat().st_size > 10_000
-
-
-def test_screenshots_of_board_list_and_detail_in_light_and_dark(
-    browser: Any, server: Server, artifacts: Path
-) -> None:
-    team = make_team(server, "SHOT")
-    with server.api() as c:
-        bug = c.post(
-            f"/projects/{team.project_id}/labels",
-            json={"name": "bug", "color": "#ef4444"},
-            headers=team.ada.headers,
-        ).json()
-    samples = [
-        ("Fix login redirect loop", "urgent", "Todo", "2020-01-15"),
-        ("Design the onboarding flow", "high", "In Progress", None),
-        ("Write API docs for webhooks", "medium", "Backlog", None),
-        ("Ship dark mode", "low", "Done", None),
-        ("Crash when the title is empty", "high", "Todo", "2031-03-01"),
-    ]
-    first = None
-    for title, priority, status, due in samples:
-        t = create_task(
-            server,
-            team.ada,
-            team.project_id,
-            title=title,
-            priority=priority,
-            status_id=team.statuses[status],
-            assignee_ids=[team.ada.user_id, team.bob.user_id] if priority == "urgent" else [],
-            label_ids=[bug["id"]] if "Crash" in title or "Fix" in title else [],
-            due_date=due,
-            description="Steps:\n\n1. Sign in\n2. **Boom**\n\n`code`",
-        )
-        first = first or t
-    assert first is not None
-    backgrounds = {}
-    for scheme in ("light", "dark"):
-        page = signed_in_page(browser, server, team.ada, color_scheme=scheme)
-        page.goto(f"/p/{team.project_id}/board")
-        expect(page.locator(".board")).to_have_attribute("data-ready", "true")
-        _shoot(page, artifacts / f"board-{scheme}.png")
-        backgrounds[scheme] = page.evaluate("getComputedStyle(document.body).backgroundColor")
-        page.goto(f"/p/{team.project_id}/list")
-        expect(page.locator(".task-table tbody tr")).to_have_count(len(samples))
-        _shoot(page, artifacts / f"list-{scheme}.png")
-        page.goto(f"/p/{team.project_id}/board/{first['key']}")
-        expect(page.locator(".task-detail .markdown strong")).to_have_text("Boom")
-        _shoot(page, artifacts / f"task-{scheme}.png")
-        page.context.close()
-    # The theme follows the system setting.
-    assert backgrounds["light"] != backgrounds["dark"]
 
 
 def test_sign_in_with_a_wrong_password_says_so_and_sign_out_works(
