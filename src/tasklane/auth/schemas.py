@@ -39,7 +39,7 @@ Handle = Annotated[
 AvatarColor = Annotated[
     str,
     BeforeValidator(_lower),
-    StringConstraints(pattern=rf"^(?:{'|'.join(AVATAR_PALETTE)}|#[0-9a-f]{{6}})$"),
+    StringConstraints(max_length=16, pattern=rf"^(?:{'|'.join(AVATAR_PALETTE)}|#[0-9a-f]{{6}})$"),
     Field(description=f"One of {', '.join(AVATAR_PALETTE)}, or #rrggbb."),
 ]
 Theme = Literal["light", "dark", "system"]
