@@ -4,6 +4,7 @@ import { Link, useNavigate, useSearchParams } from "react-router";
 import { ApiError, api, unwrap } from "../../api/client";
 import { signIn, signUp } from "./api";
 import { safeNext } from "./next";
+import { StrengthMeter } from "./StrengthMeter";
 import { contextWords, passwordStrength } from "./strength";
 
 export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
@@ -120,28 +121,7 @@ export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
           />
         </label>
         {mode === "signup" && (
-          <div className="strength" data-score={strength.score}>
-            <meter
-              min={0}
-              max={4}
-              low={2}
-              high={3}
-              optimum={4}
-              value={password ? strength.score : 0}
-              aria-label="Password strength"
-              aria-valuetext={password ? strength.label : "No password yet"}
-            />
-            <span id="password-strength" aria-live="polite">
-              {password ? (
-                <>
-                  <strong>{strength.label}</strong>
-                  {strength.hint && ` · ${strength.hint}`}
-                </>
-              ) : (
-                "At least 8 characters; a phrase of a few words is strong and easy to remember."
-              )}
-            </span>
-          </div>
+          <StrengthMeter id="password-strength" password={password} strength={strength} />
         )}
         {passwordError && (
           <p id="password-error" className="form-error" role="alert">

@@ -10,6 +10,7 @@ import { messageOf } from "../tasks/api";
 import { taskKeys } from "../tasks/cache";
 import { putComment, takeComment } from "./cache";
 import "./comments.css";
+import { type WriteTab, WriteTabs } from "../../app/WriteTabs";
 
 export function Comments({
   task,
@@ -260,30 +261,11 @@ function MarkdownField({
   onCancel?: () => void;
   autoFocus?: boolean;
 }) {
-  const [tab, setTab] = useState<"write" | "preview">("write");
+  const [tab, setTab] = useState<WriteTab>("write");
   const id = useId();
   return (
     <div className="markdown-field">
-      <div className="tabs" role="tablist" aria-label="Write or preview">
-        <button
-          type="button"
-          role="tab"
-          id={`${id}-write`}
-          aria-selected={tab === "write"}
-          onClick={() => setTab("write")}
-        >
-          Write
-        </button>
-        <button
-          type="button"
-          role="tab"
-          id={`${id}-preview`}
-          aria-selected={tab === "preview"}
-          onClick={() => setTab("preview")}
-        >
-          Preview
-        </button>
-      </div>
+      <WriteTabs label="Write or preview" tab={tab} onTab={setTab} idPrefix={id} />
       {tab === "write" ? (
         <textarea
           aria-label={label}

@@ -4,6 +4,7 @@ import { ApiError } from "../../api/client";
 import type { User } from "../../api/types";
 import { AVATAR_PALETTE, Avatar } from "../../app/ui";
 import { useMe } from "../auth/api";
+import { StrengthMeter } from "../auth/StrengthMeter";
 import { contextWords, MIN_LENGTH, passwordStrength } from "../auth/strength";
 import type { ThemeChoice } from "../shell/theme";
 import {
@@ -316,28 +317,7 @@ function PasswordSection({ me }: { me: User }) {
             aria-invalid={newError ? true : undefined}
           />
         </label>
-        <div className="strength" data-score={strength.score}>
-          <meter
-            min={0}
-            max={4}
-            low={2}
-            high={3}
-            optimum={4}
-            value={password ? strength.score : 0}
-            aria-label="Password strength"
-            aria-valuetext={password ? strength.label : "No password yet"}
-          />
-          <span id="new-password-strength" aria-live="polite">
-            {password ? (
-              <>
-                <strong>{strength.label}</strong>
-                {strength.hint && ` · ${strength.hint}`}
-              </>
-            ) : (
-              "At least 8 characters; a phrase of a few words is strong and easy to remember."
-            )}
-          </span>
-        </div>
+        <StrengthMeter id="new-password-strength" password={password} strength={strength} />
         {newError && <p className="form-error">{newError}</p>}
         {change.isError && !currentError && !newError && (
           <p className="form-error" role="alert">

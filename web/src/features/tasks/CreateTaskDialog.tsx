@@ -9,6 +9,7 @@ import { useLabels, usePeople } from "../projects/api";
 import { fetchTask, useCreateTask } from "./api";
 import { PickMany } from "./PickMany";
 import "./CreateTaskDialog.css";
+import { type WriteTab, WriteTabs } from "../../app/WriteTabs";
 
 export function CreateTaskDialog({
   open,
@@ -67,7 +68,7 @@ function CreateForm({
   const firstOpen = statuses.find((s) => s.category === "unstarted") ?? statuses[0];
   const [statusId, setStatusId] = useState(firstOpen?.id ?? "");
   const [draft, setDraft] = useState<Draft>(EMPTY);
-  const [tab, setTab] = useState<"write" | "preview">("write");
+  const [tab, setTab] = useState<WriteTab>("write");
   const [more, setMore] = useState(false);
   const [created, setCreated] = useState<Task | null>(null);
   // A new draft starts a new picker (its search text) and closes the pick-many lists.
@@ -199,24 +200,7 @@ function CreateForm({
       <section className="create-task-description" aria-label="Description">
         <div className="section-head">
           <span className="prop-label">Description</span>
-          <div className="tabs" role="tablist" aria-label="Description editor">
-            <button
-              type="button"
-              role="tab"
-              aria-selected={tab === "write"}
-              onClick={() => setTab("write")}
-            >
-              Write
-            </button>
-            <button
-              type="button"
-              role="tab"
-              aria-selected={tab === "preview"}
-              onClick={() => setTab("preview")}
-            >
-              Preview
-            </button>
-          </div>
+          <WriteTabs label="Description editor" tab={tab} onTab={setTab} />
         </div>
         {tab === "write" ? (
           <textarea

@@ -22,6 +22,7 @@ import {
   Spinner,
   timeAgo,
 } from "../../app/ui";
+import { type WriteTab, WriteTabs } from "../../app/WriteTabs";
 import { Markdown } from "../../lib/markdown";
 import { Comments } from "../comments/Comments";
 import { useProject } from "../projects/api";
@@ -355,7 +356,7 @@ function DescriptionField({
   onSave: (c: TaskUpdate, base: number, field: string, mine: string) => void;
 }) {
   const [editing, setEditing] = useState(false);
-  const [tab, setTab] = useState<"write" | "preview">("write");
+  const [tab, setTab] = useState<WriteTab>("write");
   const [draft, setDraft] = useState(task.description);
   const [base, setBase] = useState(task.version);
   if (!editing) {
@@ -389,24 +390,7 @@ function DescriptionField({
     <section className="description editing" aria-labelledby="desc-title">
       <div className="section-head">
         <h3 id="desc-title">Description</h3>
-        <div className="tabs" role="tablist" aria-label="Description editor">
-          <button
-            type="button"
-            role="tab"
-            aria-selected={tab === "write"}
-            onClick={() => setTab("write")}
-          >
-            Write
-          </button>
-          <button
-            type="button"
-            role="tab"
-            aria-selected={tab === "preview"}
-            onClick={() => setTab("preview")}
-          >
-            Preview
-          </button>
-        </div>
+        <WriteTabs label="Description editor" tab={tab} onTab={setTab} />
       </div>
       {tab === "write" ? (
         <textarea
