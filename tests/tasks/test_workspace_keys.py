@@ -18,16 +18,9 @@ from tests.factories import (
     make_user,
     make_workspace,
 )
+from tests.projects.helpers import problem
 
 API = "/api/v1"
-
-
-def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    return body
 
 
 @dataclass
