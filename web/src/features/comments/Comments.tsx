@@ -48,7 +48,7 @@ export function Comments({
         }),
       ),
     onSuccess: (comment) => {
-      putComment(qc, key, comment);
+      void putComment(qc, key, comment);
       void qc.invalidateQueries({ queryKey: taskKeys.activity(task.key) });
       setBody("");
     },
@@ -123,7 +123,7 @@ function CommentItem({
         }),
       ),
     onSuccess: (saved) => {
-      putComment(qc, taskKeys.comments(task.key), saved);
+      void putComment(qc, taskKeys.comments(task.key), saved);
       afterChange(qc, task);
       setDraft(null);
     },
@@ -138,7 +138,7 @@ function CommentItem({
         }),
       ),
     onSuccess: () => {
-      takeComment(qc, taskKeys.comments(task.key), c.id);
+      void takeComment(qc, taskKeys.comments(task.key), c.id);
       afterChange(qc, task);
       toast.info("Comment deleted.");
     },

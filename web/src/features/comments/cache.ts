@@ -2,9 +2,25 @@
 import type { QueryClient } from "@tanstack/react-query";
 import type { Comment } from "../../api/types";
 
+type Update = (old: Comment[] | undefined) => Comment[] | undefined;
+
+/** Apply this tab's write to the cached list. A read that is still on its way was answered
+ * before the write, so it must not land on top of it: it is called off, and asked again. */
+async function change(qc: QueryClient, key: readonly unknown[], update: Update): Promise<void> {
+  const reading = qc.getQueryState(key)?.fetchStatus === "fetching";
+  // Awaited: a called-off read puts back the state it started from when it settles.
+  if (reading) await qc.cancelQueries({ queryKey: key });
+  qc.setQueryData<Comment[]>(key, update);
+  if (reading) await qc.invalidateQueries({ queryKey: key });
+}
+
 /** Add a new comment at the end, or replace the copy of an edited one where it is. */
-export function putComment(qc: QueryClient, key: readonly unknown[], comment: Comment): void {
-  qc.setQueryData<Comment[]>(key, (old = []) => {
+export function putComment(
+  qc: QueryClient,
+  key: readonly unknown[],
+  comment: Comment,
+): Promise<void> {
+  return change(qc, key, (old = []) => {
     const at = old.findIndex((c) => c.id === comment.id);
     if (at === -1) return [...old, comment];
     const current = old[at] as Comment;
@@ -16,6 +32,6 @@ export function putComment(qc: QueryClient, key: readonly unknown[], comment: Co
   });
 }
 
-export function takeComment(qc: QueryClient, key: readonly unknown[], id: string): void {
-  qc.setQueryData<Comment[]>(key, (old) => old?.filter((c) => c.id !== id));
+export function takeComment(qc: QueryClient, key: readonly unknown[], id: string): Promise<void> {
+  return change(qc, key, (old) => old?.filter((c) => c.id !== id));
 }
