@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
+import asyncpg
 import structlog
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
@@ -39,6 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tasklane.config import Settings
 from tasklane.errors import Conflict, ServiceUnavailable, TasklaneError, problem_response
 from tasklane.kit.clock import utcnow
+from tasklane.kit.rawsql import RawConnection, RawReader
 
 BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
 AfterCommit = Callable[[], None]
@@ -60,6 +63,14 @@ def track_statements() -> StatementStats:
     stats = StatementStats()
     _stats.set(stats)
     return stats
+
+
+def _note_statement(seconds: float) -> None:
+    """Count a statement run outside SQLAlchemy (tasklane.kit.rawsql)."""
+    stats = _stats.get()
+    if stats is not None:
+        stats.count += 1
+        stats.seconds += seconds
 
 
 def _install_statement_counter(engine: Engine) -> None:
@@ -184,6 +195,12 @@ class Database:
             self.writer, expire_on_commit=False, sync_session_class=_WriteSession
         )
         self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
+        self.raw = RawReader(
+            url,
+            pool_size=settings.database_pool_size,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            on_statement=_note_statement,
+        )
         self._listeners: dict[str, list[AfterCommit]] = {}
 
     def on_signal(self, signal: str, listener: AfterCommit) -> None:
@@ -239,6 +256,7 @@ class Database:
         return "ok"
 
     async def dispose(self) -> None:
+        await self.raw.close()
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
@@ -293,9 +311,17 @@ async def commit(session: AsyncSession) -> None:
         done()
 
 
+RAW_DRIVER_ERRORS: tuple[type[Exception], ...] = (
+    sqlite3.Error,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+"""What the drivers raise on raw reads (tasklane.kit.rawsql), not wrapped by SQLAlchemy."""
+
+
 def is_connection_error(exc: BaseException) -> bool:
     """True when the database could not be reached, as opposed to a statement failing."""
-    return isinstance(exc, OSError) or (
+    return isinstance(exc, OSError | asyncpg.PostgresConnectionError | asyncpg.InterfaceError) or (
         isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
     )
 
@@ -324,6 +350,17 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
+async def get_raw(request: Request) -> AsyncIterator[RawConnection]:
+    """The request's raw read connection (hot GET routes, tasklane.kit.rawsql), given back
+    before the response is sent."""
+    db: Database = request.app.state.runtime.db
+    async with db.raw.connection() as connection:
+        yield connection
+
+
+RawDb = Annotated[RawConnection, Depends(get_raw, scope="function")]
+
+
 # --- database failures at the HTTP boundary ---------------------------------------------------
 
 _log = structlog.get_logger(__name__)
@@ -334,8 +371,13 @@ RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 changed nothing; the same request, run again from the start, may well succeed."""
 
 
+def _driver_error(exc: BaseException) -> BaseException | None:
+    """The driver's own exception: SQLAlchemy's wraps it; raw reads raise it as it is."""
+    return exc if isinstance(exc, RAW_DRIVER_ERRORS) else getattr(exc, "orig", None)
+
+
 def _sqlstate(exc: BaseException) -> str:
-    return str(getattr(getattr(exc, "orig", None), "sqlstate", "") or "")
+    return str(getattr(_driver_error(exc), "sqlstate", "") or "")
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -351,7 +393,7 @@ def database_failure(exc: BaseException) -> TasklaneError | None:
     RetryTransactions, as often as allowed); else None."""
     if is_connection_error(exc):
         return ServiceUnavailable("The database is not reachable; try again shortly.")
-    orig = getattr(exc, "orig", None)
+    orig = _driver_error(exc)
     sqlite_error = str(getattr(orig, "sqlite_errorname", "") or "")
     sqlstate = _sqlstate(exc)
     if is_retryable(exc):
@@ -396,7 +438,7 @@ def install_database_errors(app: FastAPI) -> None:
         if failure is None:
             raise exc
         # The driver's message only: SQLAlchemy's text would add the statement's parameters.
-        reason = getattr(exc, "orig", None) or exc
+        reason = _driver_error(exc) or exc
         error = f"{type(reason).__name__}: {reason}"
         if is_retryable(exc):
             attempt = request.scope.get(RETRY_SCOPE_KEY)
@@ -417,6 +459,8 @@ def install_database_errors(app: FastAPI) -> None:
         )
 
     app.add_exception_handler(DBAPIError, handler)
+    for error in RAW_DRIVER_ERRORS:
+        app.add_exception_handler(error, handler)
     app.add_exception_handler(ConnectionError, handler)
     app.add_exception_handler(TimeoutError, handler)
 

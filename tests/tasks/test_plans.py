@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from tasklane.kit import rawsql
 from tests.factories import Board, expect, make_project
 
 # The benchmark's shape, where the old statements went wrong: one project of 10,000 tasks
@@ -72,18 +73,24 @@ class Captured:
         self.statements: list[tuple[str, tuple[Any, ...]]] = []
 
     def __call__(self, conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and " tasks" in statement:
+        if statement.lstrip().upper().startswith("SELECT") and "tasks" in statement:
             self.statements.append((statement, tuple(parameters or ())))
 
 
 @pytest.fixture
 def captured() -> Iterator[Captured]:
     listener = Captured()
+
+    def raw(statement: str, parameters: Any) -> None:
+        listener(None, None, statement, parameters)
+
     event.listen(Engine, "before_cursor_execute", listener)
+    rawsql.listen(raw)
     try:
         yield listener
     finally:
         event.remove(Engine, "before_cursor_execute", listener)
+        rawsql.unlisten(raw)
 
 
 def _literal(value: Any) -> str:

@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.auth import tokens
 from tasklane.config import Settings
-from tasklane.db import SAFE_METHODS, DbSession
+from tasklane.db import SAFE_METHODS, DbSession, RawDb
 from tasklane.errors import PermissionDenied, RateLimited, Unauthenticated
 from tasklane.kit.clock import utcnow
+from tasklane.kit.rawsql import DIALECTS, compile_raw
 from tasklane.models import AuthSession, User
 
 ACCESS_COOKIE = "tasklane_access"
@@ -79,25 +80,46 @@ async def session_active(session: AsyncSession, principal: Principal) -> bool:
     )
 
 
+# The same check for raw hot reads, compiled per dialect: the session's times are compared
+# in SQL, so no value needs converting.
+_SIGNED_IN_NOW = (
+    select(User.email, User.name)
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .where(
+        AuthSession.id == bindparam("session_id"),
+        User.id == bindparam("user_id"),
+        User.is_active.is_(True),
+        AuthSession.revoked_at.is_(None),
+        AuthSession.expires_at > bindparam("now", type_=AuthSession.expires_at.type),
+    )
+)
+_SIGNED_IN_RAW = {dialect: compile_raw(_SIGNED_IN_NOW, dialect) for dialect in DIALECTS}
+
+
+def _credentials(request: Request, bearer: HTTPAuthorizationCredentials | None) -> tuple[str, str]:
+    """The access token and how it came (bearer or cookie)."""
+    if bearer is not None:
+        return bearer.credentials, "bearer"
+    cookie = request.cookies.get(ACCESS_COOKIE)
+    if not cookie:
+        raise Unauthenticated("Sign in, or send an access token as a Bearer token.")
+    return cookie, "cookie"
+
+
 async def _resolve(
     request: Request, session: AsyncSession, bearer: HTTPAuthorizationCredentials | None
 ) -> Principal:
     settings: Settings = request.app.state.runtime.settings
-    if bearer is not None:
-        principal = await authenticate(session, settings, bearer.credentials, "bearer")
-    else:
-        cookie = request.cookies.get(ACCESS_COOKIE)
-        if not cookie:
-            raise Unauthenticated("Sign in, or send an access token as a Bearer token.")
-        principal = await authenticate(session, settings, cookie, "cookie")
-        if request.method not in SAFE_METHODS:
-            sent = request.headers.get(CSRF_HEADER, "")
-            if not sent or not tokens.csrf_matches(settings, principal.session_id, sent):
-                raise PermissionDenied(
-                    f"Cookie-authenticated writes need the {CSRF_HEADER} header "
-                    f"with the value of the {CSRF_COOKIE} cookie.",
-                    code="csrf_failed",
-                )
+    token, via = _credentials(request, bearer)
+    principal = await authenticate(session, settings, token, via)
+    if via == "cookie" and request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not sent or not tokens.csrf_matches(settings, principal.session_id, sent):
+            raise PermissionDenied(
+                f"Cookie-authenticated writes need the {CSRF_HEADER} header "
+                f"with the value of the {CSRF_COOKIE} cookie.",
+                code="csrf_failed",
+            )
     request.state.principal = principal
     await charge_user_write(request, str(principal.user_id))
     return principal
@@ -143,5 +165,31 @@ async def get_principal_detached(
         return await _resolve(request, session, bearer)
 
 
+async def get_reading_principal(
+    request: Request,
+    raw: RawDb,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller of a raw hot read (GET only), checked on the request's raw connection."""
+    settings: Settings = request.app.state.runtime.settings
+    token, via = _credentials(request, bearer)
+    claims = tokens.read_access_token(settings, token)
+    params = {"session_id": claims.session_id, "user_id": claims.user_id, "now": utcnow()}
+    rows = await raw.fetch(_SIGNED_IN_RAW[raw.dialect], params)
+    if not rows:
+        raise Unauthenticated("The session has ended; sign in again.", code="session_revoked")
+    principal = Principal(
+        user_id=claims.user_id,
+        session_id=claims.session_id,
+        email=rows[0][0],
+        name=rows[0][1],
+        via=via,
+    )
+    request.state.principal = principal
+    return principal
+
+
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+ReadingPrincipal = Annotated[Principal, Depends(get_reading_principal)]
+"""For GET routes that read through `RawDb` only (no ORM session)."""
 DetachedPrincipal = Annotated[Principal, Depends(get_principal_detached)]

@@ -5,6 +5,7 @@ Not visible → NotFound (ids cannot be probed); visible but not allowed → Per
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal, TypeVarTuple
@@ -188,6 +189,98 @@ def _task_statement(
     return stmt.limit(2)
 
 
+def task_read_statement(
+    columns: Sequence[Any], *, by_key: bool, scope: WorkspaceScope | None
+) -> Select[Any]:
+    """For a raw hot read (tasklane.kit.rawsql): a task the user (`access_user_id`) can see,
+    by `task_id` or by `key` and `number`, not trashed, as the workspace and project roles
+    (read them with `read_role`) and then `columns`. At most 2 rows (2: the key is
+    ambiguous)."""
+    wm = aliased(WorkspaceMember)
+    pm = aliased(ProjectMember)
+    stmt = _visible(
+        select(wm.role, pm.role, *columns).select_from(Project), wm, pm, bindparam(_USER)
+    ).join(Task, Task.project_id == Project.id)
+    stmt = _scoped(stmt, scope)
+    if by_key:
+        stmt = stmt.where(Project.key == bindparam("key"), Task.number == bindparam("number"))
+    else:
+        stmt = stmt.where(Task.id == bindparam("task_id"))
+    return stmt.where(Task.deleted_at.is_(None)).limit(2)
+
+
+def project_read_statement(columns: Sequence[Any]) -> Select[Any]:
+    """For a raw hot read: the project `project_id` if the user (`access_user_id`) can see
+    it, as the workspace and project roles (read them with `read_role`) and then `columns`
+    (one row each for columns of an outer join, such as the project's statuses)."""
+    wm = aliased(WorkspaceMember)
+    pm = aliased(ProjectMember)
+    return _visible(
+        select(wm.role, pm.role, *columns).select_from(Project), wm, pm, bindparam(_USER)
+    ).where(Project.id == bindparam("project_id"))
+
+
+def read_role(row: Sequence[Any], action: Action, *, missing: str) -> ProjectRole:
+    """The caller's project role from the first two columns of a `*_read_statement` row;
+    NotFound (`missing`) when it gives none, PermissionDenied when it does not allow
+    `action`."""
+    role = effective_project_role(row[0], row[1])
+    if role is None:
+        raise NotFound(missing)
+    require_project(role, action)
+    return role
+
+
+@dataclass(frozen=True, slots=True)
+class TaskLookup:
+    """How `task_read_statement` finds a task named by a reference."""
+
+    params: dict[str, Any]
+    by_key: bool
+    scope: WorkspaceScope | None
+
+
+def project_lookup(principal: Principal, project_id: UUID) -> dict[str, Any]:
+    """The parameters of `project_read_statement`."""
+    return {_USER: principal.user_id, "project_id": project_id}
+
+
+def task_lookup(principal: Principal, ref: str | UUID) -> TaskLookup | None:
+    """The parameters of `task_read_statement` for `ref`, and the statement's shape; None
+    when `ref` cannot name a task."""
+    params: dict[str, Any] = {_USER: principal.user_id}
+    parsed = parse_ref(ref)
+    if parsed is None:
+        return None
+    if isinstance(parsed, HumanKey):
+        params["key"], params["number"] = parsed.prefix, parsed.number
+    else:
+        params["task_id"] = parsed
+    scope: WorkspaceScope | None = None
+    workspace = ref.workspace if isinstance(ref, ScopedRef) else None
+    if workspace is not None:
+        scope, params["workspace"] = _workspace_scope(workspace)
+    return TaskLookup(params, isinstance(parsed, HumanKey), scope)
+
+
+async def ambiguous_key(
+    session: AsyncSession,
+    principal: Principal,
+    ref: str | UUID,
+    params: dict[str, Any],
+    include_deleted: bool = False,
+) -> Conflict:
+    """The 409 for a key that names a visible task in more than one of the caller's
+    workspaces."""
+    slugs = await _workspaces_with_key(session, principal, params, include_deleted)
+    return Conflict(
+        f"More than one of your workspaces has a task {ref} ({', '.join(slugs)}); "
+        "name one with `workspace`, or use the task's id.",
+        code="ambiguous_key",
+        extensions={"workspaces": slugs},
+    )
+
+
 _COMMENT = (
     visible_projects(bindparam(_USER))
     .add_columns(Task, Comment)
@@ -308,13 +401,7 @@ async def access_task(
     )
     rows = (await session.execute(stmt, params)).all()
     if len(rows) > 1:
-        slugs = await _workspaces_with_key(session, principal, params, include_deleted)
-        raise Conflict(
-            f"More than one of your workspaces has a task {ref} ({', '.join(slugs)}); "
-            "name one with `workspace`, or use the task's id.",
-            code="ambiguous_key",
-            extensions={"workspaces": slugs},
-        )
+        raise await ambiguous_key(session, principal, ref, params, include_deleted)
     access = _project_access(rows[0][0], rows[0][1], rows[0][2]) if rows else None
     if access is None:
         raise NotFound("No such task.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, TypeVarTuple
 from uuid import UUID
@@ -17,8 +17,10 @@ from sqlalchemy import (
     Date,
     Integer,
     Select,
+    Text,
     bindparam,
     case,
+    cast,
     exists,
     func,
     literal,
@@ -28,11 +30,11 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from tasklane.authz.access import StatusRow
 from tasklane.kit import keyset
 from tasklane.kit.keyset import SortColumn, as_date, as_datetime, as_int, as_str, as_uuid
+from tasklane.kit.rawsql import Dialect, RawSQL, compile_raw
 from tasklane.models import Status, Task, TaskAssignee, TaskLabel
 from tasklane.projects.workflow import StatusCategory
 from tasklane.tasks.schemas import PRIORITY_RANK, Priority, TaskSort
@@ -150,23 +152,28 @@ def sort_columns(sort: TaskSort) -> list[SortColumn]:
             return [SortColumn(Task.priority, True, as_int), tail]
 
 
-def sort_values(sort: TaskSort, task: Task, status_position: int) -> list[Any]:
+def sort_values(sort: TaskSort, task: dict[str, Any], status_position: int) -> list[Any]:
+    """The cursor values of a task as a hot read shows it (`tasks.reads.task_json`)."""
     match sort:
         case TaskSort.POSITION:
-            return [status_position, task.position, str(task.id)]
+            return [status_position, task["position"], task["id"]]
         case TaskSort.CREATED | TaskSort.CREATED_DESC:
-            return [task.created_at.isoformat(), str(task.id)]
+            return [_timestamp(task["created_at"]), task["id"]]
         case TaskSort.UPDATED | TaskSort.UPDATED_DESC:
-            return [task.updated_at.isoformat(), str(task.id)]
+            return [_timestamp(task["updated_at"]), task["id"]]
         case TaskSort.DUE:
-            return [(task.due_date or FAR_FUTURE).isoformat(), str(task.id)]
+            return [task["due_date"] or FAR_FUTURE.isoformat(), task["id"]]
         case TaskSort.DUE_DESC:
-            return [(task.due_date or FAR_PAST).isoformat(), str(task.id)]
+            return [task["due_date"] or FAR_PAST.isoformat(), task["id"]]
         case TaskSort.PRIORITY:
-            none = task.priority == Priority.NONE.rank
-            return [_NO_PRIORITY_LAST if none else task.priority, str(task.id)]
+            rank = PRIORITY_RANK[Priority(task["priority"])]
+            return [_NO_PRIORITY_LAST if rank == Priority.NONE.rank else rank, task["id"]]
         case TaskSort.PRIORITY_DESC:
-            return [task.priority, str(task.id)]
+            return [PRIORITY_RANK[Priority(task["priority"])], task["id"]]
+
+
+def _timestamp(value: str | datetime) -> str:
+    return value if isinstance(value, str) else value.isoformat()
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,16 +210,39 @@ def walks_columns(sort: TaskSort, f: TaskFilters) -> bool:
     return sort is TaskSort.POSITION and not users and not f.label_ids
 
 
+TASK_COLUMNS = tuple(Task.__table__.c)
+"""A task row as hot reads select it: these columns, then what the statement adds."""
+
+
+def _id_list(other: Any, task: Any, task_id: Any, dialect: Dialect) -> Any:
+    """The ids linked to a task (its assignees or labels) as one comma-separated text (order
+    unspecified), a subquery of the page statement: no statement per page for links."""
+    if dialect == "sqlite":
+        agg = func.group_concat(other)
+    else:
+        agg = func.string_agg(cast(other, Text), literal_column("','"))
+    return select(agg).where(task == task_id).scalar_subquery()
+
+
+def link_columns(task_id: Any, dialect: Dialect) -> list[Any]:
+    """Assignees, then labels (see `_id_list`), of the task with id `task_id`."""
+    return [
+        _id_list(TaskAssignee.user_id, TaskAssignee.task_id, task_id, dialect).label("assignees"),
+        _id_list(TaskLabel.label_id, TaskLabel.task_id, task_id, dialect).label("labels"),
+    ]
+
+
 def position_page(
     project_id: UUID,
     f: TaskFilters,
     groups: Sequence[StatusGroup],
     after: Sequence[Any] | None,
     size: int,
-) -> tuple[Select[Task, int], dict[str, Any]] | None:
+    dialect: Dialect,
+) -> tuple[RawSQL, dict[str, Any]] | None:
     """The statement and its parameters for `size` tasks in `sort=position` order (status
     position, task position, id), after the cursor values `after` if given; None when no
-    status can match.
+    status can match. Rows: TASK_COLUMNS, the status position, assignees, labels.
 
     Ordering by the joined status's position would sort the whole project on every request;
     instead each status column is read from `ix_tasks_status_id_position_id`, at most `size`
@@ -225,10 +255,6 @@ def position_page(
     cursor_first = after is not None and groups[0].position == after[0]
     shape = tuple(len(g.status_ids) for g in groups)
     rest = replace(f, status_ids=[], status_categories=[])
-    if rest == _NO_FILTERS:
-        stmt = _position_statement(shape, cursor_first, size)
-    else:
-        stmt = _build_position_statement(shape, cursor_first, size, rest)
     params: dict[str, Any] = {"project_id": project_id}
     for i, group in enumerate(groups):
         params[f"status_position_{i}"] = group.position
@@ -236,18 +262,27 @@ def position_page(
             params[f"status_{i}_{j}"] = status_id
     if after is not None and cursor_first:
         params["after_position"], params["after_id"] = after[1], after[2]
-    return stmt, params
+    if rest == _NO_FILTERS:
+        return _position_statement(shape, cursor_first, size, dialect), params
+    # Filter values are part of the text (a list of values expands into one parameter
+    # each), so the statement is compiled for this request, with every value bound.
+    stmt = _build_position_statement(shape, cursor_first, size, rest, dialect)
+    return compile_raw(stmt, dialect, params), params
 
 
 @lru_cache(maxsize=256)
-def _position_statement(shape: tuple[int, ...], cursor_first: bool, size: int) -> Select[Task, int]:
+def _position_statement(
+    shape: tuple[int, ...], cursor_first: bool, size: int, dialect: Dialect
+) -> RawSQL:
     """Unfiltered pages, built once per shape: building costs more than running them."""
-    return _build_position_statement(shape, cursor_first, size, _NO_FILTERS)
+    return compile_raw(
+        _build_position_statement(shape, cursor_first, size, _NO_FILTERS, dialect), dialect
+    )
 
 
 def _build_position_statement(
-    shape: tuple[int, ...], cursor_first: bool, size: int, f: TaskFilters
-) -> Select[Task, int]:
+    shape: tuple[int, ...], cursor_first: bool, size: int, f: TaskFilters, dialect: Dialect
+) -> Select[Any]:
     """One branch per status group (`shape` holds how many statuses each has), values bound
     at execution; the first branch starts after the cursor if `cursor_first`."""
     project_id = bindparam("project_id", type_=Task.__table__.c.project_id.type)
@@ -255,7 +290,7 @@ def _build_position_statement(
     branches = []
     for i, count in enumerate(shape):
         position = bindparam(f"status_position_{i}", type_=Integer)
-        stmt = select(*Task.__table__.c, position.label("status_position"))
+        stmt = select(*TASK_COLUMNS, position.label("status_position"))
         if count == 1:
             stmt = stmt.where(Task.status_id == bindparam(f"status_{i}_0"))
         else:
@@ -272,12 +307,33 @@ def _build_position_statement(
     # The branches carry whole rows: joining the page back to tasks by id let PostgreSQL's
     # generic plan (which cannot see the LIMIT) pick a hash join over a scan of all tasks.
     merged = union_all(*branches).subquery() if len(branches) > 1 else branches[0].subquery()
-    row = aliased(Task, merged)
+    columns = [merged.c[c.name] for c in TASK_COLUMNS]
     return (
-        select(row, merged.c.status_position)
+        select(*columns, merged.c.status_position, *link_columns(merged.c.id, dialect))
         .order_by(merged.c.status_position, merged.c.position, merged.c.id)
         .limit(size)
     )
+
+
+def sorted_page(
+    project_id: UUID,
+    f: TaskFilters,
+    sort: TaskSort,
+    after: Sequence[Any] | None,
+    size: int,
+    dialect: Dialect,
+) -> RawSQL:
+    """A page in any other order (or filtered by assignee or label): the same row shape as
+    `position_page`, compiled for this request (its filters are part of the text)."""
+    columns = sort_columns(sort)
+    stmt = select(*TASK_COLUMNS, Status.position, *link_columns(Task.id, dialect)).join(
+        Status, Status.id == Task.status_id
+    )
+    stmt = apply_filters(stmt, project_id, f)
+    if after is not None:
+        stmt = stmt.where(keyset.after(columns, after))
+    stmt = stmt.order_by(*keyset.order_by(columns)).limit(size)
+    return compile_raw(stmt, dialect)
 
 
 @dataclass

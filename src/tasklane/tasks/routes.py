@@ -1,22 +1,23 @@
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import Depends, Path, Query, Response, status
+from fastapi import Depends, Path, Query, Request, Response, status
 from pydantic import Field
 
 from tasklane.api import Idempotent, IfMatch, etag, new_router, problem_doc
-from tasklane.auth.principal import CurrentPrincipal
+from tasklane.auth.principal import CurrentPrincipal, Principal, ReadingPrincipal
 from tasklane.authz.access import ScopedRef
-from tasklane.db import DbSession
+from tasklane.db import DbSession, RawDb
 from tasklane.errors import ValidationFailed
 from tasklane.kit.pagination import Page, PageParams, page_params
 from tasklane.kit.refs import MAX_REF_LENGTH
 from tasklane.projects.workflow import StatusCategory
 from tasklane.runtime import CurrentRuntime
-from tasklane.tasks import service
+from tasklane.tasks import reads, service
 from tasklane.tasks.queries import TaskFilters
 from tasklane.tasks.schemas import (
     ActivityItem,
@@ -66,11 +67,12 @@ _PRECONDITION: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _person(value: str, *, me: UUID) -> UUID | None:
-    if value == "me":
-        return me
-    if value == "none":
-        return None
+Person = UUID | None | Literal["me"]
+
+
+def _person(value: str) -> Person:
+    if value in ("me", "none"):
+        return "me" if value == "me" else None
     try:
         return UUID(value)
     except ValueError as exc:
@@ -79,12 +81,23 @@ def _person(value: str, *, me: UUID) -> UUID | None:
         ) from exc
 
 
+@dataclass(frozen=True, slots=True)
+class FilterQuery:
+    """The list filters as sent: `for_caller` puts the caller where `me` was."""
+
+    filters: TaskFilters
+    people: list[Person]
+
+    def for_caller(self, principal: Principal) -> TaskFilters:
+        me = principal.user_id
+        return replace(self.filters, assignees=[me if p == "me" else p for p in self.people])
+
+
 MAX_VALUES = 50
 """Values one list filter may name."""
 
 
 async def task_filters(
-    principal: CurrentPrincipal,
     status_id: Annotated[
         list[UUID], Query(max_length=MAX_VALUES, description="Any of these statuses.")
     ] = [],  # noqa: B006
@@ -112,17 +125,16 @@ async def task_filters(
         str | None,
         Query(min_length=1, max_length=200, description="Title or description contains."),
     ] = None,
-) -> TaskFilters:
+) -> FilterQuery:
     parent: UUID | None = None
     if parent_id is not None and parent_id != "none":
         try:
             parent = UUID(parent_id)
         except ValueError as exc:
             raise ValidationFailed.for_field("parent_id", "Use a task id or `none`.") from exc
-    return TaskFilters(
+    filters = TaskFilters(
         status_ids=status_id,
         status_categories=status_category,
-        assignees=[_person(a, me=principal.user_id) for a in assignee_id],
         label_ids=label_id,
         priorities=priority,
         due_before=due_before,
@@ -131,6 +143,10 @@ async def task_filters(
         top_level_only=parent_id == "none",
         text=q,
     )
+    return FilterQuery(filters, [_person(a) for a in assignee_id])
+
+
+Filters = Annotated[FilterQuery, Depends(task_filters)]
 
 
 @router.post(
@@ -173,16 +189,16 @@ EventSeq = Annotated[int, Depends(event_seq)]
 
 @router.get(
     "/projects/{project_id}/tasks",
+    response_model=Page[TaskRead],
     responses={200: {"headers": {EVENT_SEQ_HEADER: _EVENT_SEQ_DOC}}},
 )
 async def list_tasks(
     project_id: UUID,
-    session: DbSession,
-    principal: CurrentPrincipal,
+    raw: RawDb,
+    principal: ReadingPrincipal,
     seq: EventSeq,
-    response: Response,
     page: Paging,
-    filters: Annotated[TaskFilters, Depends(task_filters)],
+    filters: Filters,
     sort: Annotated[
         TaskSort,
         Query(
@@ -190,19 +206,19 @@ async def list_tasks(
             "prefix `-` for descending."
         ),
     ] = TaskSort.POSITION,
-) -> Page[TaskRead]:
+) -> Response:
     """A project's tasks (not the trashed ones), filtered and sorted. Filters of one kind
     combine with OR; different kinds combine with AND."""
-    response.headers[EVENT_SEQ_HEADER] = str(seq)
-    return await service.list_tasks(
-        session,
+    found = await reads.list_tasks(
+        raw,
         principal,
         project_id=project_id,
-        filters=filters,
+        filters=filters.for_caller(principal),
         sort=sort,
         limit=page.limit,
         cursor=page.cursor,
     )
+    return reads.json_response(found, {EVENT_SEQ_HEADER: str(seq)})
 
 
 @router.patch("/projects/{project_id}/tasks")
@@ -226,11 +242,13 @@ async def count_tasks(
     principal: CurrentPrincipal,
     seq: EventSeq,
     response: Response,
-    filters: Annotated[TaskFilters, Depends(task_filters)],
+    filters: Filters,
 ) -> TaskCounts:
     """How many tasks each status column holds, with the same filters as the task list."""
     response.headers[EVENT_SEQ_HEADER] = str(seq)
-    return await service.count_tasks(session, principal, project_id=project_id, filters=filters)
+    return await service.count_tasks(
+        session, principal, project_id=project_id, filters=filters.for_caller(principal)
+    )
 
 
 @router.get("/projects/{project_id}/trash")
@@ -244,19 +262,17 @@ async def list_trash(
     )
 
 
-@router.get("/tasks/{task_ref}", responses={200: {"headers": {EVENT_SEQ_HEADER: _EVENT_SEQ_DOC}}})
+@router.get(
+    "/tasks/{task_ref}",
+    response_model=TaskRead,
+    responses={200: {"headers": {EVENT_SEQ_HEADER: _EVENT_SEQ_DOC}}},
+)
 async def get_task(
-    task_ref: TaskRef,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    seq: EventSeq,
-    response: Response,
-) -> TaskRead:
+    task_ref: TaskRef, request: Request, raw: RawDb, principal: ReadingPrincipal, seq: EventSeq
+) -> Response:
     """One task, by id or by key (`ENG-42`). The `ETag` header is its version."""
-    response.headers[EVENT_SEQ_HEADER] = str(seq)
-    task = await service.get_task(session, principal, ref=task_ref)
-    response.headers["ETag"] = etag(task.version)
-    return task
+    task, version = await reads.get_task(raw, request, principal, task_ref)
+    return reads.json_response(task, {EVENT_SEQ_HEADER: str(seq), "ETag": etag(version)})
 
 
 @router.patch("/tasks/{task_ref}", responses=_PRECONDITION)

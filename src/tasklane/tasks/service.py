@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Integer, Row, and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy import Integer, and_, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -16,7 +16,6 @@ from tasklane.authz.access import (
     ProjectAccess,
     ProjectLock,
     ScopedRef,
-    StatusRow,
     access_project,
     access_project_statuses,
     access_task,
@@ -66,7 +65,6 @@ from tasklane.tasks.schemas import (
     TaskCreate,
     TaskMove,
     TaskRead,
-    TaskSort,
     TaskUpdate,
 )
 
@@ -329,62 +327,6 @@ _TRACKED = (
 
 def _snapshot(read: TaskRead) -> dict[str, Any]:
     return {name: getattr(read, name) for name in _TRACKED}
-
-
-async def get_task(session: AsyncSession, principal: Principal, *, ref: str) -> TaskRead:
-    task, access = await access_task(session, principal, ref, Action.PROJECT_READ)
-    return await _read_one(session, task, access.project)
-
-
-async def list_tasks(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    project_id: UUID,
-    filters: TaskFilters,
-    sort: TaskSort,
-    limit: int,
-    cursor: str | None,
-) -> Page[TaskRead]:
-    walk = queries.walks_columns(sort, filters)
-    statuses: list[StatusRow] = []
-    if walk:
-        # Read column by column, in board order: this needs the statuses too.
-        access, statuses = await access_project_statuses(
-            session, principal, project_id, Action.PROJECT_READ
-        )
-    else:
-        access = await access_project(session, principal, project_id, Action.PROJECT_READ)
-    columns = queries.sort_columns(sort)
-    values = None
-    if cursor is not None:
-        values = keyset.parse_values(
-            columns, decode_cursor(cursor, scope=f"tasks:{sort.value}", size=len(columns))
-        )
-    rows: Sequence[Row[Task, int]]
-    if walk:
-        groups = queries.status_groups(statuses, filters)
-        found = queries.position_page(project_id, filters, groups, values, limit + 1)
-        rows = [] if found is None else (await session.execute(*found)).all()
-    else:
-        stmt = select(Task, Status.position).join(Status, Status.id == Task.status_id)
-        stmt = queries.apply_filters(stmt, project_id, filters)
-        if values is not None:
-            stmt = stmt.where(keyset.after(columns, values))
-        stmt = stmt.order_by(*keyset.order_by(columns)).limit(limit + 1)
-        rows = (await session.execute(stmt)).all()
-    page = rows[:limit]
-    links = await queries.load_links(session, [t.id for t, _ in page])
-    items = [
-        task_read(t, access.project, links.assignees.get(t.id, []), links.labels.get(t.id, []))
-        for t, _ in page
-    ]
-    next_cursor = None
-    if len(rows) > limit:
-        last_task, last_status_position = page[-1]
-        last = queries.sort_values(sort, last_task, last_status_position)
-        next_cursor = encode_cursor(last, scope=f"tasks:{sort.value}")
-    return Page(items=items, next_cursor=next_cursor)
 
 
 # --- change --------------------------------------------------------------------------------
