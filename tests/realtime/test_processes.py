@@ -194,6 +194,28 @@ async def test_a_change_through_one_process_reaches_a_client_of_the_other(
     assert joined_on_b["joined"]["user_id"] == board.owner.id
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_without_redis_sqlite_processes_see_each_others_changes_at_once(
+    database_url: str, tmp_path: Path, servers: list[LiveServer]
+) -> None:
+    """Two processes on one SQLite file and no Redis: the event log is the bus. The fallback
+    poll is set to 30 s, so an event arriving within the 5 s `expect` allows came through the
+    commit watch (hub._poll), not the poll. How fast it is, the bench measures."""
+    env = server_env(tmp_path / "data", database_url, dispatch_poll_seconds=30)
+    a = LiveServer(env, tmp_path, args=("--no-migrate",))
+    b = LiveServer(env, tmp_path, args=("--no-migrate",))
+    servers += [a, b]
+    await asyncio.gather(asyncio.to_thread(a.start), asyncio.to_thread(b.start))
+    async with httpx.AsyncClient(base_url=a.url, timeout=10) as http:
+        board = await make_board(http)
+        async with live_client(b.url, board.member.access_token) as on_b:
+            await on_b.subscribe(project_id=board.pid)
+            for n in range(3):
+                task = await make_task(http, board.owner, board.pid, f"Made on A, {n}")
+                event = await on_b.expect_task_event(task["id"])
+                assert event["event"]["type"] == "task.created"
+
+
 @pytest.mark.parametrize("backend", POSTGRES)
 async def test_events_committed_before_a_crash_are_dispatched_after_restart_once(
     database_url: str,

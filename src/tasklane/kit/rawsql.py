@@ -188,7 +188,20 @@ class RawConnection:
                 if slow:
                     rows = await asyncio.to_thread(_sqlite_fetch, self._driver, sql.text, params)
                 else:
-                    rows = _sqlite_fetch(self._driver, sql.text, params)
+                    try:
+                        rows = _sqlite_fetch(self._driver, sql.text, params)
+                    except sqlite3.OperationalError as exc:
+                        if not _busy(exc):
+                            raise
+                        # Rare for a WAL reader (a checkpoint resetting the log, recovery):
+                        # wait the full busy timeout, in a thread.
+                        rows = await asyncio.to_thread(
+                            _sqlite_patient_fetch,
+                            self._driver,
+                            sql.text,
+                            params,
+                            self._reader.busy_timeout_ms,
+                        )
             else:
                 for listener in _listeners:
                     listener(sql.text, params)
@@ -206,6 +219,24 @@ class RawConnection:
 
 def _sqlite_fetch(connection: sqlite3.Connection, text: str, params: Any) -> list[Any]:
     return connection.execute(text, params).fetchall()
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    return str(getattr(exc, "sqlite_errorname", "")).startswith("SQLITE_BUSY")
+
+
+def _sqlite_patient_fetch(
+    connection: sqlite3.Connection, text: str, params: Any, busy_timeout_ms: int
+) -> list[Any]:
+    connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    try:
+        return connection.execute(text, params).fetchall()
+    finally:
+        connection.execute(f"PRAGMA busy_timeout={INLINE_BUSY_TIMEOUT_MS}")
+
+
+INLINE_BUSY_TIMEOUT_MS = 50
+"""How long a statement run on the event loop waits for a lock before it goes to a thread."""
 
 
 _DEAD_CONNECTION = (
@@ -231,10 +262,12 @@ class RawReader:
         self.dialect: Dialect = "sqlite" if parsed.get_backend_name() == "sqlite" else "postgresql"
         self.on_statement = on_statement
         self._pool_size = pool_size
-        self._busy_timeout_ms = busy_timeout_ms
+        self.busy_timeout_ms = busy_timeout_ms
         self._sqlite_path = parsed.database or ""
         self._sqlite_idle: list[sqlite3.Connection] = []
         self._sqlite_slots = asyncio.Semaphore(pool_size)
+        self._watch: sqlite3.Connection | None = None
+        self._watch_version: int | None = None
         self._pg_dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
         self._pg_pool: asyncpg.Pool | None = None
         self._pg_starting = asyncio.Lock()
@@ -251,22 +284,31 @@ class RawReader:
     # --- SQLite ------------------------------------------------------------------------------
 
     def _sqlite_open(self) -> sqlite3.Connection:
+        """A read connection (call it in a thread: it may wait for a lock)."""
         connection = sqlite3.connect(
             self._sqlite_path,
             isolation_level=None,  # the block's BEGIN and COMMIT are ours
-            check_same_thread=False,  # a slow statement runs in a thread, one at a time
+            check_same_thread=False,  # used from the event loop and, for scans, a thread
             uri=self._sqlite_path.startswith("file:"),
         )
-        # A WAL reader waits only in rare moments (the WAL being reset); keep those short, as
-        # the wait holds the event loop.
-        connection.execute(f"PRAGMA busy_timeout={min(self._busy_timeout_ms, 200)}")
+        connection.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
+        # Readers run beside the writer only in WAL mode; a new database file may not be in
+        # it yet if this is the first connection (the app's engines set it too).
+        if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA query_only=ON")
+        # A WAL reader waits only in rare moments (the log being reset); on the event loop
+        # such a wait holds everything else, so it is cut short there (see `fetch`).
+        connection.execute(f"PRAGMA busy_timeout={INLINE_BUSY_TIMEOUT_MS}")
         return connection
 
     @asynccontextmanager
     async def _sqlite(self) -> AsyncIterator[RawConnection]:
         async with self._sqlite_slots:
-            driver = self._sqlite_idle.pop() if self._sqlite_idle else self._sqlite_open()
+            if self._sqlite_idle:
+                driver = self._sqlite_idle.pop()
+            else:
+                driver = await asyncio.to_thread(self._sqlite_open)
             try:
                 driver.execute("BEGIN")  # one snapshot for the block's statements
                 yield RawConnection(self, driver)
@@ -307,7 +349,26 @@ class RawReader:
         await pool.release(dead)
         return await pool.acquire()
 
+    @property
+    def watches_commits(self) -> bool:
+        """Whether `committed_elsewhere` can tell (SQLite)."""
+        return self.dialect == "sqlite"
+
+    async def committed_elsewhere(self) -> bool:
+        """SQLite: whether any other connection, of this process or another, committed since
+        the previous call. `PRAGMA data_version` on a connection of its own answers that
+        without touching a table (microseconds), so it can be asked many times a second."""
+        if self._watch is None:
+            self._watch = await asyncio.to_thread(self._sqlite_open)
+        version = int(self._watch.execute("PRAGMA data_version").fetchone()[0])
+        changed = self._watch_version is not None and version != self._watch_version
+        self._watch_version = version
+        return changed
+
     async def close(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
         for connection in self._sqlite_idle:
             connection.close()
         self._sqlite_idle.clear()

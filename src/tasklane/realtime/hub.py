@@ -41,6 +41,7 @@ from tasklane.authz.live import (
 from tasklane.config import Settings
 from tasklane.db import Database
 from tasklane.errors import TasklaneError
+from tasklane.kit.rawsql import DIALECTS, compile_raw
 from tasklane.models import Event
 from tasklane.realtime.broker import Broker, BrokerUnavailable, Wire
 from tasklane.realtime.presence import (
@@ -56,6 +57,9 @@ log = structlog.get_logger(__name__)
 MAX_SUBSCRIPTIONS = 50
 SEND_QUEUE_LIMIT = 1000
 FILL_PAGE = 500
+COMMIT_WATCH_SECONDS = 0.02
+"""How often the hub asks SQLite whether another connection committed (see `_poll`)."""
+_HEAD = {dialect: compile_raw(select(func.max(Event.seq)), dialect) for dialect in DIALECTS}
 _CATCH_UP = object()
 
 
@@ -170,8 +174,9 @@ class Hub:
         await self.broker.close()
 
     async def head(self) -> int:
-        async with self.db.transaction(write=False) as session:
-            return int(await session.scalar(select(func.max(Event.seq))) or 0)
+        async with self.db.raw.connection() as raw:
+            rows = await raw.fetch(_HEAD[raw.dialect], {})
+        return int(rows[0][0] or 0)
 
     # --- broker listener ----------------------------------------------------------------------
 
@@ -229,12 +234,31 @@ class Hub:
                 log.exception("hub_event_failed")
 
     async def _poll(self) -> None:
-        """Fallback when the broker is down or slow: if the head seen at the previous poll is
-        still ahead of us, read from the event log what the broker did not bring."""
+        """Fallback when the broker is down or slow, or cannot reach this process (several
+        processes without Redis): if the head seen at the previous poll is still ahead of us,
+        read from the event log what the broker did not bring.
+
+        On SQLite the log's head is read every `dispatch_poll_seconds`, and also as soon as
+        another connection committed (`committed_elsewhere`, asked every COMMIT_WATCH_SECONDS):
+        so without Redis another process's change reaches this one's clients in a few ticks.
+        The own process's events come through the broker meanwhile, so catching up reads the
+        log only for what the broker did not bring."""
+        watch = self.db.raw.watches_commits
+        tick = COMMIT_WATCH_SECONDS if watch else self.settings.dispatch_poll_seconds
+        idle = 0.0
         while True:
-            await asyncio.sleep(self.settings.dispatch_poll_seconds)
+            await asyncio.sleep(tick)
             if not self.connections:
                 continue  # nobody to deliver to; a gap is filled when a batch arrives
+            idle += tick
+            if (
+                watch
+                and idle < self.settings.dispatch_poll_seconds
+                and self._seen_head <= self.position
+                and not await self.db.raw.committed_elsewhere()
+            ):
+                continue
+            idle = 0.0
             try:
                 previous, self._seen_head = self._seen_head, await self.head()
             except Exception:
