@@ -12,6 +12,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from tasklane.app import API_PREFIX
+from tasklane.comments.schemas import CommentRead
 from tasklane.kit.pagination import Page
 from tasklane.tasks.schemas import TaskRead
 from tests.factories import Board, expect, make_task
@@ -20,14 +21,16 @@ _TASK = TypeAdapter(TaskRead)
 _PAGE = TypeAdapter(Page[TaskRead])
 
 # Route → its response model, for every route that answers past FastAPI's serialisation.
+_COMMENTS = TypeAdapter(Page[CommentRead])
 _HOT_ROUTES = {
     ("GET", "/api/v1/tasks/{task_ref}"): _TASK,
     ("GET", "/api/v1/projects/{project_id}/tasks"): _PAGE,
+    ("GET", "/api/v1/tasks/{task_ref}/comments"): _COMMENTS,
 }
 
-_BUDGET = {"get": 2, "list": 3}
+_BUDGET = {"get": 2, "list": 3, "comments": 3}
 """Statements per request: the session check, access with the task (get), or access, then
-the page with its links (list)."""
+the page with its links (list) or with its authors (comments)."""
 
 
 def _statements(response: httpx.Response) -> int:
@@ -137,3 +140,38 @@ def test_hot_routes_are_documented_with_their_models(method: str, path: str) -> 
     operation = document()["paths"][path][method.lower()]
     schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
     assert schema.get("$ref") or schema.get("type"), (method, path)
+
+
+async def test_comment_pages_write_what_their_model_writes(
+    client: httpx.AsyncClient, board: Board
+) -> None:
+    task = await make_task(client, board.owner, board.pid, "Talked about")
+    url = f"{API_PREFIX}/tasks/{task['key']}/comments"
+    r = await client.get(url, headers=board.member.headers)
+    _same_as_model(r, _COMMENTS)
+    assert r.json() == {"items": [], "next_cursor": None}
+    posted = []
+    for n, who in enumerate((board.owner, board.member, board.owner)):
+        body = {"body": f"Comment {n} — **Markdown** \u00e9\u2028"}
+        posted.append(expect(await client.post(url, json=body, headers=who.headers), 201))
+    edited = expect(
+        await client.patch(
+            f"{API_PREFIX}/comments/{posted[1]['id']}",
+            json={"body": "Edited"},
+            headers=board.member.headers,
+        ),
+        200,
+    )
+    posted[1] = edited
+    seen: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        r = await client.get(url, params=params, headers=board.member.headers)
+        _same_as_model(r, _COMMENTS)
+        assert _statements(r) <= _BUDGET["comments"]
+        seen.extend(r.json()["items"])
+        cursor = r.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == posted

@@ -3,13 +3,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, status
+from fastapi import Depends, Request, Response, status
 
-from tasklane.api import Idempotent, new_router
-from tasklane.auth.principal import CurrentPrincipal
-from tasklane.comments import service
+from tasklane.api import Idempotent, json_response, new_router
+from tasklane.auth.principal import CurrentPrincipal, ReadingPrincipal
+from tasklane.comments import reads, service
 from tasklane.comments.schemas import CommentRead, CommentWrite
-from tasklane.db import DbSession
+from tasklane.db import DbSession, RawDb
 from tasklane.kit.pagination import Page, PageParams, page_params
 from tasklane.tasks.routes import TaskRef
 
@@ -17,14 +17,15 @@ router = new_router(tags=["comments"])
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
-@router.get("/tasks/{task_ref}/comments")
+@router.get("/tasks/{task_ref}/comments", response_model=Page[CommentRead])
 async def list_comments(
-    task_ref: TaskRef, session: DbSession, principal: CurrentPrincipal, page: Paging
-) -> Page[CommentRead]:
+    task_ref: TaskRef, request: Request, raw: RawDb, principal: ReadingPrincipal, page: Paging
+) -> Response:
     """A task's comments, oldest first."""
-    return await service.list_comments(
-        session, principal, ref=task_ref, limit=page.limit, cursor=page.cursor
+    found = await reads.list_comments(
+        raw, request, principal, ref=task_ref, limit=page.limit, cursor=page.cursor
     )
+    return json_response(found)
 
 
 @router.post(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.auth.principal import Principal
@@ -14,16 +13,9 @@ from tasklane.comments.schemas import Author, CommentRead, CommentWrite
 from tasklane.errors import Conflict
 from tasklane.events import service as events
 from tasklane.events.types import EventType
-from tasklane.kit import keyset
 from tasklane.kit.clock import utcnow
-from tasklane.kit.pagination import Page, decode_cursor, encode_cursor
 from tasklane.kit.sql import insert_ignore
 from tasklane.models import Comment, Task, TaskWatcher, User
-
-_ORDER = [
-    keyset.SortColumn(Comment.created_at, False, keyset.as_datetime),
-    keyset.SortColumn(Comment.id, False, keyset.as_uuid),
-]
 
 
 def _read(comment: Comment, author: User | Author | None) -> CommentRead:
@@ -63,27 +55,6 @@ def _record(
 def _require_active(access: ProjectAccess) -> None:
     if access.project.archived_at is not None:
         raise Conflict("The project is archived.", code="project_archived")
-
-
-async def list_comments(
-    session: AsyncSession, principal: Principal, *, ref: str, limit: int, cursor: str | None
-) -> Page[CommentRead]:
-    task, _ = await access_task(session, principal, ref, Action.PROJECT_READ)
-    stmt = (
-        select(Comment, User)
-        .outerjoin(User, User.id == Comment.author_id)
-        .where(Comment.task_id == task.id)
-    )
-    if cursor is not None:
-        values = keyset.parse_values(_ORDER, decode_cursor(cursor, scope="comments", size=2))
-        stmt = stmt.where(keyset.after(_ORDER, values))
-    rows = (await session.execute(stmt.order_by(*keyset.order_by(_ORDER)).limit(limit + 1))).all()
-    items = [_read(c, u) for c, u in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        last = items[-1]
-        next_cursor = encode_cursor([last.created_at.isoformat(), str(last.id)], scope="comments")
-    return Page(items=items, next_cursor=next_cursor)
 
 
 async def create_comment(

@@ -15,8 +15,7 @@ from functools import cache
 from typing import Any
 from uuid import UUID
 
-import orjson
-from fastapi import Request, Response
+from fastapi import Request
 
 from tasklane.auth.principal import Principal
 from tasklane.authz.access import (
@@ -89,15 +88,6 @@ def _task_json(
         }
 
     return build
-
-
-def json_response(content: Any, headers: dict[str, str] | None = None) -> Response:
-    """A JSON body encoded once (orjson writes what Pydantic would for these values)."""
-    return Response(
-        orjson.dumps(content, option=orjson.OPT_UTC_Z),
-        media_type="application/json",
-        headers=headers,
-    )
 
 
 # --- one task ----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import Depends, Path, Query, Request, Response, status
 from pydantic import Field
 
-from tasklane.api import Idempotent, IfMatch, etag, new_router, problem_doc
+from tasklane.api import Idempotent, IfMatch, etag, json_response, new_router, problem_doc
 from tasklane.auth.principal import CurrentPrincipal, Principal, ReadingPrincipal
 from tasklane.authz.access import ScopedRef
 from tasklane.db import DbSession, RawDb
@@ -218,7 +218,7 @@ async def list_tasks(
         limit=page.limit,
         cursor=page.cursor,
     )
-    return reads.json_response(found, {EVENT_SEQ_HEADER: str(seq)})
+    return json_response(found, {EVENT_SEQ_HEADER: str(seq)})
 
 
 @router.patch("/projects/{project_id}/tasks")
@@ -272,7 +272,7 @@ async def get_task(
 ) -> Response:
     """One task, by id or by key (`ENG-42`). The `ETag` header is its version."""
     task, version = await reads.get_task(raw, request, principal, task_ref)
-    return reads.json_response(task, {EVENT_SEQ_HEADER: str(seq), "ETag": etag(version)})
+    return json_response(task, {EVENT_SEQ_HEADER: str(seq), "ETag": etag(version)})
 
 
 @router.patch("/tasks/{task_ref}", responses=_PRECONDITION)
