@@ -21,7 +21,14 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from tasklane.app import create_app
-from tests.conftest import PG_ADMIN_URL, _asyncpg_url, database_copy, make_settings, pg_admin
+from tests.conftest import (
+    PG_ADMIN_URL,
+    _asyncpg_url,
+    database_copy,
+    drop_template,
+    make_settings,
+    pg_admin,
+)
 from tests.factories import PASSWORD, add_member, expect, make_user
 
 ROLES = ("owner", "admin", "member", "viewer", "guest", "outsider", "anonymous")
@@ -499,7 +506,7 @@ def pg_world(pg_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         _build_world(_asyncpg_url(PG_ADMIN_URL, name), tmp_path_factory.mktemp("pgworld"))
     )
     yield WorldTemplate("postgres", name, world)
-    pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_template(name)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PG_ADMIN_URL, _asyncpg_url, database_copy, pg_admin
+from tests.conftest import PG_ADMIN_URL, _asyncpg_url, database_copy, drop_template, pg_admin
 from tests.security.world import Template, W, build_world_db
 
 
@@ -36,7 +36,7 @@ def pg_two_workspaces(
     folder = tmp_path_factory.mktemp("pg-two-workspaces")
     world = asyncio.run(build_world_db(_asyncpg_url(PG_ADMIN_URL, name), folder))
     yield Template("postgres", name, world)
-    pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_template(name)
 
 
 @pytest.fixture
