@@ -380,24 +380,16 @@ async def access_task(
     naming them. `for_update` locks the task row; `lock` locks the project row instead (the
     caller then locks the task itself, after its columns: see docs/architecture.md,
     "Locking")."""
-    params: dict[str, Any] = {_USER: principal.user_id}
-    parsed = parse_ref(ref)
-    if parsed is None:
+    lookup = task_lookup(principal, ref)
+    if lookup is None:
         raise NotFound("No such task.")
-    if isinstance(parsed, HumanKey):
-        params["key"], params["number"] = parsed.prefix, parsed.number
-    else:
-        params["task_id"] = parsed
-    scope: WorkspaceScope | None = None
-    workspace = ref.workspace if isinstance(ref, ScopedRef) else None
-    if workspace is not None:
-        scope, params["workspace"] = _workspace_scope(workspace)
+    params = lookup.params
     stmt = _task_statement(
-        by_key=isinstance(parsed, HumanKey),
+        by_key=lookup.by_key,
         include_deleted=include_deleted,
         for_update=for_update,
         lock=lock,
-        scope=scope,
+        scope=lookup.scope,
     )
     rows = (await session.execute(stmt, params)).all()
     if len(rows) > 1:
