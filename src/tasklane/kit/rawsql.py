@@ -99,8 +99,6 @@ class RawSQL:
     """The parameters' names by position (PostgreSQL); None: passed by name (SQLite)."""
     defaults: dict[str, Any]
     """Values SQLAlchemy bound at build time (literals, LIMIT)."""
-    names: tuple[str, ...]
-    """The selected columns' labels, in order."""
     converters: tuple[tuple[int, Convert], ...]
     """(column index, converter) for the columns whose values need one."""
 
@@ -148,7 +146,6 @@ def compile_raw(
         dialect=dialect,
         order=order,
         defaults=defaults,
-        names=tuple(str(c.key) for c in columns),
         converters=converters,
     )
 
