@@ -16,10 +16,8 @@ from tasklane.config import Settings
 from tasklane.errors import install_error_handlers
 from tasklane.events.types import DESCRIPTIONS, EventType
 from tasklane.health.routes import router as health_router
-from tasklane.kit.pagination import CursorKeys
 from tasklane.logs import configure_logging
 from tasklane.metrics import install_metrics
-from tasklane.middleware import RequestContextMiddleware
 from tasklane.projects.routes import router as projects_router
 from tasklane.realtime.routes import router as realtime_router
 from tasklane.runtime import Runtime
@@ -84,9 +82,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_error_handlers(app)
     install_idempotency_handler(app)
     configure_logging(settings)
-    install_security(app, settings)  # inside the request context: ids and logs
-    app.add_middleware(RequestContextMiddleware, slow_request_ms=settings.slow_request_ms)
-    app.add_middleware(CursorKeys, secret=lambda: runtime.settings.signing_key)
+    install_security(app, settings, cursor_secret=lambda: runtime.settings.signing_key)
     app.include_router(health_router)
     install_metrics(app, runtime)
     for router in (

@@ -3,12 +3,14 @@ every line, and secrets redacted by key before anything is written."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any, TextIO
 
+import orjson
 import structlog
 
 from tasklane.config import Environment, Settings
@@ -17,12 +19,24 @@ SECRET_KEYS = ("password", "token", "secret", "authorization", "cookie", "csrf")
 REDACTED = "[redacted]"
 
 
+@functools.lru_cache(maxsize=4096)
+def _is_secret(key: str) -> bool:
+    """Field names are few and repeat on every line: each is judged once."""
+    lowered = key.lower()
+    return any(word in lowered for word in SECRET_KEYS)
+
+
 def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Replace the value of any field whose name says it holds a secret."""
     for key in list(event):
-        if any(word in key.lower() for word in SECRET_KEYS):
+        if _is_secret(key):
             event[key] = REDACTED
     return event
+
+
+def _json_line(event: Any, default: Any = None) -> str:
+    """structlog's JSONRenderer serializer: orjson, three times as fast as json.dumps."""
+    return orjson.dumps(event, default=default, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 _QUERY_SECRET = re.compile(
@@ -60,7 +74,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
         settings.log_format == "auto" and settings.environment is Environment.PRODUCTION
     )
     renderer: Any = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(serializer=_json_line)
         if json_lines
         else structlog.dev.ConsoleRenderer(colors=False)
     )

@@ -1,19 +1,15 @@
 """HTTP hygiene: security headers, CORS, request size limits and write rate limits.
 
-`install_security(app, settings)` wraps the application in, from the outside in:
-
-    ProxyHeaders (only with TASKLANE_TRUSTED_PROXIES) → SecurityHeaders → CORS (only for
-    configured origins) → RequestLimits (query string length, declared body size) →
-    WriteRateLimit (per address) → Starlette's RequestBodyLimit (bodies that arrive chunked or
-    longer than declared) → the app
-
-The client's address is decided in one place: the socket's peer, or, when that peer is one of
-the trusted proxies, the address it forwarded (uvicorn's own forwarded-header handling is off).
-The write budget per user is spent by the Principal dependency, once the caller's sign-in
+`install_security(app, settings, cursor_secret=...)` puts one middleware in front of the app,
+the edge (tasklane.middleware), with the rules defined here: the headers of each kind of path
+(`HeaderPolicy`), the CORS origins, the body and query limits, and the per-address write budget
+(`WriteLimiter`). With TASKLANE_TRUSTED_PROXIES, uvicorn's ProxyHeaders middleware goes outside
+it: the client's address is decided in one place, the socket's peer, or, when that peer is one
+of the trusted proxies, the address it forwarded (uvicorn's own forwarded-header handling is
+off). The write budget per user is spent by the Principal dependency, once the caller's sign-in
 session is known to be live (`tasklane.auth.principal.charge_user_write`).
 
-Every refusal is an RFC 9457 problem document, like the app's own errors. Call it before the
-request-context middleware is added, so refusals carry a request id and are logged.
+Every refusal is an RFC 9457 problem document with a request id, like the app's own errors.
 """
 
 from __future__ import annotations
@@ -37,25 +33,17 @@ from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from redis.asyncio import ConnectionPool
-from starlette.datastructures import Headers, MutableHeaders
-from starlette.middleware.body_limit import RequestBodyLimitMiddleware
-from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import HTTPConnection, Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.requests import HTTPConnection
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from tasklane.apidocs import DOCS_PAGES
-from tasklane.auth.principal import CSRF_HEADER, WRITE_LIMITED
+from tasklane.auth.principal import CSRF_HEADER
 from tasklane.config import Settings
-from tasklane.db import SAFE_METHODS, RetryTransactions, install_database_errors
+from tasklane.db import SAFE_METHODS, install_database_errors
 from tasklane.errors import (
     PROBLEM_JSON,
-    PayloadTooLarge,
-    RateLimited,
-    TasklaneError,
-    UriTooLong,
-    problem_response,
 )
+from tasklane.middleware import Edge, RawHeaders, encode_headers
 
 log = structlog.get_logger(__name__)
 
@@ -96,37 +84,35 @@ _INLINE_SCRIPT = re.compile(
 )
 
 
-def install_security(app: FastAPI, settings: Settings) -> None:
-    """Add the security middleware to `app` and document its refusals in the OpenAPI."""
+def install_security(app: FastAPI, settings: Settings, *, cursor_secret: Callable[[], str]) -> None:
+    """Put the edge middleware (tasklane.middleware) in front of the app with this module's
+    rules, and document its refusals in the OpenAPI."""
     limiter = WriteLimiter(settings) if settings.rate_limit_enabled else None
     app.state.write_limiter = limiter
-    # add_middleware puts each new one outside the previous: innermost first. Retrying a lost
-    # race buffers the body, so it goes inside the limits: they refuse first, unread.
-    app.add_middleware(RetryTransactions)
-    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)
-    if limiter is not None:
-        app.add_middleware(WriteRateLimitMiddleware, limiter=limiter, settings=settings)
-    app.add_middleware(
-        RequestLimitsMiddleware,
-        max_body_bytes=settings.max_body_bytes,
-        max_query_bytes=settings.max_query_bytes,
-    )
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=("GET", "POST", "PATCH", "PUT", "DELETE"),
-            allow_headers=CORS_HEADERS,
-            allow_credentials=True,
-            expose_headers=CORS_EXPOSED,
-            max_age=600,
-        )
     # The API docs pages (tasklane.apidocs) load their own assets from this server only.
     docs_csp: str | None = getattr(app.state, "docs_csp", None)
     docs_paths = DOCS_PAGES if docs_csp else frozenset()
+    policy = HeaderPolicy(settings, docs_paths=docs_paths, docs_csp=docs_csp or API_CSP)
+    cors: dict[str, object] | None = None
+    if settings.cors_origins:
+        cors = {
+            "allow_origins": settings.cors_origins,
+            "allow_methods": ("GET", "POST", "PATCH", "PUT", "DELETE"),
+            "allow_headers": CORS_HEADERS,
+            "allow_credentials": True,
+            "expose_headers": CORS_EXPOSED,
+            "max_age": 600,
+        }
     app.add_middleware(
-        SecurityHeadersMiddleware,
-        policy=HeaderPolicy(settings, docs_paths=docs_paths, docs_csp=docs_csp or API_CSP),
+        Edge,
+        headers=policy,
+        cursor_secret=cursor_secret,
+        max_body_bytes=settings.max_body_bytes,
+        max_query_bytes=settings.max_query_bytes,
+        write_budget=limiter,
+        cors=cors,
+        slow_request_ms=settings.slow_request_ms,
+        client_address=client_address,
     )
     if settings.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
@@ -157,6 +143,13 @@ class HeaderPolicy:
         if public.scheme == "https":
             self.common["Strict-Transport-Security"] = f"max-age={ONE_YEAR}; includeSubDomains"
         self._app_csp: tuple[int, str] | None = None
+        # Every API answer gets the same headers: built and encoded once.
+        self._api = encode_headers(self.for_path(API_PREFIX))
+
+    def raw_for_path(self, path: str) -> RawHeaders:
+        if path.startswith(API_PREFIX) and path not in self.docs_paths:
+            return self._api
+        return encode_headers(self.for_path(path))
 
     def for_path(self, path: str) -> dict[str, str]:
         headers = dict(self.common)
@@ -200,69 +193,6 @@ def _inline_script_hashes(index_html: Path) -> list[str]:
         digest = hashlib.sha256(match.group(1).encode("utf-8")).digest()
         hashes.append(f"'sha256-{base64.b64encode(digest).decode()}'")
     return sorted(set(hashes))
-
-
-class SecurityHeadersMiddleware:
-    """Adds the policy's headers to every HTTP response, unless the handler set its own."""
-
-    def __init__(self, app: ASGIApp, *, policy: HeaderPolicy) -> None:
-        self.app = app
-        self.policy = policy
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self.policy.for_path(scope["path"]).items():
-                    headers.setdefault(name, value)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
-# --- request size ----------------------------------------------------------------------------
-
-
-async def _refuse(scope: Scope, receive: Receive, send: Send, error: TasklaneError) -> None:
-    response = problem_response(
-        Request(scope),
-        status=error.status,
-        code=error.code,
-        title=error.title,
-        detail=error.detail,
-        headers=error.headers,
-    )
-    await response(scope, receive, send)
-
-
-class RequestLimitsMiddleware:
-    """Refuses, before the app runs, a query string over the limit (414) and a body whose
-    Content-Length is over the limit (413). Bodies sent without a length, or longer than
-    declared, are cut off as they arrive by Starlette's RequestBodyLimitMiddleware inside."""
-
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_query_bytes: int) -> None:
-        self.app = app
-        self.max_body = max_body_bytes
-        self.max_query = max_query_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if len(scope.get("query_string", b"")) > self.max_query:
-            detail = f"The query string is longer than {self.max_query} bytes."
-            await _refuse(scope, receive, send, UriTooLong(detail))
-            return
-        declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            detail = f"The request body is larger than {self.max_body} bytes."
-            await _refuse(scope, receive, send, PayloadTooLarge(detail))
-            return
-        await self.app(scope, receive, send)
 
 
 # --- write rate limits -----------------------------------------------------------------------
@@ -366,32 +296,6 @@ class WriteLimiter:
     async def aclose(self) -> None:
         if self._pool is not None:
             await self._pool.aclose()
-
-
-class WriteRateLimitMiddleware:
-    """429 with Retry-After when an address has spent its write budget. The user's own budget
-    is spent later, by the Principal dependency (`charge_user_write`), once the token's sign-in
-    session is known live: a leaked token of an ended session spends only its sender's
-    address."""
-
-    def __init__(self, app: ASGIApp, *, limiter: WriteLimiter, settings: Settings) -> None:
-        self.app = app
-        self.limiter = limiter
-        self.settings = settings
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] in SAFE_METHODS
-            or not scope["path"].startswith(API_PREFIX)
-        ):
-            await self.app(scope, receive, send)
-            return
-        wait = await self.limiter.check_address(client_address(HTTPConnection(scope)))
-        if wait is not None:
-            await _refuse(scope, receive, send, RateLimited(WRITE_LIMITED, retry_after=wait))
-            return
-        await self.app(scope, receive, send)
 
 
 # --- wiring ----------------------------------------------------------------------------------

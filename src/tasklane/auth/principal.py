@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.auth import tokens
 from tasklane.config import Settings
-from tasklane.db import SAFE_METHODS, DbSession, RawDb
+from tasklane.db import SAFE_METHODS, RawDb
 from tasklane.errors import PermissionDenied, RateLimited, Unauthenticated
 from tasklane.kit.clock import utcnow
-from tasklane.kit.rawsql import DIALECTS, compile_raw
+from tasklane.kit.rawsql import DIALECTS, RawConnection, compile_raw
 from tasklane.models import AuthSession, User
 
 ACCESS_COOKIE = "tasklane_access"
@@ -112,17 +112,24 @@ async def _resolve(
     settings: Settings = request.app.state.runtime.settings
     token, via = _credentials(request, bearer)
     principal = await authenticate(session, settings, token, via)
-    if via == "cookie" and request.method not in SAFE_METHODS:
-        sent = request.headers.get(CSRF_HEADER, "")
-        if not sent or not tokens.csrf_matches(settings, principal.session_id, sent):
-            raise PermissionDenied(
-                f"Cookie-authenticated writes need the {CSRF_HEADER} header "
-                f"with the value of the {CSRF_COOKIE} cookie.",
-                code="csrf_failed",
-            )
     request.state.principal = principal
+    _check_csrf(request, principal)
     await charge_user_write(request, str(principal.user_id))
     return principal
+
+
+def _check_csrf(request: Request, principal: Principal) -> None:
+    """A cookie-authenticated write must echo the CSRF cookie in a header."""
+    if principal.via != "cookie" or request.method in SAFE_METHODS:
+        return
+    settings: Settings = request.app.state.runtime.settings
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent or not tokens.csrf_matches(settings, principal.session_id, sent):
+        raise PermissionDenied(
+            f"Cookie-authenticated writes need the {CSRF_HEADER} header "
+            f"with the value of the {CSRF_COOKIE} cookie.",
+            code="csrf_failed",
+        )
 
 
 class UserWriteBudget(Protocol):
@@ -149,10 +156,17 @@ async def charge_user_write(request: Request, user_id: str) -> None:
 
 async def get_principal(
     request: Request,
-    session: DbSession,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    return await _resolve(request, session, bearer)
+    """The caller, checked on a raw read connection of its own before the route's session
+    starts: on SQLite a write's transaction takes the write lock at its first statement, and
+    the sign-in check need not hold it (issue 11: short write transactions)."""
+    token, via = _credentials(request, bearer)
+    async with request.app.state.runtime.db.raw.connection() as raw:
+        principal = await _signed_in(request, raw, token, via)
+    _check_csrf(request, principal)
+    await charge_user_write(request, str(principal.user_id))
+    return principal
 
 
 async def get_principal_detached(
@@ -171,8 +185,13 @@ async def get_reading_principal(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller of a raw hot read (GET only), checked on the request's raw connection."""
-    settings: Settings = request.app.state.runtime.settings
     token, via = _credentials(request, bearer)
+    return await _signed_in(request, raw, token, via)
+
+
+async def _signed_in(request: Request, raw: RawConnection, token: str, via: str) -> Principal:
+    """The token's user, if its sign-in session is live: one statement."""
+    settings: Settings = request.app.state.runtime.settings
     claims = tokens.read_access_token(settings, token)
     params = {"session_id": claims.session_id, "user_id": claims.user_id, "now": utcnow()}
     rows = await raw.fetch(_SIGNED_IN_RAW[raw.dialect], params)

@@ -6,8 +6,8 @@ names the list and its ordering (`comments`, `tasks:-created`), so a cursor made
 is refused by another. Only this server's cursors are accepted, and their values are still
 typed and bounded (kit/keyset.py) like any input: a leaked or rotated key gives 422s, not 500s.
 
-The key is derived from the settings' secret once per app, and `CursorKeys` (an ASGI
-middleware that create_app installs) puts it in a context variable for each request. Services
+The key is derived from the settings' secret once per app, and the edge middleware
+(tasklane.middleware) puts it in a context variable for each request. Services
 sign and read cursors with `encode_cursor`/`decode_cursor` without the key in their
 signatures; outside a request, `signing_cursors(key)` sets it.
 """
@@ -19,16 +19,15 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
 from fastapi import Query
 from pydantic import BaseModel, Field
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tasklane.errors import ValidationFailed
 
@@ -128,25 +127,14 @@ def signing_cursors(key: bytes) -> Iterator[None]:
         _key.reset(token)
 
 
-class CursorKeys:
-    """ASGI middleware: each HTTP request signs and reads cursors with the app's key, derived
-    from `secret()` on the first request (not when the app is built: reading the development
-    secret may first write it to the data folder, which building the OpenAPI document must
-    not)."""
+def set_cursor_key(key: bytes) -> Token[bytes | None]:
+    """Sign and read cursors with `key` from here on (the edge middleware, per request); give
+    the token back to `reset_cursor_key` when the request ends."""
+    return _key.set(key)
 
-    def __init__(self, app: ASGIApp, *, secret: Callable[[], str]) -> None:
-        self.app = app
-        self._secret = secret
-        self._key: bytes | None = None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if self._key is None:
-            self._key = cursor_key(self._secret())
-        with signing_cursors(self._key):
-            await self.app(scope, receive, send)
+def reset_cursor_key(token: Token[bytes | None]) -> None:
+    _key.reset(token)
 
 
 def cursor_uuid(value: Any) -> UUID:
