@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 
-from tests.faults.live import BIN, LiveServer, running
+from tests.faults.live import BIN, LiveServer, running, wait_until
 
 
 def test_serve_migrates_and_answers(tmp_path: Path) -> None:
@@ -122,3 +124,71 @@ def test_create_user_refuses_a_common_password_with_a_message(tmp_path: Path) ->
     )
     assert strong.returncode == 0, strong.stderr
     assert "created cli@example.com" in strong.stdout
+
+
+def _listening_sockets(port: int) -> set[str]:
+    """The inodes of the TCP sockets listening on `port` (from /proc/net/tcp)."""
+    found: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError), open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                local, state, inode = fields[1], fields[3], fields[9]
+                if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                    found.add(inode)
+    return found
+
+
+def _server_processes(parent: int) -> list[int]:
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    return [
+        int(pid)
+        for pid in children
+        if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()  # not the resource tracker
+    ]
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads /proc (Linux)")
+def test_serve_runs_processes_with_a_socket_each_and_stops_them_all(tmp_path: Path) -> None:
+    """`--workers 2`: two server processes, each listening on the port with its own socket
+    (SO_REUSEPORT), both answering; a second `serve` on that port is refused; SIGTERM ends
+    every one of them."""
+    env = {**os.environ, "TASKLANE_DATA_DIR": str(tmp_path / "data"), "TASKLANE_DATABASE_URL": ""}
+    env.pop("TASKLANE_SECRET_KEY", None)
+    server = LiveServer(env, tmp_path, workers=2)
+    with running(server):
+        wait_until(lambda: len(_listening_sockets(server.port)) == 2, timeout=60)
+        processes = _server_processes(server.pid)
+        assert len(processes) == 2
+        with httpx.Client(base_url=server.url) as client:
+            # New connections each time, spread over both by the kernel.
+            answers = [client.get("/healthz", headers={"Connection": "close"}) for _ in range(20)]
+        assert {r.status_code for r in answers} == {200}
+        second = subprocess.run(
+            [str(BIN), "serve", "--port", str(server.port), "--no-migrate", "--workers", "2"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert second.returncode != 0
+        assert "cannot listen" in second.stderr
+    assert not any(Path(f"/proc/{pid}").exists() for pid in processes)
+    assert _listening_sockets(server.port) == set()
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads /proc (Linux)")
+def test_serve_takes_its_number_of_processes_from_the_settings(tmp_path: Path) -> None:
+    env = {**os.environ, "TASKLANE_DATA_DIR": str(tmp_path / "data"), "TASKLANE_DATABASE_URL": ""}
+    env["TASKLANE_WORKERS"] = "2"
+    server = LiveServer(env, tmp_path, workers=None)
+    with running(server):
+        wait_until(lambda: len(_listening_sockets(server.port)) == 2, timeout=60)
+
+
+def test_by_default_one_process_per_cpu_it_may_use() -> None:
+    from tasklane.cli import available_cpus
+
+    assert 1 <= available_cpus() <= len(os.sched_getaffinity(0))

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import multiprocessing
 import os
+import shutil
 import signal
-from typing import TYPE_CHECKING, Annotated
+import socket
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 
 from tasklane import migrate as migrations
 from tasklane.config import Environment, Settings
 
 if TYPE_CHECKING:
     from tasklane.demo import DemoSummary
+
+METRICS_FOLDER_ENV = "PROMETHEUS_MULTIPROC_DIR"  # tasklane.metrics.MULTIPROCESS_ENV
 
 app = typer.Typer(help="Tasklane: a self-hosted team task manager.", no_args_is_help=True)
 
@@ -29,7 +41,14 @@ def _settings() -> Settings:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Server processes, each with its own socket on the port (SO_REUSEPORT). "
+            "Default: TASKLANE_WORKERS, else one per CPU core available.",
+        ),
+    ] = None,
     migrate: Annotated[bool, typer.Option(help="Apply pending migrations first.")] = True,
     worker: Annotated[
         bool,
@@ -46,23 +65,189 @@ def serve(
     settings.signing_key  # noqa: B018 - create the development secret once, before workers fork
     if not worker:
         os.environ["TASKLANE_RUN_WORKER"] = "false"  # read by the app factory in each process
-    for line in start_message(settings, host or settings.host, port or settings.port):
+    message = start_message(settings, host or settings.host, port or settings.port)
+    for line in message:
         typer.echo(line)
-    uvicorn.run(
-        "tasklane.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        log_level=settings.log_level.lower(),
-        access_log=False,  # Tasklane logs each request itself, with its request id
+    options: dict[str, Any] = {
+        "app": "tasklane.app:create_app",
+        "factory": True,
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_level": settings.log_level.lower(),
+        "access_log": False,  # Tasklane logs each request itself, with its request id
         # Forwarded headers are applied by the app itself, from TASKLANE_TRUSTED_PROXIES only.
-        proxy_headers=False,
-        ws="websockets-sansio",
-        ws_ping_interval=settings.ws_ping_seconds,
-        ws_ping_timeout=settings.ws_ping_seconds,
-        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) + 5,
-    )
+        "proxy_headers": False,
+        "ws": "websockets-sansio",
+        "ws_ping_interval": settings.ws_ping_seconds,
+        "ws_ping_timeout": settings.ws_ping_seconds,
+        "timeout_graceful_shutdown": int(settings.shutdown_grace_seconds) + 5,
+    }
+    count = workers or settings.workers or available_cpus()
+    if count == 1:
+        uvicorn.run(**options)
+    else:
+        processes = ServerProcesses(
+            options, count, settings.shutdown_grace_seconds + 10, announce=bool(message)
+        )
+        sys.exit(processes.run())
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on: its affinity mask (a container's cpuset), else the
+    machine's, and no more than a cgroup v2 CPU quota allows (a container's CPU limit)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    with contextlib.suppress(OSError, ValueError):
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            cpus = min(cpus, -(-int(quota) // int(period)))
+    return max(1, cpus)
+
+
+def _reuseport_socket(host: str, port: int, *, reuse_port: bool = True) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _serve_one(options: dict[str, Any], parent: int) -> None:
+    """One server process (started by `ServerProcesses`): its own socket on the shared port,
+    joined to the others' with SO_REUSEPORT, so the kernel spreads new connections over the
+    processes that listen. The socket listens only once the app has started."""
+    try:
+        sock = _reuseport_socket(options["host"], options["port"])
+    except OSError as exc:
+        print(f"cannot listen on {options['host']}:{options['port']}: {exc}", file=sys.stderr)  # noqa: T201
+        sys.exit(STARTUP_FAILURE)
+    server = uvicorn.Server(uvicorn.Config(**options))
+
+    def watch_parent() -> None:
+        # The supervisor was killed (SIGKILL): stop too, rather than serve on unsupervised.
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        server.should_exit = True
+
+    threading.Thread(target=watch_parent, daemon=True).start()
+    server.run(sockets=[sock])
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
+
+
+class ServerProcesses:
+    """`serve` with several processes: starts them, starts another when one dies, and on
+    SIGTERM or SIGINT stops them all (SIGTERM, then SIGKILL after `grace` seconds).
+
+    uvicorn's own `--workers` binds one socket in the parent and shares it, so every process
+    accepts from one queue and the busiest may take most connections; here each process binds
+    its own socket with SO_REUSEPORT and the kernel balances new connections between them.
+    The parent first makes sure nothing else listens on the port (a bind without
+    SO_REUSEPORT), so a second `tasklane serve` on the same port fails instead of silently
+    sharing its connections."""
+
+    RESTART_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0)
+
+    def __init__(
+        self, options: dict[str, Any], count: int, grace: float, *, announce: bool = True
+    ) -> None:
+        self.options = dict(options)
+        self.count = count
+        self.grace = grace
+        self.announce = announce
+        self._stop = threading.Event()
+        self._context = multiprocessing.get_context("spawn")
+        self._crashes = 0
+
+    def run(self) -> int:
+        host, port = self.options["host"], self.options["port"]
+        try:
+            with _reuseport_socket(host, port, reuse_port=False) as probe:
+                self.options["port"] = probe.getsockname()[1]  # port 0: the same for all
+        except OSError as exc:
+            typer.echo(f"cannot listen on {host}:{port}: {exc}", err=True)
+            return STARTUP_FAILURE
+        metrics_dir = self._metrics_folder()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: self._stop.set())
+        if self.announce:
+            typer.echo(
+                f"  {self.count} server processes (--workers) on port {self.options['port']}."
+            )
+        processes = [self._start() for _ in range(self.count)]
+        status = 0
+        try:
+            while not self._stop.wait(0.5):
+                for index, process in enumerate(processes):
+                    if process.exitcode is None:
+                        continue
+                    self._forget(process)
+                    if process.exitcode == STARTUP_FAILURE:
+                        typer.echo("a server process failed to start; stopping", err=True)
+                        status = STARTUP_FAILURE
+                        self._stop.set()
+                        break
+                    delay = self.RESTART_DELAYS[min(self._crashes, len(self.RESTART_DELAYS) - 1)]
+                    self._crashes += 1
+                    typer.echo(
+                        f"server process {process.pid} exited ({process.exitcode}); "
+                        f"starting another in {delay} s",
+                        err=True,
+                    )
+                    if self._stop.wait(delay):
+                        break
+                    processes[index] = self._start()
+        finally:
+            self._stop_all(processes)
+            if metrics_dir is not None:
+                shutil.rmtree(metrics_dir, ignore_errors=True)
+        return status
+
+    def _start(self) -> multiprocessing.process.BaseProcess:
+        process = self._context.Process(
+            target=_serve_one, args=(self.options, os.getpid()), name="tasklane-server"
+        )
+        process.start()
+        return process
+
+    def _stop_all(self, processes: list[multiprocessing.process.BaseProcess]) -> None:
+        for process in processes:
+            if process.exitcode is None and process.pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.grace
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.exitcode is None:
+                process.kill()
+                process.join(10)
+
+    @staticmethod
+    def _metrics_folder() -> str | None:
+        """Metrics summed over the processes (see tasklane.metrics): a fresh folder of our own
+        unless PROMETHEUS_MULTIPROC_DIR names one."""
+        if os.environ.get(METRICS_FOLDER_ENV):
+            return None
+        folder = tempfile.mkdtemp(prefix="tasklane-metrics-")
+        os.environ[METRICS_FOLDER_ENV] = folder  # the processes are started after this
+        return folder
+
+    @staticmethod
+    def _forget(process: multiprocessing.process.BaseProcess) -> None:
+        """A dead process's live gauges must not count any more."""
+        from prometheus_client import multiprocess  # noqa: PLC0415
+
+        folder = os.environ.get(METRICS_FOLDER_ENV)
+        if folder and process.pid is not None:
+            multiprocess.mark_process_dead(process.pid, folder)  # type: ignore[no-untyped-call]
 
 
 def start_message(settings: Settings, host: str, port: int) -> list[str]:

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int | None = Field(default=None, ge=1, le=1024)
+    """Server processes `serve` runs (its `--workers` wins); empty: one per CPU core
+    available to it. Each has its own socket on the port (SO_REUSEPORT)."""
     public_url: str = "http://127.0.0.1:8000"
     cookie_secure: bool | None = None
     """Mark cookies Secure; defaults to true when public_url is https."""

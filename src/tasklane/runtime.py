@@ -15,7 +15,7 @@ from tasklane.config import Settings
 from tasklane.db import Database
 from tasklane.realtime.broker import Broker, MemoryBroker, RedisBroker, redis_client
 from tasklane.realtime.hub import Hub
-from tasklane.realtime.presence import MemoryPresence, PresenceStore, RedisPresence
+from tasklane.realtime.presence import DatabasePresence, PresenceStore, RedisPresence
 from tasklane.realtime.publisher import RealtimePublisher
 from tasklane.worker.runner import Worker
 
@@ -37,7 +37,7 @@ class Runtime:
         client = redis_client(settings) if settings.redis_url else None
         broker: Broker = RedisBroker(settings, client) if client else MemoryBroker()
         presence: PresenceStore = (
-            RedisPresence(client, settings.redis_prefix) if client else MemoryPresence()
+            RedisPresence(client, settings.redis_prefix) if client else DatabasePresence(db)
         )
         return cls(
             settings=settings,

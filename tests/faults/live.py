@@ -74,6 +74,9 @@ class LiveServer:
     cwd: Path
     port: int = field(default_factory=free_port)
     args: tuple[str, ...] = ()
+    workers: int | None = 1
+    """`--workers`: one process unless a test asks for more; None leaves it to the settings
+    (`TASKLANE_WORKERS`, else one per core)."""
     file_size_limit: int | None = None
     """RLIMIT_FSIZE for the server: writes past this many bytes in any file fail (EFBIG)."""
     honour_file_modes: bool = False
@@ -104,7 +107,12 @@ class LiveServer:
             if limit is not None:
                 resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-        command = [str(BIN), "serve", "--host", "127.0.0.1", "--port", str(self.port), *self.args]
+        workers = () if self.workers is None else ("--workers", str(self.workers))
+        command = [
+            *(str(BIN), "serve", "--host", "127.0.0.1", "--port", str(self.port)),
+            *workers,
+            *self.args,
+        ]
         if self.honour_file_modes and os.geteuid() == 0:
             command = [*DROP_FILE_OVERRIDES, "--", *command]
         self.proc = subprocess.Popen(

@@ -1,6 +1,8 @@
 """Live updates across real `tasklane serve` and `tasklane worker` processes: fan-out through
-Redis between two app processes on PostgreSQL, crash safety of the dispatcher (kill -9 after
-commits, before dispatch), and Redis going away and coming back."""
+Redis between two app processes on PostgreSQL; without Redis, on SQLite and PostgreSQL, events,
+presence and concurrent writers across two processes (the event log is the bus); crash safety
+of the dispatcher (kill -9 after commits, before dispatch); and Redis going away and coming
+back."""
 
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from tests.realtime.helpers import QUIET, live_client
 BIN = Path(sys.executable).parent / "tasklane"
 REDIS_SERVER = shutil.which("redis-server")
 POSTGRES = [pytest.param("postgres", marks=pytest.mark.postgres)]
+BOTH = ["sqlite", *POSTGRES]
 
 
 async def _redis_answers(url: str) -> str | None:
@@ -202,13 +205,14 @@ async def test_a_change_through_one_process_reaches_a_client_of_the_other(
     assert joined_on_b["joined"]["user_id"] == board.owner.id
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
-async def test_without_redis_sqlite_processes_see_each_others_changes_at_once(
+@pytest.mark.parametrize("backend", BOTH)
+async def test_without_redis_processes_see_each_others_changes_at_once(
     database_url: str, tmp_path: Path, servers: list[LiveServer]
 ) -> None:
-    """Two processes on one SQLite file and no Redis: the event log is the bus. The fallback
+    """Two processes on one database and no Redis: the event log is the bus. The fallback
     poll is set to 30 s, so an event arriving within the 5 s `expect` allows came through the
-    commit watch (hub._poll, every 20 ms), not the poll. No timing is asserted here."""
+    commit watch (SQLite: hub._poll, every 20 ms; PostgreSQL: LISTEN/NOTIFY), not the poll.
+    No timing is asserted here."""
     env = server_env(tmp_path / "data", database_url, dispatch_poll_seconds=30)
     a, b = await _two_servers(env, tmp_path, servers)
     async with httpx.AsyncClient(base_url=a.url, timeout=10) as http:
@@ -219,6 +223,93 @@ async def test_without_redis_sqlite_processes_see_each_others_changes_at_once(
                 task = await make_task(http, board.owner, board.pid, f"Made on A, {n}")
                 event = await on_b.expect_task_event(task["id"])
                 assert event["event"]["type"] == "task.created"
+
+
+@pytest.mark.parametrize("backend", BOTH)
+async def test_without_redis_viewers_on_another_process_are_seen_joining_and_leaving(
+    database_url: str, tmp_path: Path, servers: list[LiveServer]
+) -> None:
+    """Presence lives in the database: a viewer on A is listed for a viewer on B, who is told
+    when it joins and when it leaves (within `expect`'s 5 s, so by the database's signal,
+    not by the 10 s sweep)."""
+    env = server_env(tmp_path / "data", database_url, dispatch_poll_seconds=30)
+    a, b = await _two_servers(env, tmp_path, servers)
+    late = QUIET | {"event"}
+    async with httpx.AsyncClient(base_url=a.url, timeout=10) as http:
+        board = await make_board(http)
+        async with live_client(b.url, board.member.access_token) as on_b:
+            await on_b.subscribe(project_id=board.pid)
+            alone = await on_b.expect("presence", skip=late)
+            async with live_client(a.url, board.owner.access_token) as on_a:
+                await on_a.subscribe(project_id=board.pid)
+                seen_on_a = await on_a.expect("presence", skip=late)
+                joined_on_b = await on_b.expect("presence", skip=late)
+            left_on_b = await on_b.expect("presence", skip=late)
+    assert [v["name"] for v in alone["viewers"]] == ["Max Member"]
+    assert {v["name"] for v in seen_on_a["viewers"]} == {"Olive Owner", "Max Member"}
+    assert joined_on_b["joined"]["user_id"] == board.owner.id
+    assert {v["name"] for v in joined_on_b["viewers"]} == {"Olive Owner", "Max Member"}
+    assert left_on_b["left"]["user_id"] == board.owner.id
+    assert [v["name"] for v in left_on_b["viewers"]] == ["Max Member"]
+
+
+@pytest.mark.parametrize("backend", BOTH)
+async def test_without_redis_writers_on_two_processes_queue_and_every_event_arrives(
+    database_url: str, tmp_path: Path, servers: list[LiveServer]
+) -> None:
+    """16 writers at once, half through each process: every write succeeds (on SQLite they
+    queue for the file's one writer instead of failing with "database is locked"), none is
+    lost, the event log has no gap, and a client of B receives every event, in order."""
+    env = server_env(tmp_path / "data", database_url, dispatch_poll_seconds=30)
+    a, b = await _two_servers(env, tmp_path, servers)
+    rounds = 5
+    async with httpx.AsyncClient(base_url=a.url, timeout=30) as http:
+        board = await make_board(http)
+        async with live_client(b.url, board.member.access_token) as on_b:
+            await on_b.subscribe(project_id=board.pid)
+            start, _ = await _db_state(database_url)
+            await on_b.events_until(start)  # B has handled the board's making
+
+            async def write(n: int) -> list[httpx.Response]:
+                server = (a, b)[n % 2]
+                async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+                    return [
+                        await client.post(
+                            f"/api/v1/projects/{board.pid}/tasks",
+                            json={"title": f"Writer {n} task {i}"},
+                            headers=board.owner.headers,
+                        )
+                        for i in range(rounds)
+                    ]
+
+            results = await asyncio.gather(*(write(n) for n in range(16)))
+            responses = [r for batch in results for r in batch]
+            head, _ = await _db_state(database_url)
+            received = await on_b.events_until(head, within=30)
+        listed = await http.get(
+            f"/api/v1/projects/{board.pid}/tasks",
+            params={"limit": 200},
+            headers=board.owner.headers,
+        )
+    assert [r.status_code for r in responses] == [201] * 16 * rounds, [
+        r.text for r in responses if r.status_code != 201
+    ]
+    titles = {t["title"] for t in listed.json()["items"]}
+    assert titles >= {f"Writer {n} task {i}" for n in range(16) for i in range(rounds)}
+    assert await _log_seqs(database_url) == list(range(1, head + 1))
+    assert [e["seq"] for e in received] == list(range(start + 1, head + 1))
+    logs = a.log_text + b.log_text
+    assert "database is locked" not in logs
+    assert "Traceback" not in logs
+
+
+async def _log_seqs(database_url: str) -> list[int]:
+    engine = create_async_engine(database_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            return list((await connection.scalars(select(Event.seq).order_by(Event.seq))).all())
+    finally:
+        await engine.dispose()
 
 
 @pytest.mark.parametrize("backend", POSTGRES)

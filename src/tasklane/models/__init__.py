@@ -5,6 +5,7 @@ from tasklane.models.base import Base
 from tasklane.models.comment import Comment
 from tasklane.models.event import Counter, Event, IdempotencyRecord
 from tasklane.models.job import ConsumerPosition, Job, JobStatus
+from tasklane.models.presence import PresenceEntry
 from tasklane.models.project import Label, Project, ProjectMember, Status
 from tasklane.models.task import (
     Task,
@@ -27,6 +28,7 @@ __all__ = [
     "Job",
     "JobStatus",
     "Label",
+    "PresenceEntry",
     "Project",
     "ProjectMember",
     "RefreshToken",

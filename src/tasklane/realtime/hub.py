@@ -8,6 +8,13 @@ reconnect, a process that published nothing): the hub reads the missing events f
 log before going on. It also polls the log's head now and then, so with the broker down or
 slow, events still arrive, only later.
 
+Without Redis, several processes on one database still see each other's changes at once: the
+event log is the bus. A hub learns that another process committed from the database itself
+(SQLite: `PRAGMA data_version`, asked every few milliseconds; PostgreSQL: LISTEN on the channel
+that recording events NOTIFYs at commit), then reads the new events from the log. Presence is
+kept in the database then (`DatabasePresence`), and joins and leaves wake the hubs the same way;
+each hub reads again who views the rooms its own clients are in and tells them what changed.
+
 A new subscription with `since` is replayed from the event log while live events for it are
 buffered; the buffer is then flushed without the events the replay already sent. Within one
 connection each event is sent at most once, in order.
@@ -23,8 +30,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import structlog
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from tasklane import metrics
 from tasklane.auth.principal import Principal
@@ -41,11 +50,15 @@ from tasklane.authz.live import (
 from tasklane.config import Settings
 from tasklane.db import Database
 from tasklane.errors import TasklaneError
+from tasklane.events.service import NOTIFY_CHANNEL
 from tasklane.kit.rawsql import DIALECTS, compile_raw
-from tasklane.models import Event
+from tasklane.models import Counter, Event
 from tasklane.realtime.broker import Broker, BrokerUnavailable, Wire
 from tasklane.realtime.presence import (
     ENTRY_TTL_SECONDS,
+    PRESENCE_CHANNEL,
+    PRESENCE_COUNTER,
+    DatabasePresence,
     PresenceStore,
     PresenceUnavailable,
     Viewer,
@@ -59,7 +72,19 @@ SEND_QUEUE_LIMIT = 1000
 FILL_PAGE = 500
 COMMIT_WATCH_SECONDS = 0.02
 """How often the hub asks SQLite whether another connection committed (see `_poll`)."""
+LISTEN_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+"""PostgreSQL: pauses before connecting the LISTEN connection again after losing it."""
 _HEAD = {dialect: compile_raw(select(func.max(Event.seq)), dialect) for dialect in DIALECTS}
+_HEAD_AND_PRESENCE = {
+    dialect: compile_raw(
+        select(
+            select(func.max(Event.seq)).scalar_subquery(),
+            select(Counter.value).where(Counter.name == PRESENCE_COUNTER).scalar_subquery(),
+        ),
+        dialect,
+    )
+    for dialect in DIALECTS
+}
 _CATCH_UP = object()
 
 
@@ -147,11 +172,20 @@ class Hub:
         self._token = secrets.token_hex(6)
         self.live = True
         self.started = False
+        # Several processes without Redis (see the module's docstring).
+        self._shared_presence = isinstance(presence, DatabasePresence)
+        self._listens = db.dialect == "postgresql" and not settings.redis_url
+        self._notified = asyncio.Event()
+        self._presence_version: int | None = None
+        self._presence_lock = asyncio.Lock()
+        self._presence_dirty: set[str] = set()
+        self._presence_all = False
+        self._presence_wake = asyncio.Event()
 
     # --- life cycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.position = self._seen_head = await self.head()
+        self.position = self._seen_head = await self._head_and_presence()
         await self.broker.start(self)
         self.live = self.broker.live or not self.settings.redis_url
         self._tasks = [
@@ -160,6 +194,13 @@ class Hub:
         ]
         if self.settings.redis_url:
             self._tasks.append(asyncio.create_task(self._sweep(), name="tasklane-presence"))
+        if self._shared_presence:
+            self._tasks += [
+                asyncio.create_task(self._keep_presence(), name="tasklane-presence"),
+                asyncio.create_task(self._watch_presence(), name="tasklane-presence-watch"),
+            ]
+        if self._listens:
+            self._tasks.append(asyncio.create_task(self._listen(), name="tasklane-hub-listen"))
         self.started = True
 
     async def close(self) -> None:
@@ -177,6 +218,19 @@ class Hub:
         async with self.db.raw.connection() as raw:
             rows = await raw.fetch(_HEAD[raw.dialect], {})
         return int(rows[0][0] or 0)
+
+    async def _head_and_presence(self) -> int:
+        """The log's head; on SQLite with presence in the database, also notice whether
+        someone joined or left (the presence counter moved) in the same read."""
+        if not (self._shared_presence and self.db.raw.watches_commits):
+            return await self.head()
+        async with self.db.raw.connection() as raw:
+            rows = await raw.fetch(_HEAD_AND_PRESENCE[raw.dialect], {})
+        head, version = int(rows[0][0] or 0), int(rows[0][1] or 0)
+        if self._presence_version is not None and version != self._presence_version:
+            self._presence_changed(None)
+        self._presence_version = version
+        return head
 
     # --- broker listener ----------------------------------------------------------------------
 
@@ -241,8 +295,14 @@ class Hub:
         On SQLite the log's head is read every `dispatch_poll_seconds`, and also as soon as
         another connection committed (`committed_elsewhere`, asked every COMMIT_WATCH_SECONDS):
         so without Redis another process's change reaches this one's clients in a few ticks.
-        The own process's events come through the broker meanwhile, so catching up reads the
-        log only for what the broker did not bring."""
+        On PostgreSQL without Redis the LISTEN connection (`_listen`) brings the new head with
+        each commit's NOTIFY; the head is still read every `dispatch_poll_seconds`, in case a
+        notification was lost with its connection. On SQLite the own process's events come
+        through the broker meanwhile, so catching up (one tick later) reads the log only for
+        what the broker did not bring."""
+        if self._listens:
+            await self._poll_notified()
+            return
         watch = self.db.raw.watches_commits
         tick = COMMIT_WATCH_SECONDS if watch else self.settings.dispatch_poll_seconds
         idle = 0.0
@@ -260,12 +320,76 @@ class Hub:
                 continue
             idle = 0.0
             try:
-                previous, self._seen_head = self._seen_head, await self.head()
+                previous, self._seen_head = self._seen_head, await self._head_and_presence()
             except Exception:
                 log.warning("hub_poll_failed", exc_info=True)
                 continue
             if previous > self.position:
                 self._inbox.put_nowait(_CATCH_UP)
+
+    async def _poll_notified(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._notified.wait(), timeout=self.settings.dispatch_poll_seconds
+                )
+            notified = self._notified.is_set()
+            self._notified.clear()
+            if not self.connections:
+                continue  # `attach` wakes this loop again
+            if not notified:
+                try:
+                    self._seen_head = max(self._seen_head, await self.head())
+                except Exception:
+                    log.warning("hub_poll_failed", exc_info=True)
+                    continue
+            # Notified: read at once. The commit may be this process's own, whose events its
+            # broker brings too; the hub skips whichever copy comes second.
+            if self._seen_head > self.position:
+                self._inbox.put_nowait(_CATCH_UP)
+
+    async def _listen(self) -> None:
+        """PostgreSQL without Redis: one connection LISTENs for the NOTIFY of each commit that
+        recorded events (its payload is the new head) and of each join or leave. Connected
+        again when lost; meanwhile `_poll_notified` reads the head every poll interval."""
+        url = make_url(self.db.settings.resolved_database_url).set(drivername="postgresql")
+        dsn = url.render_as_string(hide_password=False)
+        failures = 0
+        while True:
+            connection: asyncpg.Connection | None = None
+            try:
+                connection = await asyncpg.connect(dsn, timeout=5)
+                lost = asyncio.Event()
+                connection.add_termination_listener(lambda _, lost=lost: lost.set())
+                await connection.add_listener(NOTIFY_CHANNEL, self._on_commit_notice)
+                if self._shared_presence:
+                    await connection.add_listener(PRESENCE_CHANNEL, self._on_presence_notice)
+                failures = 0
+                # Whatever happened while not listening: read the head and the viewers.
+                self._notified.set()
+                self._presence_changed(None)
+                await lost.wait()
+                log.warning("hub_listen_lost")
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("hub_listen_failed", error=f"{type(exc).__name__}: {exc}")
+            finally:
+                if connection is not None:
+                    with contextlib.suppress(Exception):
+                        await connection.close(timeout=2)
+            await asyncio.sleep(LISTEN_RETRY_SECONDS[min(failures, len(LISTEN_RETRY_SECONDS) - 1)])
+            failures += 1
+
+    def _on_commit_notice(
+        self, _connection: object, _pid: int, _channel: str, payload: str
+    ) -> None:
+        if payload.isdigit():
+            self._seen_head = max(self._seen_head, int(payload))
+        self._notified.set()
+
+    def _on_presence_notice(
+        self, _connection: object, _pid: int, _channel: str, payload: str
+    ) -> None:
+        self._presence_changed({payload} if payload else None)
 
     async def _fill(self, upto: int) -> None:
         """Handle the events after `position` up to `upto` from the event log."""
@@ -348,6 +472,7 @@ class Hub:
     def attach(self, connection: Connection) -> None:
         self.connections.add(connection)
         metrics.WEBSOCKET_CONNECTIONS.inc()
+        self._notified.set()  # catch up with what came while nobody was connected
         self._by_user.setdefault(connection.principal.user_id, set()).add(connection)
         connection.send_json(
             {
@@ -503,28 +628,32 @@ class Hub:
     async def _join(self, connection: Connection, scope: Scope) -> None:
         viewer = Viewer(connection.principal.user_id, connection.principal.name)
         room = self._room(scope)
-        try:
-            before = await self.presence.viewers(room)
-            await self.presence.add(room, self._member(connection), viewer)
-            after = await self.presence.viewers(room)
-        except PresenceUnavailable:
-            log.warning("presence_unavailable", room=room)
-            return
-        joined = viewer if all(v.user_id != viewer.user_id for v in before) else None
-        await self._announce(scope, after, joined=joined)
+        # One presence change at a time in this process, so that re-reading the viewers for
+        # another process's change never overtakes this one's announcement.
+        async with self._presence_lock:
+            try:
+                before = await self.presence.viewers(room)
+                await self.presence.add(room, self._member(connection), viewer)
+                after = await self.presence.viewers(room)
+            except PresenceUnavailable:
+                log.warning("presence_unavailable", room=room)
+                return
+            joined = viewer if all(v.user_id != viewer.user_id for v in before) else None
+            await self._announce(scope, after, joined=joined)
 
     async def _leave(self, connection: Connection, scope: Scope) -> None:
         room = self._room(scope)
-        try:
-            await self.presence.remove(room, self._member(connection))
-            after = await self.presence.viewers(room)
-        except PresenceUnavailable:
-            log.warning("presence_unavailable", room=room)
-            return
-        user_id = connection.principal.user_id
-        gone = all(v.user_id != user_id for v in after)
-        left = Viewer(user_id, connection.principal.name) if gone else None
-        await self._announce(scope, after, left=left)
+        async with self._presence_lock:
+            try:
+                await self.presence.remove(room, self._member(connection))
+                after = await self.presence.viewers(room)
+            except PresenceUnavailable:
+                log.warning("presence_unavailable", room=room)
+                return
+            user_id = connection.principal.user_id
+            gone = all(v.user_id != user_id for v in after)
+            left = Viewer(user_id, connection.principal.name) if gone else None
+            await self._announce(scope, after, left=left)
 
     async def _leave_later(self, connection: Connection, scope: Scope) -> None:
         await asyncio.sleep(self.settings.presence_grace_seconds)
@@ -582,6 +711,83 @@ class Hub:
                     await self._announce(scope, viewers)
                 for viewer in gone:
                     await self._announce(scope, viewers, left=viewer)
+
+    # --- presence shared through the database (several processes without Redis) -----------
+
+    def _presence_changed(self, rooms: set[str] | None) -> None:
+        """Someone joined or left `rooms` (None: any room) through some process."""
+        if rooms is None:
+            self._presence_all = True
+        else:
+            self._presence_dirty |= rooms
+        self._presence_wake.set()
+
+    async def _watch_presence(self) -> None:
+        """Read again who views the rooms this process's clients are in, when told that the
+        viewers changed, and tell the clients the difference (this process's own joins and
+        leaves were told already: their re-read finds nothing new)."""
+        while True:
+            await self._presence_wake.wait()
+            self._presence_wake.clear()
+            rooms, every = self._presence_dirty, self._presence_all
+            self._presence_dirty, self._presence_all = set(), False
+            try:
+                await self._reread_presence(None if every else rooms)
+            except Exception:
+                log.exception("presence_watch_failed")
+
+    async def _reread_presence(self, rooms: set[str] | None) -> None:
+        async with self._presence_lock:
+            for scope in list(self._index):
+                room = self._room(scope)
+                if scope.kind is ScopeKind.WORKSPACE or (rooms is not None and room not in rooms):
+                    continue
+                try:
+                    viewers = await self.presence.viewers(room)
+                except PresenceUnavailable:
+                    log.warning("presence_unavailable", room=room)
+                    continue
+                await self._tell_difference(scope, viewers)
+
+    async def _tell_difference(self, scope: Scope, viewers: list[Viewer]) -> None:
+        """Tell this process's viewers of `scope` how `viewers` differs from the last list
+        they were sent: one message per user who joined or left."""
+        known = self._viewers.get(scope)
+        listed = [v.as_dict() for v in viewers]
+        if known is None or known == listed or scope not in self._index:
+            return
+        before = {v["user_id"] for v in known}
+        now = {v["user_id"] for v in listed}
+        changes: list[dict[str, Any]] = [
+            {"joined": v} for v in listed if v["user_id"] not in before
+        ] + [{"left": v} for v in known if v["user_id"] not in now]
+        for change in changes or [{}]:
+            await self.on_presence(
+                {"kind": scope.kind.value, "id": str(scope.id), "viewers": listed, **change}
+            )
+
+    async def _keep_presence(self) -> None:
+        """Keep this process's entries alive, sweep away the expired ones (of a process that
+        died), and notice viewers whose entries expired."""
+        assert isinstance(self.presence, DatabasePresence)
+        while True:
+            await asyncio.sleep(ENTRY_TTL_SECONDS / 3)
+            rooms: dict[str, dict[str, Viewer]] = {}
+            for scope, subs in list(self._index.items()):
+                if scope.kind is ScopeKind.WORKSPACE:
+                    continue
+                rooms[self._room(scope)] = {
+                    self._member(s.connection): Viewer(
+                        s.connection.principal.user_id, s.connection.principal.name
+                    )
+                    for s in subs
+                }
+            try:
+                await self.presence.keep(rooms)
+            except PresenceUnavailable:
+                log.warning("presence_unavailable", rooms=len(rooms))
+                continue
+            self._presence_changed(None)
 
 
 def _scopes_of(event: LiveEvent) -> list[Scope]:
