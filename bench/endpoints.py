@@ -42,7 +42,7 @@ def _wrk_record(
     seconds = seconds or ctx.profile.seconds
     app = group is ctx.app
     before = scrape(ctx.app.base) if app else None
-    with measured(group, postgres=ctx.backend.name == "postgres" and app) as (cpu, memory):
+    with measured(group, postgres=ctx.backend.database == "postgres" and app) as (cpu, memory):
         result = run_wrk(
             group.base,
             ops,
@@ -143,7 +143,7 @@ def _crosscheck(ctx: Context, ceiling: ServerGroup, workloads: list[Workload]) -
     seconds = ctx.profile.crosscheck_seconds
     targets = [("ceiling", CEILING_OPS, ceiling), *[(w.name, w.ops, ctx.app) for w in workloads]]
     for name, ops, group in targets:
-        with measured(group, postgres=ctx.backend.name == "postgres") as (cpu, memory):
+        with measured(group, postgres=ctx.backend.database == "postgres") as (cpu, memory):
             result = probe(group.base, ops, concurrency=c, seconds=seconds, run=ctx.next_run())
         cpu.end()
         ctx.record(

@@ -25,7 +25,7 @@ def run(ctx: Context) -> None:
             probe(ctx.app.base, workload.ops, concurrency=2, seconds=0.5, run=ctx.next_run())
     for size, workload in plan:
         for c in ctx.profile.growth_concurrencies:
-            with measured(ctx.app, postgres=ctx.backend.name == "postgres") as (cpu, memory):
+            with measured(ctx.app, postgres=ctx.backend.database == "postgres") as (cpu, memory):
                 result = probe(
                     ctx.app.base,
                     workload.ops,

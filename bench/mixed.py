@@ -130,7 +130,7 @@ def _level(ctx: Context, users: int, *, storm: bool, variant: str | None = None)
     env = {"BENCH_PLAN": str(plan_path), "BENCH_LOCUST_OUT": str(out_path)}
     before = scrape(ctx.app.base)
     lag_before = scrape_lag(ctx.app.base)
-    with measured(ctx.app, postgres=ctx.backend.name == "postgres") as (cpu, memory):
+    with measured(ctx.app, postgres=ctx.backend.database == "postgres") as (cpu, memory):
         code, output, locust_cpu = run_child(cmd, env=env, timeout=runtime + 120)
     cpu.end(loadgen_seconds=locust_cpu)
     counted = delta(before, scrape(ctx.app.base))

@@ -14,7 +14,19 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 START = "<!-- bench:start -->"
 END = "<!-- bench:end -->"
-BACKEND_NAMES = {"sqlite": "SQLite, 1 process", "postgres": "PostgreSQL, 2 processes"}
+BACKEND_NAMES = {
+    "sqlite": "SQLite, 1 process",
+    "sqlite-cores": "SQLite, one process per core (the default)",
+    "postgres": "PostgreSQL, 2 processes",
+}
+
+
+def _backend_rank(name: str) -> int:
+    """Backends in the order of BACKEND_NAMES (unknown ones last)."""
+    order = list(BACKEND_NAMES)
+    return order.index(name) if name in order else len(order)
+
+
 ENDPOINT_ORDER = (
     "list",
     "list_filtered",
@@ -47,7 +59,7 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
 
 def _backends(records: Iterable[Record]) -> list[str]:
     seen = dict.fromkeys(r["backend"] for r in records)
-    return [b for b in ("sqlite", "postgres") if b in seen]
+    return [b for b in BACKEND_NAMES if b in seen]
 
 
 def ceiling_rps(doc: dict[str, Any], backend: str, concurrency: int) -> float | None:
@@ -280,7 +292,7 @@ def _verdict(ok: bool | None) -> str:
 
 def goals_table(doc: dict[str, Any]) -> list[str]:
     found = goals(doc)
-    backends = [b for b in ("sqlite", "postgres") if any(b in g.values for g in found)]
+    backends = [b for b in BACKEND_NAMES if any(b in g.values for g in found)]
     header = ["goal", "target"] + [BACKEND_NAMES[b] for b in backends]
     rows = [
         [g.name, g.target]
@@ -382,7 +394,7 @@ def _crosscheck(records: list[Record], doc: dict[str, Any]) -> list[str]:
         if r["phase"] == "after"
     }
     rows = []
-    for r in sorted(records, key=lambda r: r["backend"] != "sqlite"):
+    for r in sorted(records, key=lambda r: _backend_rank(r["backend"])):
         other = wrk.get((r["backend"], r["endpoint"], r["concurrency"]), {})
         rows.append(
             [
@@ -540,7 +552,7 @@ def _growth_section(records: list[Record], _: dict[str, Any]) -> list[str]:
     rows = []
     keys = sorted(
         {(r["backend"], r["endpoint"], r["concurrency"]) for r in records},
-        key=lambda k: (k[0] != "sqlite", ENDPOINT_ORDER.index(k[1]), k[2]),
+        key=lambda k: (_backend_rank(k[0]), ENDPOINT_ORDER.index(k[1]), k[2]),
     )
     for backend, endpoint, c in keys:
         by_size = {
@@ -584,7 +596,7 @@ def _ws_latency_section(records: list[Record], _: dict[str, Any]) -> list[str]:
             _fmt(r["write_p50_ms"]),
             r["missing"],
         ]
-        for r in sorted(records, key=lambda r: r["backend"] != "sqlite")
+        for r in sorted(records, key=lambda r: _backend_rank(r["backend"]))
     ]
     header = [
         "backend",
@@ -619,7 +631,7 @@ def _cost(_: list[Record], doc: dict[str, Any]) -> list[str]:
             " / ".join(_fmt(m) for m in r.get("rss_mb", [])),
         ]
         for r in sorted(
-            doc["sections"].get("endpoints", []), key=lambda r: r["backend"] != "sqlite"
+            doc["sections"].get("endpoints", []), key=lambda r: _backend_rank(r["backend"])
         )
         if r["concurrency"] == max(x["concurrency"] for x in doc["sections"]["endpoints"])
     ]

@@ -128,9 +128,19 @@ PROFILES = {p.name: p for p in (FULL, SMOKE)}
 class Backend:
     name: str
     processes: int
+    database: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.database:
+            object.__setattr__(self, "database", self.name)
 
 
-BACKENDS = {"sqlite": Backend("sqlite", 1), "postgres": Backend("postgres", 2)}
+BACKENDS = {
+    "sqlite": Backend("sqlite", 1),
+    # What `tasklane serve` runs by default: one process per core.
+    "sqlite-cores": Backend("sqlite-cores", max(2, len(os.sched_getaffinity(0))), "sqlite"),
+    "postgres": Backend("postgres", 2),
+}
 
 
 @dataclass
@@ -285,7 +295,7 @@ def _dataset_manifest(
         if not stale.name.startswith(stem):  # another schema or generator: never used again
             stale.unlink()
     manifest_path = cache / f"{stem}.json"
-    if backend.name == "sqlite":
+    if backend.database == "sqlite":
         source = cache / f"{stem}.db"
         if not (source.exists() and manifest_path.exists()):
             partial = cache / f"{stem}.partial.db"
@@ -317,7 +327,7 @@ def _dataset_manifest(
 
 def fresh_database(backend: Backend, source: str, work: Path) -> str:
     """A copy of the cached dataset that the stage may change."""
-    if backend.name == "sqlite":
+    if backend.database == "sqlite":
         work.mkdir(parents=True, exist_ok=True)
         target = work / "tasklane.db"
         for suffix in ("", "-wal", "-shm"):
@@ -333,7 +343,7 @@ def fresh_database(backend: Backend, source: str, work: Path) -> str:
 
 
 def drop_database(backend: Backend, url: str) -> None:
-    if backend.name == "postgres":
+    if backend.database == "postgres":
         name = url.rsplit("/", 1)[1]
         pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -501,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
 
     def run_backend(backend: Backend) -> bool:
-        if backend.name == "postgres":
+        if backend.database == "postgres":
             problem = postgres_problem()
             if problem is not None:
                 message = (
