@@ -85,16 +85,19 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_security(app, settings, cursor_secret=lambda: runtime.settings.signing_key)
     app.include_router(health_router)
     install_metrics(app, runtime)
+    # FastAPI matches a request against the included routers in this order, each scanning its
+    # own routes: the ones boards and lists call all day come first (the OpenAPI document
+    # lists paths in the same order).
     for router in (
+        tasks_router,
+        comments_router,
+        task_stats_router,
+        task_search_router,
+        projects_router,
         auth_router,
         users_router,
         workspaces_router,
         invitations_router,
-        projects_router,
-        tasks_router,
-        task_search_router,
-        task_stats_router,
-        comments_router,
         realtime_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
