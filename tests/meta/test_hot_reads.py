@@ -14,23 +14,38 @@ from pydantic import TypeAdapter
 from tasklane.app import API_PREFIX
 from tasklane.comments.schemas import CommentRead
 from tasklane.kit.pagination import Page
-from tasklane.tasks.schemas import TaskRead
-from tests.factories import Board, expect, make_task
+from tasklane.tasks.schemas import ActivityItem, TaskCounts, TaskRead
+from tests.factories import Board, add_member, expect, make_project, make_task, make_user
 
 _TASK = TypeAdapter(TaskRead)
 _PAGE = TypeAdapter(Page[TaskRead])
 
 # Route → its response model, for every route that answers past FastAPI's serialisation.
 _COMMENTS = TypeAdapter(Page[CommentRead])
+_COUNTS = TypeAdapter(TaskCounts)
+_ACTIVITY = TypeAdapter(Page[ActivityItem])
 _HOT_ROUTES = {
     ("GET", "/api/v1/tasks/{task_ref}"): _TASK,
     ("GET", "/api/v1/projects/{project_id}/tasks"): _PAGE,
     ("GET", "/api/v1/tasks/{task_ref}/comments"): _COMMENTS,
+    ("GET", "/api/v1/projects/{project_id}/task-counts"): _COUNTS,
+    ("GET", "/api/v1/tasks/{task_ref}/activity"): _ACTIVITY,
+    ("GET", "/api/v1/workspaces/{workspace_id}/tasks"): _PAGE,
 }
 
-_BUDGET = {"get": 2, "list": 3, "comments": 3}
-"""Statements per request: the session check, access with the task (get), or access, then
-the page with its links (list) or with its authors (comments)."""
+_BUDGET = {
+    "get": 2,
+    "list": 3,
+    "comments": 3,
+    "counts": 2,
+    "activity": 3,
+    "activity_naming_tasks": 4,
+    "search": 3,
+}
+"""Statements per request: the session check, then access with the task (get), or access
+with the statuses and their counts (counts); or access, then the page with its links (list,
+search) or with its authors (comments), or the events (activity), and for a page of events
+that names other tasks (relations, parents) which of those the caller can see."""
 
 
 def _statements(response: httpx.Response) -> int:
@@ -175,3 +190,264 @@ async def test_comment_pages_write_what_their_model_writes(
         if cursor is None:
             break
     assert seen == posted
+
+
+# --- task counts, activity, workspace search ---------------------------------------------------
+
+
+def _event_seq(response: httpx.Response) -> int:
+    return int(response.headers["x-event-seq"])
+
+
+async def _trash(client: httpx.AsyncClient, board: Board, task: dict[str, Any]) -> None:
+    r = await client.delete(f"{API_PREFIX}/tasks/{task['id']}", headers=board.owner.headers)
+    expect(r, 204)
+
+
+async def test_task_counts_write_what_their_model_writes(
+    client: httpx.AsyncClient, board: Board
+) -> None:
+    """Each count is what the task list finds with the same filters; the trash counts not."""
+    made = await _world(client, board)
+    trashed = await make_task(client, board.owner, board.pid, "Trashed line")
+    await _trash(client, board, trashed)
+    # A trashed subtask of `Plain` (made[0]) counts neither.
+    gone = await make_task(client, board.member, board.pid, "Gone child", parent_id=made[0]["id"])
+    await _trash(client, board, gone)
+    url = f"{API_PREFIX}/projects/{board.pid}/task-counts"
+    h = board.owner.headers
+    order = [s["id"] for s in sorted(board.statuses.values(), key=lambda s: s["position"])]
+    for params in (
+        {},
+        {"assignee_id": "me"},
+        {"assignee_id": ["none", board.member.id]},
+        {"q": "line"},
+        {"q": "%"},
+        {"status_category": "started"},
+        {"status_category": ["unstarted", "done"]},
+        {"status_id": board.statuses["In Progress"]["id"]},
+        {"priority": ["urgent", "low"]},
+        {"parent_id": "none"},
+        {"parent_id": made[0]["id"]},
+        {"due_before": "2027-02-01", "due_after": "2027-01-01"},
+        {"label_id": made[1]["label_ids"]},
+    ):
+        r = await client.get(url, params=params, headers=h)
+        _same_as_model(r, _COUNTS)
+        assert _statements(r) <= _BUDGET["counts"], params
+        assert _event_seq(r) >= 0
+        counts = r.json()
+        assert [c["status_id"] for c in counts["by_status"]] == order
+        listed = expect(
+            await client.get(
+                f"{API_PREFIX}/projects/{board.pid}/tasks",
+                params={**params, "limit": 200},
+                headers=h,
+            ),
+            200,
+        )["items"]
+        assert trashed["id"] not in {t["id"] for t in listed}
+        assert counts["total"] == len(listed), params
+        for count in counts["by_status"]:
+            expected = sum(1 for t in listed if t["status_id"] == count["status_id"])
+            assert count["count"] == expected, params
+    everything = expect(await client.get(url, headers=h), 200)
+    assert everything["total"] == len(made)
+
+
+async def test_activity_pages_write_what_their_model_writes(
+    client: httpx.AsyncClient, board: Board
+) -> None:
+    """A task with events of many types, read whole and page by page, by an owner who sees
+    every related task and by a guest who sees only this project (the others become null)."""
+    h = board.owner.headers
+    made = await _world(client, board)
+    task = made[2]
+    ref = task["key"]
+    hidden_project = await make_project(client, board.owner, board.workspace["id"], key="SEC")
+    secret = await make_task(client, board.owner, hidden_project["id"], "Secret")
+    expect(
+        await client.patch(
+            f"{API_PREFIX}/tasks/{ref}",
+            json={
+                "title": "Half \u00e9\u2028 done",
+                "priority": "high",
+                "estimate": 1e-07,
+                "assignee_ids": [board.member.id],
+                "parent_id": made[0]["id"],
+            },
+            headers=h,
+        ),
+        200,
+    )
+    expect(
+        await client.post(
+            f"{API_PREFIX}/tasks/{ref}/move",
+            json={"status_id": board.statuses["Done"]["id"]},
+            headers=h,
+        ),
+        200,
+    )
+    for other in (made[1], secret):
+        relation = expect(
+            await client.post(
+                f"{API_PREFIX}/tasks/{ref}/relations",
+                json={"type": "blocks", "task_id": other["id"]},
+                headers=h,
+            ),
+            201,
+        )
+    expect(
+        await client.delete(f"{API_PREFIX}/tasks/{ref}/relations/{relation['id']}", headers=h), 204
+    )
+    comment = expect(
+        await client.post(
+            f"{API_PREFIX}/tasks/{ref}/comments", json={"body": "First **word**"}, headers=h
+        ),
+        201,
+    )
+    expect(
+        await client.patch(
+            f"{API_PREFIX}/comments/{comment['id']}", json={"body": "Edited"}, headers=h
+        ),
+        200,
+    )
+    expect(await client.delete(f"{API_PREFIX}/comments/{comment['id']}", headers=h), 204)
+    guest = await make_user(client)
+    await add_member(client, board.owner, board.workspace["id"], guest, role="guest")
+    expect(
+        await client.post(
+            f"{API_PREFIX}/projects/{board.pid}/members",
+            json={"user_id": guest.id, "role": "viewer"},
+            headers=h,
+        ),
+        201,
+    )
+    url = f"{API_PREFIX}/tasks/{ref}/activity"
+    wholes = {}
+    for reader in (board.owner, guest):
+        r = await client.get(url, params={"limit": 200}, headers=reader.headers)
+        _same_as_model(r, _ACTIVITY)
+        assert _statements(r) <= _BUDGET["activity_naming_tasks"]
+        whole = wholes[reader.id] = r.json()
+        assert whole["next_cursor"] is None
+        types = {item["type"] for item in whole["items"]}
+        assert {
+            "task.created",
+            "task.updated",
+            "task.moved",
+            "task.relation_added",
+            "task.relation_removed",
+            "comment.created",
+            "comment.updated",
+            "comment.deleted",
+        } <= types, types
+        assert (secret["id"] in r.text) is (reader is board.owner)
+        seen: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+            r = await client.get(url, params=params, headers=reader.headers)
+            _same_as_model(r, _ACTIVITY)
+            assert _statements(r) <= _BUDGET["activity_naming_tasks"]
+            seen.extend(r.json()["items"])
+            cursor = r.json()["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == whole["items"]
+    # A page that names no other task reads no more than the budget; the trash keeps history.
+    r = await client.get(url, params={"limit": 1}, headers=h)
+    _same_as_model(r, _ACTIVITY)
+    assert _statements(r) <= _BUDGET["activity"]
+    await _trash(client, board, task)
+    r = await client.get(url, params={"limit": 200}, headers=h)
+    _same_as_model(r, _ACTIVITY)
+    *before, deleted = r.json()["items"]
+    assert before == wholes[board.owner.id]["items"]
+    assert deleted["type"] == "task.deleted"
+
+
+async def test_search_writes_what_its_model_writes(client: httpx.AsyncClient, board: Board) -> None:
+    made = await _world(client, board)
+    ops = await make_project(client, board.owner, board.workspace["id"], key="OPS")
+    in_ops = await make_task(client, board.owner, ops["id"], "Notes about ENG-2 and 100%")
+    await _trash(client, board, await make_task(client, board.owner, board.pid, "Plain gone"))
+    url = f"{API_PREFIX}/workspaces/{board.workspace['id']}/tasks"
+    by_id = {t["id"]: {**t, "deleted_at": None} for t in [*made, in_ops]}
+    with_l = sorted((made[0], made[2]), key=lambda t: (t["updated_at"], t["id"]), reverse=True)
+    for q, expected in (
+        ("eng-2", [made[1]["id"], in_ops["id"]]),
+        ("ENG-2", [made[1]["id"], in_ops["id"]]),
+        ("plain", [made[0]["id"]]),
+        ("L", [t["id"] for t in with_l]),
+        ("  100%  ", [in_ops["id"]]),
+        ("_", []),
+        ("no such words", []),
+        ("ENG-99", []),
+        ("\u00e9\u2028", [made[1]["id"]]),
+    ):
+        for params in ({"q": q}, {"q": q, "limit": 1}):
+            r = await client.get(url, params=params, headers=board.member.headers)
+            _same_as_model(r, _PAGE)
+            assert _statements(r) <= _BUDGET["search"]
+            body = r.json()
+            assert body["next_cursor"] is None
+            want = expected[: params.get("limit", 50)]
+            assert [t["id"] for t in body["items"]] == want, q
+            for item in body["items"]:
+                fresh = expect(
+                    await client.get(
+                        f"{API_PREFIX}/tasks/{item['id']}", headers=board.owner.headers
+                    ),
+                    200,
+                )
+                assert item == fresh
+                assert by_id[item["id"]]["title"] == item["title"]
+
+
+async def test_errors_of_the_raw_reads_are_the_problems_they_were(
+    client: httpx.AsyncClient, board: Board
+) -> None:
+    task = await make_task(client, board.owner, board.pid, "Mine")
+    outsider = await make_user(client)
+    ws = board.workspace["id"]
+    routes = (
+        f"{API_PREFIX}/projects/{board.pid}/task-counts",
+        f"{API_PREFIX}/tasks/{task['key']}/activity",
+        f"{API_PREFIX}/workspaces/{ws}/tasks?q=Mine",
+    )
+    for url in routes:
+        r = await client.get(url)
+        assert r.status_code == 401, url
+        assert r.headers["content-type"] == "application/problem+json"
+        r = await client.get(url, headers=outsider.headers)
+        assert r.status_code == 404, url
+        assert r.headers["content-type"] == "application/problem+json"
+        assert "Mine" not in r.text
+    missing = (
+        (f"{API_PREFIX}/projects/{task['id']}/task-counts", "No such project."),
+        (f"{API_PREFIX}/tasks/ENG-999/activity", "No such task."),
+        (f"{API_PREFIX}/tasks/not-a-ref/activity", "No such task."),
+        (f"{API_PREFIX}/workspaces/{board.pid}/tasks?q=x", "No such workspace."),
+    )
+    for url, detail in missing:
+        r = await client.get(url, headers=board.owner.headers)
+        assert r.status_code == 404, url
+        assert r.json()["detail"] == detail
+        assert r.json()["code"] == "not_found"
+    r = await client.get(
+        f"{API_PREFIX}/tasks/{task['key']}/activity",
+        params={"cursor": "!!"},
+        headers=board.owner.headers,
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"].endswith("cursor")
+    r = await client.get(
+        f"{API_PREFIX}/projects/{board.pid}/task-counts",
+        params={"assignee_id": "bob"},
+        headers=board.owner.headers,
+    )
+    assert r.status_code == 422
+    r = await client.get(f"{API_PREFIX}/workspaces/{ws}/tasks?q=%20", headers=board.owner.headers)
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"

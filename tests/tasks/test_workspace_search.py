@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from tasklane.authz.roles import Action, ProjectRole, project_can
 from tasklane.kit.clock import frozen, utcnow
 from tests.factories import (
     Board,
@@ -196,3 +197,10 @@ class TestBadInput:
             headers=board.member.headers,
         )
         assert r.status_code == 404
+
+
+def test_every_project_role_may_read() -> None:
+    """The search reads the projects a caller can see without checking roles row by row
+    (`authz.access.workspace_projects_read_statement`): that holds while seeing a project is
+    reading it."""
+    assert all(project_can(role, Action.PROJECT_READ) for role in ProjectRole)

@@ -190,12 +190,16 @@ def _task_statement(
 
 
 def task_read_statement(
-    columns: Sequence[Any], *, by_key: bool, scope: WorkspaceScope | None
+    columns: Sequence[Any],
+    *,
+    by_key: bool,
+    scope: WorkspaceScope | None,
+    include_deleted: bool = False,
 ) -> Select[Any]:
     """For a raw hot read (tasklane.kit.rawsql): a task the user (`access_user_id`) can see,
-    by `task_id` or by `key` and `number`, not trashed, as the workspace and project roles
-    (read them with `read_role`) and then `columns`. At most 2 rows (2: the key is
-    ambiguous)."""
+    by `task_id` or by `key` and `number`, not trashed (unless `include_deleted`), as the
+    workspace and project roles (read them with `read_role`) and then `columns`. At most 2
+    rows (2: the key is ambiguous)."""
     wm = aliased(WorkspaceMember)
     pm = aliased(ProjectMember)
     stmt = _visible(
@@ -206,7 +210,9 @@ def task_read_statement(
         stmt = stmt.where(Project.key == bindparam("key"), Task.number == bindparam("number"))
     else:
         stmt = stmt.where(Task.id == bindparam("task_id"))
-    return stmt.where(Task.deleted_at.is_(None)).limit(2)
+    if not include_deleted:
+        stmt = stmt.where(Task.deleted_at.is_(None))
+    return stmt.limit(2)
 
 
 def project_read_statement(columns: Sequence[Any]) -> Select[Any]:
@@ -218,6 +224,43 @@ def project_read_statement(columns: Sequence[Any]) -> Select[Any]:
     return _visible(
         select(wm.role, pm.role, *columns).select_from(Project), wm, pm, bindparam(_USER)
     ).where(Project.id == bindparam("project_id"))
+
+
+def workspace_read_statement(columns: Sequence[Any]) -> Select[Any]:
+    """For a raw hot read: the workspace `workspace_id` if the user (`access_user_id`) is a
+    member, as their workspace role (read it with `read_workspace_role`) and then
+    `columns`."""
+    return (
+        select(WorkspaceMember.role, *columns)
+        .select_from(Workspace)
+        .join(
+            WorkspaceMember,
+            and_(
+                WorkspaceMember.workspace_id == Workspace.id,
+                WorkspaceMember.user_id == bindparam(_USER),
+            ),
+        )
+        .where(Workspace.id == bindparam("workspace_id"))
+    )
+
+
+def workspace_projects_read_statement(columns: Sequence[Any]) -> Select[Any]:
+    """For a raw hot read: `columns` of the projects of workspace `workspace_id` that the
+    user (`access_user_id`) can see. Whoever sees a project may read it (every project role
+    allows PROJECT_READ), so no role comes back to check."""
+    wm = aliased(WorkspaceMember)
+    pm = aliased(ProjectMember)
+    return _visible(select(*columns).select_from(Project), wm, pm, bindparam(_USER)).where(
+        Project.workspace_id == bindparam("workspace_id")
+    )
+
+
+def read_workspace_role(row: Sequence[Any], action: Action) -> WorkspaceRole:
+    """The caller's role from the first column of a `workspace_read_statement` row;
+    PermissionDenied when it does not allow `action`."""
+    role = WorkspaceRole(row[0])
+    require_workspace(role, action)
+    return role
 
 
 def read_role(row: Sequence[Any], action: Action, *, missing: str) -> ProjectRole:
@@ -243,6 +286,11 @@ class TaskLookup:
 def project_lookup(principal: Principal, project_id: UUID) -> dict[str, Any]:
     """The parameters of `project_read_statement`."""
     return {_USER: principal.user_id, "project_id": project_id}
+
+
+def workspace_lookup(principal: Principal, workspace_id: UUID) -> dict[str, Any]:
+    """The parameters of `workspace_read_statement` and `workspace_projects_read_statement`."""
+    return {_USER: principal.user_id, "workspace_id": workspace_id}
 
 
 def task_lookup(principal: Principal, ref: str | UUID) -> TaskLookup | None:
@@ -340,22 +388,30 @@ class StatusRow:
     category: str
 
 
-_PROJECT_STATUSES = (
-    visible_projects(bindparam(_USER))
-    .add_columns(Status.id, Status.position, Status.category)
-    .outerjoin(Status, Status.project_id == Project.id)
-    .where(Project.id == bindparam("project_id"))
-    .order_by(Status.position, Status.id)
-)
+@cache
+def _project_statuses_statement(
+    lock: ProjectLock | None,
+) -> Select[Project, str, str, UUID, int, str]:
+    return (
+        _project_statement(for_update=False, lock=lock)
+        .add_columns(Status.id, Status.position, Status.category)
+        .outerjoin(Status, Status.project_id == Project.id)
+        .order_by(Status.position, Status.id)
+    )
 
 
 async def access_project_statuses(
-    session: AsyncSession, principal: Principal, project_id: UUID, action: Action
+    session: AsyncSession,
+    principal: Principal,
+    project_id: UUID,
+    action: Action,
+    *,
+    lock: ProjectLock | None = None,
 ) -> tuple[ProjectAccess, list[StatusRow]]:
-    """`access_project`, and the project's statuses in board order, in one statement (for
-    reads that walk the board column by column)."""
+    """`access_project`, and the project's statuses in board order, in one statement (a create
+    takes its status from them)."""
     params = {_USER: principal.user_id, "project_id": project_id}
-    rows = (await session.execute(_PROJECT_STATUSES, params)).all()
+    rows = (await session.execute(_project_statuses_statement(lock), params)).all()
     access = _project_access(rows[0][0], rows[0][1], rows[0][2]) if rows else None
     if access is None:
         raise NotFound("No such project.")

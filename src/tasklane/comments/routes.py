@@ -6,10 +6,10 @@ from uuid import UUID
 from fastapi import Depends, Request, Response, status
 
 from tasklane.api import Idempotent, json_response, new_router
-from tasklane.auth.principal import CurrentPrincipal, ReadingPrincipal
+from tasklane.auth.principal import BEARER_DOC, CurrentPrincipal, HotReadDep
 from tasklane.comments import reads, service
 from tasklane.comments.schemas import CommentRead, CommentWrite
-from tasklane.db import DbSession, RawDb
+from tasklane.db import DbSession
 from tasklane.kit.pagination import Page, PageParams, page_params
 from tasklane.tasks.routes import TaskRef
 
@@ -17,13 +17,15 @@ router = new_router(tags=["comments"])
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
-@router.get("/tasks/{task_ref}/comments", response_model=Page[CommentRead])
+@router.get(
+    "/tasks/{task_ref}/comments", response_model=Page[CommentRead], openapi_extra=BEARER_DOC
+)
 async def list_comments(
-    task_ref: TaskRef, request: Request, raw: RawDb, principal: ReadingPrincipal, page: Paging
+    task_ref: TaskRef, request: Request, read: HotReadDep, page: Paging
 ) -> Response:
     """A task's comments, oldest first."""
     found = await reads.list_comments(
-        raw, request, principal, ref=task_ref, limit=page.limit, cursor=page.cursor
+        read.raw, request, read.principal, ref=task_ref, limit=page.limit, cursor=page.cursor
     )
     return json_response(found)
 

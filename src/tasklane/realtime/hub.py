@@ -329,10 +329,11 @@ class Hub:
 
     async def _poll_notified(self) -> None:
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 a cancel (shutdown) arriving as
+            # wait_for times out comes out as TimeoutError, and this loop would never end.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._notified.wait(), timeout=self.settings.dispatch_poll_seconds
-                )
+                async with asyncio.timeout(self.settings.dispatch_poll_seconds):
+                    await self._notified.wait()
             notified = self._notified.is_set()
             self._notified.clear()
             if not self.connections:

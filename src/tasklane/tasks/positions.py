@@ -48,21 +48,24 @@ BOTTOM = Slot()
 TOP = Slot(end="top")
 
 
-async def lock_columns(session: AsyncSession, status_ids: Iterable[UUID]) -> None:
-    """Take the column locks (the status rows, FOR NO KEY UPDATE), lowest id first.
+async def lock_columns(session: AsyncSession, status_ids: Iterable[UUID]) -> dict[UUID, str] | None:
+    """Take the column locks (the status rows, FOR NO KEY UPDATE), lowest id first, and
+    return the locked statuses' categories as they are now (a status deleted meanwhile is
+    missing).
 
-    PostgreSQL only: SQLite has one writer at a time. A lock already held is taken again for
-    free, so callers that lock early (before the task rows, see "Locking") and `place` both
-    call this."""
+    PostgreSQL only (on SQLite, which has one writer at a time, None). A lock already held is
+    taken again for free, so callers that lock early (before the task rows, see "Locking")
+    and `place` both call this."""
     ids = sorted(set(status_ids))
     if not ids or session.get_bind().dialect.name != "postgresql":
-        return
-    await session.execute(
-        select(Status.id)
+        return None
+    rows = await session.execute(
+        select(Status.id, Status.category)
         .where(Status.id.in_(ids))
         .order_by(Status.id)
-        .with_for_update(key_share=True)
+        .with_for_update(key_share=True, of=Status)
     )
+    return {row[0]: row[1] for row in rows}
 
 
 async def place(

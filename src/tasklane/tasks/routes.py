@@ -234,21 +234,17 @@ async def update_tasks(
 
 @router.get(
     "/projects/{project_id}/task-counts",
+    response_model=TaskCounts,
     responses={200: {"headers": {EVENT_SEQ_HEADER: _EVENT_SEQ_DOC}}},
 )
 async def count_tasks(
-    project_id: UUID,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    seq: EventSeq,
-    response: Response,
-    filters: Filters,
-) -> TaskCounts:
+    project_id: UUID, raw: RawDb, principal: ReadingPrincipal, seq: EventSeq, filters: Filters
+) -> Response:
     """How many tasks each status column holds, with the same filters as the task list."""
-    response.headers[EVENT_SEQ_HEADER] = str(seq)
-    return await service.count_tasks(
-        session, principal, project_id=project_id, filters=filters.for_caller(principal)
+    counts = await reads.count_tasks(
+        raw, principal, project_id=project_id, filters=filters.for_caller(principal)
     )
+    return json_response(counts, {EVENT_SEQ_HEADER: str(seq)})
 
 
 @router.get("/projects/{project_id}/trash")
@@ -362,12 +358,13 @@ async def remove_relation(
     await service.remove_relation(session, principal, ref=task_ref, relation_id=relation_id)
 
 
-@router.get("/tasks/{task_ref}/activity")
+@router.get("/tasks/{task_ref}/activity", response_model=Page[ActivityItem])
 async def list_activity(
-    task_ref: TaskRef, session: DbSession, principal: CurrentPrincipal, page: Paging
-) -> Page[ActivityItem]:
+    task_ref: TaskRef, request: Request, raw: RawDb, principal: ReadingPrincipal, page: Paging
+) -> Response:
     """The task's history, oldest first: every change with who made it, when, and each
     field's value before and after (`changes: {field: {from, to}}`)."""
-    return await service.list_activity(
-        session, principal, ref=task_ref, limit=page.limit, cursor=page.cursor
+    found = await reads.list_activity(
+        raw, request, principal, ref=task_ref, limit=page.limit, cursor=page.cursor
     )
+    return json_response(found)

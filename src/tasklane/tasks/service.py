@@ -16,6 +16,7 @@ from tasklane.authz.access import (
     ProjectAccess,
     ProjectLock,
     ScopedRef,
+    StatusRow,
     access_project,
     access_project_statuses,
     access_task,
@@ -34,8 +35,8 @@ from tasklane.events.types import EventType
 from tasklane.kit import keyset
 from tasklane.kit.clock import utcnow
 from tasklane.kit.pagination import Page, decode_cursor, encode_cursor
+from tasklane.models import Label as LabelRow
 from tasklane.models import (
-    Event,
     Project,
     ProjectMember,
     Status,
@@ -46,12 +47,9 @@ from tasklane.models import (
     TaskWatcher,
     WorkspaceMember,
 )
-from tasklane.models import Label as LabelRow
 from tasklane.projects.workflow import StatusCategory, completed_at_after_move
 from tasklane.tasks import positions, queries
-from tasklane.tasks.queries import TaskFilters
 from tasklane.tasks.schemas import (
-    ActivityItem,
     BulkFailure,
     BulkResult,
     BulkUpdate,
@@ -60,8 +58,6 @@ from tasklane.tasks.schemas import (
     RelationCreate,
     RelationRead,
     RelationType,
-    StatusCount,
-    TaskCounts,
     TaskCreate,
     TaskMove,
     TaskRead,
@@ -148,12 +144,28 @@ async def _status_in_project(session: AsyncSession, project_id: UUID, status_id:
     return status
 
 
-async def _default_status(session: AsyncSession, project_id: UUID) -> Status:
-    statuses = (
-        await session.scalars(
-            select(Status).where(Status.project_id == project_id).order_by(Status.position)
-        )
-    ).all()
+async def _status_after_wait(
+    session: AsyncSession, project_id: UUID, status_id: UUID | None
+) -> StatusRow:
+    """The status a new task starts in, read again after the project's lock was granted."""
+    rows = await session.execute(
+        select(Status.id, Status.position, Status.category)
+        .where(Status.project_id == project_id)
+        .order_by(Status.position, Status.id)
+    )
+    status = _create_status([StatusRow(*row) for row in rows], status_id)
+    await positions.lock_columns(session, [status.id])
+    return status
+
+
+def _create_status(statuses: list[StatusRow], status_id: UUID | None) -> StatusRow:
+    """The status a new task starts in: the one asked for, which must be the project's, or
+    the first not-started one in board order, or else the first."""
+    if status_id is not None:
+        for status in statuses:
+            if status.id == status_id:
+                return status
+        raise ValidationFailed.for_field("status_id", "No such status in this project.")
     if not statuses:
         raise Conflict("The project has no statuses.", code="no_statuses")
     for status in statuses:
@@ -238,13 +250,19 @@ async def create_task(
 ) -> TaskRead:
     # FOR NO KEY UPDATE on the project: creates take the next number one at a time, and
     # wait for the project's other task writes (docs/architecture.md, "Locking").
-    access = await access_project(session, principal, project_id, Action.TASK_CREATE, lock="write")
+    # The project's statuses come with the access check: one statement.
+    access, statuses = await access_project_statuses(
+        session, principal, project_id, Action.TASK_CREATE, lock="write"
+    )
     _require_active(access)
     project = access.project
-    if data.status_id is not None:
-        status = await _status_in_project(session, project_id, data.status_id)
-    else:
-        status = await _default_status(session, project_id)
+    status = _create_status(statuses, data.status_id)
+    # On PostgreSQL the statuses above are as they were before the project lock was granted:
+    # the column lock reads the chosen one again, now (a status deleted or recategorised by
+    # the writer we waited for).
+    locked = await positions.lock_columns(session, [status.id])
+    if locked is not None and locked.get(status.id) != status.category:
+        status = await _status_after_wait(session, project_id, data.status_id)
     await _check_assignees(session, project, data.assignee_ids)
     await _check_labels(session, project_id, data.label_ids)
     if data.parent_id is not None:
@@ -491,20 +509,6 @@ async def update_tasks(
         else:
             updated.append(task)
     return BulkResult(updated=updated, failed=failed)
-
-
-async def count_tasks(
-    session: AsyncSession, principal: Principal, *, project_id: UUID, filters: TaskFilters
-) -> TaskCounts:
-    _, statuses = await access_project_statuses(session, principal, project_id, Action.PROJECT_READ)
-    counted = queries.apply_filters(
-        select(Task.status_id, func.count()).group_by(Task.status_id), project_id, filters
-    )
-    counts: dict[UUID, int] = {sid: int(n) for sid, n in (await session.execute(counted)).all()}
-    return TaskCounts(
-        total=sum(counts.values()),
-        by_status=[StatusCount(status_id=s.id, count=counts.get(s.id, 0)) for s in statuses],
-    )
 
 
 def _normalised(after: dict[str, Any], before: TaskRead) -> dict[str, Any]:
@@ -849,91 +853,3 @@ async def remove_relation(
         entity_id=relation.id,
         changes={"relation": {"from": {"type": relation.type, "task_id": other_id}, "to": None}},
     )
-
-
-# --- history -------------------------------------------------------------------------------
-
-
-async def list_activity(
-    session: AsyncSession, principal: Principal, *, ref: str, limit: int, cursor: str | None
-) -> Page[ActivityItem]:
-    """A task's history, oldest first, including its comments' events."""
-    task, _ = await access_task(session, principal, ref, Action.PROJECT_READ, include_deleted=True)
-    stmt = select(Event).where(Event.task_id == task.id).order_by(Event.seq).limit(limit + 1)
-    if cursor is not None:
-        (after,) = decode_cursor(cursor, scope="activity", size=1)
-        stmt = stmt.where(Event.seq > keyset.parse_values([_SEQ], [after])[0])
-    rows = (await session.scalars(stmt)).all()
-    shown = await _visible_tasks(
-        session, principal, {ref for e in rows[:limit] for ref in _task_refs(e.data)}
-    )
-    items = [
-        ActivityItem(
-            seq=e.seq,
-            type=e.type,
-            actor_id=e.actor_id,
-            created_at=e.created_at,
-            changes=_hide_tasks(e.data.get("changes", {}), shown),
-        )
-        for e in rows[:limit]
-    ]
-    next_cursor = encode_cursor([items[-1].seq], scope="activity") if len(rows) > limit else None
-    return Page(items=items, next_cursor=next_cursor)
-
-
-_SEQ = keyset.SortColumn(Event.seq, False, keyset.as_int)
-
-# Where an activity entry's changes name another task: a relation's other end, a parent.
-_TASK_FIELDS = ("parent_id",)
-
-
-def _task_refs(data: dict[str, Any]) -> set[str]:
-    refs: set[str] = set()
-    for name, change in (data.get("changes") or {}).items():
-        for side in ("from", "to"):
-            value = change.get(side) if isinstance(change, dict) else None
-            if name == "relation" and isinstance(value, dict) and value.get("task_id"):
-                refs.add(str(value["task_id"]))
-            elif name in _TASK_FIELDS and value:
-                refs.add(str(value))
-    return refs
-
-
-async def _visible_tasks(session: AsyncSession, principal: Principal, refs: set[str]) -> set[str]:
-    """Of these task ids, those in projects the caller can see."""
-    ids = [uid for uid in (_activity_uuid(r) for r in refs) if uid is not None]
-    if not ids:
-        return set()
-    visible = await session.scalars(
-        select(Task.id).where(
-            Task.id.in_(ids), Task.project_id.in_(visible_project_ids(principal.user_id))
-        )
-    )
-    return {str(i) for i in visible}
-
-
-def _activity_uuid(ref: str) -> UUID | None:
-    try:
-        return UUID(ref)
-    except ValueError:
-        return None
-
-
-def _hide_tasks(changes: dict[str, Any], shown: set[str]) -> dict[str, Any]:
-    """The changes, with the ids of tasks the reader cannot see replaced by null: the entry
-    stays (something was related or re-parented), the hidden task is not named."""
-    out: dict[str, Any] = {}
-    for name, change in changes.items():
-        if not (isinstance(change, dict) and (name == "relation" or name in _TASK_FIELDS)):
-            out[name] = change
-            continue
-        kept = dict(change)
-        for side in ("from", "to"):
-            value = kept.get(side)
-            if name == "relation" and isinstance(value, dict) and value.get("task_id"):
-                if str(value["task_id"]) not in shown:
-                    kept[side] = {**value, "task_id": None}
-            elif name in _TASK_FIELDS and value and str(value) not in shown:
-                kept[side] = None
-        out[name] = kept
-    return out
