@@ -5,7 +5,7 @@ Not visible → NotFound (ids cannot be probed); visible but not allowed → Per
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal, TypeVarTuple
@@ -14,6 +14,7 @@ from uuid import UUID
 from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from starlette.requests import Request
 
 from tasklane.auth.principal import Principal
 from tasklane.authz.roles import (
@@ -25,6 +26,7 @@ from tasklane.authz.roles import (
     workspace_can,
 )
 from tasklane.errors import Conflict, NotFound, PermissionDenied
+from tasklane.kit.rawsql import Dialect, RawConnection, RawSQL
 from tasklane.kit.refs import HumanKey, parse_ref
 from tasklane.models import (
     Comment,
@@ -327,6 +329,34 @@ async def ambiguous_key(
         code="ambiguous_key",
         extensions={"workspaces": slugs},
     )
+
+
+TaskStatement = Callable[[bool, "WorkspaceScope | None", Dialect], RawSQL]
+"""A hot read's `task_read_statement` shape: (by key, workspace scope, dialect) -> SQL."""
+
+
+async def read_task_row(
+    raw: RawConnection,
+    request: Request,
+    principal: Principal,
+    ref: str,
+    statement: TaskStatement,
+    *,
+    include_deleted: bool = False,
+) -> Sequence[Any]:
+    """The row a hot read's task statement gives for a task the caller may read: 404 when
+    `ref` names none they can see, 409 `ambiguous_key` as `access_task` answers it."""
+    lookup = task_lookup(principal, ref)
+    if lookup is None:
+        raise NotFound("No such task.")
+    rows = await raw.fetch(statement(lookup.by_key, lookup.scope, raw.dialect), lookup.params)
+    if len(rows) > 1:
+        async with request.app.state.runtime.db.transaction(write=False) as session:
+            raise await ambiguous_key(session, principal, ref, lookup.params, include_deleted)
+    if not rows:
+        raise NotFound("No such task.")
+    read_role(rows[0], Action.PROJECT_READ, missing="No such task.")
+    return rows[0]
 
 
 _COMMENT = (

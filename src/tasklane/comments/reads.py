@@ -11,9 +11,7 @@ from fastapi import Request
 from sqlalchemy import Integer, bindparam, select
 
 from tasklane.auth.principal import Principal
-from tasklane.authz.access import ambiguous_key, read_role, task_lookup, task_read_statement
-from tasklane.authz.roles import Action
-from tasklane.errors import NotFound
+from tasklane.authz.access import read_task_row, task_read_statement
 from tasklane.kit import keyset
 from tasklane.kit.pagination import decode_cursor, encode_cursor
 from tasklane.kit.rawsql import Dialect, RawConnection, RawSQL, compile_raw
@@ -83,17 +81,8 @@ async def list_comments(
     cursor: str | None,
 ) -> dict[str, Any]:
     """A page of a visible task's comments as `Page[CommentRead]` JSON."""
-    lookup = task_lookup(principal, ref)
-    if lookup is None:
-        raise NotFound("No such task.")
-    rows = await raw.fetch(_task_statement(lookup.by_key, lookup.scope, raw.dialect), lookup.params)
-    if len(rows) > 1:
-        async with request.app.state.runtime.db.transaction(write=False) as session:
-            raise await ambiguous_key(session, principal, ref, lookup.params)
-    if not rows:
-        raise NotFound("No such task.")
-    read_role(rows[0], Action.PROJECT_READ, missing="No such task.")
-    params: dict[str, Any] = {"task_id": UUID(rows[0][2]), "limit": limit + 1}
+    row = await read_task_row(raw, request, principal, ref, _task_statement)
+    params: dict[str, Any] = {"task_id": UUID(row[2]), "limit": limit + 1}
     if cursor is not None:
         after = keyset.parse_values(ORDER, decode_cursor(cursor, scope="comments", size=2))
         params["after_created"], params["after_id"] = after

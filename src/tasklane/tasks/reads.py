@@ -25,11 +25,10 @@ from tasklane.auth.principal import Principal
 from tasklane.authz.access import (
     StatusRow,
     WorkspaceScope,
-    ambiguous_key,
     project_lookup,
     project_read_statement,
     read_role,
-    task_lookup,
+    read_task_row,
     task_read_statement,
     visible_project_ids,
 )
@@ -107,18 +106,7 @@ async def get_task(
     raw: RawConnection, request: Request, principal: Principal, ref: str
 ) -> tuple[dict[str, Any], int]:
     """One visible task as `TaskRead` JSON, and its version."""
-    lookup = task_lookup(principal, ref)
-    if lookup is None:
-        raise NotFound("No such task.")
-    sql = _get_statement(lookup.by_key, lookup.scope, raw.dialect)
-    rows = await raw.fetch(sql, lookup.params)
-    if len(rows) > 1:
-        async with request.app.state.runtime.db.transaction(write=False) as session:
-            raise await ambiguous_key(session, principal, ref, lookup.params)
-    if not rows:
-        raise NotFound("No such task.")
-    row = rows[0]
-    read_role(row, Action.PROJECT_READ, missing="No such task.")
+    row = await read_task_row(raw, request, principal, ref, _get_statement)
     task = task_json(raw.dialect, links_at=_N)(row[3:], row[2])
     return task, int(task["version"])
 
@@ -268,18 +256,10 @@ async def list_activity(
 ) -> dict[str, Any]:
     """A page of a visible task's history (trashed or not) as `Page[ActivityItem]` JSON,
     oldest first, including its comments' events."""
-    lookup = task_lookup(principal, ref)
-    if lookup is None:
-        raise NotFound("No such task.")
-    sql = _history_task_statement(lookup.by_key, lookup.scope, raw.dialect)
-    rows = await raw.fetch(sql, lookup.params)
-    if len(rows) > 1:
-        async with request.app.state.runtime.db.transaction(write=False) as session:
-            raise await ambiguous_key(session, principal, ref, lookup.params, True)
-    if not rows:
-        raise NotFound("No such task.")
-    read_role(rows[0], Action.PROJECT_READ, missing="No such task.")
-    params: dict[str, Any] = {"task_id": UUID(rows[0][2]), "limit": limit + 1}
+    row = await read_task_row(
+        raw, request, principal, ref, _history_task_statement, include_deleted=True
+    )
+    params: dict[str, Any] = {"task_id": UUID(row[2]), "limit": limit + 1}
     if cursor is not None:
         (after,) = decode_cursor(cursor, scope="activity", size=1)
         params["after_seq"] = keyset.parse_values([_SEQ], [after])[0]
