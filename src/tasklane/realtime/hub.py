@@ -311,8 +311,13 @@ class Hub:
             if not self.connections:
                 continue  # nobody to deliver to; a gap is filled when a batch arrives
             idle += tick
+            # `attach` sets _notified: a first client after an idle spell reads the head at
+            # once, whatever the file's version said while nobody was connected.
+            attached = self._notified.is_set()
+            self._notified.clear()
             if (
                 watch
+                and not attached
                 and idle < self.settings.dispatch_poll_seconds
                 and self._seen_head <= self.position
                 and not await self.db.raw.committed_elsewhere()
