@@ -41,7 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tasklane.config import Settings
 from tasklane.errors import Conflict, ServiceUnavailable, TasklaneError, problem_response
 from tasklane.kit.clock import utcnow
-from tasklane.kit.rawsql import RawConnection, RawReader
+from tasklane.kit.rawsql import RawReader
 
 BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
 AfterCommit = Callable[[], None]
@@ -348,17 +348,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
-
-
-async def get_raw(request: Request) -> AsyncIterator[RawConnection]:
-    """The request's raw read connection (hot GET routes, tasklane.kit.rawsql), given back
-    before the response is sent."""
-    db: Database = request.app.state.runtime.db
-    async with db.raw.connection() as connection:
-        yield connection
-
-
-RawDb = Annotated[RawConnection, Depends(get_raw, scope="function")]
 
 
 # --- database failures at the HTTP boundary ---------------------------------------------------

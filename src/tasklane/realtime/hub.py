@@ -185,6 +185,8 @@ class Hub:
     # --- life cycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
+        if self.db.raw.watches_commits:
+            await self.db.raw.committed_elsewhere()  # the version the head below is read at
         self.position = self._seen_head = await self._head_and_presence()
         await self.broker.start(self)
         self.live = self.broker.live or not self.settings.redis_url
@@ -315,12 +317,14 @@ class Hub:
             # once, whatever the file's version said while nobody was connected.
             attached = self._notified.is_set()
             self._notified.clear()
+            # The file's version is asked at every tick, whatever else decides: a version
+            # first taken after a commit would hide that commit until the next poll.
+            changed = watch and await self.db.raw.committed_elsewhere()
             if (
                 watch
-                and not attached
+                and not (changed or attached)
                 and idle < self.settings.dispatch_poll_seconds
                 and self._seen_head <= self.position
-                and not await self.db.raw.committed_elsewhere()
             ):
                 continue
             idle = 0.0

@@ -371,12 +371,16 @@ async def load_links(session: AsyncSession, task_ids: Sequence[UUID]) -> Links:
     return links
 
 
+def column_edge_select(status_id: UUID, *, last: bool) -> Select[str]:
+    agg = func.max(Task.position) if last else func.min(Task.position)
+    return select(agg).where(Task.status_id == status_id, Task.deleted_at.is_(None))
+
+
 async def column_edge(
     session: AsyncSession, status_id: UUID, *, last: bool, exclude: UUID | None = None
 ) -> str | None:
     """The highest (last=True) or lowest ordering key in a status column."""
-    agg = func.max(Task.position) if last else func.min(Task.position)
-    stmt = select(agg).where(Task.status_id == status_id, Task.deleted_at.is_(None))
+    stmt = column_edge_select(status_id, last=last)
     if exclude is not None:
         stmt = stmt.where(Task.id != exclude)
     value = await session.scalar(stmt)

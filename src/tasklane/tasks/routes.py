@@ -9,9 +9,9 @@ from fastapi import Depends, Path, Query, Request, Response, status
 from pydantic import Field
 
 from tasklane.api import Idempotent, IfMatch, etag, json_response, new_router, problem_doc
-from tasklane.auth.principal import CurrentPrincipal, Principal, ReadingPrincipal
+from tasklane.auth.principal import BEARER_DOC, CurrentPrincipal, HotReadDep, Principal
 from tasklane.authz.access import ScopedRef
-from tasklane.db import DbSession, RawDb
+from tasklane.db import DbSession
 from tasklane.errors import ValidationFailed
 from tasklane.kit.pagination import Page, PageParams, page_params
 from tasklane.kit.refs import MAX_REF_LENGTH
@@ -178,25 +178,15 @@ _EVENT_SEQ_DOC = {
 }
 
 
-async def event_seq(rt: CurrentRuntime) -> int:
-    """Read before the query runs: every event up to this number is committed and visible to
-    it, so a live subscription from here misses nothing (a few may arrive twice)."""
-    return rt.hub.position
-
-
-EventSeq = Annotated[int, Depends(event_seq)]
-
-
 @router.get(
     "/projects/{project_id}/tasks",
     response_model=Page[TaskRead],
     responses={200: {"headers": {EVENT_SEQ_HEADER: _EVENT_SEQ_DOC}}},
+    openapi_extra=BEARER_DOC,
 )
 async def list_tasks(
     project_id: UUID,
-    raw: RawDb,
-    principal: ReadingPrincipal,
-    seq: EventSeq,
+    read: HotReadDep,
     page: Paging,
     filters: Filters,
     sort: Annotated[
@@ -210,15 +200,15 @@ async def list_tasks(
     """A project's tasks (not the trashed ones), filtered and sorted. Filters of one kind
     combine with OR; different kinds combine with AND."""
     found = await reads.list_tasks(
-        raw,
-        principal,
+        read.raw,
+        read.principal,
         project_id=project_id,
-        filters=filters.for_caller(principal),
+        filters=filters.for_caller(read.principal),
         sort=sort,
         limit=page.limit,
         cursor=page.cursor,
     )
-    return json_response(found, {EVENT_SEQ_HEADER: str(seq)})
+    return json_response(found, {EVENT_SEQ_HEADER: str(read.seq)})
 
 
 @router.patch("/projects/{project_id}/tasks")
@@ -236,15 +226,14 @@ async def update_tasks(
     "/projects/{project_id}/task-counts",
     response_model=TaskCounts,
     responses={200: {"headers": {EVENT_SEQ_HEADER: _EVENT_SEQ_DOC}}},
+    openapi_extra=BEARER_DOC,
 )
-async def count_tasks(
-    project_id: UUID, raw: RawDb, principal: ReadingPrincipal, seq: EventSeq, filters: Filters
-) -> Response:
+async def count_tasks(project_id: UUID, read: HotReadDep, filters: Filters) -> Response:
     """How many tasks each status column holds, with the same filters as the task list."""
     counts = await reads.count_tasks(
-        raw, principal, project_id=project_id, filters=filters.for_caller(principal)
+        read.raw, read.principal, project_id=project_id, filters=filters.for_caller(read.principal)
     )
-    return json_response(counts, {EVENT_SEQ_HEADER: str(seq)})
+    return json_response(counts, {EVENT_SEQ_HEADER: str(read.seq)})
 
 
 @router.get("/projects/{project_id}/trash")
@@ -262,13 +251,12 @@ async def list_trash(
     "/tasks/{task_ref}",
     response_model=TaskRead,
     responses={200: {"headers": {EVENT_SEQ_HEADER: _EVENT_SEQ_DOC}}},
+    openapi_extra=BEARER_DOC,
 )
-async def get_task(
-    task_ref: TaskRef, request: Request, raw: RawDb, principal: ReadingPrincipal, seq: EventSeq
-) -> Response:
+async def get_task(task_ref: TaskRef, request: Request, read: HotReadDep) -> Response:
     """One task, by id or by key (`ENG-42`). The `ETag` header is its version."""
-    task, version = await reads.get_task(raw, request, principal, task_ref)
-    return json_response(task, {EVENT_SEQ_HEADER: str(seq), "ETag": etag(version)})
+    task, version = await reads.get_task(read.raw, request, read.principal, task_ref)
+    return json_response(task, {EVENT_SEQ_HEADER: str(read.seq), "ETag": etag(version)})
 
 
 @router.patch("/tasks/{task_ref}", responses=_PRECONDITION)
@@ -358,13 +346,15 @@ async def remove_relation(
     await service.remove_relation(session, principal, ref=task_ref, relation_id=relation_id)
 
 
-@router.get("/tasks/{task_ref}/activity", response_model=Page[ActivityItem])
+@router.get(
+    "/tasks/{task_ref}/activity", response_model=Page[ActivityItem], openapi_extra=BEARER_DOC
+)
 async def list_activity(
-    task_ref: TaskRef, request: Request, raw: RawDb, principal: ReadingPrincipal, page: Paging
+    task_ref: TaskRef, request: Request, read: HotReadDep, page: Paging
 ) -> Response:
     """The task's history, oldest first: every change with who made it, when, and each
     field's value before and after (`changes: {field: {from, to}}`)."""
     found = await reads.list_activity(
-        raw, request, principal, ref=task_ref, limit=page.limit, cursor=page.cursor
+        read.raw, request, read.principal, ref=task_ref, limit=page.limit, cursor=page.cursor
     )
     return json_response(found)

@@ -15,7 +15,7 @@ from fastapi import Query, Response
 from sqlalchemy import Integer, Select, bindparam, literal_column, select, union_all
 
 from tasklane.api import json_response, new_router
-from tasklane.auth.principal import Principal, ReadingPrincipal
+from tasklane.auth.principal import BEARER_DOC, HotReadDep, Principal
 from tasklane.authz.access import (
     read_workspace_role,
     workspace_lookup,
@@ -23,7 +23,6 @@ from tasklane.authz.access import (
     workspace_read_statement,
 )
 from tasklane.authz.roles import Action
-from tasklane.db import RawDb
 from tasklane.errors import NotFound, ValidationFailed
 from tasklane.kit.pagination import Page
 from tasklane.kit.rawsql import Dialect, RawConnection, RawSQL, compile_raw
@@ -121,11 +120,12 @@ async def search_tasks(
     return {"items": items, "next_cursor": None}
 
 
-@router.get("/workspaces/{workspace_id}/tasks", response_model=Page[TaskRead])
+@router.get(
+    "/workspaces/{workspace_id}/tasks", response_model=Page[TaskRead], openapi_extra=BEARER_DOC
+)
 async def find_tasks(
     workspace_id: UUID,
-    raw: RawDb,
-    principal: ReadingPrincipal,
+    read: HotReadDep,
     q: Annotated[
         str,
         Query(
@@ -142,5 +142,7 @@ async def find_tasks(
     text = q.strip()
     if not text:
         raise ValidationFailed.for_field("q", "Type something to search for.")
-    found = await search_tasks(raw, principal, workspace_id=workspace_id, text=text, limit=limit)
+    found = await search_tasks(
+        read.raw, read.principal, workspace_id=workspace_id, text=text, limit=limit
+    )
     return json_response(found)

@@ -268,19 +268,20 @@ async def create_task(
     if data.parent_id is not None:
         await _check_parent(session, project_id, data.parent_id, None)
 
-    # The project row is locked (above), so numbers have no gaps or repeats.
-    number = (
+    # The project row is locked (above), so numbers have no gaps or repeats; the column is
+    # locked too (on SQLite the whole file), so its edge is read in the same statement.
+    slot = positions.TOP if data.placement == "top" else positions.BOTTOM
+    number, edge = (
         await session.execute(
             update(Project)
             .where(Project.id == project_id)
             .values(task_counter=Project.task_counter + 1)
-            .returning(Project.task_counter)
+            .returning(Project.task_counter, positions.edge_of(status.id, slot))
         )
-    ).scalar_one()
+    ).one()
     project.task_counter = number
-    slot = positions.TOP if data.placement == "top" else positions.BOTTOM
-    (position,) = await positions.place(
-        session, positions.Writer(principal.user_id, project), status.id, slot
+    position = await positions.place_at_edge(
+        session, positions.Writer(principal.user_id, project), status.id, slot, edge
     )
     now = utcnow()
     task = Task(
