@@ -64,7 +64,7 @@ class Profile:
     crosscheck_seconds: float = 4
     growth_concurrencies: tuple[int, ...] = (1, 16)
     growth_seconds: float = 6
-    mixed_levels: tuple[int, ...] = (100, 500, 1500)
+    mixed_levels: tuple[int, ...] = (100, 500, 1500, 3000)
     mixed_seconds: float = 45
     spawn_rate: float = 100
     think: tuple[float, float] = (5.0, 15.0)
