@@ -353,8 +353,8 @@ def drop_database(backend: Backend, url: str) -> None:
 
 def app_env(profile: Profile, backend: Backend, url: str, work: Path) -> dict[str, str]:
     """Production settings, with what a benchmark needs: day-long access tokens (so runs
-    never sign in again), write rate limits off (they would turn load into 429s), and JSON
-    request logs written to a file as in production."""
+    never sign in again), write rate limits off (they would turn load into 429s), no cap on
+    WebSockets per address or user, and JSON request logs written to a file as in production."""
     env = {
         "TASKLANE_ENVIRONMENT": "production",
         "TASKLANE_SECRET_KEY": secrets.token_urlsafe(48),
@@ -363,6 +363,9 @@ def app_env(profile: Profile, backend: Backend, url: str, work: Path) -> dict[st
         "TASKLANE_ACCESS_TOKEN_MINUTES": "1440",
         "TASKLANE_RATE_LIMIT_ENABLED": "false",
         "TASKLANE_LOGIN_FAILURES_PER_ADDRESS": "100000",
+        # Every client of the live-update stage connects from 127.0.0.1, a few per user.
+        "TASKLANE_WS_MAX_PER_ADDRESS": "100000",
+        "TASKLANE_WS_MAX_PER_USER": "10000",
         "TASKLANE_LOG_FORMAT": "json",
         "TASKLANE_LOG_LEVEL": "INFO",
         "TASKLANE_METRICS_TOKEN": METRICS_TOKEN,

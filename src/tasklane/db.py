@@ -36,12 +36,14 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.util import await_
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tasklane.config import Settings
 from tasklane.errors import Conflict, ServiceUnavailable, TasklaneError, problem_response
 from tasklane.kit.clock import utcnow
 from tasklane.kit.rawsql import RawReader
+from tasklane.kit.writeturns import WriteTurns
 
 BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
 AfterCommit = Callable[[], None]
@@ -88,7 +90,9 @@ def _install_statement_counter(engine: Engine) -> None:
             stats.seconds += time.perf_counter() - stats._started.pop()
 
 
-def _configure_sqlite(engine: AsyncEngine, settings: Settings, *, begin: str) -> None:
+def _configure_sqlite(
+    engine: AsyncEngine, settings: Settings, *, begin: str, turns: WriteTurns | None = None
+) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below issue BEGIN, not the driver.
@@ -104,7 +108,15 @@ def _configure_sqlite(engine: AsyncEngine, settings: Settings, *, begin: str) ->
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn: Any) -> None:
+        if turns is not None:
+            await_(turns.take())  # this process's turn among several (kit.writeturns)
         conn.exec_driver_sql(begin)
+
+    if turns is not None:
+
+        @event.listens_for(engine.sync_engine, "checkin")
+        def _checkin(_dbapi_connection: Any, _record: Any) -> None:
+            turns.give()  # back in the pool: the transaction has ended
 
 
 class _WriteSession(Session):
@@ -155,6 +167,7 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         self.sqlite_file = _sqlite_file(url) if self.is_sqlite else None
         self._storage_failed_at: datetime | None = None
+        self._turns: WriteTurns | None = None
         if self.is_sqlite:
             path = url.split("///", 1)[1] if "///" in url else ""
             if path:
@@ -175,7 +188,12 @@ class Database:
                 pool_timeout=60,
                 hide_parameters=True,  # error messages must not carry hashes or tokens
             )
-            _configure_sqlite(self.writer, settings, begin="BEGIN IMMEDIATE")
+            self._turns = (
+                WriteTurns(self.sqlite_file, timeout_seconds=settings.sqlite_busy_timeout_ms / 1000)
+                if self.sqlite_file is not None
+                else None
+            )
+            _configure_sqlite(self.writer, settings, begin="BEGIN IMMEDIATE", turns=self._turns)
             _configure_sqlite(self.reader, settings, begin="BEGIN")
             engines = [self.writer, self.reader]
         else:
@@ -260,6 +278,8 @@ class Database:
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
+        if self._turns is not None:
+            self._turns.close()
 
     def session(self, *, write: bool) -> AsyncSession:
         session = (self._write_sessions if write else self._read_sessions)()
