@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed; empty: nobody's."""
 
     database_pool_size: int = Field(default=10, ge=1)
+    database_pool_timeout_seconds: float = Field(default=30, gt=0, le=600)
+    """How long a request waits for a database connection of this process (on SQLite: for its
+    turn at the one writer connection) before it is answered 503 `database_busy`."""
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
     signup: SignupMode = SignupMode.OPEN
     """Who may create an account through the API and the sign-up page."""

@@ -28,6 +28,7 @@ from fastapi.responses import Response
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -177,7 +178,7 @@ class Database:
                 poolclass=AsyncAdaptedQueuePool,
                 pool_size=1,
                 max_overflow=0,
-                pool_timeout=60,
+                pool_timeout=settings.database_pool_timeout_seconds,
                 hide_parameters=True,
             )
             self.reader = create_async_engine(
@@ -185,7 +186,7 @@ class Database:
                 poolclass=AsyncAdaptedQueuePool,
                 pool_size=settings.database_pool_size,
                 max_overflow=0,
-                pool_timeout=60,
+                pool_timeout=settings.database_pool_timeout_seconds,
                 hide_parameters=True,  # error messages must not carry hashes or tokens
             )
             self._turns = (
@@ -202,7 +203,7 @@ class Database:
                 pool_size=settings.database_pool_size,
                 max_overflow=settings.database_pool_size,
                 pool_pre_ping=True,
-                pool_timeout=30,
+                pool_timeout=settings.database_pool_timeout_seconds,
                 hide_parameters=True,
             )
             self.reader = self.writer
@@ -402,6 +403,11 @@ def database_failure(exc: BaseException) -> TasklaneError | None:
     RetryTransactions, as often as allowed); else None."""
     if is_connection_error(exc):
         return ServiceUnavailable("The database is not reachable; try again shortly.")
+    if isinstance(exc, PoolTimeout):  # this process's connections all busy for too long
+        return ServiceUnavailable(
+            "The database is busy with other requests; try again shortly.",
+            code="database_busy",
+        )
     orig = _driver_error(exc)
     sqlite_error = str(getattr(orig, "sqlite_errorname", "") or "")
     sqlstate = _sqlstate(exc)
@@ -468,6 +474,7 @@ def install_database_errors(app: FastAPI) -> None:
         )
 
     app.add_exception_handler(DBAPIError, handler)
+    app.add_exception_handler(PoolTimeout, handler)
     for error in RAW_DRIVER_ERRORS:
         app.add_exception_handler(error, handler)
     app.add_exception_handler(ConnectionError, handler)

@@ -7,6 +7,8 @@ with serialization_failure (a sequence counts them, outside the transactions).""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 
 import httpx
@@ -84,7 +86,7 @@ async def test_a_write_that_keeps_losing_races_answers_409_and_changes_nothing(
 
 @pytest.fixture
 def settings_overrides() -> dict[str, object]:
-    return {"sqlite_busy_timeout_ms": 200}
+    return {"sqlite_busy_timeout_ms": 200, "database_pool_timeout_seconds": 1}
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -103,6 +105,51 @@ async def test_sqlite_still_locked_after_the_busy_timeout_answers_503(
         other.execute("ROLLBACK")
         other.close()
     assert busy.status_code == 503, busy.text
+    assert busy.json()["code"] == "database_busy"
+    now = expect(await client.get(f"/api/v1/tasks/{task['id']}", headers=board.member.headers), 200)
+    assert now["title"] == task["title"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_another_tasklane_process_holding_the_write_turn_past_the_busy_timeout_answers_503(
+    client: httpx.AsyncClient, app: FastAPI, board: Board
+) -> None:
+    """Processes on one SQLite file take turns through a lock file (kit.writeturns); one that
+    keeps its turn past the busy timeout makes the others' writes fail as a busy write does."""
+    task = await make_task(client, board.member, board.pid)
+    path = app.state.runtime.db.sqlite_file
+    other = os.open(f"{path}-writers.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX)  # as another process taking its turn
+        busy = await client.patch(
+            f"/api/v1/tasks/{task['id']}", json={"title": "busy"}, headers=board.member.headers
+        )
+    finally:
+        os.close(other)
+    assert busy.status_code == 503, busy.text
+    assert busy.json()["code"] == "database_busy"
+    done = await client.patch(
+        f"/api/v1/tasks/{task['id']}", json={"title": "later"}, headers=board.member.headers
+    )
+    assert done.status_code == 200, done.text
+    now = expect(await client.get(f"/api/v1/tasks/{task['id']}", headers=board.member.headers), 200)
+    assert (now["title"], now["version"]) == ("later", 2)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_write_that_waits_too_long_for_the_writer_connection_answers_503(
+    client: httpx.AsyncClient, app: FastAPI, board: Board
+) -> None:
+    """SQLite has one writer connection per process; a write that cannot have it within the
+    pool timeout gets 503 `database_busy` (it was a 500)."""
+    task = await make_task(client, board.member, board.pid)
+    async with app.state.runtime.db.transaction() as session:
+        await session.execute(text("SELECT 1"))  # holds the writer connection
+        busy = await client.patch(
+            f"/api/v1/tasks/{task['id']}", json={"title": "busy"}, headers=board.member.headers
+        )
+    assert busy.status_code == 503, busy.text
+    assert busy.headers["content-type"].startswith("application/problem+json")
     assert busy.json()["code"] == "database_busy"
     now = expect(await client.get(f"/api/v1/tasks/{task['id']}", headers=board.member.headers), 200)
     assert now["title"] == task["title"]
