@@ -102,7 +102,7 @@ fuzz: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist
 
-# The full benchmark (about 40 minutes; both backends): results in bench/results/, README table.
+# The full benchmark (about an hour; SQLite with one process per core and with one, PostgreSQL): results in bench/results/, README table.
 bench: $(BENCH_STAMP) $(WRK)
 	$(BIN)/python -m bench --profile full --backends sqlite-cores,sqlite,postgres --readme
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from bench.datasets import THINGS
 from bench.loadgen import delta, lag_percentile_ms, scrape, scrape_lag, settle
 from bench.servers import measured, run_child
+from tasklane.config import Settings
 
 if TYPE_CHECKING:
     from bench.run import Context
@@ -85,9 +86,15 @@ def run_storm_variant(ctx: Context) -> None:
 
 
 def _hashing(env: dict[str, str]) -> str:
+    fields = Settings.model_fields
     memory = env.get("TASKLANE_PASSWORD_HASH_MEMORY_KIB")
     if memory is None:
-        return "argon2id server defaults (m=64 MiB, t=3, p=4)"
+        default = fields["password_hash_memory_kib"].default // 1024
+        return (
+            f"argon2id server defaults (m={default} MiB, "
+            f"t={fields['password_hash_time_cost'].default}, "
+            f"p={fields['password_hash_parallelism'].default})"
+        )
     return (
         f"argon2id m={int(memory) // 1024} MiB, t={env['TASKLANE_PASSWORD_HASH_TIME_COST']}, "
         f"p={env['TASKLANE_PASSWORD_HASH_PARALLELISM']}"
