@@ -43,6 +43,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tasklane.config import Settings
 from tasklane.errors import Conflict, ServiceUnavailable, TasklaneError, problem_response
 from tasklane.kit.clock import utcnow
+from tasklane.kit.loopsqlite import LoopConnection
 from tasklane.kit.rawsql import RawReader
 from tasklane.kit.writeturns import WriteTurns
 
@@ -92,7 +93,7 @@ def _install_statement_counter(engine: Engine) -> None:
 
 
 def _configure_sqlite(
-    engine: AsyncEngine, settings: Settings, *, begin: str, turns: WriteTurns | None = None
+    engine: AsyncEngine, *, begin: str, busy_timeout_ms: int, turns: WriteTurns | None = None
 ) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -104,7 +105,7 @@ def _configure_sqlite(
         # WAL + NORMAL: a process crash loses nothing committed; a power cut can lose the
         # last transactions. FULL costs about two thirds of write throughput here.
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -173,8 +174,14 @@ class Database:
             path = url.split("///", 1)[1] if "///" in url else ""
             if path:
                 settings.data_dir.mkdir(parents=True, exist_ok=True)
+            busy_timeout_ms = int(settings.sqlite_busy_timeout_ms)
+            file = make_url(url).database or ""
             self.writer = create_async_engine(
                 url,
+                # Statements on the loop, busy waits off it (kit.loopsqlite).
+                async_creator=lambda: LoopConnection.connect(
+                    file, busy_timeout_seconds=busy_timeout_ms / 1000
+                ),
                 poolclass=AsyncAdaptedQueuePool,
                 pool_size=1,
                 max_overflow=0,
@@ -194,8 +201,10 @@ class Database:
                 if self.sqlite_file is not None
                 else None
             )
-            _configure_sqlite(self.writer, settings, begin="BEGIN IMMEDIATE", turns=self._turns)
-            _configure_sqlite(self.reader, settings, begin="BEGIN")
+            _configure_sqlite(
+                self.writer, begin="BEGIN IMMEDIATE", busy_timeout_ms=0, turns=self._turns
+            )
+            _configure_sqlite(self.reader, begin="BEGIN", busy_timeout_ms=busy_timeout_ms)
             engines = [self.writer, self.reader]
         else:
             self.writer = create_async_engine(
