@@ -125,6 +125,10 @@ class Settings(BaseSettings):
     """Open WebSockets from one client address (all users), refused beyond like the above."""
     dispatch_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     """Fallback poll of the event log when no wake-up arrives (another process, the CLI)."""
+    dispatch_save_seconds: float = Field(default=1.0, ge=0, le=60)
+    """SQLite: how often a consumer's position is written while events keep coming (at most
+    once per this many seconds; at once when the dispatcher stops). A crash hands the events of
+    the last interval over again, which consumers tolerate. 0: after every batch."""
     job_lease_seconds: int = Field(default=60, ge=5, le=3600)
     job_backoff_seconds: float = Field(default=5, gt=0)
     job_backoff_max_seconds: float = Field(default=3600, gt=0)

@@ -18,6 +18,13 @@ from tasklane.events.types import EventType
 from tasklane.models import ConsumerPosition, Event
 
 
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    """Positions written after every batch, so the table shows each step (the default writes
+    them at most once a second on SQLite; tested below with its own settings)."""
+    return {"dispatch_save_seconds": 0}
+
+
 class Recorder:
     """A consumer that keeps what it was handed (and can be told to fail)."""
 
@@ -167,6 +174,80 @@ async def test_the_run_loop_is_woken_by_a_commit(database: Database, settings: S
         stopping.set()
         dispatcher.wake()
         await asyncio.wait_for(loop, timeout=10)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+class TestHeldPositions:
+    """SQLite: the position reached is kept in memory and written at most once per
+    `dispatch_save_seconds`, when the dispatcher idles past that, and when it stops."""
+
+    async def test_a_position_is_written_at_most_once_per_interval(
+        self, database: Database, settings: Settings
+    ) -> None:
+        held = settings.model_copy(update={"dispatch_save_seconds": 60})
+        consumer = Recorder()
+        dispatcher = Dispatcher(held, database, [consumer])
+        await dispatcher.prepare()
+        first = await record(database, 2)
+        assert await dispatcher.dispatch_once(consumer) == 2  # the first batch is written
+        assert await position(database, "recorder") == first[-1]
+        second = await record(database, 2)
+        assert await dispatcher.dispatch_once(consumer) == 2
+        assert await dispatcher.dispatch_once(consumer) == 0  # not handed over twice
+        assert await position(database, "recorder") == first[-1]  # not written yet
+        assert consumer.seqs == first + second
+
+        again = Recorder()  # a crash now: another process starts from the table
+        restarted = Dispatcher(held, database, [again])
+        assert await restarted.dispatch_once(again) == 2
+        assert again.seqs == second  # at least once: the unwritten interval comes again
+
+        await dispatcher.save_positions()  # stopping writes it, if no one moved it on
+        assert await position(database, "recorder") == second[-1]
+
+    async def test_another_dispatcher_that_moved_on_is_followed(
+        self, database: Database, settings: Settings
+    ) -> None:
+        held = settings.model_copy(update={"dispatch_save_seconds": 60})
+        consumer, other = Recorder(), Recorder()
+        one, two = Dispatcher(held, database, [consumer]), Dispatcher(settings, database, [other])
+        await one.prepare()
+        await record(database, 1)
+        await one.dispatch_once(consumer)
+        held_back = await record(database, 1)
+        await one.dispatch_once(consumer)  # handled, not written
+        await two.dispatch_once(other)  # writes after every batch
+        assert await position(database, "recorder") == held_back[-1]
+        later = await record(database, 1)
+        await one.save_positions()  # its compare-and-set finds the table moved: no change
+        assert await position(database, "recorder") == held_back[-1]
+        assert await one.dispatch_once(consumer) == 1
+        assert consumer.seqs[-1:] == later
+
+    async def test_the_run_loop_writes_the_position_once_idle_past_the_interval(
+        self, database: Database, settings: Settings
+    ) -> None:
+        held = settings.model_copy(
+            update={"dispatch_save_seconds": 0.5, "dispatch_poll_seconds": 30}
+        )
+        consumer = Recorder()
+        dispatcher = Dispatcher(held, database, [consumer])
+        stopping = asyncio.Event()
+        loop = asyncio.create_task(dispatcher.run(stopping))
+        try:
+            await asyncio.sleep(0.2)
+            await record(database, 1)  # written at once: the first of its interval
+            seqs = await record(database, 2)
+            for _ in range(500):
+                if await position(database, "recorder") == seqs[-1]:
+                    break
+                await asyncio.sleep(0.02)
+            # Far sooner than the 30 s poll: the idle loop woke to write it.
+            assert await position(database, "recorder") == seqs[-1]
+        finally:
+            stopping.set()
+            dispatcher.wake()
+            await asyncio.wait_for(loop, timeout=10)
 
 
 @pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
