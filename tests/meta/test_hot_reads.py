@@ -14,6 +14,7 @@ from pydantic import TypeAdapter
 from tasklane.app import API_PREFIX
 from tasklane.comments.schemas import CommentRead
 from tasklane.kit.pagination import Page
+from tasklane.kit.rawsql import RawConnection
 from tasklane.tasks.schemas import ActivityItem, TaskCounts, TaskRead
 from tests.factories import Board, add_member, expect, make_project, make_task, make_user
 
@@ -468,3 +469,43 @@ async def test_a_create_takes_few_statements(client: httpx.AsyncClient, board: B
         )
         expect(r, 201)
         assert _statements(r) <= _BUDGET["create"], placement
+
+
+@pytest.mark.parametrize(
+    ("query", "off_the_loop"),
+    [
+        ({}, False),
+        ({"status_category": "started"}, False),
+        ({"priority": "high"}, True),
+        ({"due_before": "2026-01-01"}, True),
+        ({"parent_id": "none"}, True),
+        ({"assignee_id": "none"}, True),
+        ({"q": "login"}, True),
+    ],
+)
+async def test_a_column_walk_that_checks_rows_is_read_off_the_loop(
+    client: httpx.AsyncClient,
+    board: Board,
+    monkeypatch: pytest.MonkeyPatch,
+    query: dict[str, str],
+    off_the_loop: bool,
+) -> None:
+    """Walked in board order, a page is an index walk of at most a page per column, fast
+    enough for the event loop; a filter checked row by row may read whole columns first, so
+    that read is sent with `slow=True` (a thread on SQLite, see kit.rawsql)."""
+    await make_task(client, board.member, board.pid, "Login times out")
+    sent: list[bool] = []
+    fetch = RawConnection.fetch
+
+    async def recording(self: RawConnection, sql: Any, values: Any, *, slow: bool = False) -> Any:
+        sent.append(slow)
+        return await fetch(self, sql, values, slow=slow)
+
+    monkeypatch.setattr(RawConnection, "fetch", recording)
+    expect(
+        await client.get(
+            f"{API_PREFIX}/projects/{board.pid}/tasks", params=query, headers=board.member.headers
+        ),
+        200,
+    )
+    assert sent[-1] is off_the_loop  # the page; the statement before it authorises

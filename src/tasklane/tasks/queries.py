@@ -210,6 +210,20 @@ def walks_columns(sort: TaskSort, f: TaskFilters) -> bool:
     return sort is TaskSort.POSITION and not users and not f.label_ids
 
 
+def checks_rows(f: TaskFilters) -> bool:
+    """Whether a column walk checks rows against a filter no index serves (so it may read a
+    whole column before it has a page): such a read goes to a thread, not the event loop."""
+    return bool(
+        f.text
+        or f.priorities
+        or f.due_before
+        or f.due_after
+        or f.parent_id
+        or f.top_level_only
+        or None in f.assignees
+    )
+
+
 TASK_COLUMNS = tuple(Task.__table__.c)
 """A task row as hot reads select it: these columns, then what the statement adds."""
 

@@ -157,9 +157,10 @@ async def list_tasks(
         statuses = [StatusRow(UUID(r[3]), r[4], r[5]) for r in rows if r[3] is not None]
         groups = queries.status_groups(statuses, filters)
         found = queries.position_page(project_id, filters, groups, values, limit + 1, dialect)
-        # Unfiltered, each column is an index walk of at most a page; a text filter may
-        # read a whole column.
-        page = [] if found is None else await raw.fetch(*found, slow=bool(filters.text))
+        # Unfiltered, each column is an index walk of at most a page; a filter checked row
+        # by row may read a whole column.
+        slow = queries.checks_rows(filters)
+        page = [] if found is None else await raw.fetch(*found, slow=slow)
     else:
         sql = queries.sorted_page(project_id, filters, sort, values, limit + 1, dialect)
         page = await raw.fetch(sql, {}, slow=True)  # a sort of the matching tasks
