@@ -27,15 +27,16 @@ from typing import Protocol
 
 import asyncpg
 import structlog
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.config import Settings
 from tasklane.db import Database
-from tasklane.events.service import NOTIFY_CHANNEL
+from tasklane.events.service import NO_END, NOTIFY_CHANNEL, read_log
 from tasklane.kit.aio import first_set
 from tasklane.kit.clock import utcnow
+from tasklane.kit.rawsql import DIALECTS, compile_raw
 from tasklane.kit.sql import insert_ignore
 from tasklane.models import ConsumerPosition, Event
 
@@ -44,6 +45,12 @@ log = structlog.get_logger(__name__)
 BATCH = 200
 RETRY_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0)
 LISTEN_RETRY_SECONDS = 5.0
+_POSITION = {
+    d: compile_raw(
+        select(ConsumerPosition.position).where(ConsumerPosition.name == bindparam("name")), d
+    )
+    for d in DIALECTS
+}
 
 
 class Consumer(Protocol):
@@ -146,16 +153,15 @@ class Dispatcher:
 
     async def _dispatch_compare_and_set(self, consumer: Consumer) -> int:
         name = consumer.name
-        async with self.db.transaction(write=False) as session:
-            stored = await session.scalar(
-                select(ConsumerPosition.position).where(ConsumerPosition.name == name)
-            )
-            if stored is None:
+        async with self.db.raw.connection() as raw:  # one snapshot
+            found = await raw.fetch(_POSITION[raw.dialect], {"name": name})
+            if not found:
                 return 0
+            stored = int(found[0][0])
             known, handled = self._held.get(name, (stored, stored))
             if known != stored:  # another dispatcher moved it: go on from there
                 handled = stored
-            events = await self._after(session, handled)
+            events = await read_log(raw, after=handled, upto=NO_END, limit=BATCH)
         if events:
             await consumer.handle(events)
             handled = events[-1].seq

@@ -25,6 +25,11 @@ What could hold it longer is kept off it:
   has a passive checkpoint (one that never waits for anyone) run in a thread, on a connection
   of the thread's own.
 
+What stays on the loop: a write that changes many rows (a bulk change, a status deleted with
+its tasks moved, the trash purged) holds it for as long as SQLite takes, a few milliseconds per
+thousand rows. Such writes are rare, and every other write of every process waited for them
+anyway, as they hold the write lock.
+
 The reader engine keeps aiosqlite: the statements sent there are not on hot paths and may
 scan, and a thread is the right place for them.
 """

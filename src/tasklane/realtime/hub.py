@@ -50,7 +50,7 @@ from tasklane.authz.live import (
 from tasklane.config import Settings
 from tasklane.db import Database
 from tasklane.errors import TasklaneError
-from tasklane.events.service import NOTIFY_CHANNEL
+from tasklane.events.service import NOTIFY_CHANNEL, read_log
 from tasklane.kit.rawsql import DIALECTS, compile_raw
 from tasklane.models import Counter, Event
 from tasklane.realtime.broker import Broker, BrokerUnavailable, Wire
@@ -407,15 +407,8 @@ class Hub:
             self.position = max(self.position, upto)
             return
         while self.position < upto:
-            async with self.db.transaction(write=False) as session:
-                rows = (
-                    await session.scalars(
-                        select(Event)
-                        .where(Event.seq > self.position, Event.seq <= upto)
-                        .order_by(Event.seq)
-                        .limit(FILL_PAGE)
-                    )
-                ).all()
+            async with self.db.raw.connection() as raw:
+                rows = await read_log(raw, after=self.position, upto=upto, limit=FILL_PAGE)
             if not rows:
                 return
             for row in rows:
