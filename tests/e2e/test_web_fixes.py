@@ -329,3 +329,41 @@ def test_a_new_status_goes_before_done_and_cancelled(browser: Any, server: Serve
         names = [s["name"] for s in r.json()["items"]]
     assert names == ["Backlog", "Todo", "In Progress", "In review", "Done", "Cancelled"]
     page.context.close()
+
+
+def test_filter_and_grouping_controls_keep_their_new_value_on_a_slow_machine(
+    browser: Any, server: Server
+) -> None:
+    """React Router moves to a new URL in a transition; on a slow machine a checkbox bound to the
+    URL flicked back to its old value until that was rendered, and Playwright's check() (a user's
+    second look) saw it unchanged. The CPU is slowed twentyfold to make that window wide."""
+    team = make_team(server, "SLW")
+    for n in range(8):
+        create_task(server, team.ada, team.project_id, title=f"Slow {n}")
+    create_task(
+        server, team.ada, team.project_id, title="Bob's slow job", assignee_ids=[team.bob.user_id]
+    )
+    page = signed_in_page(browser, server, team.ada)
+    cdp = page.context.new_cdp_session(page)
+    for view in ("list", "board"):
+        page.goto(f"/p/{team.project_id}/{view}")
+        expect(page.get_by_text("Slow 7").first).to_be_visible()
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": 20})
+        assignee = page.locator(".filter-bar details.multi").filter(
+            has=page.locator("summary", has_text="Assignee")
+        )
+        assignee.locator("summary").click()
+        box = assignee.locator("label.check-row", has_text="Bob Martin").locator("input")
+        box.check()
+        expect(box).to_be_checked()
+        expect(page.get_by_text("Slow 7")).to_have_count(0)
+        expect(page.get_by_text("Bob's slow job").first).to_be_visible()
+        box.uncheck()
+        expect(page.get_by_text("Slow 7").first).to_be_visible()
+        if view == "board":
+            group = page.get_by_label("Group by")
+            group.select_option("priority")
+            expect(group).to_have_value("priority")
+            page.wait_for_url(re.compile("group=priority"))
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
+    page.context.close()

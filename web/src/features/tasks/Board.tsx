@@ -10,9 +10,9 @@ import { SortableContext, verticalListSortingStrategy } from "@dnd-kit/sortable"
 import { useQueryClient } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { useSearchParams } from "react-router";
 import type { Project, Status, Task, User } from "../../api/types";
 import { ErrorNote } from "../../app/ui";
+import { useSearchParamsNow } from "../../lib/searchParams";
 import { useLabels, usePeople } from "../projects/api";
 import { useKeys } from "../shell/keys";
 import { columnKey, useColumn, useColumnCount, useCreateTask, useMoveTask } from "./api";
@@ -55,8 +55,9 @@ export function Board({
   onSelect: (id: string | null) => void;
 }) {
   const qc = useQueryClient();
-  const [params, setParams] = useSearchParams();
-  const [filters, setFilters] = useUrlFilters();
+  const search = useSearchParamsNow();
+  const [params, setParams] = search;
+  const [filters, setFilters] = useUrlFilters(search);
   const group = groupFromSearchParams(params);
   const labels = useLabels(project.id);
   const people = usePeople(project.id);
@@ -93,11 +94,7 @@ export function Board({
           Group by
           <select
             value={group}
-            onChange={(e) =>
-              setParams((current) => withGroup(current, e.target.value as GroupBy), {
-                replace: true,
-              })
-            }
+            onChange={(e) => setParams((current) => withGroup(current, e.target.value as GroupBy))}
           >
             <option value="none">None</option>
             <option value="assignee">Assignee</option>

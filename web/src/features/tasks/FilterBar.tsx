@@ -1,8 +1,8 @@
 /** The filter bar of the list and the board: the same filters, the same URL parameters. */
 import { type ReactNode, useCallback, useMemo, useRef, useState } from "react";
-import { useSearchParams } from "react-router";
 import type { Label, Person, Priority, Status } from "../../api/types";
 import { PRIORITIES, PRIORITY_LABEL } from "../../api/types";
+import type { SearchParamsNow } from "../../lib/searchParams";
 import {
   activeCount,
   EMPTY_FILTERS,
@@ -11,12 +11,18 @@ import {
   withFilters,
 } from "./filters";
 
-/** The filters in the URL, and a setter that keeps the URL's other parameters. */
-export function useUrlFilters(): [TaskFilters, (next: TaskFilters) => void] {
-  const [params, setParams] = useSearchParams();
+/**
+ * The filters in the URL, and a setter that keeps the URL's other parameters. A view that binds
+ * other controls to the URL passes its own `useSearchParamsNow()`, so that every change builds
+ * on the last one.
+ */
+export function useUrlFilters([params, setParams]: SearchParamsNow): [
+  TaskFilters,
+  (next: TaskFilters) => void,
+] {
   const filters = useMemo(() => fromSearchParams(params), [params]);
   const setFilters = useCallback(
-    (next: TaskFilters) => setParams((current) => withFilters(current, next), { replace: true }),
+    (next: TaskFilters) => setParams((current) => withFilters(current, next)),
     [setParams],
   );
   return [filters, setFilters];

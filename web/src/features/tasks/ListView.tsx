@@ -23,6 +23,7 @@ import {
   Spinner,
   timeAgo,
 } from "../../app/ui";
+import { useSearchParamsNow } from "../../lib/searchParams";
 import { useKeys } from "../shell/keys";
 import { toast } from "../shell/toasts";
 import { messageOf, useTaskCounts, useTaskList, useUpdateTask } from "./api";
@@ -49,7 +50,7 @@ export function ListView({
   openTask: (task: Task) => void;
 }) {
   const qc = useQueryClient();
-  const [filters, setFilters] = useUrlFilters();
+  const [filters, setFilters] = useUrlFilters(useSearchParamsNow());
   const query = useTaskList(project.id, filters);
   const tasks = useMemo(() => query.data?.pages.flatMap((p) => p.items) ?? [], [query.data]);
   // The total is worth a request only when there is more than the first page.
