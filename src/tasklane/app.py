@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from starlette.routing import BaseRoute
 
 from tasklane import __version__
 from tasklane.api import install_idempotency_handler
@@ -101,9 +103,28 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     ):
         app.include_router(router, prefix=API_PREFIX)
     install_web_app(app, settings)
-    app.openapi()  # the document is made once, in the order above, and kept
+    _document_in_order(app, list(app.router.routes))
     _match_hot_routes_first(app, (health_router, tasks_router, comments_router, task_stats_router))
     return app
+
+
+def _document_in_order(app: FastAPI, documented: list[BaseRoute]) -> None:
+    """The OpenAPI document lists the routes in `documented` order whatever order requests are
+    matched in. It is made when first asked for, not with the app: making it costs about as
+    much as the rest of create_app, and most apps (a test's, a worker's) never serve it."""
+    make = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            matched = app.router.routes[:]
+            app.router.routes[:] = documented  # no await in between: no request sees this order
+            try:
+                make()
+            finally:
+                app.router.routes[:] = matched
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _match_hot_routes_first(app: FastAPI, hot: Sequence[APIRouter]) -> None:
