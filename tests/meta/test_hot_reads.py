@@ -15,6 +15,7 @@ from tasklane.app import API_PREFIX
 from tasklane.comments.schemas import CommentRead
 from tasklane.kit.pagination import Page
 from tasklane.kit.rawsql import RawConnection
+from tasklane.projects.schemas import StatusRead
 from tasklane.tasks.schemas import ActivityItem, TaskCounts, TaskRead
 from tests.factories import Board, add_member, expect, make_project, make_task, make_user
 
@@ -25,6 +26,7 @@ _PAGE = TypeAdapter(Page[TaskRead])
 _COMMENTS = TypeAdapter(Page[CommentRead])
 _COUNTS = TypeAdapter(TaskCounts)
 _ACTIVITY = TypeAdapter(Page[ActivityItem])
+_STATUSES = TypeAdapter(Page[StatusRead])
 _HOT_ROUTES = {
     ("GET", "/api/v1/tasks/{task_ref}"): _TASK,
     ("GET", "/api/v1/projects/{project_id}/tasks"): _PAGE,
@@ -32,6 +34,7 @@ _HOT_ROUTES = {
     ("GET", "/api/v1/projects/{project_id}/task-counts"): _COUNTS,
     ("GET", "/api/v1/tasks/{task_ref}/activity"): _ACTIVITY,
     ("GET", "/api/v1/workspaces/{workspace_id}/tasks"): _PAGE,
+    ("GET", "/api/v1/projects/{project_id}/statuses"): _STATUSES,
 }
 
 _BUDGET = {
@@ -39,6 +42,7 @@ _BUDGET = {
     "list": 3,
     "comments": 3,
     "counts": 2,
+    "statuses": 2,
     "activity": 3,
     "activity_naming_tasks": 4,
     "search": 3,
@@ -196,6 +200,46 @@ async def test_comment_pages_write_what_their_model_writes(
 
 
 # --- task counts, activity, workspace search ---------------------------------------------------
+
+
+async def test_status_lists_write_what_their_model_writes(
+    client: httpx.AsyncClient, board: Board
+) -> None:
+    """The workflow in board order, after a status is added in the middle and one renamed;
+    a project the caller cannot see is 404, one they see with no statuses an empty page."""
+    h = board.owner.headers
+    url = f"{API_PREFIX}/projects/{board.pid}/statuses"
+    expect(
+        await client.post(
+            url,
+            json={
+                "name": "Review \u00e9 <b>&",
+                "category": "started",
+                "color": "#aa00ff",
+                "position": 2,
+            },
+            headers=h,
+        ),
+        201,
+    )
+    done = board.statuses["Done"]["id"]
+    expect(await client.patch(f"{url}/{done}", json={"name": "Shipped"}, headers=h), 200)
+    for who in (board.owner, board.member):
+        r = await client.get(url, headers=who.headers)
+        _same_as_model(r, _STATUSES)
+        assert _statements(r) <= _BUDGET["statuses"]
+        items = r.json()["items"]
+        assert [s["position"] for s in items] == sorted(s["position"] for s in items)
+        assert items[2]["name"] == "Review \u00e9 <b>&"
+        assert {s["project_id"] for s in items} == {board.pid}
+        assert "Shipped" in [s["name"] for s in items]
+        assert r.json()["next_cursor"] is None
+    stranger = await make_user(client)
+    r = await client.get(url, headers=stranger.headers)
+    assert r.status_code == 404, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    r = await client.get(f"{API_PREFIX}/projects/{board.workspace['id']}/statuses", headers=h)
+    assert r.status_code == 404, r.text
 
 
 def _event_seq(response: httpx.Response) -> int:

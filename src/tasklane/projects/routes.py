@@ -3,13 +3,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, Query, status
+from fastapi import Depends, Query, Response, status
 
-from tasklane.api import Idempotent, new_router
-from tasklane.auth.principal import CurrentPrincipal
+from tasklane.api import Idempotent, json_response, new_router
+from tasklane.auth.principal import BEARER_DOC, CurrentPrincipal, HotReadDep
 from tasklane.db import DbSession
 from tasklane.kit.pagination import Page, PageParams, page_params
-from tasklane.projects import service
+from tasklane.projects import reads, service
 from tasklane.projects.schemas import (
     ArchivedFilter,
     LabelCreate,
@@ -93,12 +93,15 @@ async def delete_project(project_id: UUID, session: DbSession, principal: Curren
     await service.delete_project(session, principal, project_id=project_id)
 
 
-@router.get("/projects/{project_id}/statuses")
-async def list_statuses(
-    project_id: UUID, session: DbSession, principal: CurrentPrincipal
-) -> Page[StatusRead]:
+@router.get(
+    "/projects/{project_id}/statuses",
+    response_model=Page[StatusRead],
+    openapi_extra=BEARER_DOC,
+)
+async def list_statuses(project_id: UUID, read: HotReadDep) -> Response:
     """The project's workflow, in board order: every status in one page (at most 50)."""
-    return await service.list_statuses(session, principal, project_id=project_id)
+    found = await reads.list_statuses(read.raw, read.principal, project_id=project_id)
+    return json_response(found)
 
 
 @router.post(
