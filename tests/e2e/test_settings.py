@@ -65,6 +65,9 @@ def test_account_and_workspace_settings(browser: Any, server: Server) -> None:
     # The account page, from the user menu.
     page = signed_in_page(browser, server, ada)
     page.goto("/")
+    # "/" sends a signed-in user on to their workspace once the list of workspaces has come;
+    # a click made before that could be overtaken by it.
+    expect(page).to_have_url(re.compile(r"/w/[^/]+$"))
     page.get_by_role("link", name=re.compile("account settings")).click()
     expect(page).to_have_url(re.compile(r"/account$"))
     page.get_by_label("Name", exact=True).fill("Ada King")
