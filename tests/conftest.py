@@ -195,6 +195,9 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "signups_per_address": 100_000,
         # No background writers unless a test asks for the worker (tests/realtime, tests/worker).
         "run_worker": False,
+        # Python's own collector thresholds in the test process: its thousands of apps
+        # should not change when finalizers run (tests/test_gc_threshold.py sets them).
+        "gc_young_threshold": 0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -33,6 +34,9 @@ from tasklane.workspaces.routes import invitations_router
 from tasklane.workspaces.routes import router as workspaces_router
 
 API_PREFIX = "/api/v1"
+GC_OLDER_THRESHOLD = 20
+"""Young collections between middle ones, and middle between full ones (see
+Settings.gc_young_threshold); Python's default is 10."""
 
 DESCRIPTION = """
 Tasklane's REST API. Every list is cursor-paginated (`limit`, `cursor` → `next_cursor`);
@@ -64,6 +68,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.gc_young_threshold:
+            gc.set_threshold(settings.gc_young_threshold, GC_OLDER_THRESHOLD, GC_OLDER_THRESHOLD)
         await runtime.start(worker=settings.run_worker)
         try:
             yield
