@@ -367,3 +367,32 @@ def test_filter_and_grouping_controls_keep_their_new_value_on_a_slow_machine(
             page.wait_for_url(re.compile("group=priority"))
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
     page.context.close()
+
+
+def test_a_link_clicked_while_home_loads_is_not_overtaken_by_its_redirect(
+    browser: Any, server: Server
+) -> None:
+    """ "/" sends a signed-in user on to their workspace once the list of workspaces comes. A
+    sidebar link clicked before that used to lose: the redirect fired from the page being left
+    and took the user to the workspace instead. The list is held back here until the click."""
+    team = make_team(server, "HLD")
+    page = signed_in_page(browser, server, team.ada)
+    workspaces = re.compile(r".*/api/v1/workspaces(\?.*)?$")
+    held: list[Any] = []
+    holding = [True]
+    page.route(workspaces, lambda route: held.append(route) if holding[0] else route.continue_())
+    page.goto("/", wait_until="domcontentloaded")
+    for _ in range(300):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the app never asked for the workspaces"
+    page.context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": 20})
+    page.get_by_role("link", name=re.compile("account settings")).click()
+    holding[0] = False
+    for route in held:
+        route.continue_()
+    expect(page.get_by_label("Name", exact=True)).to_be_visible()
+    page.wait_for_timeout(1_000)  # when the redirect was going to fire, it had by now
+    expect(page).to_have_url(re.compile(r"/account$"))
+    page.context.close()

@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useEffect, useState } from "react";
-import { Link, Navigate, useNavigate, useParams, useSearchParams } from "react-router";
+import { Link, useLocation, useNavigate, useParams, useSearchParams } from "react-router";
 import { api, unwrap } from "../../api/client";
 import type { WorkspaceRole } from "../../api/types";
 import { Avatar, Empty, ErrorNote, Spinner } from "../../app/ui";
@@ -22,7 +22,24 @@ export function Home() {
   if (list.length === 0 || params.get("new") === "workspace")
     return <CreateWorkspace first={list.length === 0} />;
   const target = list.find((w) => w.id === current) ?? list[0];
-  return <Navigate to={`/w/${target?.id}`} replace />;
+  return <GoOn to={`/w/${target?.id}`} />;
+}
+
+/**
+ * Home's redirect to the current workspace, unless the user has gone elsewhere meanwhile. A
+ * click on a sidebar link while the workspace list was loading moves the URL at once but
+ * renders the new page in a transition; `<Navigate>` would then fire from this stale page
+ * and take the user away from what they clicked.
+ */
+function GoOn({ to }: { to: string }) {
+  const navigate = useNavigate();
+  const { pathname, search } = useLocation();
+  useEffect(() => {
+    if (window.location.pathname === pathname && window.location.search === search) {
+      navigate(to, { replace: true });
+    }
+  }, [navigate, to, pathname, search]);
+  return <Spinner />;
 }
 
 function CreateWorkspace({ first }: { first: boolean }) {
