@@ -29,7 +29,6 @@ import asyncpg
 import structlog
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.config import Settings
 from tasklane.db import Database
@@ -141,7 +140,8 @@ class Dispatcher:
             )
             if position is None:
                 return 0  # another dispatcher is at it; it will see these events too
-            events = await self._after(session, position)
+            async with self.db.raw.connection() as raw:  # committed events; the lock stays
+                events = await read_log(raw, after=position, upto=NO_END, limit=BATCH)
             if events:
                 await consumer.handle(events)
                 await session.execute(
@@ -212,13 +212,6 @@ class Dispatcher:
         for name, (stored, handled) in list(self._held.items()):
             if stored != handled:
                 await self._save(name)
-
-    @staticmethod
-    async def _after(session: AsyncSession, position: int) -> list[Event]:
-        rows = await session.scalars(
-            select(Event).where(Event.seq > position).order_by(Event.seq).limit(BATCH)
-        )
-        return list(rows.all())
 
     async def _listen(self) -> asyncpg.Connection | None:
         """LISTEN for commits of other processes (see events.service), on its own connection.
