@@ -53,6 +53,11 @@ class Settings(BaseSettings):
 
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
+    signed_in_cache_seconds: float = Field(default=5, ge=0, le=60)
+    """How long a process trusts a sign-in session it checked, so a caller's requests in that
+    time skip the check's statement; 0 checks on every request. A session ended (sign-out, a
+    password change) stops working at once in the process that ended it, and within this
+    many seconds in the others."""
 
     # argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane); hashes made with other
     # parameters are upgraded at the next successful sign-in.

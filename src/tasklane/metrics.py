@@ -40,7 +40,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -48,8 +48,7 @@ from tasklane.config import Environment
 from tasklane.db import Database, StatementStats
 from tasklane.errors import NotFound, Unauthenticated
 from tasklane.kit.looplag import LoopLag
-from tasklane.models import ConsumerPosition, JobStatus
-from tasklane.models import Counter as CounterRow
+from tasklane.models import ConsumerPosition, Event, JobStatus
 from tasklane.worker.jobs import queue_depth
 
 if TYPE_CHECKING:
@@ -143,9 +142,7 @@ def scrape_gauge(fn: ScrapeGauge) -> ScrapeGauge:
 
 @scrape_gauge
 async def _event_dispatch(session: AsyncSession) -> AsyncIterator[Metric]:
-    head = int(
-        await session.scalar(select(CounterRow.value).where(CounterRow.name == "events")) or 0
-    )
+    head = int(await session.scalar(select(func.max(Event.seq))) or 0)
     family = GaugeMetricFamily(
         "tasklane_event_log_head_seq",
         "Sequence number of the newest committed event (the outbox head).",

@@ -10,6 +10,7 @@ import redis.asyncio as redis
 from fastapi import Depends, Request
 
 from tasklane.auth.passwords import Passwords
+from tasklane.auth.signedin import SignedInCache
 from tasklane.auth.throttle import LoginThrottle
 from tasklane.config import Settings
 from tasklane.db import Database
@@ -28,6 +29,7 @@ class Runtime:
     login_throttle: LoginThrottle
     broker: Broker
     hub: Hub
+    signed_in: SignedInCache
     redis: redis.Redis | None = None
     worker: Worker | None = None
 
@@ -46,6 +48,7 @@ class Runtime:
             login_throttle=LoginThrottle(settings),
             broker=broker,
             hub=Hub(settings, db, broker, presence),
+            signed_in=SignedInCache(settings.signed_in_cache_seconds),
             redis=client,
         )
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from tasklane.db import Database
 from tasklane.events import service as events
 from tasklane.events.types import EventType
-from tasklane.models import Event
+from tasklane.models import Counter, Event
 
 
 async def test_events_of_a_rolled_back_savepoint_are_not_committed(database: Database) -> None:
@@ -34,3 +34,31 @@ async def test_events_of_a_rolled_back_savepoint_are_not_committed(database: Dat
     async with database.transaction(write=False) as session:
         stored = (await session.scalars(select(Event).order_by(Event.seq))).all()
     assert [(e.seq, e.workspace_id) for e in stored] == [(1, kept), (2, kept)]
+
+
+@pytest.mark.parametrize("count", [1, 3, 250])
+async def test_a_transactions_events_get_consecutive_numbers_in_the_order_recorded(
+    database: Database, count: int
+) -> None:
+    """One statement appends up to 100 events with their numbers: 250 take three, and the
+    numbers go on from the log's last one (and, on PostgreSQL, from the counter row's)."""
+    first = uuid4()
+    async with database.transaction() as session:
+        events.record(session, EventType.WORKSPACE_UPDATED, actor_id=None, workspace_id=first)
+    spaces = [uuid4() for _ in range(count)]
+    async with database.transaction() as session:
+        for n, space in enumerate(spaces):
+            events.record(
+                session,
+                EventType.WORKSPACE_UPDATED,
+                actor_id=None,
+                workspace_id=space,
+                changes={"name": {"from": None, "to": f"n{n}"}},
+            )
+    async with database.transaction(write=False) as session:
+        stored = (await session.scalars(select(Event).order_by(Event.seq))).all()
+        counter = await session.scalar(select(Counter.value).where(Counter.name == "events"))
+    assert [(e.seq, e.workspace_id) for e in stored] == list(enumerate([first, *spaces], start=1))
+    assert [e.data["changes"]["name"]["to"] for e in stored[1:]] == [f"n{n}" for n in range(count)]
+    if database.dialect == "postgresql":
+        assert counter == count + 1

@@ -167,9 +167,11 @@ async def test_kill_9_loses_nothing_acknowledged(database_url: str, tmp_path: Pa
         numbers = sorted(row.number for row in db["tasks"])
         assert numbers == list(range(1, len(numbers) + 1)), "task numbers have a gap"
 
-        # The event log has no gap, and the counter agrees with it.
+        # The event log has no gap, and on PostgreSQL the counter agrees with it (SQLite
+        # numbers events from the log itself: docs/architecture.md, "Events").
         assert db["seqs"] == list(range(1, len(db["seqs"]) + 1))
-        assert db["counter"] == db["head"]
+        if database_url.startswith("postgresql"):
+            assert db["counter"] == db["head"]
 
         # And the restarted server carries on where the log ended.
         async with httpx.AsyncClient(base_url=server.url, headers=team.headers) as c:

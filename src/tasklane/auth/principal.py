@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Protocol
 from uuid import UUID
 
@@ -13,6 +15,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.auth import tokens
+from tasklane.auth.signedin import SignedIn, SignedInCache
 from tasklane.config import Settings
 from tasklane.db import SAFE_METHODS
 from tasklane.errors import PermissionDenied, RateLimited, Unauthenticated
@@ -81,10 +84,10 @@ async def session_active(session: AsyncSession, principal: Principal) -> bool:
     )
 
 
-# The same check for raw hot reads, compiled per dialect: the session's times are compared
-# in SQL, so no value needs converting.
+# The same check on a raw connection, compiled per dialect: the session's times are compared
+# in SQL; its expiry comes back for the cache (tasklane.auth.signedin).
 _SIGNED_IN_NOW = (
-    select(User.email, User.name)
+    select(User.email, User.name, AuthSession.expires_at)
     .join(AuthSession, AuthSession.user_id == User.id)
     .where(
         AuthSession.id == bindparam("session_id"),
@@ -159,12 +162,12 @@ async def get_principal(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller, checked on a raw read connection of its own before the route's session
-    starts: on SQLite a write's transaction takes the write lock at its first statement, and
-    the sign-in check need not hold it (issue 11: short write transactions)."""
+    """The caller, checked before the route's session starts (on a raw read connection of
+    its own, unless this process checked the session a moment ago): on SQLite a write's
+    transaction takes the write lock at its first statement, and the sign-in check need not
+    hold it (issue 11: short write transactions)."""
     token, via = _credentials(request, bearer)
-    async with request.app.state.runtime.db.raw.connection() as raw:
-        principal = await _signed_in(request, raw, token, via)
+    principal = await _signed_in(request, token, via)
     _check_csrf(request, principal)
     await charge_user_write(request, str(principal.user_id))
     return principal
@@ -180,23 +183,43 @@ async def get_principal_detached(
         return await _resolve(request, session, bearer)
 
 
-async def _signed_in(request: Request, raw: RawConnection, token: str, via: str) -> Principal:
-    """The token's user, if its sign-in session is live: one statement."""
-    settings: Settings = request.app.state.runtime.settings
-    claims = tokens.read_access_token(settings, token)
-    params = {"session_id": claims.session_id, "user_id": claims.user_id, "now": utcnow()}
-    rows = await raw.fetch(_SIGNED_IN_RAW[raw.dialect], params)
-    if not rows:
-        raise Unauthenticated("The session has ended; sign in again.", code="session_revoked")
+async def _signed_in(
+    request: Request, token: str, via: str, raw: RawConnection | None = None
+) -> Principal:
+    """The token's user, if its sign-in session is live: from the process's cache of sessions
+    checked in the last seconds, or one statement (on `raw`, or a connection of its own)."""
+    runtime = request.app.state.runtime
+    claims = tokens.read_access_token(runtime.settings, token)
+    now = utcnow()
+    cache: SignedInCache = runtime.signed_in
+    entry = cache.get(claims.session_id, claims.user_id, now)
+    if entry is None:
+        generation = cache.generation()
+        params = {"session_id": claims.session_id, "user_id": claims.user_id, "now": now}
+        if raw is None:
+            async with runtime.db.raw.connection() as own:
+                rows = await own.fetch(_SIGNED_IN_RAW[own.dialect], params)
+        else:
+            rows = await raw.fetch(_SIGNED_IN_RAW[raw.dialect], params)
+        if not rows:
+            raise Unauthenticated("The session has ended; sign in again.", code="session_revoked")
+        email, name, expires_at = rows[0]
+        entry = SignedIn(claims.user_id, email, name, _aware(expires_at), time.monotonic())
+        cache.put(claims.session_id, entry, generation)
     principal = Principal(
         user_id=claims.user_id,
         session_id=claims.session_id,
-        email=rows[0][0],
-        name=rows[0][1],
+        email=entry.email,
+        name=entry.name,
         via=via,
     )
     request.state.principal = principal
     return principal
+
+
+def _aware(value: datetime | str) -> datetime:
+    """A timestamp from a raw row: asyncpg's datetime, or SQLite's RFC 3339 text."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +243,7 @@ async def get_hot_read(request: Request) -> AsyncIterator[HotRead]:
     seq = runtime.hub.position
     token, via = _credentials(request, await _bearer(request))
     async with runtime.db.raw.connection() as raw:
-        principal = await _signed_in(request, raw, token, via)
+        principal = await _signed_in(request, token, via, raw)
         yield HotRead(principal, raw, seq)
 
 

@@ -146,10 +146,12 @@ async def refresh_session(request: Request, response: Response, rt: CurrentRunti
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(session: DbSession, principal: CurrentPrincipal, response: Response) -> None:
+async def logout(
+    session: DbSession, principal: CurrentPrincipal, response: Response, rt: CurrentRuntime
+) -> None:
     """End the caller's sign-in session: its refresh tokens stop working and so do its access
     tokens. Cookies are cleared."""
-    await service.logout(session, principal)
+    await service.logout(session, principal, rt.signed_in)
     response.delete_cookie(ACCESS_COOKIE, path="/")
     response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH)
     response.delete_cookie(CSRF_COOKIE, path="/")

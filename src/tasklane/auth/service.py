@@ -22,7 +22,9 @@ from tasklane.auth import tokens
 from tasklane.auth.password_policy import check_new_password
 from tasklane.auth.principal import Principal
 from tasklane.auth.schemas import PasswordChange, RegisterRequest, Theme, UserRead, UserUpdate
+from tasklane.auth.signedin import SignedInCache
 from tasklane.config import SignupMode
+from tasklane.db import on_after_commit
 from tasklane.errors import Conflict, PermissionDenied, Unauthenticated, ValidationFailed
 from tasklane.kit.clock import utcnow
 from tasklane.models import AuthSession, RefreshToken, User, WorkspaceInvitation
@@ -213,6 +215,7 @@ async def refresh(rt: Runtime, *, refresh_token: str) -> Issued:
             token.used_at = now
             issued = await _issue(session, rt, user, auth_session.id)
     if reused:  # raised after commit, so the revocation sticks
+        rt.signed_in.forget_session(auth_session.id)
         raise Unauthenticated(
             "This refresh token was already used; the session has been ended for safety.",
             code="refresh_token_reused",
@@ -226,12 +229,13 @@ def _refresh_refused() -> Unauthenticated:
     )
 
 
-async def logout(session: AsyncSession, principal: Principal) -> None:
+async def logout(session: AsyncSession, principal: Principal, signed_in: SignedInCache) -> None:
     await session.execute(
         update(AuthSession)
         .where(AuthSession.id == principal.session_id, AuthSession.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoked_reason="logout")
     )
+    on_after_commit(session, "signed_in", lambda: signed_in.forget_session(principal.session_id))
 
 
 async def get_me(session: AsyncSession, principal: Principal) -> UserRead:
@@ -242,7 +246,9 @@ async def get_me(session: AsyncSession, principal: Principal) -> UserRead:
 _CLEARABLE = ("handle", "avatar_color", "time_zone")
 
 
-async def update_me(session: AsyncSession, principal: Principal, *, data: UserUpdate) -> UserRead:
+async def update_me(
+    session: AsyncSession, principal: Principal, signed_in: SignedInCache, *, data: UserUpdate
+) -> UserRead:
     user = await session.get_one(User, principal.user_id)
     values = {
         field: getattr(data, field)
@@ -257,6 +263,8 @@ async def update_me(session: AsyncSession, principal: Principal, *, data: UserUp
         select(User.id).where(User.handle == handle, User.id != user.id)
     ):
         raise _handle_taken()
+    # The name that signed-in requests carry (a comment's author) is read again.
+    on_after_commit(session, "signed_in", lambda: signed_in.forget_user(principal.user_id))
     try:  # in a savepoint: a concurrent update may take the handle between check and write
         async with session.begin_nested():
             for field, value in values.items():
@@ -303,3 +311,4 @@ async def change_password(
             )
             .values(revoked_at=now, revoked_reason="password_changed")
         )
+    rt.signed_in.forget_user(principal.user_id)

@@ -16,7 +16,21 @@ from uuid import UUID
 
 import orjson
 from pydantic_core import to_jsonable_python
-from sqlalchemy import BigInteger, Integer, Text, bindparam, cast, func, literal, select, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.db import emit_after_commit, on_before_commit
@@ -114,23 +128,82 @@ async def _assign_sequence_numbers(session: AsyncSession) -> None:
     pending: list[Event] = session.info.pop(_PENDING, [])
     if not pending:
         return
-    returned: list[Any] = [Counter.value]
-    if session.get_bind().dialect.name == "postgresql":
-        # In the same statement, so waking other processes costs no extra round trip.
-        returned.append(func.pg_notify(literal(NOTIFY_CHANNEL), cast(Counter.value, Text)))
-    row = (
-        await session.execute(
+    # The transaction's other rows first, so what waits on the sequence (PostgreSQL's
+    # counter row, held to the commit) waits only for the events' own statement.
+    await session.flush()
+    dialect = session.get_bind().dialect.name
+    for start in range(0, len(pending), _BATCH):
+        batch = pending[start : start + _BATCH]
+        params = {
+            f"{name}_{k}": getattr(event, name)
+            for k, event in enumerate(batch, 1)
+            for name in _APPENDED
+        }
+        statement = _append_statement(dialect, len(batch))
+        seqs = (await session.execute(statement, params)).scalars()
+        for event, seq in zip(batch, sorted(seqs), strict=True):
+            event.seq = seq
+
+
+_APPENDED = (
+    "type",
+    "created_at",
+    "actor_id",
+    "workspace_id",
+    "project_id",
+    "task_id",
+    "entity_id",
+    "data",
+)
+_EVENTS: Table = Event.__table__  # type: ignore[assignment]
+_BATCH = 100
+"""Events per statement: a bulk change's events go in a few statements, each far inside
+SQLite's limits on compound selects (500) and parameters."""
+
+
+@cache
+def _append_statement(dialect: str, n: int) -> Any:
+    """The `n` events of a transaction appended to the log with their sequence numbers in
+    one statement (docs/realtime.md, "Sequence numbers"). On PostgreSQL the numbers come
+    from the counter row, whose lock orders writers by commit, and the same statement wakes
+    the other processes. On SQLite the write lock covers the whole file and is held from
+    `BEGIN IMMEDIATE` to the commit, so the next number is the log's last one plus one."""
+    batch = union_all(
+        *(
+            select(
+                literal(k, Integer).label("k"),
+                *(
+                    bindparam(f"{name}_{k}", type_=_EVENTS.c[name].type).label(name)
+                    for name in _APPENDED
+                ),
+            )
+            for k in range(1, n + 1)
+        )
+    ).subquery("batch")
+    base: Any
+    counter: Any
+    if dialect == "postgresql":
+        counter = (
             update(Counter)
             .where(Counter.name == EVENTS_COUNTER)
-            .values(value=Counter.value + len(pending))
-            .returning(*returned)
+            .values(value=Counter.value + n)
+            .returning(
+                (Counter.value - n).label("base"),
+                func.pg_notify(literal(NOTIFY_CHANNEL), cast(Counter.value, Text)),
+            )
+            .cte("counter")
         )
-    ).one()
-    last = int(row[0])
-    first = last - len(pending) + 1
-    for offset, event in enumerate(pending):
-        event.seq = first + offset
-    session.add_all(pending)
+        base = counter.c.base
+    else:
+        counter = select(func.coalesce(func.max(Event.seq), 0).label("base")).subquery("last")
+        base = counter.c.base
+    rows = select(base + batch.c.k, *(batch.c[name] for name in _APPENDED)).select_from(
+        counter.join(batch, true())
+    )
+    statement = insert(_EVENTS).from_select(["seq", *_APPENDED], rows).returning(_EVENTS.c.seq)
+    if dialect == "postgresql":
+        statement = statement.add_cte(counter)
+    return statement
 
 
 # --- reading the log ----------------------------------------------------------------------------

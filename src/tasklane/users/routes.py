@@ -20,10 +20,12 @@ async def get_me(session: DbSession, principal: CurrentPrincipal) -> UserRead:
 
 
 @router.patch("/me", responses={409: problem_doc("The handle is taken.")})
-async def update_me(data: UserUpdate, session: DbSession, principal: CurrentPrincipal) -> UserRead:
+async def update_me(
+    data: UserUpdate, session: DbSession, principal: CurrentPrincipal, rt: CurrentRuntime
+) -> UserRead:
     """Change the signed-in user's name, handle, avatar colour, time zone or theme. Only the
     fields sent change; a taken handle is 409 `handle_taken`."""
-    return await service.update_me(session, principal, data=data)
+    return await service.update_me(session, principal, rt.signed_in, data=data)
 
 
 @router.post(
