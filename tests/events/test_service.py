@@ -5,12 +5,12 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 
 from tasklane.db import Database
 from tasklane.events import service as events
 from tasklane.events.types import EventType
-from tasklane.models import Counter, Event
+from tasklane.models import Base, Counter, Event
 
 
 async def test_events_of_a_rolled_back_savepoint_are_not_committed(database: Database) -> None:
@@ -62,3 +62,18 @@ async def test_a_transactions_events_get_consecutive_numbers_in_the_order_record
     assert [e.data["changes"]["name"]["to"] for e in stored[1:]] == [f"n{n}" for n in range(count)]
     if database.dialect == "postgresql":
         assert counter == count + 1
+
+
+def test_on_sqlite_the_next_number_is_read_from_the_end_of_the_index() -> None:
+    """Not by a scan of the whole log: as a subquery in FROM, SQLite materialised `max(seq)`
+    by scanning the index (9 ms per write at 200k events)."""
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    compiled = events._append_statement("sqlite", 2).compile(dialect=engine.dialect)
+    with engine.connect() as conn:
+        plan = conn.exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {compiled}", tuple(compiled.params.values())
+        ).all()
+    steps = [row[3] for row in plan]
+    assert any(s.startswith("SEARCH events USING COVERING INDEX") for s in steps), steps
+    assert not any(s.startswith("SCAN events") for s in steps), steps
