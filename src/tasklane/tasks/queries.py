@@ -304,7 +304,9 @@ def _build_position_statement(
     branches = []
     for i, count in enumerate(shape):
         position = bindparam(f"status_position_{i}", type_=Integer)
-        stmt = select(*TASK_COLUMNS, position.label("status_position"))
+        # On SQLite the branches carry ids only (see below); on PostgreSQL whole rows.
+        carried = TASK_COLUMNS if dialect == "postgresql" else (Task.id, Task.position)
+        stmt = select(*carried, position.label("status_position"))
         if count == 1:
             stmt = stmt.where(Task.status_id == bindparam(f"status_{i}_0"))
         else:
@@ -318,14 +320,32 @@ def _build_position_statement(
             )
         # Wrapped, so each branch keeps its own ORDER BY and LIMIT inside the UNION (SQLite).
         branches.append(select(stmt.order_by(Task.position, Task.id).limit(size).subquery()))
-    # The branches carry whole rows: joining the page back to tasks by id let PostgreSQL's
-    # generic plan (which cannot see the LIMIT) pick a hash join over a scan of all tasks.
+    # On PostgreSQL the branches carry whole rows: joining the page back to tasks by id let
+    # its generic plan (which cannot see the LIMIT) pick a hash join over a scan of all tasks.
     merged = union_all(*branches).subquery() if len(branches) > 1 else branches[0].subquery()
-    columns = [merged.c[c.name] for c in TASK_COLUMNS]
-    return (
-        select(*columns, merged.c.status_position, *link_columns(merged.c.id, dialect))
-        .order_by(merged.c.status_position, merged.c.position, merged.c.id)
+    order = (merged.c.status_position, merged.c.position, merged.c.id)
+    if dialect == "postgresql":
+        columns = [merged.c[c.name] for c in TASK_COLUMNS]
+        return (
+            select(*columns, merged.c.status_position, *link_columns(merged.c.id, dialect))
+            .order_by(*order)
+            .limit(size)
+        )
+    # On SQLite, whole rows through the branches' sorts and the merge (descriptions too)
+    # cost 1.3 ms for a page of 51 from five columns; ids only, with the page materialised
+    # and then joined back to its tasks and their links, 0.6 ms. (Not materialised, SQLite
+    # flattens the page into the branches and reads every branch's links.)
+    page = (
+        select(merged.c.id, merged.c.position, merged.c.status_position)
+        .order_by(*order)
         .limit(size)
+        .cte("page")
+        .prefix_with("MATERIALIZED")
+    )
+    return (
+        select(*TASK_COLUMNS, page.c.status_position, *link_columns(Task.id, dialect))
+        .select_from(page.join(Task, Task.id == page.c.id))
+        .order_by(page.c.status_position, page.c.position, page.c.id)
     )
 
 
