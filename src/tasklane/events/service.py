@@ -19,7 +19,6 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import (
     BigInteger,
     Integer,
-    Table,
     Text,
     bindparam,
     cast,
@@ -37,6 +36,7 @@ from tasklane.db import emit_after_commit, on_before_commit
 from tasklane.events.types import EventType
 from tasklane.kit.clock import utcnow
 from tasklane.kit.rawsql import Dialect, RawConnection, RawSQL, compile_raw
+from tasklane.kit.sql import table
 from tasklane.models import Counter, Event
 
 EVENTS_COUNTER = "events"
@@ -155,7 +155,7 @@ _APPENDED = (
     "entity_id",
     "data",
 )
-_EVENTS: Table = Event.__table__  # type: ignore[assignment]
+_EVENTS = table(Event)
 _BATCH = 100
 """Events per statement: a bulk change's events go in a few statements, each far inside
 SQLite's limits on compound selects (500) and parameters."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,3 +16,11 @@ async def insert_ignore(session: AsyncSession, model: Any, values: dict[str, Any
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     result = await session.execute(insert(model).values(values).on_conflict_do_nothing())
     return bool(getattr(result, "rowcount", 0))
+
+
+def table(model: type[Any]) -> Table:
+    """A model's table, for Core statements: through the session they skip the ORM's unit of
+    work and bulk paths, which cost more than a write's statements themselves."""
+    found = model.__table__
+    assert isinstance(found, Table)
+    return found

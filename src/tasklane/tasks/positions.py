@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 from uuid import UUID
 
-from sqlalchemy import ScalarSelect, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.errors import ValidationFailed
@@ -91,17 +91,11 @@ async def place(
     return await _rebalance(session, writer, status_id, slot, moving, count, low)
 
 
-def edge_of(status_id: UUID, slot: Slot) -> ScalarSelect[str]:
-    """The key at the slot's end of a column, as a subquery: a create reads it in the
-    statement that takes the task's number (`place_at_edge` then uses it)."""
-    return queries.column_edge_select(status_id, last=slot.end == "bottom").scalar_subquery()
-
-
 async def place_at_edge(
     session: AsyncSession, writer: Writer, status_id: UUID, slot: Slot, edge: str | None
 ) -> str:
     """`place` for one new task at an end of a column whose lock is held and whose edge key
-    (`edge_of`) was read under it."""
+    was read under it (a create reads it with its number: `service._TAKE_NUMBER`)."""
     low, high = (edge, None) if slot.end == "bottom" else (None, edge)
     (key,) = keys_between(low, high, 1)
     if len(key) <= MAX_KEY_LENGTH:

@@ -405,7 +405,7 @@ async def load_links(session: AsyncSession, task_ids: Sequence[UUID]) -> Links:
     return links
 
 
-def column_edge_select(status_id: UUID, *, last: bool) -> Select[str]:
+def column_edge_select(status_id: UUID | BindParameter[Any], *, last: bool) -> Select[str]:
     agg = func.max(Task.position) if last else func.min(Task.position)
     return select(agg).where(Task.status_id == status_id, Task.deleted_at.is_(None))
 

@@ -7,9 +7,21 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Integer, and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Integer,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tasklane.auth.principal import Principal
 from tasklane.authz.access import (
@@ -34,7 +46,9 @@ from tasklane.events import service as events
 from tasklane.events.types import EventType
 from tasklane.kit import keyset
 from tasklane.kit.clock import utcnow
+from tasklane.kit.ids import new_id
 from tasklane.kit.pagination import Page, decode_cursor, encode_cursor
+from tasklane.kit.sql import table
 from tasklane.models import Label as LabelRow
 from tasklane.models import (
     Project,
@@ -245,6 +259,25 @@ async def _check_parent(
 # --- create, read, list ----------------------------------------------------------------------
 
 
+_TASKS = table(Task)
+_PROJECTS = table(Project)
+_INSERT_TASK = insert(_TASKS)
+_INSERT_ASSIGNEES = insert(table(TaskAssignee))
+_INSERT_LABELS = insert(table(TaskLabel))
+_INSERT_WATCHERS = insert(table(TaskWatcher))
+_TAKE_NUMBER = {
+    end: update(_PROJECTS)
+    .where(_PROJECTS.c.id == bindparam("project_id"))
+    .values(task_counter=_PROJECTS.c.task_counter + 1)
+    .returning(
+        _PROJECTS.c.task_counter,
+        queries.column_edge_select(bindparam("status_id"), last=end == "bottom").scalar_subquery(),
+    )
+    for end in ("top", "bottom")
+}
+"""The project's next task number, and the key at the top or bottom of the new task's column."""
+
+
 async def create_task(
     session: AsyncSession, principal: Principal, *, project_id: UUID, data: TaskCreate
 ) -> TaskRead:
@@ -273,18 +306,18 @@ async def create_task(
     slot = positions.TOP if data.placement == "top" else positions.BOTTOM
     number, edge = (
         await session.execute(
-            update(Project)
-            .where(Project.id == project_id)
-            .values(task_counter=Project.task_counter + 1)
-            .returning(Project.task_counter, positions.edge_of(status.id, slot))
+            _TAKE_NUMBER[slot.end], {"project_id": project_id, "status_id": status.id}
         )
     ).one()
-    project.task_counter = number
+    set_committed_value(project, "task_counter", number)
     position = await positions.place_at_edge(
         session, positions.Writer(principal.user_id, project), status.id, slot, edge
     )
     now = utcnow()
+    # Core statements, prepared once: the ORM's unit of work and bulk paths cost more than
+    # the statements themselves (issue 11's profile of a create).
     task = Task(
+        id=new_id(),
         project_id=project_id,
         number=number,
         title=data.title,
@@ -296,25 +329,24 @@ async def create_task(
         estimate=data.estimate,
         parent_id=data.parent_id,
         position=position,
+        version=1,
         created_by=principal.user_id,
         created_at=now,
         updated_at=now,
         completed_at=completed_at_after_move(status.category, None, now),
+        deleted_at=None,
     )
-    session.add(task)
-    await session.flush()
+    await session.execute(_INSERT_TASK, {c.key: getattr(task, c.key) for c in _TASKS.columns})
     if data.assignee_ids:
         await session.execute(
-            insert(TaskAssignee), [{"task_id": task.id, "user_id": u} for u in data.assignee_ids]
+            _INSERT_ASSIGNEES, [{"task_id": task.id, "user_id": u} for u in data.assignee_ids]
         )
     if data.label_ids:
         await session.execute(
-            insert(TaskLabel), [{"task_id": task.id, "label_id": lb} for lb in data.label_ids]
+            _INSERT_LABELS, [{"task_id": task.id, "label_id": lb} for lb in data.label_ids]
         )
     watchers = dict.fromkeys([principal.user_id, *data.assignee_ids])
-    await session.execute(
-        insert(TaskWatcher), [{"task_id": task.id, "user_id": u} for u in watchers]
-    )
+    await session.execute(_INSERT_WATCHERS, [{"task_id": task.id, "user_id": u} for u in watchers])
     read = task_read(task, project, sorted(data.assignee_ids), sorted(data.label_ids))
     events.record(
         session,
