@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util import await_
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -122,12 +122,19 @@ def _configure_sqlite(
 
 
 class _WriteSession(Session):
-    """A session that notes when it flushed rows, so its commit proves storage works."""
+    """A session that notes when it wrote rows (flushed objects, or ran an INSERT, UPDATE or
+    DELETE: writes on hot paths are Core statements), so its commit proves storage works."""
 
 
 @event.listens_for(_WriteSession, "after_flush")
 def _note_flush(session: Session, _context: Any) -> None:
     session.info["wrote"] = True
+
+
+@event.listens_for(_WriteSession, "do_orm_execute")
+def _note_write_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
 
 
 STORAGE_FAILURE_MEMORY = timedelta(seconds=30)
