@@ -13,9 +13,10 @@ from tasklane.models.base import Base
 
 
 class Event(Base):
-    """The activity log and the outbox. `seq` is handed out at commit time under one counter
-    row, so sequence order is commit order and there are no gaps. No foreign keys: the log
-    outlives what it describes."""
+    """The activity log and the outbox. `seq` is handed out at commit time, under one counter
+    row on PostgreSQL and under the file's write lock on SQLite (events.service), so sequence
+    order is commit order and there are no gaps. No foreign keys: the log outlives what it
+    describes."""
 
     __tablename__ = "events"
     __table_args__ = (
@@ -36,7 +37,8 @@ class Event(Base):
 
 
 class Counter(Base):
-    """Named monotonic counters (`events`). One row each; taken with UPDATE ... RETURNING."""
+    """Named monotonic counters (`events` on PostgreSQL, where SQLite numbers events from the
+    log itself; `presence`). One row each; taken with UPDATE ... RETURNING."""
 
     __tablename__ = "counters"
 
