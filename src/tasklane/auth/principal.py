@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any, Protocol
 from uuid import UUID
 
@@ -20,7 +19,7 @@ from tasklane.config import Settings
 from tasklane.db import SAFE_METHODS
 from tasklane.errors import PermissionDenied, RateLimited, Unauthenticated
 from tasklane.kit.clock import utcnow
-from tasklane.kit.rawsql import DIALECTS, RawConnection, compile_raw
+from tasklane.kit.rawsql import DIALECTS, RawConnection, compile_raw, timestamp
 from tasklane.models import AuthSession, User
 
 ACCESS_COOKIE = "tasklane_access"
@@ -204,7 +203,7 @@ async def _signed_in(
         if not rows:
             raise Unauthenticated("The session has ended; sign in again.", code="session_revoked")
         email, name, expires_at = rows[0]
-        entry = SignedIn(claims.user_id, email, name, _aware(expires_at), time.monotonic())
+        entry = SignedIn(claims.user_id, email, name, timestamp(expires_at), time.monotonic())
         cache.put(claims.session_id, entry, generation)
     principal = Principal(
         user_id=claims.user_id,
@@ -215,11 +214,6 @@ async def _signed_in(
     )
     request.state.principal = principal
     return principal
-
-
-def _aware(value: datetime | str) -> datetime:
-    """A timestamp from a raw row: asyncpg's datetime, or SQLite's RFC 3339 text."""
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
 from functools import cache
 from typing import Any
 from uuid import UUID
@@ -35,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tasklane.db import emit_after_commit, on_before_commit
 from tasklane.events.types import EventType
 from tasklane.kit.clock import utcnow
-from tasklane.kit.rawsql import Dialect, RawConnection, RawSQL, compile_raw
+from tasklane.kit.rawsql import Dialect, RawConnection, RawSQL, compile_raw, timestamp
 from tasklane.kit.sql import table
 from tasklane.models import Counter, Event
 
@@ -247,10 +246,7 @@ def _event(row: Sequence[Any]) -> Event:
     return Event(
         seq=seq,
         type=type_,
-        # SQLite's text comes as the API writes it (RFC 3339, `Z`); asyncpg's as a datetime.
-        created_at=created_at
-        if isinstance(created_at, datetime)
-        else datetime.fromisoformat(created_at),
+        created_at=timestamp(created_at),
         actor_id=_uuid(actor_id),
         workspace_id=_uuid(workspace_id),
         project_id=_uuid(project_id),

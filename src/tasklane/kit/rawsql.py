@@ -89,6 +89,12 @@ def _driver_value(value: Any, dialect: Dialect) -> Any:
     return value
 
 
+def timestamp(value: datetime | str) -> datetime:
+    """A timestamp column of a converted raw row as a datetime: asyncpg gives one, and
+    SQLite's text comes as the API writes it (RFC 3339 with `Z`, see `_sqlite_timestamp`)."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
 @dataclass(frozen=True, slots=True)
 class RawSQL:
     """A compiled statement: run it with `RawConnection.fetch`."""
