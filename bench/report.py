@@ -29,6 +29,7 @@ def _backend_rank(name: str) -> int:
 
 ENDPOINT_ORDER = (
     "list",
+    "list_again",
     "list_filtered",
     "board",
     "search",
@@ -200,11 +201,13 @@ def goals(doc: dict[str, Any]) -> list[Goal]:
 
     shares = {
         "list": {"sqlite-cores": 10.0, "sqlite": 8.0, "postgres": 5.0},
+        "list_again": {"sqlite-cores": 30.0, "sqlite": 30.0},
         "get": {"sqlite-cores": 30.0, "sqlite": 25.0, "postgres": 12.0},
         "create": {"sqlite-cores": 8.0, "sqlite": 10.0},
     }
     labels = {
         "list": "List 50 of a 10k-task project, c16, share of ceiling",
+        "list_again": "The same page again (page cache), c16, share of ceiling",
         "get": "Get one task, c16, share of ceiling",
         "create": "Create, c16, share of ceiling",
     }

@@ -100,14 +100,16 @@ class TasklaneRoute(APIRoute):
         return handler
 
 
-def json_response(content: Any, headers: dict[str, str] | None = None) -> Response:
+def encode_json(content: Any) -> bytes:
     """A hot read's JSON body, encoded once (docs/architecture.md, "Hot reads"): orjson
     writes what Pydantic would for the values `kit.rawsql` gives."""
-    return Response(
-        orjson.dumps(content, option=orjson.OPT_UTC_Z),
-        media_type="application/json",
-        headers=headers,
-    )
+    return orjson.dumps(content, option=orjson.OPT_UTC_Z)
+
+
+def json_response(content: Any, headers: dict[str, str] | None = None) -> Response:
+    """A hot read's response: `content` as JSON values, or a body `encode_json` made."""
+    body = content if isinstance(content, bytes) else encode_json(content)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 def problem_doc(description: str) -> dict[str, Any]:

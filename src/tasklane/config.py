@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     time skip the check's statement; 0 checks on every request. A session ended (sign-out, a
     password change) stops working at once in the process that ended it, and within this
     many seconds in the others."""
+    page_cache_mb: float = Field(default=32, ge=0, le=4096)
+    """Memory each process may give to rendered pages of project task lists, kept while the
+    project's latest event (and its workspace's) is still the latest; 0 turns it off."""
 
     # argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane); hashes made with other
     # parameters are upgraded at the next successful sign-in.

@@ -98,6 +98,12 @@ WEBSOCKET_CONNECTIONS = Gauge(
     "Open live-update WebSocket connections.",
     multiprocess_mode="livesum",
 )
+PAGE_CACHE = Counter(
+    "tasklane_page_cache_reads",
+    "Reads of a cacheable list page, by `result`: `hit` (sent from this process's cache) or "
+    "`miss` (read from the database: not kept yet, or changed since).",
+    ["result"],
+)
 JOB_ATTEMPTS = Counter(
     "tasklane_job_attempts",
     "Job attempts finished by this process, by job kind and outcome (`succeeded`; `retry`: "

@@ -14,6 +14,7 @@ from tasklane.auth.signedin import SignedInCache
 from tasklane.auth.throttle import LoginThrottle
 from tasklane.config import Settings
 from tasklane.db import Database
+from tasklane.kit.pagecache import PageCache
 from tasklane.realtime.broker import Broker, MemoryBroker, RedisBroker, redis_client
 from tasklane.realtime.hub import Hub
 from tasklane.realtime.presence import DatabasePresence, PresenceStore, RedisPresence
@@ -30,6 +31,7 @@ class Runtime:
     broker: Broker
     hub: Hub
     signed_in: SignedInCache
+    pages: PageCache
     redis: redis.Redis | None = None
     worker: Worker | None = None
 
@@ -49,6 +51,7 @@ class Runtime:
             broker=broker,
             hub=Hub(settings, db, broker, presence),
             signed_in=SignedInCache(settings.signed_in_cache_seconds),
+            pages=PageCache(settings.page_cache_mb),
             redis=client,
         )
 

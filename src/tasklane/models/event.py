@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Index, String, Uuid
+from sqlalchemy import BigInteger, Index, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tasklane.kit.clock import utcnow
@@ -23,6 +23,15 @@ class Event(Base):
         Index("ix_events_task_id_seq", "task_id", "seq"),
         Index("ix_events_project_id_seq", "project_id", "seq"),
         Index("ix_events_workspace_id_seq", "workspace_id", "seq"),
+        # The newest event of a workspace that names no project (a member removed, and with
+        # them their assignments in every project): a cached page's validator reads it.
+        Index(
+            "ix_events_workspace_level_seq",
+            "workspace_id",
+            "seq",
+            sqlite_where=text("project_id IS NULL"),
+            postgresql_where=text("project_id IS NULL"),
+        ),
     )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

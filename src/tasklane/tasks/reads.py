@@ -21,6 +21,7 @@ import orjson
 from fastapi import Request
 from sqlalchemy import Integer, Select, bindparam, func, select
 
+from tasklane.api import encode_json
 from tasklane.auth.principal import Principal
 from tasklane.authz.access import (
     StatusRow,
@@ -35,6 +36,7 @@ from tasklane.authz.access import (
 from tasklane.authz.roles import Action
 from tasklane.errors import NotFound
 from tasklane.kit import keyset
+from tasklane.kit.pagecache import PageCache
 from tasklane.kit.pagination import decode_cursor, encode_cursor
 from tasklane.kit.rawsql import Dialect, RawConnection, RawSQL, compile_raw
 from tasklane.models import Event, Project, Status, Task
@@ -114,14 +116,29 @@ async def get_task(
 # --- a page of a project's tasks ---------------------------------------------------------------
 
 
+def _newest_events() -> list[Any]:
+    """A page's validator (`kit.pagecache`): the newest event of the project, and the newest
+    of its workspace's events that name no project. One index probe each."""
+    of_project = select(func.max(Event.seq)).where(Event.project_id == Project.id)
+    of_workspace = select(func.max(Event.seq)).where(
+        Event.workspace_id == Project.workspace_id, Event.project_id.is_(None)
+    )
+    return [of_project.scalar_subquery(), of_workspace.scalar_subquery()]
+
+
+_KEY, _PROJECT_SEQ, _WORKSPACE_SEQ, _STATUS = 2, 3, 4, 5
+"""Where a project row has the project's key, the page's validator and the status columns."""
+
+
 @cache
 def _project_statement(with_statuses: bool, dialect: Dialect) -> RawSQL:
-    """Access and the project's key; with its statuses in board order (one row each) when
-    the page walks the board's columns."""
+    """Access, the project's key and the page's validator; with its statuses in board order
+    (one row each) when the page walks the board's columns."""
+    columns = [Project.key, *_newest_events()]
     if not with_statuses:
-        return compile_raw(project_read_statement([Project.key]), dialect)
+        return compile_raw(project_read_statement(columns), dialect)
     stmt = (
-        project_read_statement([Project.key, Status.id, Status.position, Status.category])
+        project_read_statement([*columns, Status.id, Status.position, Status.category])
         .outerjoin(Status, Status.project_id == Project.id)
         .order_by(Status.position, Status.id)
     )
@@ -131,22 +148,51 @@ def _project_statement(with_statuses: bool, dialect: Dialect) -> RawSQL:
 async def list_tasks(
     raw: RawConnection,
     principal: Principal,
+    pages: PageCache,
     *,
     project_id: UUID,
     filters: TaskFilters,
     sort: TaskSort,
     limit: int,
     cursor: str | None,
-) -> dict[str, Any]:
-    """A page of a project's tasks as `Page[TaskRead]` JSON: see `queries.position_page`
-    and `queries.sorted_page` for how each order is read."""
+    fresh: bool = False,
+) -> bytes:
+    """A page of a project's tasks as the JSON of `Page[TaskRead]`: from `pages` when the
+    project and its workspace have no newer event than when it was kept (unless `fresh`),
+    else read (see `queries.position_page` and `queries.sorted_page` for how each order is)
+    and kept."""
     walk = queries.walks_columns(sort, filters)
-    dialect = raw.dialect
-    rows = await raw.fetch(_project_statement(walk, dialect), project_lookup(principal, project_id))
+    statement = _project_statement(walk, raw.dialect)
+    rows = await raw.fetch(statement, project_lookup(principal, project_id))
     if not rows:
         raise NotFound("No such project.")
     read_role(rows[0], Action.PROJECT_READ, missing="No such project.")
-    project_key = rows[0][2]
+    # The filters are a frozen dataclass of lists: their repr names every value.
+    key = ("tasks", project_id, sort, repr(filters), limit, cursor)
+    validator = (rows[0][_PROJECT_SEQ], rows[0][_WORKSPACE_SEQ])
+    if not fresh and (body := pages.get(key, validator)) is not None:
+        return body
+    # Read after the validator, so the page is at least as new as it says.
+    body = encode_json(
+        await _task_page(raw, rows, project_id, filters, sort, limit, cursor, walk=walk)
+    )
+    pages.put(key, validator, body)
+    return body
+
+
+async def _task_page(
+    raw: RawConnection,
+    rows: Sequence[Sequence[Any]],
+    project_id: UUID,
+    filters: TaskFilters,
+    sort: TaskSort,
+    limit: int,
+    cursor: str | None,
+    *,
+    walk: bool,
+) -> dict[str, Any]:
+    dialect = raw.dialect
+    project_key = rows[0][_KEY]
     columns = queries.sort_columns(sort)
     values = None
     if cursor is not None:
@@ -154,7 +200,7 @@ async def list_tasks(
             columns, decode_cursor(cursor, scope=f"tasks:{sort.value}", size=len(columns))
         )
     if walk:
-        statuses = [StatusRow(UUID(r[3]), r[4], r[5]) for r in rows if r[3] is not None]
+        statuses = [StatusRow(UUID(r[_STATUS]), *r[_STATUS + 1 :]) for r in rows if r[_STATUS]]
         groups = queries.status_groups(statuses, filters)
         found = queries.position_page(project_id, filters, groups, values, limit + 1, dialect)
         # Unfiltered, each column is an index walk of at most a page; a filter checked row

@@ -721,10 +721,37 @@ async def list_trash(
 
 async def purge_trash(session: AsyncSession, *, retention_days: int) -> int:
     """Delete for good the tasks that have been in the trash longer than the retention period.
-    A maintenance job: no principal, no event per task."""
-    cutoff = utcnow() - timedelta(days=retention_days)
+    A maintenance job: no principal, and no event for the tasks that go (their trashing was
+    recorded). Their subtasks that stay lose their parent, each with an event of its own: the
+    change shows in their history, on live boards and on cached pages (`kit.pagecache`)."""
+    now = utcnow()
+    cutoff = now - timedelta(days=retention_days)
+    going = select(Task.id).where(Task.deleted_at.is_not(None), Task.deleted_at < cutoff)
+    orphans = await session.execute(
+        select(Task, Project)
+        .join(Project, Project.id == Task.project_id)
+        .where(Task.parent_id.in_(going), Task.id.not_in(going))
+        .order_by(Task.id)
+    )
+    for task, project in orphans.all():
+        parent, task.parent_id = task.parent_id, None
+        task.version += 1
+        task.updated_at = now
+        events.record(
+            session,
+            EventType.TASK_UPDATED,
+            actor_id=None,
+            workspace_id=project.workspace_id,
+            project_id=project.id,
+            task_id=task.id,
+            entity_id=task.id,
+            changes=events.diff({"parent_id": parent}, {"parent_id": None}),
+            key=f"{project.key}-{task.number}",
+            version=task.version,
+        )
+    await session.flush()
     result = await session.execute(
-        delete(Task).where(Task.deleted_at.is_not(None), Task.deleted_at < cutoff)
+        delete(Task).where(Task.id.in_(going)).execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 
