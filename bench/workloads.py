@@ -93,9 +93,7 @@ def _status(project: ProjectInfo, category: str) -> str:
 
 def board_op(project: ProjectInfo, token: str) -> Op:
     statuses = Req("GET", f"{API}/projects/{project.id}/statuses", token)
-    columns = tuple(
-        _list(project, token, status_id=s["id"]) for s in project.statuses
-    )
+    columns = tuple(_list(project, token, status_id=s["id"]) for s in project.statuses)
     return Op(((statuses,), columns))
 
 
@@ -156,11 +154,7 @@ def standard_workloads(manifest: Manifest, tokens: Tokens) -> list[Workload]:
         Workload(
             "list_filtered",
             "list a page of 50 with filters",
-            [
-                Op.one(_list(flag, token(i), **f))
-                for i in range(len(users))
-                for f in filters
-            ],
+            [Op.one(_list(flag, token(i), **f)) for i in range(len(users)) for f in filters],
         ),
         Workload(
             "board",
@@ -170,11 +164,7 @@ def standard_workloads(manifest: Manifest, tokens: Tokens) -> list[Workload]:
         Workload(
             "search",
             "search (list ?q=, substring match)",
-            [
-                Op.one(_list(flag, token(i), q=w))
-                for i in range(len(users))
-                for w in words
-            ],
+            [Op.one(_list(flag, token(i), q=w)) for i in range(len(users)) for w in words],
         ),
         Workload(
             "get",
@@ -280,10 +270,7 @@ def growth_workloads(manifest: Manifest, tokens: Tokens) -> list[tuple[int, Work
                     Workload(
                         "search",
                         "search (?q=)",
-                        [
-                            Op.one(_list(project, token(i), q=w))
-                            for i, w in enumerate(words)
-                        ],
+                        [Op.one(_list(project, token(i), q=w)) for i, w in enumerate(words)],
                     ),
                 ),
             ]
