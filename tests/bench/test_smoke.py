@@ -21,6 +21,7 @@ from bench.run import SMOKE as SMOKE_PROFILE
 ROOT = Path(__file__).resolve().parents[2]
 ENDPOINTS = {
     "list",
+    "list_again",
     "list_filtered",
     "board",
     "search",
