@@ -13,7 +13,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -201,6 +201,18 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+@asynccontextmanager
+async def another_process(
+    database_url: str, data: Path, **overrides: object
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Another app on the same database: as another `tasklane serve` process sees it."""
+    app = create_app(make_settings(database_url, data, **overrides))
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c
 
 
 @pytest.fixture

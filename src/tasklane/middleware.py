@@ -42,6 +42,7 @@ from tasklane.errors import (
     problem_response,
 )
 from tasklane.kit.pagination import cursor_key, reset_cursor_key, set_cursor_key
+from tasklane.kit.routes import route_template
 
 REQUEST_ID_HEADER = "X-Request-ID"
 CLIENT_CLOSED = 499
@@ -71,20 +72,6 @@ class WriteBudget(Protocol):
 
 def encode_headers(headers: dict[str, str]) -> RawHeaders:
     return tuple((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items())
-
-
-def _template(scope: Scope, route: object) -> str | None:
-    """The route's path template (`/api/v1/tasks/{task_ref}`), so ids do not split metrics."""
-    path = getattr(route, "path", None)
-    if not isinstance(path, str):
-        return None
-    # An included router's route knows only its own part of the path; the rest is the prefix.
-    try:
-        own = path.format(**scope.get("path_params", {}))
-    except (KeyError, IndexError, ValueError):
-        return path
-    full = str(scope["path"])
-    return full[: len(full) - len(own)] + path if full.endswith(own) else path
 
 
 async def refuse(scope: Scope, receive: Receive, send: Send, error: TasklaneError) -> None:
@@ -176,7 +163,7 @@ class Edge:
     def _finish(self, scope: Scope, status: int, elapsed: float, stats: object) -> None:
         metrics.REQUESTS_IN_FLIGHT.dec()
         route = scope.get("route")
-        template = _template(scope, route)
+        template = route_template(scope, route)
         method = scope["method"]
         metrics.observe_request(
             method=method,

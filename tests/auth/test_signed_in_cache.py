@@ -5,19 +5,15 @@ at once, and in another process once its entry is older than `signed_in_cache_se
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from uuid import uuid4
 
 import httpx
-from asgi_lifespan import LifespanManager
 
-from tasklane.app import create_app
 from tasklane.auth.signedin import SignedIn, SignedInCache
 from tasklane.kit.clock import utcnow
-from tests.conftest import make_settings
+from tests.conftest import another_process
 from tests.factories import PASSWORD, Board, expect, make_task, make_user
 
 LOGIN = "/api/v1/auth/login"
@@ -32,18 +28,6 @@ def _statements(response: httpx.Response) -> int:
 
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-@asynccontextmanager
-async def _process(
-    database_url: str, data: Path, seconds: float
-) -> AsyncIterator[httpx.AsyncClient]:
-    """Another app on the same database: as another `tasklane serve` process sees it."""
-    app = create_app(make_settings(database_url, data, signed_in_cache_seconds=seconds))
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            yield c
 
 
 async def _sign_in(client: httpx.AsyncClient, email: str) -> dict[str, str]:
@@ -66,11 +50,11 @@ async def test_a_callers_next_request_skips_the_session_check(
 async def test_with_the_cache_off_every_request_checks_the_session(
     database_url: str, tmp_path: Path
 ) -> None:
-    async with _process(database_url, tmp_path / "off", 0) as client:
+    async with another_process(database_url, tmp_path / "off", signed_in_cache_seconds=0) as client:
         user = await make_user(client)
         counts = {_statements(await client.get(ME, headers=user.headers)) for _ in "ab"}
         assert len(counts) == 1  # the second request checked the session again
-    async with _process(database_url, tmp_path / "on", 5) as client:
+    async with another_process(database_url, tmp_path / "on", signed_in_cache_seconds=5) as client:
         first, again = [await client.get(ME, headers=user.headers) for _ in "ab"]
         assert _statements(again) == _statements(first) - 1
 
@@ -90,9 +74,9 @@ async def test_another_process_trusts_an_ended_session_at_most_its_cache_time(
     database_url: str, tmp_path: Path
 ) -> None:
     async with (
-        _process(database_url, tmp_path / "a", 5) as here,
-        _process(database_url, tmp_path / "b", 60) as patient,
-        _process(database_url, tmp_path / "c", 0.3) as prompt,
+        another_process(database_url, tmp_path / "a", signed_in_cache_seconds=5) as here,
+        another_process(database_url, tmp_path / "b", signed_in_cache_seconds=60) as patient,
+        another_process(database_url, tmp_path / "c", signed_in_cache_seconds=0.3) as prompt,
     ):
         user = await make_user(here)
         for other in (patient, prompt):

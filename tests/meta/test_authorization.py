@@ -21,6 +21,8 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from tasklane.app import create_app
+from tasklane.authz import scopes
+from tasklane.authz.scopes import SCOPES
 from tests.conftest import (
     PG_ADMIN_URL,
     _asyncpg_url,
@@ -113,6 +115,17 @@ TABLE: dict[str, Case] = {
             {"current_password": PASSWORD, "new_password": "another long password"},
         ),
         signed_in(204),
+    ),
+    "GET /api/v1/users/me/tokens": Case(
+        lambda w: ("GET", "/api/v1/users/me/tokens", None), signed_in(200)
+    ),
+    "POST /api/v1/users/me/tokens": Case(
+        lambda w: ("POST", "/api/v1/users/me/tokens", {"name": "bot", "scopes": ["read"]}),
+        signed_in(201),
+    ),
+    "DELETE /api/v1/users/me/tokens/{token_id}": Case(
+        lambda w: ("DELETE", f"/api/v1/users/me/tokens/{w['pat_ids']['read']}", None),
+        {**signed_in(404), "owner": 204},
     ),
     # workspaces
     "POST /api/v1/workspaces": Case(
@@ -461,6 +474,17 @@ async def _build_world(database_url: str, data_dir: Path) -> W:
             ),
             201,
         )["id"]
+        pats = {
+            scope: expect(
+                await c.post(
+                    "/api/v1/users/me/tokens",
+                    json={"name": f"{scope} bot", "scopes": [scope]},
+                    headers=h,
+                ),
+                201,
+            )
+            for scope in SCOPES
+        }
     return {
         "workspace": ws,
         "project": project,
@@ -476,6 +500,8 @@ async def _build_world(database_url: str, data_dir: Path) -> W:
         "emails": {r: u.email for r, u in users.items()},
         "tokens": {r: u.access_token for r, u in users.items()},
         "refresh": {r: u.refresh_token for r, u in users.items()},
+        "pats": {scope: pat["token"] for scope, pat in pats.items()},
+        "pat_ids": {scope: pat["id"] for scope, pat in pats.items()},
     }
 
 
@@ -562,6 +588,64 @@ async def test_role_gets_expected_status(
     if r.status_code >= 400:
         assert r.headers["content-type"] == "application/problem+json"
         assert json.loads(r.text)["status"] == r.status_code
+
+
+# The owner's personal API tokens, one per scope: each route answers what it answers the owner
+# when the scope allows it (tasklane.authz.scopes), else 403 `token_scope`. Routes open to
+# anonymous callers do not read a token. The scope logic is the same on every database (the
+# token's own statement runs on both in tests/auth/test_api_tokens.py), so this runs on SQLite.
+SCOPE_CASES = [(op, scope) for op in sorted(TABLE) for scope in SCOPES]
+OTHER_CREDENTIALS = {"POST /api/v1/auth/session/refresh": "the refresh cookie"}
+"""Routes that authenticate with something other than an access token, so read none."""
+
+
+def _reads_token(operation: str) -> bool:
+    return TABLE[operation].expected["anonymous"] == 401 and operation not in OTHER_CREDENTIALS
+
+
+def _token_may(operation: str, scope: str) -> bool:
+    method, path = operation.split(" ", 1)
+    needs = scopes.needed(method, path)
+    return needs is not None and needs in scopes.GRANTS[scope]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize(
+    ("operation", "scope"), SCOPE_CASES, ids=[f"{o} by a {s} token" for o, s in SCOPE_CASES]
+)
+async def test_token_scope_gets_expected_status(
+    operation: str, scope: str, world_db: tuple[str, W], tmp_path: Path
+) -> None:
+    database_url, world = world_db
+    case = TABLE[operation]
+    method, url, body = case.request(world)
+    ignored = not _reads_token(operation)
+    expected = case.expected["owner"] if ignored or _token_may(operation, scope) else 403
+    app = create_app(make_settings(database_url, tmp_path / "data"))
+    headers = {"Authorization": f"Bearer {world['pats'][scope]}"}
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as c,
+    ):
+        r = await c.request(method, url, json=body, headers=headers)
+    assert r.status_code == expected, (
+        f"{operation} by a {scope} token: {r.status_code} {r.text[:300]}"
+    )
+    if expected == 403 and not ignored and not _token_may(operation, scope):
+        assert json.loads(r.text)["code"] == "token_scope"
+
+
+def test_every_write_route_is_placed_in_a_token_scope() -> None:
+    """A route left out of tasklane.authz.scopes is closed to every token: that must be a
+    choice (ACCOUNT), not an oversight."""
+    signed_in_writes = {
+        op for op in TABLE if _reads_token(op) and not op.startswith(("GET ", "HEAD "))
+    }
+    placed = scopes.ACCOUNT | scopes.WRITE | scopes.ADMIN
+    assert not signed_in_writes - placed, sorted(signed_in_writes - placed)
+    assert not placed - TABLE.keys(), sorted(placed - TABLE.keys())
 
 
 # HTTP routes left out of the OpenAPI document (so out of the table above) must be public on

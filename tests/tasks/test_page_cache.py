@@ -5,23 +5,20 @@ and in another one on the same database; access is checked on every read, hit or
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
 
-from tasklane.app import create_app
 from tasklane.kit.clock import frozen, utcnow
 from tasklane.kit.pagecache import PageCache
 from tasklane.tasks.service import purge_trash
-from tests.conftest import make_settings
+from tests.conftest import another_process
 from tests.factories import Board, expect, make_project, make_task, make_user
 
 NO_CACHE = {"Cache-Control": "no-cache"}
@@ -250,25 +247,13 @@ async def test_a_change_elsewhere_does_not_drop_the_page(
     assert _statements(await client.get(url, headers=board.owner.headers)) == 1
 
 
-@asynccontextmanager
-async def _process(
-    database_url: str, data: Path, **overrides: object
-) -> AsyncIterator[httpx.AsyncClient]:
-    """Another app on the same database: as another `tasklane serve` process sees it."""
-    app = create_app(make_settings(database_url, data, **overrides))
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            yield c
-
-
 async def test_a_change_made_by_another_process_is_seen_at_once(
     client: httpx.AsyncClient, board: Board, database_url: str, tmp_path: Path
 ) -> None:
     task = await make_task(client, board.owner, board.pid, "Shared")
     urls = _pages(board)
     await _warm(client, board.owner.headers, urls)
-    async with _process(database_url, tmp_path / "other") as other:
+    async with another_process(database_url, tmp_path / "other") as other:
         await _patch(other, board, task, title="Renamed")
         await make_task(other, board.owner, board.pid, "From the other process")
     await _assert_current(client, board.owner.headers, urls)
@@ -279,7 +264,7 @@ async def test_a_change_made_by_another_process_is_seen_at_once(
 async def test_with_no_memory_for_pages_every_read_reads_the_database(
     database_url: str, tmp_path: Path
 ) -> None:
-    async with _process(database_url, tmp_path / "off", page_cache_mb=0) as client:
+    async with another_process(database_url, tmp_path / "off", page_cache_mb=0) as client:
         user = await make_user(client)
         workspace = expect(
             await client.post("/api/v1/workspaces", json={"name": "W"}, headers=user.headers), 201

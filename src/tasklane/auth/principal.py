@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any, Protocol
 from uuid import UUID
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tasklane.auth import tokens
+from tasklane.auth import apitokens, tokens
 from tasklane.auth.signedin import SignedIn, SignedInCache
+from tasklane.authz import scopes
 from tasklane.config import Settings
 from tasklane.db import SAFE_METHODS
 from tasklane.errors import PermissionDenied, RateLimited, Unauthenticated
 from tasklane.kit.clock import utcnow
-from tasklane.kit.rawsql import DIALECTS, RawConnection, compile_raw, timestamp
-from tasklane.models import AuthSession, User
+from tasklane.kit.rawsql import DIALECTS, Dialect, RawConnection, RawSQL, compile_raw, timestamp
+from tasklane.models import ApiToken, AuthSession, User
 
 ACCESS_COOKIE = "tasklane_access"
 REFRESH_COOKIE = "tasklane_refresh"
@@ -39,7 +41,10 @@ class Principal:
     session_id: UUID
     email: str
     name: str
-    via: str  # "bearer" | "cookie" | "query"
+    via: str  # "bearer" | "cookie" | "query" | "token"
+    scopes: frozenset[str] | None = None
+    """What a personal API token may do (tasklane.authz.scopes); None: a sign-in session.
+    For a token, `session_id` is the token's id."""
 
 
 # Built once: it runs on every authenticated request.
@@ -69,8 +74,21 @@ async def authenticate(
 
 
 async def session_active(session: AsyncSession, principal: Principal) -> bool:
-    """Is the principal's sign-in session still valid (for connections that outlive their
-    access token)?"""
+    """Is the principal's sign-in session (or API token) still valid, for connections that
+    outlive their access token?"""
+    if principal.scopes is not None:
+        now = utcnow()
+        live = await session.scalar(
+            select(ApiToken.id)
+            .join(User, User.id == ApiToken.user_id)
+            .where(
+                ApiToken.id == principal.session_id,
+                User.is_active.is_(True),
+                ApiToken.revoked_at.is_(None),
+                or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+            )
+        )
+        return live is not None
     row = (
         await session.execute(
             select(User.is_active, AuthSession.revoked_at, AuthSession.expires_at)
@@ -114,6 +132,8 @@ async def _resolve(
 ) -> Principal:
     settings: Settings = request.app.state.runtime.settings
     token, via = _credentials(request, bearer)
+    if token.startswith(apitokens.PREFIX):
+        return await _signed_in(request, token, via)  # refused: these routes are the account's
     principal = await authenticate(session, settings, token, via)
     request.state.principal = principal
     _check_csrf(request, principal)
@@ -188,6 +208,11 @@ async def _signed_in(
     """The token's user, if its sign-in session is live: from the process's cache of sessions
     checked in the last seconds, or one statement (on `raw`, or a connection of its own)."""
     runtime = request.app.state.runtime
+    if token.startswith(apitokens.PREFIX):
+        principal = token_principal(await token_signed_in(runtime, token, raw))
+        request.state.principal = principal
+        scopes.require(request, principal.scopes or frozenset())
+        return principal
     claims = tokens.read_access_token(runtime.settings, token)
     now = utcnow()
     cache: SignedInCache = runtime.signed_in
@@ -195,11 +220,7 @@ async def _signed_in(
     if entry is None:
         generation = cache.generation()
         params = {"session_id": claims.session_id, "user_id": claims.user_id, "now": now}
-        if raw is None:
-            async with runtime.db.raw.connection() as own:
-                rows = await own.fetch(_SIGNED_IN_RAW[own.dialect], params)
-        else:
-            rows = await raw.fetch(_SIGNED_IN_RAW[raw.dialect], params)
+        rows = await _fetch(runtime, raw, _SIGNED_IN_RAW, params)
         if not rows:
             raise Unauthenticated("The session has ended; sign in again.", code="session_revoked")
         email, name, expires_at = rows[0]
@@ -214,6 +235,65 @@ async def _signed_in(
     )
     request.state.principal = principal
     return principal
+
+
+async def _fetch(
+    runtime: Any,
+    raw: RawConnection | None,
+    statements: Mapping[Dialect, RawSQL],
+    params: dict[str, Any],
+) -> list[list[Any]]:
+    """Rows of a check on `raw`, or on a connection of its own."""
+    if raw is None:
+        own: RawConnection
+        async with runtime.db.raw.connection() as own:
+            return await own.fetch(statements[own.dialect], params)
+    return await raw.fetch(statements[raw.dialect], params)
+
+
+NEVER = datetime(9999, 1, 1, tzinfo=UTC)
+"""The cache's expiry for a token that never expires."""
+
+
+async def token_signed_in(runtime: Any, token: str, raw: RawConnection | None = None) -> SignedIn:
+    """A personal API token's owner and scopes, if it is live: from the cache, or one
+    statement. Its `last_used_at` is written when it is older than a minute."""
+    token_hash = apitokens.digest(token)
+    key = apitokens.cache_key(token_hash)
+    now = utcnow()
+    cache: SignedInCache = runtime.signed_in
+    entry = cache.get(key, None, now)
+    if entry is not None:
+        return entry
+    generation = cache.generation()
+    rows = await _fetch(
+        runtime, raw, apitokens.LIVE_TOKEN_RAW, {"token_hash": token_hash, "now": now}
+    )
+    if not rows:
+        raise Unauthenticated(
+            "The API token is not valid, or was revoked or has expired.", code="invalid_token"
+        )
+    user_id, email, name, token_id, granted, expires_at, last_used_at = rows[0]
+    entry = SignedIn(
+        UUID(user_id),
+        email,
+        name,
+        NEVER if expires_at is None else timestamp(expires_at),
+        time.monotonic(),
+        token_id=UUID(token_id),
+        scopes=scopes.parse(granted),
+    )
+    cache.put(key, entry, generation)
+    if last_used_at is None or now - timestamp(last_used_at) >= apitokens.LAST_USED_EVERY:
+        async with runtime.db.transaction() as session:
+            await apitokens.touch(session, UUID(token_id), now)
+    return entry
+
+
+def token_principal(entry: SignedIn) -> Principal:
+    assert entry.token_id is not None
+    assert entry.scopes is not None
+    return Principal(entry.user_id, entry.token_id, entry.email, entry.name, "token", entry.scopes)
 
 
 @dataclass(frozen=True, slots=True)

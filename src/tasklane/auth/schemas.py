@@ -134,3 +134,38 @@ class PasswordChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     current_password: Annotated[str, Field(min_length=1, max_length=256)]
     new_password: Password
+
+
+TokenScope = Literal["read", "write", "admin"]
+TokenName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class ApiTokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: TokenName
+    scopes: Annotated[list[TokenScope], Field(min_length=1, max_length=3)] = Field(
+        description="`read`: every GET the owner may make; `write`: read, plus writes to tasks, "
+        "comments and projects; `admin`: everything the owner may do. No token may manage "
+        "tokens, the password, the profile or sign-in sessions."
+    )
+    expires_at: datetime | None = Field(
+        default=None, description="When the token stops working (in the future); null: never."
+    )
+
+
+class ApiTokenRead(BaseModel):
+    id: UUID
+    name: str
+    scopes: list[TokenScope]
+    prefix: str = Field(description="The token's first characters, to tell tokens apart.")
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None = Field(
+        description="Updated at most once a minute; null: never used."
+    )
+
+
+class ApiTokenCreated(ApiTokenRead):
+    token: str = Field(
+        description="The secret, shown this once: send it as `Authorization: Bearer <token>`."
+    )

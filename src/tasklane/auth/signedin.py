@@ -25,6 +25,9 @@ class SignedIn:
     name: str
     expires_at: datetime
     checked: float  # time.monotonic() of the check
+    token_id: UUID | None = None
+    """Set for a personal API token (tasklane.auth.apitokens), with the scopes it grants."""
+    scopes: frozenset[str] | None = None
 
 
 class SignedInCache:
@@ -33,11 +36,13 @@ class SignedInCache:
         self._entries: dict[UUID, SignedIn] = {}
         self._generation = 0
 
-    def get(self, session_id: UUID, user_id: UUID, now: datetime) -> SignedIn | None:
+    def get(self, session_id: UUID, user_id: UUID | None, now: datetime) -> SignedIn | None:
+        """The entry of a session (of `user_id`), or of a token (user_id None, keyed by
+        tasklane.auth.apitokens.cache_key)."""
         entry = self._entries.get(session_id)
         if (
             entry is None
-            or entry.user_id != user_id
+            or (user_id is not None and entry.user_id != user_id)
             or entry.expires_at <= now
             or time.monotonic() - entry.checked >= self.seconds
         ):

@@ -1,5 +1,6 @@
 """Every table, imported here so the one metadata knows them all."""
 
+from tasklane.models.api_token import ApiToken
 from tasklane.models.auth_session import AuthSession, RefreshToken
 from tasklane.models.base import Base
 from tasklane.models.comment import Comment
@@ -18,6 +19,7 @@ from tasklane.models.user import User
 from tasklane.models.workspace import Workspace, WorkspaceInvitation, WorkspaceMember
 
 __all__ = [
+    "ApiToken",
     "AuthSession",
     "Base",
     "Comment",

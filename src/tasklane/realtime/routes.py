@@ -11,7 +11,15 @@ import structlog
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketState
 
-from tasklane.auth.principal import ACCESS_COOKIE, Principal, authenticate, session_active
+from tasklane.auth import apitokens
+from tasklane.auth.principal import (
+    ACCESS_COOKIE,
+    Principal,
+    authenticate,
+    session_active,
+    token_principal,
+    token_signed_in,
+)
 from tasklane.errors import TasklaneError, Unauthenticated
 from tasklane.realtime.hub import Connection, Hub
 from tasklane.realtime.limits import ConnectionLimits, Holder
@@ -103,6 +111,8 @@ async def _authenticate(runtime: Runtime, websocket: WebSocket) -> Principal:
             raise Unauthenticated("This origin may not use the session cookie here.")
     else:
         raise Unauthenticated("Send an access token (Authorization header or ?token=).")
+    if token.startswith(apitokens.PREFIX):  # every scope may follow what its owner sees
+        return token_principal(await token_signed_in(runtime, token))
     async with runtime.db.transaction(write=False) as session:
         return await authenticate(session, runtime.settings, token, via)
 

@@ -1,12 +1,22 @@
 from __future__ import annotations
 
+from uuid import UUID
+
 from fastapi import Request, status
 
 from tasklane.api import new_router, problem_doc
-from tasklane.auth import service
+from tasklane.auth import apitokens, service
 from tasklane.auth.principal import CurrentPrincipal, DetachedPrincipal
-from tasklane.auth.schemas import PasswordChange, UserRead, UserUpdate
+from tasklane.auth.schemas import (
+    ApiTokenCreate,
+    ApiTokenCreated,
+    ApiTokenRead,
+    PasswordChange,
+    UserRead,
+    UserUpdate,
+)
 from tasklane.db import DbSession
+from tasklane.kit.pagination import Page
 from tasklane.runtime import CurrentRuntime
 from tasklane.security import client_address
 
@@ -40,3 +50,30 @@ async def change_password(
     passwords count like failed sign-ins of the account (429 with Retry-After past the
     limit)."""
     await service.change_password(rt, principal, data=data, address=client_address(request))
+
+
+@router.get("/me/tokens")
+async def list_tokens(session: DbSession, principal: CurrentPrincipal) -> Page[ApiTokenRead]:
+    """The caller's personal API tokens that are not revoked, newest first, expired ones
+    included; never their secrets. Not open to API tokens themselves."""
+    return await apitokens.list_tokens(session, principal.user_id)
+
+
+@router.post("/me/tokens", status_code=status.HTTP_201_CREATED)
+async def create_token(
+    data: ApiTokenCreate, session: DbSession, principal: CurrentPrincipal
+) -> ApiTokenCreated:
+    """Create a personal API token. Its secret (`token`, starting `tl_pat_`) is in this
+    response only; send it as `Authorization: Bearer <token>`. It acts as its owner, narrowed
+    by its scopes, until it is revoked, expires, or its owner is deactivated. At most 50 live
+    tokens (422 `too_many_tokens`); an expiry in the past is 422."""
+    return await apitokens.create(session, principal.user_id, data=data)
+
+
+@router.delete("/me/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_token(
+    token_id: UUID, session: DbSession, principal: CurrentPrincipal, rt: CurrentRuntime
+) -> None:
+    """Revoke a token: it stops working at once in this process, and within
+    `TASKLANE_SIGNED_IN_CACHE_SECONDS` in the others."""
+    await apitokens.revoke(session, principal.user_id, rt.signed_in, token_id=token_id)

@@ -1,0 +1,119 @@
+"""What a personal API token may call: the scope each route needs, decided here for every route.
+
+A token acts as its owner, so the owner's roles still decide every call (tasklane.authz.access);
+its scopes only narrow that. `read` is every GET; `write` adds the writes to tasks, comments and
+projects; `admin` adds the rest of what the owner may do. No token manages the account itself
+(tokens, password, profile, sign-in sessions), and a route missing from the lists below is
+refused to tokens, so a new route is closed to them until it is placed here
+(tests/meta/test_authorization.py checks that every route is).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from starlette.requests import HTTPConnection
+
+from tasklane.errors import PermissionDenied
+from tasklane.kit.routes import route_template
+
+Scope = Literal["read", "write", "admin"]
+SCOPES: tuple[Scope, ...] = ("read", "write", "admin")
+
+GRANTS: dict[str, frozenset[str]] = {
+    "read": frozenset({"read"}),
+    "write": frozenset({"read", "write"}),
+    "admin": frozenset({"read", "write", "admin"}),
+}
+"""What each scope, once granted, lets a token do."""
+
+ACCOUNT = frozenset(
+    {
+        "POST /api/v1/auth/logout",
+        "GET /api/v1/users/me/tokens",
+        "POST /api/v1/users/me/tokens",
+        "DELETE /api/v1/users/me/tokens/{token_id}",
+        "PATCH /api/v1/users/me",
+        "POST /api/v1/users/me/password",
+    }
+)
+"""Never by token: a stolen token must not be able to lock its owner out or mint more."""
+
+WRITE = frozenset(
+    {
+        "POST /api/v1/workspaces/{workspace_id}/projects",
+        "PATCH /api/v1/projects/{project_id}",
+        "POST /api/v1/projects/{project_id}/statuses",
+        "PATCH /api/v1/projects/{project_id}/statuses/{status_id}",
+        "DELETE /api/v1/projects/{project_id}/statuses/{status_id}",
+        "POST /api/v1/projects/{project_id}/labels",
+        "PATCH /api/v1/projects/{project_id}/labels/{label_id}",
+        "DELETE /api/v1/projects/{project_id}/labels/{label_id}",
+        "POST /api/v1/projects/{project_id}/tasks",
+        "PATCH /api/v1/projects/{project_id}/tasks",
+        "PATCH /api/v1/tasks/{task_ref}",
+        "DELETE /api/v1/tasks/{task_ref}",
+        "POST /api/v1/tasks/{task_ref}/move",
+        "POST /api/v1/tasks/{task_ref}/restore",
+        "POST /api/v1/tasks/{task_ref}/relations",
+        "DELETE /api/v1/tasks/{task_ref}/relations/{relation_id}",
+        "POST /api/v1/tasks/{task_ref}/comments",
+        "PATCH /api/v1/comments/{comment_id}",
+        "DELETE /api/v1/comments/{comment_id}",
+    }
+)
+"""The day-to-day writes: tasks, comments, and a project's own settings."""
+
+ADMIN = frozenset(
+    {
+        "POST /api/v1/workspaces",
+        "PATCH /api/v1/workspaces/{workspace_id}",
+        "DELETE /api/v1/workspaces/{workspace_id}",
+        "POST /api/v1/workspaces/{workspace_id}/members",
+        "PATCH /api/v1/workspaces/{workspace_id}/members/{user_id}",
+        "DELETE /api/v1/workspaces/{workspace_id}/members/{user_id}",
+        "DELETE /api/v1/workspaces/{workspace_id}/invitations/{invitation_id}",
+        "POST /api/v1/invitations/{invitation_id}/accept",
+        "POST /api/v1/invitations/{invitation_id}/decline",
+        "DELETE /api/v1/projects/{project_id}",
+        "POST /api/v1/projects/{project_id}/members",
+        "PATCH /api/v1/projects/{project_id}/members/{user_id}",
+        "DELETE /api/v1/projects/{project_id}/members/{user_id}",
+    }
+)
+"""Who belongs where, and what can be deleted wholesale."""
+
+
+def needed(method: str, path: str) -> Scope | None:
+    """The scope a token needs for `method path` (the route's path template); None: no token
+    may call it."""
+    operation = f"{method} {path}"
+    if operation in ACCOUNT:
+        return None
+    if method in ("GET", "HEAD"):
+        return "read"
+    if operation in WRITE:
+        return "write"
+    if operation in ADMIN:
+        return "admin"
+    return None
+
+
+def parse(stored: str) -> frozenset[str]:
+    """What a token stored with `stored` (space-separated scope names) may do."""
+    return frozenset().union(*(GRANTS.get(name, frozenset()) for name in stored.split()))
+
+
+def require(connection: HTTPConnection, allowed: frozenset[str]) -> None:
+    """PermissionDenied unless a token with `allowed` may call the matched route."""
+    path = route_template(connection.scope, connection.scope.get("route"))
+    method = connection.scope.get("method", "GET")
+    scope = None if path is None else needed(method, path)
+    if scope is None:
+        raise PermissionDenied(
+            "An API token cannot do this; sign in to manage your account.", code="token_scope"
+        )
+    if scope not in allowed:
+        raise PermissionDenied(
+            f"This API token lacks the {scope!r} scope this needs.", code="token_scope"
+        )
