@@ -583,3 +583,37 @@ class TestKeepalive:
         assert error["code"] == "unauthenticated"
         assert closed.value.rcvd is not None
         assert closed.value.rcvd.code == 4401
+
+    async def test_an_api_token_follows_changes_until_it_is_revoked(
+        self, base_url: str, http: httpx.AsyncClient
+    ) -> None:
+        """A personal API token of any scope may follow what its owner sees; revoking it
+        closes the socket like signing out does."""
+        board = await make_board(http)
+        created = expect(
+            await http.post(
+                "/api/v1/users/me/tokens",
+                json={"name": "listener", "scopes": ["read"]},
+                headers=board.member.headers,
+            ),
+            201,
+        )
+        async with live_client(base_url, created["token"]) as live:
+            hello = await live.expect("hello")
+            assert hello["user_id"] == board.member.id
+            await live.subscribe(project_id=board.pid)
+            task = await make_task(http, board.owner, board.pid, "Heard by a script")
+            event = await live.expect_task_event(task["id"])
+            assert event["event"]["type"] == "task.created"
+            expect(
+                await http.delete(
+                    f"/api/v1/users/me/tokens/{created['id']}", headers=board.member.headers
+                ),
+                204,
+            )
+            error = await live.expect("error")
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await live.expect("never")
+        assert error["code"] == "unauthenticated"
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4401
