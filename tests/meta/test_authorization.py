@@ -127,6 +127,16 @@ TABLE: dict[str, Case] = {
         lambda w: ("DELETE", f"/api/v1/users/me/tokens/{w['pat_ids']['read']}", None),
         {**signed_in(404), "owner": 204},
     ),
+    "GET /api/v1/users/me/sessions": Case(
+        lambda w: ("GET", "/api/v1/users/me/sessions", None), signed_in(200)
+    ),
+    "DELETE /api/v1/users/me/sessions/{session_id}": Case(
+        lambda w: ("DELETE", f"/api/v1/users/me/sessions/{w['owner_session']}", None),
+        {**signed_in(404), "owner": 204},
+    ),
+    "POST /api/v1/users/me/sessions/end-others": Case(
+        lambda w: ("POST", "/api/v1/users/me/sessions/end-others", None), signed_in(200)
+    ),
     # workspaces
     "POST /api/v1/workspaces": Case(
         lambda w: ("POST", "/api/v1/workspaces", {"name": "Mine"}), signed_in(201)
@@ -485,6 +495,9 @@ async def _build_world(database_url: str, data_dir: Path) -> W:
             )
             for scope in SCOPES
         }
+        owner_session = expect(await c.get("/api/v1/users/me/sessions", headers=h), 200)["items"][
+            0
+        ]["id"]
     return {
         "workspace": ws,
         "project": project,
@@ -502,6 +515,7 @@ async def _build_world(database_url: str, data_dir: Path) -> W:
         "refresh": {r: u.refresh_token for r, u in users.items()},
         "pats": {scope: pat["token"] for scope, pat in pats.items()},
         "pat_ids": {scope: pat["id"] for scope, pat in pats.items()},
+        "owner_session": owner_session,
     }
 
 

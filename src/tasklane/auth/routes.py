@@ -113,10 +113,12 @@ async def login(data: LoginRequest, request: Request, rt: CurrentRuntime) -> Tok
 
 
 @router.post("/refresh")
-async def refresh(data: RefreshRequest, rt: CurrentRuntime) -> TokenPair:
+async def refresh(data: RefreshRequest, request: Request, rt: CurrentRuntime) -> TokenPair:
     """Trade a refresh token for a new pair. Each refresh token works once; presenting a used
     one ends its whole session (someone else may hold it)."""
-    return _pair(await service.refresh(rt, refresh_token=data.refresh_token))
+    return _pair(
+        await service.refresh(rt, refresh_token=data.refresh_token, address=client_address(request))
+    )
 
 
 @router.post("/session", responses={429: problem_doc("Too many failed sign-ins; see Retry-After.")})
@@ -142,7 +144,8 @@ async def refresh_session(request: Request, response: Response, rt: CurrentRunti
     token = request.cookies.get(REFRESH_COOKIE)
     if not token:
         raise Unauthenticated("No session cookie; sign in again.", code="invalid_refresh_token")
-    return _set_cookies(response, rt, await service.refresh(rt, refresh_token=token))
+    issued = await service.refresh(rt, refresh_token=token, address=client_address(request))
+    return _set_cookies(response, rt, issued)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)

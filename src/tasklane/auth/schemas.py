@@ -169,3 +169,25 @@ class ApiTokenCreated(ApiTokenRead):
     token: str = Field(
         description="The secret, shown this once: send it as `Authorization: Bearer <token>`."
     )
+
+
+class SessionInfo(BaseModel):
+    """One of the user's live sign-in sessions."""
+
+    id: UUID
+    kind: Literal["browser", "api"] = Field(
+        description="`browser`: signed in on the web (cookies); `api`: through /auth/login."
+    )
+    created_at: datetime
+    last_used_at: datetime = Field(
+        description="Its sign-in or latest refresh: within an access token's lifetime "
+        "(15 minutes by default) of its last use."
+    )
+    expires_at: datetime
+    user_agent: str | None
+    ip: str | None = Field(description="The address of its sign-in or latest refresh.")
+    current: bool = Field(description="The session this request was made with.")
+
+
+class SessionsEnded(BaseModel):
+    ended: int = Field(description="How many sessions ended.")

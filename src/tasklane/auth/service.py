@@ -103,7 +103,13 @@ def _email_taken() -> Conflict:
 
 
 async def _start_session(
-    session: AsyncSession, rt: Runtime, user: User, *, kind: str, user_agent: str | None
+    session: AsyncSession,
+    rt: Runtime,
+    user: User,
+    *,
+    kind: str,
+    user_agent: str | None,
+    address: str,
 ) -> Issued:
     now = utcnow()
     auth_session = AuthSession(
@@ -112,6 +118,8 @@ async def _start_session(
         created_at=now,
         expires_at=now + timedelta(days=rt.settings.refresh_token_days),
         user_agent=(user_agent or "")[:400] or None,
+        ip=address[:45],
+        last_used_at=now,
     )
     session.add(auth_session)
     await session.flush()
@@ -158,7 +166,9 @@ async def login(
             await session.execute(
                 update(User).where(User.id == user.id).values(password_hash=new_hash)
             )
-        return await _start_session(session, rt, user, kind=kind, user_agent=user_agent)
+        return await _start_session(
+            session, rt, user, kind=kind, user_agent=user_agent, address=address
+        )
 
 
 @dataclass(slots=True)
@@ -186,7 +196,7 @@ async def _checking_password(rt: Runtime, *, account: str, address: str) -> Asyn
         await rt.login_throttle.succeeded(attempt)
 
 
-async def refresh(rt: Runtime, *, refresh_token: str) -> Issued:
+async def refresh(rt: Runtime, *, refresh_token: str, address: str) -> Issued:
     """Rotate a refresh token. A token used twice means it leaked: the whole family ends."""
     now = utcnow()
     reused = False
@@ -213,6 +223,8 @@ async def refresh(rt: Runtime, *, refresh_token: str) -> Issued:
             reused = True
         else:
             token.used_at = now
+            auth_session.last_used_at = now
+            auth_session.ip = address[:45]
             issued = await _issue(session, rt, user, auth_session.id)
     if reused:  # raised after commit, so the revocation sticks
         rt.signed_in.forget_session(auth_session.id)

@@ -35,6 +35,9 @@ ACCOUNT = frozenset(
         "DELETE /api/v1/users/me/tokens/{token_id}",
         "PATCH /api/v1/users/me",
         "POST /api/v1/users/me/password",
+        "GET /api/v1/users/me/sessions",
+        "DELETE /api/v1/users/me/sessions/{session_id}",
+        "POST /api/v1/users/me/sessions/end-others",
     }
 )
 """Never by token: a stolen token must not be able to lock its owner out or mint more."""

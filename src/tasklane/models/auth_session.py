@@ -23,6 +23,10 @@ class AuthSession(IdMixin, Base):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_reason: Mapped[str | None] = mapped_column(String(32), default=None)
     user_agent: Mapped[str | None] = mapped_column(String(400), default=None)
+    ip: Mapped[str | None] = mapped_column(String(45), default=None)
+    """The address it was last used from: at sign-in and at each refresh."""
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    """Its last sign-in or refresh (so within an access token's lifetime of its last use)."""
 
 
 class RefreshToken(IdMixin, Base):

@@ -5,13 +5,15 @@ from uuid import UUID
 from fastapi import Request, status
 
 from tasklane.api import new_router, problem_doc
-from tasklane.auth import apitokens, service
+from tasklane.auth import apitokens, service, sessions
 from tasklane.auth.principal import CurrentPrincipal, DetachedPrincipal
 from tasklane.auth.schemas import (
     ApiTokenCreate,
     ApiTokenCreated,
     ApiTokenRead,
     PasswordChange,
+    SessionInfo,
+    SessionsEnded,
     UserRead,
     UserUpdate,
 )
@@ -77,3 +79,28 @@ async def revoke_token(
     """Revoke a token: it stops working at once in this process, and within
     `TASKLANE_SIGNED_IN_CACHE_SECONDS` in the others."""
     await apitokens.revoke(session, principal.user_id, rt.signed_in, token_id=token_id)
+
+
+@router.get("/me/sessions")
+async def list_sessions(session: DbSession, principal: CurrentPrincipal) -> Page[SessionInfo]:
+    """The caller's live sign-in sessions (browsers and API sign-ins), the current one first,
+    then the most recently used: when and from where each was last used, and on what."""
+    return await sessions.list_sessions(session, principal)
+
+
+@router.delete("/me/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def end_session(
+    session_id: UUID, session: DbSession, principal: CurrentPrincipal, rt: CurrentRuntime
+) -> None:
+    """End one of the caller's sessions (ending the current one signs out): its refresh token
+    stops at once, its access tokens at once in this process and within
+    `TASKLANE_SIGNED_IN_CACHE_SECONDS` in the others. Another user's session is 404."""
+    await sessions.end_session(session, principal, rt.signed_in, session_id=session_id)
+
+
+@router.post("/me/sessions/end-others")
+async def end_other_sessions(
+    session: DbSession, principal: CurrentPrincipal, rt: CurrentRuntime
+) -> SessionsEnded:
+    """End every session of the caller but this one (a lost laptop, a shared computer)."""
+    return SessionsEnded(ended=await sessions.end_other_sessions(session, principal, rt.signed_in))
