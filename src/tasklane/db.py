@@ -44,7 +44,7 @@ from tasklane.config import Settings
 from tasklane.errors import Conflict, ServiceUnavailable, TasklaneError, problem_response
 from tasklane.kit.clock import utcnow
 from tasklane.kit.loopsqlite import LoopConnection
-from tasklane.kit.rawsql import RawReader
+from tasklane.kit.rawsql import RawReader, ensure_wal
 from tasklane.kit.writeturns import WriteTurns
 
 BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
@@ -99,8 +99,8 @@ def _configure_sqlite(
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below issue BEGIN, not the driver.
         dbapi_connection.isolation_level = None
+        ensure_wal(dbapi_connection, busy_timeout_ms)
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         # WAL + NORMAL: a process crash loses nothing committed; a power cut can lose the
         # last transactions. FULL costs about two thirds of write throughput here.

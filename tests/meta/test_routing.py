@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
-from tasklane.middleware import _template
+from tasklane.kit.routes import route_template
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 
@@ -38,7 +38,7 @@ async def test_every_documented_operation_gets_its_own_requests(app: FastAPI) ->
     async def recording(scope: Scope, receive: Receive, send: Send) -> None:
         await app(scope, receive, send)
         if scope["type"] == "http":
-            taken[scope["method"], scope["path"]] = _template(scope, scope.get("route"))
+            taken[scope["method"], scope["path"]] = route_template(scope, scope.get("route"))
 
     operations = _operations(app)
     assert len(operations) > 60  # the whole API, not a part of it

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tasklane.auth import apitokens, sessions
 from tasklane.kit.pagination import MAX_LIMIT
 from tasklane.openapi import document
 from tasklane.projects.service import MAX_LABELS, MAX_STATUSES
@@ -190,9 +191,13 @@ BOUNDED_AT_WRITE = {
     "/api/v1/projects/{project_id}/statuses": MAX_STATUSES,
     "/api/v1/projects/{project_id}/labels": MAX_LABELS,
     "/api/v1/tasks/{task_ref}/relations": MAX_RELATIONS,
+    "/api/v1/users/me/tokens": apitokens.MAX_TOKENS,
 }
 """Collections small by nature, answered whole: creating one more past the limit is a 409
 (tests/projects/test_statuses.py, test_labels.py, tests/tasks/test_routes.py)."""
+BOUNDED_AT_READ = {"/api/v1/users/me/sessions": sessions.MAX_LISTED}
+"""Answered up to a number, the most relevant first (sessions: every sign-in adds one, and
+only the recent ones matter)."""
 NOT_YET_BOUNDED = {
     "/api/v1/projects/{project_id}/members",
     "/api/v1/projects/{project_id}/people",
@@ -225,10 +230,13 @@ def test_every_list_is_paged_or_bounded_when_written() -> None:
             limit = f"at most {BOUNDED_AT_WRITE[path]}"
             for method in ("get", "post"):
                 assert limit in " ".join(item[method]["description"].split()), (method, path)
+        elif path in BOUNDED_AT_READ:
+            limit = f"At most {BOUNDED_AT_READ[path]} are listed"
+            assert limit in " ".join(item["get"]["description"].split()), path
         elif path not in NOT_YET_BOUNDED:
             unbounded.append(path)
     assert not unbounded, f"lists with neither `limit` nor a limit on writes: {unbounded}"
-    assert set(BOUNDED_AT_WRITE) | NOT_YET_BOUNDED <= set(lists)
+    assert set(BOUNDED_AT_WRITE) | set(BOUNDED_AT_READ) | NOT_YET_BOUNDED <= set(lists)
 
 
 # --- every string and list in a request body is bounded -----------------------------------

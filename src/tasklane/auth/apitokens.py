@@ -14,7 +14,7 @@ import secrets
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.auth.schemas import ApiTokenCreate, ApiTokenCreated, ApiTokenRead
@@ -31,7 +31,7 @@ PREFIX = "tl_pat_"
 SHOWN = len(PREFIX) + 4
 """How much of a token its list shows."""
 MAX_TOKENS = 50
-"""Live tokens per user."""
+"""Tokens per user that are not revoked (expired ones too: they stay listed)."""
 LAST_USED_EVERY = timedelta(minutes=1)
 """`last_used_at` is written at most this often per token and process."""
 
@@ -61,25 +61,21 @@ def _read(token: ApiToken) -> ApiTokenRead:
     )
 
 
-def _live(now: datetime) -> ColumnElement[bool]:
-    return and_(
-        ApiToken.revoked_at.is_(None),
-        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
-    )
-
-
 async def create(session: AsyncSession, user_id: UUID, *, data: ApiTokenCreate) -> ApiTokenCreated:
     now = utcnow()
     if data.expires_at is not None and data.expires_at <= now:
         raise ValidationFailed.for_field(
             "expires_at", "The expiry must be in the future.", code="in_the_past"
         )
-    live = await session.scalar(
-        select(func.count()).select_from(ApiToken).where(ApiToken.user_id == user_id, *_live(now))
+    held = await session.scalar(
+        select(func.count(ApiToken.id)).where(
+            ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None)
+        )
     )
-    if (live or 0) >= MAX_TOKENS:
+    if (held or 0) >= MAX_TOKENS:
         raise ValidationFailed(
-            f"You have {MAX_TOKENS} live tokens; revoke one first.", code="too_many_tokens"
+            f"You have {MAX_TOKENS} tokens (expired ones count until revoked); revoke one first.",
+            code="too_many_tokens",
         )
     secret = new_secret()
     token = ApiToken(

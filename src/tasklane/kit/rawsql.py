@@ -228,6 +228,29 @@ def _busy(exc: sqlite3.OperationalError) -> bool:
     return str(getattr(exc, "sqlite_errorname", "")).startswith("SQLITE_BUSY")
 
 
+def ensure_wal(connection: Any, timeout_ms: float) -> None:
+    """Put the database file in WAL mode, if it is not yet (`connection`: sqlite3's, or the
+    driver adapter SQLAlchemy hands to a connect event). Processes that start side by side on a
+    file that is not may all try: SQLite refuses the change while another connection holds a
+    lock, without waiting for the busy timeout, so it is tried again until the file is in WAL
+    mode (set by whichever came first) or `timeout_ms` has passed. Only a new file waits."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    cursor = connection.cursor()
+    try:
+        while True:
+            cursor.execute("PRAGMA journal_mode")
+            if cursor.fetchone()[0] == "wal":
+                return
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            except Exception as exc:  # sqlite3's, or the adapter's copy of it
+                if "database is locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+    finally:
+        cursor.close()
+
+
 def _sqlite_patient_fetch(
     connection: sqlite3.Connection, text: str, params: Any, busy_timeout_ms: int
 ) -> list[Any]:
@@ -297,8 +320,7 @@ class RawReader:
         connection.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
         # Readers run beside the writer only in WAL mode; a new database file may not be in
         # it yet if this is the first connection (the app's engines set it too).
-        if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            connection.execute("PRAGMA journal_mode=WAL")
+        ensure_wal(connection, self.busy_timeout_ms)
         connection.execute("PRAGMA query_only=ON")
         # A WAL reader waits only in rare moments (the log being reset); on the event loop
         # such a wait holds everything else, so it is cut short there (see `fetch`).

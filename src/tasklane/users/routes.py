@@ -57,7 +57,8 @@ async def change_password(
 @router.get("/me/tokens")
 async def list_tokens(session: DbSession, principal: CurrentPrincipal) -> Page[ApiTokenRead]:
     """The caller's personal API tokens that are not revoked, newest first, expired ones
-    included; never their secrets. Not open to API tokens themselves."""
+    included (at most 50: creating more is refused); never their secrets. Not open to API
+    tokens themselves."""
     return await apitokens.list_tokens(session, principal.user_id)
 
 
@@ -67,8 +68,9 @@ async def create_token(
 ) -> ApiTokenCreated:
     """Create a personal API token. Its secret (`token`, starting `tl_pat_`) is in this
     response only; send it as `Authorization: Bearer <token>`. It acts as its owner, narrowed
-    by its scopes, until it is revoked, expires, or its owner is deactivated. At most 50 live
-    tokens (422 `too_many_tokens`); an expiry in the past is 422."""
+    by its scopes, until it is revoked, expires, or its owner is deactivated. A user holds
+    at most 50 tokens, expired ones counted until revoked (422 `too_many_tokens`); an expiry
+    in the past is 422."""
     return await apitokens.create(session, principal.user_id, data=data)
 
 
@@ -84,7 +86,8 @@ async def revoke_token(
 @router.get("/me/sessions")
 async def list_sessions(session: DbSession, principal: CurrentPrincipal) -> Page[SessionInfo]:
     """The caller's live sign-in sessions (browsers and API sign-ins), the current one first,
-    then the most recently used: when and from where each was last used, and on what."""
+    then the most recently used: when and from where each was last used, and on what. At most
+    200 are listed, the most recently used."""
     return await sessions.list_sessions(session, principal)
 
 
