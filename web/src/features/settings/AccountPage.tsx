@@ -1,4 +1,5 @@
-/** The signed-in person's account: profile, avatar colour, time zone, theme and password. */
+/** The signed-in person's account: profile, avatar colour, time zone, theme, password, where it
+ * is signed in, and API tokens. */
 import { type FormEvent, useId, useState } from "react";
 import { ApiError } from "../../api/client";
 import type { User } from "../../api/types";
@@ -7,21 +8,18 @@ import { useMe } from "../auth/api";
 import { StrengthMeter } from "../auth/StrengthMeter";
 import { contextWords, MIN_LENGTH, passwordStrength } from "../auth/strength";
 import type { ThemeChoice } from "../shell/theme";
+import { ApiTokens } from "./ApiTokens";
 import {
   browserTimeZone,
+  fieldProblem,
   matchZones,
   timeZones,
   useAccountPreferences,
   useChangePassword,
   useUpdateMe,
 } from "./api";
+import { Sessions } from "./Sessions";
 import "./settings.css";
-
-/** The message of a field the server refused, or of the whole problem. */
-export function fieldProblem(error: unknown, field: string): string | null {
-  if (!(error instanceof ApiError)) return null;
-  return error.problem.errors?.find((e) => e.field === field)?.message ?? null;
-}
 
 function problemText(error: unknown, fallback: string): string {
   if (error instanceof ApiError) {
@@ -40,6 +38,8 @@ export function AccountPage() {
       <Profile me={me} />
       <Preferences me={me} />
       <PasswordSection me={me} />
+      <Sessions />
+      <ApiTokens me={me} />
     </main>
   );
 }

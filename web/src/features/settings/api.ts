@@ -1,13 +1,17 @@
 /** The signed-in account's settings and a workspace's management, on /users/me and /workspaces. */
-import { type QueryClient, useMutation, useQueryClient } from "@tanstack/react-query";
+import { type QueryClient, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
-import { api, unwrap } from "../../api/client";
+import { ApiError, api, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import type { User, WorkspaceRole } from "../../api/types";
 import { noteAvatarColors, setDisplayTimeZone } from "../../app/ui";
 import { type ThemeChoice, useTheme } from "../shell/theme";
 
 export type UserUpdate = components["schemas"]["UserUpdate"];
+export type ApiToken = components["schemas"]["ApiTokenRead"];
+export type NewApiToken = components["schemas"]["ApiTokenCreated"];
+export type ApiTokenCreate = components["schemas"]["ApiTokenCreate"];
+export type TokenScope = ApiToken["scopes"][number];
 
 /** The browser's own time zone: what Tasklane shows while the account has none. */
 export function browserTimeZone(): string {
@@ -37,6 +41,12 @@ export function matchZones(zones: string[], query: string, limit = 50): string[]
       return words.every((w) => name.includes(w));
     })
     .slice(0, limit);
+}
+
+/** The message of a field the server refused, or null. */
+export function fieldProblem(error: unknown, field: string): string | null {
+  if (!(error instanceof ApiError)) return null;
+  return error.problem.errors?.find((e) => e.field === field)?.message ?? null;
 }
 
 function setMe(qc: QueryClient, user: User): void {
@@ -160,5 +170,39 @@ export function useRemoveMember(workspaceId: string) {
         }),
       ),
     onSettled: () => void qc.invalidateQueries({ queryKey: ["members", workspaceId] }),
+  });
+}
+
+const TOKENS = ["tokens"] as const;
+
+/** The account's personal API tokens, newest first; revoked ones are gone, expired ones stay. */
+export function useApiTokens() {
+  return useQuery({
+    queryKey: TOKENS,
+    queryFn: async () => (await unwrap(api.GET("/api/v1/users/me/tokens"))).items,
+  });
+}
+
+/** Create a token. The answer carries the secret, the only time it is ever sent: it is not put
+ * in the query cache, only the list (without secrets) is read again. */
+export function useCreateApiToken() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: ApiTokenCreate) => unwrap(api.POST("/api/v1/users/me/tokens", { body })),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: TOKENS }),
+  });
+}
+
+/** Revoke a token: it stops working at once. */
+export function useRevokeApiToken() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (tokenId: string) =>
+      unwrap(
+        api.DELETE("/api/v1/users/me/tokens/{token_id}", {
+          params: { path: { token_id: tokenId } },
+        }),
+      ),
+    onSettled: () => void qc.invalidateQueries({ queryKey: TOKENS }),
   });
 }
