@@ -578,6 +578,20 @@ def test_table_covers_every_route() -> None:
     assert not stale, f"rows for routes that no longer exist: {stale}"
 
 
+async def _call(
+    database_url: str, tmp_path: Path, method: str, url: str, body: Any, headers: dict[str, str]
+) -> httpx.Response:
+    """One request to a fresh app on the case's copy of the world."""
+    app = create_app(make_settings(database_url, tmp_path / "data"))
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as c,
+    ):
+        return await c.request(method, url, json=body, headers=headers)
+
+
 CASES = [(op, role) for op in sorted(TABLE) for role in ROLES]
 
 
@@ -589,14 +603,7 @@ async def test_role_gets_expected_status(
     case = TABLE[operation]
     method, url, body = case.request(world)
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {world['tokens'][role]}"}
-    app = create_app(make_settings(database_url, tmp_path / "data"))
-    async with (
-        LifespanManager(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as c,
-    ):
-        r = await c.request(method, url, json=body, headers=headers)
+    r = await _call(database_url, tmp_path, method, url, body, headers)
     expected = case.expected[role]
     assert r.status_code == expected, f"{operation} as {role}: {r.status_code} {r.text[:300]}"
     if r.status_code >= 400:
@@ -635,15 +642,8 @@ async def test_token_scope_gets_expected_status(
     method, url, body = case.request(world)
     ignored = not _reads_token(operation)
     expected = case.expected["owner"] if ignored or _token_may(operation, scope) else 403
-    app = create_app(make_settings(database_url, tmp_path / "data"))
     headers = {"Authorization": f"Bearer {world['pats'][scope]}"}
-    async with (
-        LifespanManager(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as c,
-    ):
-        r = await c.request(method, url, json=body, headers=headers)
+    r = await _call(database_url, tmp_path, method, url, body, headers)
     assert r.status_code == expected, (
         f"{operation} by a {scope} token: {r.status_code} {r.text[:300]}"
     )

@@ -23,7 +23,7 @@ from tests.factories import (
     make_task,
     make_user,
 )
-from tests.realtime.helpers import events_after, head, live_client
+from tests.realtime.helpers import LiveClient, events_after, head, live_client
 from tests.test_metrics import parse, value
 
 
@@ -43,6 +43,16 @@ async def _rename(http: httpx.AsyncClient, board: Board, ref: str, title: str) -
         ),
         200,
     )
+
+
+async def _expect_closed_unauthenticated(live: LiveClient) -> None:
+    """The server says the session ended, then closes with 4401."""
+    error = await live.expect("error")
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await live.expect("never")
+    assert error["code"] == "unauthenticated"
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401
 
 
 class TestConnect:
@@ -577,12 +587,7 @@ class TestKeepalive:
                 ),
                 204,
             )
-            error = await live.expect("error")
-            with pytest.raises(websockets.ConnectionClosed) as closed:
-                await live.expect("never")
-        assert error["code"] == "unauthenticated"
-        assert closed.value.rcvd is not None
-        assert closed.value.rcvd.code == 4401
+            await _expect_closed_unauthenticated(live)
 
     async def test_an_api_token_follows_changes_until_it_is_revoked(
         self, base_url: str, http: httpx.AsyncClient
@@ -611,9 +616,4 @@ class TestKeepalive:
                 ),
                 204,
             )
-            error = await live.expect("error")
-            with pytest.raises(websockets.ConnectionClosed) as closed:
-                await live.expect("never")
-        assert error["code"] == "unauthenticated"
-        assert closed.value.rcvd is not None
-        assert closed.value.rcvd.code == 4401
+            await _expect_closed_unauthenticated(live)
