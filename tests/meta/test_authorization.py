@@ -612,16 +612,33 @@ async def test_role_gets_expected_status(
 
 
 # The owner's personal API tokens, one per scope: each route answers what it answers the owner
-# when the scope allows it (tasklane.authz.scopes), else 403 `token_scope`. Routes open to
+# when the scope allows it (tasklane.authz.scopes), else 403 `token_scope`; each route is
+# called with the scopes on either side of the one it needs. Routes open to
 # anonymous callers do not read a token. The scope logic is the same on every database (the
 # token's own statement runs on both in tests/auth/test_api_tokens.py), so this runs on SQLite.
-SCOPE_CASES = [(op, scope) for op in sorted(TABLE) for scope in SCOPES]
 OTHER_CREDENTIALS = {"POST /api/v1/auth/session/refresh": "the refresh cookie"}
 """Routes that authenticate with something other than an access token, so read none."""
 
 
 def _reads_token(operation: str) -> bool:
     return TABLE[operation].expected["anonymous"] == 401 and operation not in OTHER_CREDENTIALS
+
+
+def _telling_scopes(operation: str) -> tuple[str, ...]:
+    """The scopes whose answers tell whether the route's place is right: the widest scope
+    that must be refused and the narrowest that must be let through (each scope includes the
+    ones before it, so the others follow)."""
+    if not _reads_token(operation):
+        return ("read",)
+    method, path = operation.split(" ", 1)
+    needs = scopes.needed(method, path)
+    if needs is None:
+        return ("admin",)
+    at = SCOPES.index(needs)
+    return SCOPES[max(at - 1, 0) : at + 1]
+
+
+SCOPE_CASES = [(op, scope) for op in sorted(TABLE) for scope in _telling_scopes(op)]
 
 
 def _token_may(operation: str, scope: str) -> bool:
