@@ -592,8 +592,8 @@ class TestKeepalive:
     async def test_an_api_token_follows_changes_until_it_is_revoked(
         self, base_url: str, http: httpx.AsyncClient
     ) -> None:
-        """A personal API token of any scope may follow what its owner sees; revoking it
-        closes the socket like signing out does."""
+        """A personal API token of any scope, sent as a header, may follow what its owner
+        sees; revoking it closes the socket like signing out does."""
         board = await make_board(http)
         created = expect(
             await http.post(
@@ -603,7 +603,11 @@ class TestKeepalive:
             ),
             201,
         )
-        async with live_client(base_url, created["token"]) as live:
+        # Not in the URL, where a long-lived secret would be logged on the way.
+        async with live_client(base_url, created["token"]) as refused:
+            await _expect_closed_unauthenticated(refused)
+        bearer = {"Authorization": f"Bearer {created['token']}"}
+        async with live_client(base_url, additional_headers=bearer) as live:
             hello = await live.expect("hello")
             assert hello["user_id"] == board.member.id
             await live.subscribe(project_id=board.pid)

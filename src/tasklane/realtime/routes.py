@@ -112,6 +112,8 @@ async def _authenticate(runtime: Runtime, websocket: WebSocket) -> Principal:
     else:
         raise Unauthenticated("Send an access token (Authorization header or ?token=).")
     if token.startswith(apitokens.PREFIX):  # every scope may follow what its owner sees
+        if via == "query":  # a long-lived secret in a URL ends up in proxies' logs
+            raise Unauthenticated("Send an API token in the Authorization header, not ?token=.")
         return token_principal(await token_signed_in(runtime, token))
     async with runtime.db.transaction(write=False) as session:
         return await authenticate(session, runtime.settings, token, via)
