@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.auth.schemas import ApiTokenCreate, ApiTokenCreated, ApiTokenRead
@@ -121,6 +122,15 @@ async def revoke(
     on_after_commit(session, f"signed_in:{key}", lambda: signed_in.forget_session(key))
 
 
+def usable(now: Any) -> ColumnElement[bool]:
+    """A token (joined to its owner) that works at `now` (a datetime or a bind parameter)."""
+    return and_(
+        User.is_active.is_(True),
+        ApiToken.revoked_at.is_(None),
+        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+    )
+
+
 # The check of a token on every call that is not answered from the cache: compiled per dialect.
 _LIVE_TOKEN = (
     select(
@@ -135,12 +145,7 @@ _LIVE_TOKEN = (
     .join(User, User.id == ApiToken.user_id)
     .where(
         ApiToken.token_hash == bindparam("token_hash"),
-        User.is_active.is_(True),
-        ApiToken.revoked_at.is_(None),
-        or_(
-            ApiToken.expires_at.is_(None),
-            ApiToken.expires_at > bindparam("now", type_=ApiToken.created_at.type),
-        ),
+        usable(bindparam("now", type_=ApiToken.created_at.type)),
     )
 )
 LIVE_TOKEN_RAW = {dialect: compile_raw(_LIVE_TOKEN, dialect) for dialect in DIALECTS}

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.auth import apitokens, tokens
@@ -77,16 +77,10 @@ async def session_active(session: AsyncSession, principal: Principal) -> bool:
     """Is the principal's sign-in session (or API token) still valid, for connections that
     outlive their access token?"""
     if principal.scopes is not None:
-        now = utcnow()
         live = await session.scalar(
             select(ApiToken.id)
             .join(User, User.id == ApiToken.user_id)
-            .where(
-                ApiToken.id == principal.session_id,
-                User.is_active.is_(True),
-                ApiToken.revoked_at.is_(None),
-                or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
-            )
+            .where(ApiToken.id == principal.session_id, apitokens.usable(utcnow()))
         )
         return live is not None
     row = (

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tasklane.auth import tokens
+from tasklane.auth import sessions, tokens
 from tasklane.auth.password_policy import check_new_password
 from tasklane.auth.principal import Principal
 from tasklane.auth.schemas import PasswordChange, RegisterRequest, Theme, UserRead, UserUpdate
@@ -314,13 +314,7 @@ async def change_password(
             .where(User.id == principal.user_id)
             .values(password_hash=new_hash, password_changed_at=now)
         )
-        await session.execute(
-            update(AuthSession)
-            .where(
-                AuthSession.user_id == principal.user_id,
-                AuthSession.id != principal.session_id,
-                AuthSession.revoked_at.is_(None),
-            )
-            .values(revoked_at=now, revoked_reason="password_changed")
+        await sessions.end_other_sessions(
+            session, principal, rt.signed_in, reason="password_changed"
         )
     rt.signed_in.forget_user(principal.user_id)

@@ -78,7 +78,11 @@ async def end_session(
 
 
 async def end_other_sessions(
-    session: AsyncSession, principal: Principal, signed_in: SignedInCache
+    session: AsyncSession,
+    principal: Principal,
+    signed_in: SignedInCache,
+    *,
+    reason: str = "ended_by_user",
 ) -> int:
     """End every session of the caller but the current one; how many ended."""
     ended = list(
@@ -89,7 +93,7 @@ async def end_other_sessions(
                 AuthSession.id != principal.session_id,
                 AuthSession.revoked_at.is_(None),
             )
-            .values(revoked_at=utcnow(), revoked_reason="ended_by_user")
+            .values(revoked_at=utcnow(), revoked_reason=reason)
             .returning(AuthSession.id)
         )
     )
