@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import subprocess
@@ -192,3 +193,62 @@ def test_by_default_one_process_per_cpu_it_may_use() -> None:
     from tasklane.cli import available_cpus
 
     assert 1 <= available_cpus() <= len(os.sched_getaffinity(0))
+
+
+def test_reset_mfa_turns_two_factor_off_for_a_locked_out_account(tmp_path: Path) -> None:
+    from sqlalchemy import func, select
+
+    from tasklane.auth import mfa
+    from tasklane.kit.clock import utcnow
+    from tasklane.models import TotpFactor, User
+    from tasklane.runtime import Runtime
+    from tests.conftest import make_settings
+
+    env = {**os.environ, "TASKLANE_DATA_DIR": str(tmp_path / "data"), "TASKLANE_DATABASE_URL": ""}
+    env.pop("TASKLANE_SECRET_KEY", None)
+    subprocess.run([str(BIN), "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    settings = make_settings(
+        f"sqlite+aiosqlite:///{tmp_path / 'data' / 'tasklane.db'}", tmp_path / "data"
+    )
+
+    async def turn_on() -> None:
+        runtime = Runtime.build(settings)
+        try:
+            async with runtime.db.transaction() as s:
+                user = User(email="locked@example.com", name="Locked", password_hash="x")
+                s.add(user)
+                await s.flush()
+                s.add(TotpFactor(user_id=user.id, secret=mfa.new_secret(), confirmed_at=utcnow()))
+        finally:
+            await runtime.close()
+
+    async def is_on() -> bool:
+        runtime = Runtime.build(settings)
+        try:
+            async with runtime.db.transaction(write=False) as s:
+                return await s.scalar(select(func.count()).select_from(TotpFactor)) == 1
+        finally:
+            await runtime.close()
+
+    asyncio.run(turn_on())
+    unknown = subprocess.run(
+        [str(BIN), "reset-mfa", "nobody@example.com"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert unknown.returncode == 1
+    assert "no account has the address nobody@example.com" in unknown.stderr
+    assert asyncio.run(is_on())
+    done = subprocess.run(
+        [str(BIN), "reset-mfa", "Locked@example.com"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "two-factor sign-in is off for Locked@example.com" in done.stdout
+    assert not asyncio.run(is_on())

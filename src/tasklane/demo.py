@@ -293,7 +293,7 @@ async def fill_demo(runtime: Runtime, *, seed: int = 7, tasks_per_project: int =
         )
         for handle, _, role in PEOPLE[1:]:
             # The operator adds the demo people: invited, and accepted on their behalf.
-            invitation = await workspaces.add_member(
+            invitation = await invitations.add_member(
                 session,
                 owner,
                 workspace_id=ws.id,

@@ -98,6 +98,18 @@ TABLE: dict[str, Case] = {
         ),
         everyone(200),
     ),
+    "POST /api/v1/auth/mfa": Case(
+        lambda w: ("POST", "/api/v1/auth/mfa", {"mfa_token": "not-a-token", "code": "123456"}),
+        everyone(401),
+    ),
+    "POST /api/v1/auth/session/mfa": Case(
+        lambda w: (
+            "POST",
+            "/api/v1/auth/session/mfa",
+            {"mfa_token": "not-a-token", "code": "123456"},
+        ),
+        everyone(401),
+    ),
     "POST /api/v1/auth/session/refresh": Case(
         lambda w: ("POST", "/api/v1/auth/session/refresh", None), everyone(401)
     ),
@@ -136,6 +148,28 @@ TABLE: dict[str, Case] = {
     ),
     "POST /api/v1/users/me/sessions/end-others": Case(
         lambda w: ("POST", "/api/v1/users/me/sessions/end-others", None), signed_in(200)
+    ),
+    "GET /api/v1/users/me/mfa": Case(
+        lambda w: ("GET", "/api/v1/users/me/mfa", None), signed_in(200)
+    ),
+    "POST /api/v1/users/me/mfa/totp": Case(
+        lambda w: ("POST", "/api/v1/users/me/mfa/totp", None), signed_in(201)
+    ),
+    "POST /api/v1/users/me/mfa/totp/confirm": Case(  # 404: set-up not started
+        lambda w: ("POST", "/api/v1/users/me/mfa/totp/confirm", {"code": "123456"}),
+        signed_in(404),
+    ),
+    "DELETE /api/v1/users/me/mfa/totp": Case(  # 422: no code is right while it is off
+        lambda w: (
+            "DELETE",
+            "/api/v1/users/me/mfa/totp",
+            {"password": PASSWORD, "code": "123456"},
+        ),
+        signed_in(422),
+    ),
+    "POST /api/v1/users/me/mfa/recovery-codes": Case(
+        lambda w: ("POST", "/api/v1/users/me/mfa/recovery-codes", {"code": "123456"}),
+        signed_in(422),
     ),
     # workspaces
     "POST /api/v1/workspaces": Case(
@@ -204,6 +238,23 @@ TABLE: dict[str, Case] = {
     "POST /api/v1/invitations/{invitation_id}/decline": Case(
         lambda w: ("POST", f"/api/v1/invitations/{w['invitation']}/decline", None),
         signed_in(404),
+    ),
+    "POST /api/v1/workspaces/{workspace_id}/invitations": Case(
+        lambda w: (
+            "POST",
+            f"/api/v1/workspaces/{w['workspace']}/invitations",
+            {"email": w["emails"]["newcomer"], "role": "member"},
+        ),
+        inside(201, denied=ADMINS_ONLY),
+    ),
+    # the link is public (its token is the secret); only the invited address accepts it
+    "GET /api/v1/invitations/by-token/{token}": Case(
+        lambda w: ("GET", f"/api/v1/invitations/by-token/{w['invite_token']}", None),
+        everyone(200),
+    ),
+    "POST /api/v1/invitations/by-token/{token}/accept": Case(
+        lambda w: ("POST", f"/api/v1/invitations/by-token/{w['invite_token']}/accept", None),
+        signed_in(403),
     ),
     # projects
     "POST /api/v1/workspaces/{workspace_id}/projects": Case(
@@ -432,6 +483,14 @@ async def _build_world(database_url: str, data_dir: Path) -> W:
             ),
             201,
         )["id"]
+        link = expect(
+            await c.post(
+                f"/api/v1/workspaces/{ws}/invitations",
+                json={"email": "linked@world.example.com", "role": "member"},
+                headers=h,
+            ),
+            201,
+        )["link"]
         project = expect(
             await c.post(
                 f"/api/v1/workspaces/{ws}/projects", json={"key": "WLD", "name": "World"}, headers=h
@@ -509,6 +568,7 @@ async def _build_world(database_url: str, data_dir: Path) -> W:
         "relation": relation,
         "comment": comment,
         "invitation": invitation,
+        "invite_token": link.removeprefix("/invite/"),
         "ids": {r: u.id for r, u in users.items()},
         "emails": {r: u.email for r, u in users.items()},
         "tokens": {r: u.access_token for r, u in users.items()},
@@ -616,7 +676,11 @@ async def test_role_gets_expected_status(
 # called with the scopes on either side of the one it needs. Routes open to
 # anonymous callers do not read a token. The scope logic is the same on every database (the
 # token's own statement runs on both in tests/auth/test_api_tokens.py), so this runs on SQLite.
-OTHER_CREDENTIALS = {"POST /api/v1/auth/session/refresh": "the refresh cookie"}
+OTHER_CREDENTIALS = {
+    "POST /api/v1/auth/session/refresh": "the refresh cookie",
+    "POST /api/v1/auth/mfa": "the password step's mfa_token",
+    "POST /api/v1/auth/session/mfa": "the password step's mfa_token",
+}
 """Routes that authenticate with something other than an access token, so read none."""
 
 

@@ -15,6 +15,7 @@ from tasklane.kit.pagination import MAX_LIMIT
 from tasklane.openapi import document
 from tasklane.projects.service import MAX_LABELS, MAX_STATUSES
 from tasklane.tasks.service import MAX_RELATIONS
+from tasklane.workspaces import invitations
 from tests.factories import Board, expect, make_task
 
 
@@ -192,10 +193,14 @@ BOUNDED_AT_WRITE = {
     "/api/v1/projects/{project_id}/labels": MAX_LABELS,
     "/api/v1/tasks/{task_ref}/relations": MAX_RELATIONS,
     "/api/v1/users/me/tokens": apitokens.MAX_TOKENS,
+    "/api/v1/workspaces/{workspace_id}/invitations": invitations.MAX_PENDING,
 }
 """Collections small by nature, answered whole: creating one more past the limit is a 409
 (tests/projects/test_statuses.py, test_labels.py, tests/tasks/test_routes.py)."""
-BOUNDED_AT_READ = {"/api/v1/users/me/sessions": sessions.MAX_LISTED}
+BOUNDED_AT_READ = {
+    "/api/v1/users/me/sessions": sessions.MAX_LISTED,
+    "/api/v1/users/me/invitations": invitations.MAX_MINE,
+}
 """Answered up to a number, the most relevant first (sessions: every sign-in adds one, and
 only the recent ones matter)."""
 NOT_YET_BOUNDED = {
@@ -208,13 +213,14 @@ read (pickers and filters want everyone); listed so that no other list joins the
 
 
 def _page_lists() -> dict[str, dict[str, Any]]:
-    """GET operations that answer a Page, by path."""
+    """GET operations that answer a Page, or a bare list, by path."""
     found = {}
     for path, item in document()["paths"].items():
         op = item.get("get")
         content = (op or {}).get("responses", {}).get("200", {}).get("content", {})
-        ref = content.get("application/json", {}).get("schema", {}).get("$ref", "")
-        if ref.rsplit("/", 1)[-1].startswith("Page_"):
+        schema = content.get("application/json", {}).get("schema", {})
+        ref = schema.get("$ref", "")
+        if ref.rsplit("/", 1)[-1].startswith("Page_") or schema.get("type") == "array":
             found[path] = item
     return found
 

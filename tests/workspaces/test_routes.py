@@ -112,7 +112,15 @@ class TestCreateWorkspace:
         assert body["name"] == "Acme Robotics"
         assert body["slug"] == "acme-robotics"
         assert body["role"] == "owner"
-        assert set(body) == {"id", "name", "slug", "role", "created_at", "updated_at"}
+        assert set(body) == {
+            "id",
+            "name",
+            "slug",
+            "role",
+            "require_mfa",
+            "created_at",
+            "updated_at",
+        }
         members = expect(await client.get(members_url(body), headers=owner.headers), 200)
         assert [(m["user_id"], m["role"]) for m in members["items"]] == [(owner.id, "owner")]
 

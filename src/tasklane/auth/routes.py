@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request, Response, status
 
 from tasklane.api import new_router, problem_doc
@@ -13,6 +15,8 @@ from tasklane.auth.principal import (
 from tasklane.auth.schemas import (
     AuthConfig,
     LoginRequest,
+    MfaChallenge,
+    MfaLogin,
     RefreshRequest,
     RegisterRequest,
     SessionRead,
@@ -97,14 +101,41 @@ async def register(data: RegisterRequest, request: Request, rt: CurrentRuntime) 
 
 
 @router.post("/login", responses={429: problem_doc("Too many failed sign-ins; see Retry-After.")})
-async def login(data: LoginRequest, request: Request, rt: CurrentRuntime) -> TokenPair:
+async def login(
+    data: LoginRequest, request: Request, rt: CurrentRuntime
+) -> TokenPair | MfaChallenge:
     """Sign in for API use: a 15-minute access token (send it as `Authorization: Bearer`) and
-    a refresh token. Repeated failures for one account or address answer 429 with
-    Retry-After."""
+    a refresh token. An account with two-factor sign-in on gets `{mfa_required: true,
+    mfa_token}` instead: send the token and a code to `POST /auth/mfa`. Repeated failures for
+    one account or address answer 429 with Retry-After."""
     issued = await service.login(
         rt,
         email=data.email,
         password=data.password,
+        address=client_address(request),
+        kind="token",
+        user_agent=request.headers.get("user-agent"),
+    )
+    if isinstance(issued, service.MfaRequired):
+        return MfaChallenge(mfa_token=issued.mfa_token)
+    return _pair(issued)
+
+
+_MFA_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: problem_doc("`invalid_code`, or `invalid_mfa_token` (expired: sign in again)."),
+    429: problem_doc("Too many failed sign-ins; see Retry-After."),
+}
+
+
+@router.post("/mfa", responses=_MFA_RESPONSES)
+async def login_mfa(data: MfaLogin, request: Request, rt: CurrentRuntime) -> TokenPair:
+    """The second step of an API sign-in with two-factor on: the `mfa_token` from
+    `POST /auth/login` and a code from the authenticator app (or a recovery code). Each code
+    is accepted once; wrong codes count like wrong passwords."""
+    issued = await service.complete_mfa(
+        rt,
+        mfa_token=data.mfa_token,
+        code=data.code,
         address=client_address(request),
         kind="token",
         user_agent=request.headers.get("user-agent"),
@@ -124,13 +155,32 @@ async def refresh(data: RefreshRequest, request: Request, rt: CurrentRuntime) ->
 @router.post("/session", responses={429: problem_doc("Too many failed sign-ins; see Retry-After.")})
 async def create_session(
     data: LoginRequest, request: Request, response: Response, rt: CurrentRuntime
-) -> SessionRead:
+) -> SessionRead | MfaChallenge:
     """Sign in for the browser: tokens go into httpOnly cookies. Writes made with the cookie
-    must send the returned `csrf_token` in the `X-CSRF-Token` header."""
+    must send the returned `csrf_token` in the `X-CSRF-Token` header. With two-factor on, the
+    answer is `{mfa_required: true, mfa_token}` and `POST /auth/session/mfa` finishes."""
     issued = await service.login(
         rt,
         email=data.email,
         password=data.password,
+        address=client_address(request),
+        kind="cookie",
+        user_agent=request.headers.get("user-agent"),
+    )
+    if isinstance(issued, service.MfaRequired):
+        return MfaChallenge(mfa_token=issued.mfa_token)
+    return _set_cookies(response, rt, issued)
+
+
+@router.post("/session/mfa", responses=_MFA_RESPONSES)
+async def create_session_mfa(
+    data: MfaLogin, request: Request, response: Response, rt: CurrentRuntime
+) -> SessionRead:
+    """The second step of a browser sign-in with two-factor on (see `POST /auth/mfa`)."""
+    issued = await service.complete_mfa(
+        rt,
+        mfa_token=data.mfa_token,
+        code=data.code,
         address=client_address(request),
         kind="cookie",
         user_agent=request.headers.get("user-agent"),

@@ -104,6 +104,58 @@ class TokenPair(BaseModel):
     expires_in: int = Field(description="Seconds until the access token expires.")
 
 
+class MfaChallenge(BaseModel):
+    """The password was right and the account has two-factor sign-in on: send `mfa_token`
+    with a code to `POST /auth/mfa` (or `/auth/session/mfa` for the browser)."""
+
+    mfa_required: Literal[True] = True
+    mfa_token: str = Field(description="Good for 5 minutes, and only for the code step.")
+
+
+MfaCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=6, max_length=32),
+    Field(description="6 digits from the authenticator app, or a recovery code."),
+]
+
+
+class MfaLogin(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mfa_token: Annotated[str, Field(min_length=1, max_length=2000)]
+    code: MfaCode
+
+
+class MfaStatus(BaseModel):
+    totp_enabled: bool
+    enabled_at: datetime | None
+    recovery_codes_left: int
+
+
+class TotpSetup(BaseModel):
+    """Add this to an authenticator app (the URI is what the QR code holds), then confirm
+    with a code from it."""
+
+    secret: str = Field(description="Base32, for typing into the app.")
+    otpauth_uri: str
+
+
+class CodeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: MfaCode
+
+
+class TotpDisable(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+    code: MfaCode
+
+
+class RecoveryCodes(BaseModel):
+    recovery_codes: list[str] = Field(
+        description="Shown this once; each signs in once in place of a code."
+    )
+
+
 class RefreshRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     refresh_token: Annotated[str, Field(min_length=1, max_length=200)]

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tasklane.auth import sessions, tokens
+from tasklane.auth import mfa, sessions, tokens
 from tasklane.auth.password_policy import check_new_password
 from tasklane.auth.principal import Principal
 from tasklane.auth.schemas import PasswordChange, RegisterRequest, Theme, UserRead, UserUpdate
@@ -38,6 +38,13 @@ class Issued:
     access_token: str
     refresh_token: str
     expires_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class MfaRequired:
+    """The password was right; the second factor comes next (`complete_mfa`)."""
+
+    mfa_token: str
 
 
 def user_read(user: User) -> UserRead:
@@ -85,8 +92,11 @@ async def register(rt: Runtime, *, data: RegisterRequest, address: str | None = 
 
 
 async def _invited(session: AsyncSession, email: str) -> bool:
+    """An invitation that has not expired."""
     found = await session.scalar(
-        select(WorkspaceInvitation.id).where(WorkspaceInvitation.email == email).limit(1)
+        select(WorkspaceInvitation.id)
+        .where(WorkspaceInvitation.email == email, WorkspaceInvitation.expires_at > utcnow())
+        .limit(1)
     )
     return found is not None
 
@@ -147,11 +157,14 @@ async def login(
     address: str,
     kind: str,
     user_agent: str | None,
-) -> Issued:
+) -> Issued | MfaRequired:
+    """Check the password; then a new sign-in session, or, for an account with two-factor
+    sign-in on, the token that `complete_mfa` takes with the code."""
     email = email.lower()
     async with _checking_password(rt, account=email, address=address) as attempt:
         async with rt.db.transaction(write=False) as session:
             user = await session.scalar(select(User).where(User.email == email))
+            second_factor = user is not None and await mfa.factor(session, user.id) is not None
         ok = await rt.passwords.verify(user.password_hash if user else None, password)
         if user is None or not ok or not user.is_active:
             raise Unauthenticated(
@@ -166,9 +179,64 @@ async def login(
             await session.execute(
                 update(User).where(User.id == user.id).values(password_hash=new_hash)
             )
+        if second_factor:
+            return MfaRequired(tokens.issue_mfa_token(rt.settings, user_id=user.id, kind=kind))
         return await _start_session(
             session, rt, user, kind=kind, user_agent=user_agent, address=address
         )
+
+
+async def complete_mfa(
+    rt: Runtime,
+    *,
+    mfa_token: str,
+    code: str,
+    address: str,
+    kind: str,
+    user_agent: str | None,
+) -> Issued:
+    """The second step of a two-factor sign-in: a code from the app or a recovery code, each
+    accepted once. Wrong codes spend the account's sign-in budget, as wrong passwords do."""
+    claims = tokens.read_mfa_token(rt.settings, mfa_token)
+    async with rt.db.transaction(write=False) as session:
+        user = await session.get(User, claims.user_id)
+    if user is None or not user.is_active or claims.kind != kind:
+        raise Unauthenticated(
+            "The sign-in step is not valid; sign in again.", code="invalid_mfa_token"
+        )
+    async with _checking_password(rt, account=user.email, address=address) as attempt:
+        async with rt.db.transaction() as session:
+            if not await mfa.spend_code(session, user.id, code):
+                raise Unauthenticated(
+                    "That code is not valid: use the current code from your authenticator "
+                    "app (each code works once) or an unused recovery code.",
+                    code="invalid_code",
+                )
+            issued = await _start_session(
+                session, rt, user, kind=kind, user_agent=user_agent, address=address
+            )
+        attempt.succeeded = True
+    return issued
+
+
+async def check_code(rt: Runtime, principal: Principal, code: str, *, address: str) -> None:
+    """Spend one of the signed-in user's codes (to change their two-factor settings); a wrong
+    one is 422 `invalid_code` and spends their sign-in budget."""
+    async with _checking_password(rt, account=principal.email.lower(), address=address) as check:
+        async with rt.db.transaction() as session:
+            if not await mfa.spend_code(session, principal.user_id, code):
+                raise mfa.invalid_code()
+        check.succeeded = True
+
+
+async def turn_off_mfa(
+    rt: Runtime, principal: Principal, *, password: str, code: str, address: str
+) -> None:
+    """Two-factor sign-in off: needs the password and a code."""
+    await _check_current_password(rt, principal, password, address=address, field="password")
+    await check_code(rt, principal, code, address=address)
+    async with rt.db.transaction() as session:
+        await mfa.turn_off(session, principal.user_id)
 
 
 @dataclass(slots=True)
@@ -295,16 +363,9 @@ async def change_password(
 ) -> None:
     """Set a new password and end every other sign-in session of the user. A wrong current
     password spends the same budget as a failed sign-in of the account from that address."""
-    async with _checking_password(rt, account=principal.email.lower(), address=address) as check:
-        async with rt.db.transaction(write=False) as session:
-            current = await session.scalar(
-                select(User.password_hash).where(User.id == principal.user_id)
-            )
-        if not await rt.passwords.verify(current, data.current_password):
-            raise ValidationFailed.for_field(
-                "current_password", "The current password is not correct.", code="wrong_password"
-            )
-        check.succeeded = True
+    await _check_current_password(
+        rt, principal, data.current_password, address=address, field="current_password"
+    )
     await check_new_password(data.new_password, field="new_password", email=principal.email)
     new_hash = await rt.passwords.hash(data.new_password)
     now = utcnow()
@@ -318,3 +379,20 @@ async def change_password(
             session, principal, rt.signed_in, reason="password_changed"
         )
     rt.signed_in.forget_user(principal.user_id)
+
+
+async def _check_current_password(
+    rt: Runtime, principal: Principal, password: str, *, address: str, field: str
+) -> None:
+    """422 `wrong_password` on `field` unless `password` is the user's; a wrong one spends the
+    same budget as a failed sign-in of the account from that address."""
+    async with _checking_password(rt, account=principal.email.lower(), address=address) as check:
+        async with rt.db.transaction(write=False) as session:
+            current = await session.scalar(
+                select(User.password_hash).where(User.id == principal.user_id)
+            )
+        if not await rt.passwords.verify(current, password):
+            raise ValidationFailed.for_field(
+                field, "The password is not correct.", code="wrong_password"
+            )
+        check.succeeded = True

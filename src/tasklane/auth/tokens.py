@@ -93,6 +93,54 @@ def _verify(settings: Settings, token: str) -> tuple[AccessClaims, float]:
         raise Unauthenticated("The access token is not valid.", code="invalid_token") from exc
 
 
+MFA_AUDIENCE = "tasklane-mfa"
+MFA_TOKEN_MINUTES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class MfaClaims:
+    user_id: UUID
+    kind: str  # the sign-in session it leads to: "token" or "cookie"
+
+
+def issue_mfa_token(settings: Settings, *, user_id: UUID, kind: str) -> str:
+    """Proof that the password was right, good only for giving the second factor next (its
+    audience is not the API's, so it opens nothing else) and only for a few minutes."""
+    now = utcnow()
+    claims = {
+        "sub": str(user_id),
+        "knd": kind,
+        "iat": now,
+        "exp": now + timedelta(minutes=MFA_TOKEN_MINUTES),
+        "iss": ISSUER,
+        "aud": MFA_AUDIENCE,
+        "typ": "mfa",
+    }
+    return jwt.encode(claims, settings.signing_key, algorithm=ALGORITHM)
+
+
+def read_mfa_token(settings: Settings, token: str) -> MfaClaims:
+    try:
+        if not set(jwt.get_unverified_header(token)) <= ALLOWED_HEADER:
+            raise jwt.InvalidTokenError
+        claims = jwt.decode(
+            token,
+            settings.signing_key,
+            algorithms=[ALGORITHM],
+            audience=MFA_AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "knd", "typ"]},
+        )
+        if claims["typ"] != "mfa":
+            raise jwt.InvalidTokenError
+        return MfaClaims(user_id=UUID(claims["sub"]), kind=str(claims["knd"]))
+    except (jwt.InvalidTokenError, ValueError) as exc:
+        raise Unauthenticated(
+            "The sign-in step has expired or is not valid; sign in again.",
+            code="invalid_mfa_token",
+        ) from exc
+
+
 def new_refresh_token() -> str:
     return secrets.token_urlsafe(32)
 

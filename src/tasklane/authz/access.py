@@ -11,7 +11,19 @@ from functools import cache
 from typing import Any, Literal, TypeVarTuple
 from uuid import UUID
 
-from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from starlette.requests import Request
@@ -34,6 +46,7 @@ from tasklane.models import (
     ProjectMember,
     Status,
     Task,
+    TotpFactor,
     User,
     Workspace,
     WorkspaceMember,
@@ -53,6 +66,39 @@ class ProjectAccess:
     project: Project
     role: ProjectRole
     workspace_role: WorkspaceRole
+
+
+MFA_REQUIRED = "mfa_required"
+"""What the role columns of the statements below read for a member of a workspace that
+requires two-factor sign-in (`Workspace.require_mfa`) while they have not turned it on: they
+can do nothing in it until they do."""
+
+
+def _held_back(wm: type[WorkspaceMember]) -> ColumnElement[bool]:
+    ws = aliased(Workspace)  # not correlated with a Workspace the outer statement reads
+    return and_(
+        exists().where(ws.id == wm.workspace_id, ws.require_mfa),
+        ~exists().where(TotpFactor.user_id == wm.user_id, TotpFactor.confirmed_at.is_not(None)),
+    )
+
+
+def _role(wm: type[WorkspaceMember]) -> ColumnElement[str]:
+    """The member's workspace role, or MFA_REQUIRED."""
+    return case((_held_back(wm), literal(MFA_REQUIRED)), else_=wm.role)
+
+
+def mfa_required() -> PermissionDenied:
+    return PermissionDenied(
+        "This workspace requires two-factor sign-in. Turn it on for your account (Account "
+        "settings, Two-factor sign-in), then try again.",
+        code="mfa_required",
+    )
+
+
+def _workspace_role(value: str) -> WorkspaceRole:
+    if value == MFA_REQUIRED:
+        raise mfa_required()
+    return WorkspaceRole(value)
 
 
 def require_workspace(role: WorkspaceRole, action: Action) -> None:
@@ -87,7 +133,7 @@ def visible_projects(user_id: UUID | BindParameter[UUID]) -> Select[Project, str
     """Projects the user can see, with their workspace role and explicit project role."""
     wm = aliased(WorkspaceMember)
     pm = aliased(ProjectMember)
-    return _visible(select(Project, wm.role, pm.role), wm, pm, user_id)
+    return _visible(select(Project, _role(wm), pm.role), wm, pm, user_id)
 
 
 def project_people(project: Project) -> Select[User]:
@@ -105,9 +151,11 @@ def project_people(project: Project) -> Select[User]:
 
 
 def visible_project_ids(user_id: UUID) -> Select[UUID]:
+    """The ids of the projects the user can see and use (not held back by a workspace's
+    two-factor requirement)."""
     wm = aliased(WorkspaceMember)
     pm = aliased(ProjectMember)
-    return _visible(select(Project.id), wm, pm, user_id)
+    return _visible(select(Project.id), wm, pm, user_id).where(~_held_back(wm))
 
 
 ProjectLock = Literal["share", "write"]
@@ -205,7 +253,7 @@ def task_read_statement(
     wm = aliased(WorkspaceMember)
     pm = aliased(ProjectMember)
     stmt = _visible(
-        select(wm.role, pm.role, *columns).select_from(Project), wm, pm, bindparam(_USER)
+        select(_role(wm), pm.role, *columns).select_from(Project), wm, pm, bindparam(_USER)
     ).join(Task, Task.project_id == Project.id)
     stmt = _scoped(stmt, scope)
     if by_key:
@@ -224,7 +272,7 @@ def project_read_statement(columns: Sequence[Any]) -> Select[Any]:
     wm = aliased(WorkspaceMember)
     pm = aliased(ProjectMember)
     return _visible(
-        select(wm.role, pm.role, *columns).select_from(Project), wm, pm, bindparam(_USER)
+        select(_role(wm), pm.role, *columns).select_from(Project), wm, pm, bindparam(_USER)
     ).where(Project.id == bindparam("project_id"))
 
 
@@ -233,7 +281,7 @@ def workspace_read_statement(columns: Sequence[Any]) -> Select[Any]:
     member, as their workspace role (read it with `read_workspace_role`) and then
     `columns`."""
     return (
-        select(WorkspaceMember.role, *columns)
+        select(_role(WorkspaceMember), *columns)
         .select_from(Workspace)
         .join(
             WorkspaceMember,
@@ -252,15 +300,17 @@ def workspace_projects_read_statement(columns: Sequence[Any]) -> Select[Any]:
     allows PROJECT_READ), so no role comes back to check."""
     wm = aliased(WorkspaceMember)
     pm = aliased(ProjectMember)
-    return _visible(select(*columns).select_from(Project), wm, pm, bindparam(_USER)).where(
-        Project.workspace_id == bindparam("workspace_id")
+    return (
+        _visible(select(*columns).select_from(Project), wm, pm, bindparam(_USER))
+        .where(Project.workspace_id == bindparam("workspace_id"))
+        .where(~_held_back(wm))
     )
 
 
 def read_workspace_role(row: Sequence[Any], action: Action) -> WorkspaceRole:
     """The caller's role from the first column of a `workspace_read_statement` row;
     PermissionDenied when it does not allow `action`."""
-    role = WorkspaceRole(row[0])
+    role = _workspace_role(row[0])
     require_workspace(role, action)
     return role
 
@@ -269,7 +319,7 @@ def read_role(row: Sequence[Any], action: Action, *, missing: str) -> ProjectRol
     """The caller's project role from the first two columns of a `*_read_statement` row;
     NotFound (`missing`) when it gives none, PermissionDenied when it does not allow
     `action`."""
-    role = effective_project_role(row[0], row[1])
+    role = effective_project_role(_workspace_role(row[0]), row[1])
     if role is None:
         raise NotFound(missing)
     require_project(role, action)
@@ -369,10 +419,11 @@ _COMMENT = (
 
 
 def _project_access(project: Project, ws_role: str, pm_role: str | None) -> ProjectAccess | None:
-    role = effective_project_role(ws_role, pm_role)
+    workspace_role = _workspace_role(ws_role)
+    role = effective_project_role(workspace_role, pm_role)
     if role is None:
         return None
-    return ProjectAccess(project=project, role=role, workspace_role=WorkspaceRole(ws_role))
+    return ProjectAccess(project=project, role=role, workspace_role=workspace_role)
 
 
 async def access_workspace(
@@ -380,14 +431,14 @@ async def access_workspace(
 ) -> WorkspaceAccess:
     row = (
         await session.execute(
-            select(Workspace, WorkspaceMember.role)
+            select(Workspace, _role(WorkspaceMember))
             .join(WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id)
             .where(Workspace.id == workspace_id, WorkspaceMember.user_id == principal.user_id)
         )
     ).one_or_none()
     if row is None:
         raise NotFound("No such workspace.")
-    role = WorkspaceRole(row[1])
+    role = _workspace_role(row[1])
     require_workspace(role, action)
     return WorkspaceAccess(workspace=row[0], role=role)
 

@@ -38,6 +38,12 @@ ACCOUNT = frozenset(
         "GET /api/v1/users/me/sessions",
         "DELETE /api/v1/users/me/sessions/{session_id}",
         "POST /api/v1/users/me/sessions/end-others",
+        "POST /api/v1/invitations/by-token/{token}/accept",
+        "GET /api/v1/users/me/mfa",
+        "POST /api/v1/users/me/mfa/totp",
+        "POST /api/v1/users/me/mfa/totp/confirm",
+        "DELETE /api/v1/users/me/mfa/totp",
+        "POST /api/v1/users/me/mfa/recovery-codes",
     }
 )
 """Never by token: a stolen token must not be able to lock its owner out or mint more."""
@@ -73,6 +79,7 @@ ADMIN = frozenset(
         "PATCH /api/v1/workspaces/{workspace_id}",
         "DELETE /api/v1/workspaces/{workspace_id}",
         "POST /api/v1/workspaces/{workspace_id}/members",
+        "POST /api/v1/workspaces/{workspace_id}/invitations",
         "PATCH /api/v1/workspaces/{workspace_id}/members/{user_id}",
         "DELETE /api/v1/workspaces/{workspace_id}/members/{user_id}",
         "DELETE /api/v1/workspaces/{workspace_id}/invitations/{invitation_id}",

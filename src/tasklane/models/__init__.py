@@ -6,6 +6,7 @@ from tasklane.models.base import Base
 from tasklane.models.comment import Comment
 from tasklane.models.event import Counter, Event, IdempotencyRecord
 from tasklane.models.job import ConsumerPosition, Job, JobStatus
+from tasklane.models.mfa import RecoveryCode, TotpFactor
 from tasklane.models.presence import PresenceEntry
 from tasklane.models.project import Label, Project, ProjectMember, Status
 from tasklane.models.task import (
@@ -33,6 +34,7 @@ __all__ = [
     "PresenceEntry",
     "Project",
     "ProjectMember",
+    "RecoveryCode",
     "RefreshToken",
     "Status",
     "Task",
@@ -40,6 +42,7 @@ __all__ = [
     "TaskLabel",
     "TaskRelation",
     "TaskWatcher",
+    "TotpFactor",
     "User",
     "Workspace",
     "WorkspaceInvitation",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tasklane.kit.clock import utcnow
@@ -15,6 +15,9 @@ class Workspace(IdMixin, TimestampMixin, Base):
 
     name: Mapped[str] = mapped_column(String(100))
     slug: Mapped[str] = mapped_column(String(64), unique=True)
+    require_mfa: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Members without two-factor sign-in can do nothing in the workspace until they turn it
+    on (tasklane.authz.access)."""
 
 
 class WorkspaceMember(Base):
@@ -46,3 +49,8 @@ class WorkspaceInvitation(IdMixin, Base):
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    """Past it the invitation cannot be accepted and is no longer pending."""
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    """SHA-256 of the link's secret, which is shown once. None for invitations made before
+    links existed: they are accepted by id only."""

@@ -5,19 +5,25 @@ from uuid import UUID
 from fastapi import Request, status
 
 from tasklane.api import new_router, problem_doc
-from tasklane.auth import apitokens, service, sessions
+from tasklane.auth import apitokens, mfa, service, sessions
 from tasklane.auth.principal import CurrentPrincipal, DetachedPrincipal
 from tasklane.auth.schemas import (
     ApiTokenCreate,
     ApiTokenCreated,
     ApiTokenRead,
+    CodeRequest,
+    MfaStatus,
     PasswordChange,
+    RecoveryCodes,
     SessionInfo,
     SessionsEnded,
+    TotpDisable,
+    TotpSetup,
     UserRead,
     UserUpdate,
 )
 from tasklane.db import DbSession
+from tasklane.errors import NotFound
 from tasklane.kit.pagination import Page
 from tasklane.runtime import CurrentRuntime
 from tasklane.security import client_address
@@ -107,3 +113,79 @@ async def end_other_sessions(
 ) -> SessionsEnded:
     """End every session of the caller but this one (a lost laptop, a shared computer)."""
     return SessionsEnded(ended=await sessions.end_other_sessions(session, principal, rt.signed_in))
+
+
+@router.get("/me/mfa")
+async def mfa_status(session: DbSession, principal: CurrentPrincipal) -> MfaStatus:
+    """Whether two-factor sign-in is on, since when, and how many recovery codes are left.
+    Not open to API tokens."""
+    enabled_at, left = await mfa.status(session, principal.user_id)
+    return MfaStatus(
+        totp_enabled=enabled_at is not None, enabled_at=enabled_at, recovery_codes_left=left
+    )
+
+
+@router.post(
+    "/me/mfa/totp",
+    status_code=status.HTTP_201_CREATED,
+    responses={409: problem_doc("Two-factor sign-in is already on (`mfa_already_enabled`).")},
+)
+async def start_totp(session: DbSession, principal: CurrentPrincipal) -> TotpSetup:
+    """Begin two-factor set-up: a new secret for an authenticator app (scan `otpauth_uri` as
+    a QR code, or type `secret`). Nothing changes at sign-in until `.../totp/confirm`."""
+    secret = await mfa.start(session, principal.user_id)
+    return TotpSetup(secret=secret, otpauth_uri=mfa.provisioning_uri(secret, principal.email))
+
+
+@router.post(
+    "/me/mfa/totp/confirm",
+    responses={
+        404: problem_doc("Set-up was not started (`mfa_not_started`)."),
+        409: problem_doc("Two-factor sign-in is already on."),
+        422: problem_doc("The code is not valid (`invalid_code`)."),
+    },
+)
+async def confirm_totp(
+    data: CodeRequest, session: DbSession, principal: CurrentPrincipal
+) -> RecoveryCodes:
+    """Turn two-factor sign-in on with a first code from the app. The answer holds 10
+    recovery codes, shown this once: each signs in once when the app is lost."""
+    codes = await mfa.confirm(session, principal.user_id, data.code)
+    return RecoveryCodes(recovery_codes=codes)
+
+
+@router.delete(
+    "/me/mfa/totp",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={
+        422: problem_doc("Wrong password (`wrong_password`) or code (`invalid_code`)."),
+        429: problem_doc("Too many wrong passwords or codes; see Retry-After."),
+    },
+)
+async def turn_off_totp(
+    data: TotpDisable, request: Request, principal: DetachedPrincipal, rt: CurrentRuntime
+) -> None:
+    """Turn two-factor sign-in off: needs the password and a current code (or a recovery
+    code). The recovery codes go too."""
+    await service.turn_off_mfa(
+        rt, principal, password=data.password, code=data.code, address=client_address(request)
+    )
+
+
+@router.post(
+    "/me/mfa/recovery-codes",
+    responses={
+        422: problem_doc("The code is not valid (`invalid_code`)."),
+        429: problem_doc("Too many wrong codes; see Retry-After."),
+    },
+)
+async def new_recovery_codes(
+    data: CodeRequest, request: Request, principal: DetachedPrincipal, rt: CurrentRuntime
+) -> RecoveryCodes:
+    """Replace the recovery codes (the old ones stop working); needs a current code."""
+    await service.check_code(rt, principal, data.code, address=client_address(request))
+    async with rt.db.transaction() as session:
+        if await mfa.factor(session, principal.user_id) is None:
+            raise NotFound("Two-factor sign-in is off.", code="mfa_not_enabled")
+        codes = await mfa.new_recovery_codes(session, principal.user_id)
+    return RecoveryCodes(recovery_codes=codes)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, status
+from fastapi import Depends, Path, status
 
 from tasklane.api import Idempotent, new_router, problem_doc
 from tasklane.auth.principal import CurrentPrincipal
@@ -11,6 +11,9 @@ from tasklane.db import DbSession
 from tasklane.kit.pagination import Page, PageParams, page_params
 from tasklane.workspaces import invitations, service
 from tasklane.workspaces.schemas import (
+    InvitationCreate,
+    InvitationCreated,
+    InvitationPreview,
     InvitationRead,
     MemberAdd,
     MemberRead,
@@ -23,6 +26,9 @@ from tasklane.workspaces.schemas import (
 router = new_router(prefix="/workspaces", tags=["workspaces"])
 invitations_router = new_router(tags=["workspaces"])
 Paging = Annotated[PageParams, Depends(page_params)]
+InvitationToken = Annotated[
+    str, Path(max_length=128, description="The token of the invitation link `/invite/<token>`.")
+]
 
 
 @router.post(
@@ -90,15 +96,44 @@ async def add_member(
     """Invite someone by e-mail with a role (admins; only owners invite owners). Nobody joins
     without accepting: this makes a pending invitation, which the person accepts signed in
     with that address (`POST /invitations/{id}/accept`); until then they see nothing of the
-    workspace. No e-mail is sent yet: share the sign-up link with someone new."""
-    return await service.add_member(session, principal, workspace_id=workspace_id, data=data)
+    workspace. It expires in 7 days. No e-mail is sent yet, and this answer has no link:
+    `POST /workspaces/{id}/invitations` makes the same invitation with a link to share."""
+    return await invitations.add_member(session, principal, workspace_id=workspace_id, data=data)
+
+
+@router.post(
+    "/{workspace_id}/invitations",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        403: problem_doc("Not an admin, or a role above your own (only owners invite owners)."),
+        409: problem_doc(
+            "`already_member`, or `too_many_invitations` (200 pending: cancel some first)."
+        ),
+    },
+)
+async def create_invitation(
+    workspace_id: UUID, data: InvitationCreate, session: DbSession, principal: CurrentPrincipal
+) -> InvitationCreated:
+    """Invite someone by e-mail with a role (admins; nobody invites with a role above their
+    own, so only owners invite owners), and get the invitation's link: `link` is a path
+    (`/invite/<token>`) to open on this Tasklane's address, shown in this answer only. Whoever
+    opens it sees the workspace's name, who invited whom and with what role; the invited
+    person accepts it signed in with the invited address, or signs up with it first. The
+    link works once and for 7 days. Inviting a pending address again makes a new link (the
+    old one stops working) and starts the 7 days again. A workspace has at most 200 pending
+    invitations (409 `too_many_invitations`); expired ones are deleted. No e-mail is sent
+    yet: share the link."""
+    return await invitations.create_invitation(
+        session, principal, workspace_id=workspace_id, data=data
+    )
 
 
 @router.get("/{workspace_id}/invitations")
 async def list_invitations(
     workspace_id: UUID, session: DbSession, principal: CurrentPrincipal
 ) -> list[InvitationRead]:
-    """The workspace's pending invitations (admins)."""
+    """The workspace's pending invitations (admins), oldest first: at most 200, as no more
+    can be pending. Expired ones are not listed; their links are never shown again."""
     return await invitations.list_invitations(session, principal, workspace_id=workspace_id)
 
 
@@ -141,8 +176,36 @@ async def remove_member(
 async def list_my_invitations(
     session: DbSession, principal: CurrentPrincipal
 ) -> list[InvitationRead]:
-    """Pending invitations for the signed-in user's e-mail address, oldest first."""
+    """Pending invitations for the signed-in user's e-mail address, oldest first. At most 100
+    are listed; expired ones are not."""
     return await invitations.list_my_invitations(session, principal)
+
+
+@invitations_router.get(
+    "/invitations/by-token/{token}",
+    responses={404: problem_doc("Unknown, used, replaced or expired link.")},
+)
+async def preview_invitation(token: InvitationToken, session: DbSession) -> InvitationPreview:
+    """What an invitation link invites to: the workspace's name, who invited which address,
+    the role and the expiry. No sign-in needed: the link's token is the secret. 404 once the
+    invitation is accepted, declined, cancelled, sent again (a new link) or expired."""
+    return await invitations.preview_invitation(session, token=token)
+
+
+@invitations_router.post(
+    "/invitations/by-token/{token}/accept",
+    responses={
+        403: problem_doc("`invitation_email_mismatch`: you are signed in with another address."),
+        404: problem_doc("Unknown, used, replaced or expired link."),
+    },
+)
+async def accept_invitation_by_token(
+    token: InvitationToken, session: DbSession, principal: CurrentPrincipal
+) -> WorkspaceRead:
+    """Accept an invitation through its link and join the workspace with the invited role;
+    answers the workspace. Only the account with the invited address can (sign up with it
+    first if need be); the link then stops working. Not open to API tokens."""
+    return await invitations.accept_invitation_by_token(session, principal, token=token)
 
 
 @invitations_router.post("/invitations/{invitation_id}/accept")

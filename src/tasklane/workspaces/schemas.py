@@ -28,6 +28,12 @@ class WorkspaceUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Name | None = None
     slug: Slug | None = None
+    require_mfa: bool | None = Field(
+        default=None,
+        description="Members without two-factor sign-in can do nothing in the workspace until "
+        "they turn it on (403 `mfa_required`). Turning it on needs it on your own account "
+        "(409 `mfa_not_enabled`).",
+    )
 
 
 class WorkspaceRead(BaseModel):
@@ -35,6 +41,7 @@ class WorkspaceRead(BaseModel):
     name: str
     slug: str
     role: WorkspaceRole = Field(description="The caller's role in this workspace.")
+    require_mfa: bool = Field(description="Members must have two-factor sign-in on.")
     created_at: datetime
     updated_at: datetime
 
@@ -72,3 +79,25 @@ class InvitationRead(BaseModel):
     invited_by: UUID | None
     invited_by_name: str | None
     created_at: datetime
+    expires_at: datetime = Field(description="After this it cannot be accepted.")
+
+
+class InvitationCreate(MemberAdd):
+    """Whom to invite, and the role they get: not above the inviter's own."""
+
+
+class InvitationCreated(InvitationRead):
+    link: str = Field(
+        description="The invitation link's path (`/invite/<token>`), shown this once: the "
+        "server keeps only a hash of its token. Open it on this Tasklane's address."
+    )
+
+
+class InvitationPreview(BaseModel):
+    """What an invitation link's page shows before it is accepted."""
+
+    workspace_name: str
+    invited_by_name: str | None
+    email: str = Field(description="The invited address: the account that accepts must have it.")
+    role: WorkspaceRole
+    expires_at: datetime

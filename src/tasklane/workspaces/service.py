@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tasklane.auth import mfa
 from tasklane.auth.principal import Principal
 from tasklane.authz.access import WorkspaceAccess, access_workspace, require_workspace
 from tasklane.authz.roles import Action, WorkspaceRole
@@ -25,12 +26,9 @@ from tasklane.models import (
     TaskAssignee,
     User,
     Workspace,
-    WorkspaceInvitation,
     WorkspaceMember,
 )
 from tasklane.workspaces.schemas import (
-    InvitationRead,
-    MemberAdd,
     MemberRead,
     MemberUpdate,
     WorkspaceCreate,
@@ -45,6 +43,7 @@ def _read(workspace: Workspace, role: WorkspaceRole) -> WorkspaceRead:
         name=workspace.name,
         slug=workspace.slug,
         role=role,
+        require_mfa=workspace.require_mfa,
         created_at=workspace.created_at,
         updated_at=workspace.updated_at,
     )
@@ -63,6 +62,7 @@ RESERVED_SLUGS = frozenset(
         "settings",
         "account",
         "invitations",
+        "invite",
         "inbox",
         "notifications",
         "search",
@@ -222,7 +222,12 @@ async def update_workspace(
         taken = await session.scalar(select(Workspace.id).where(Workspace.slug == sent["slug"]))
         if taken:
             raise _slug_taken()
-    before = {"name": workspace.name, "slug": workspace.slug}
+    if sent.get("require_mfa") and await mfa.factor(session, principal.user_id) is None:
+        raise Conflict(
+            "Turn on two-factor sign-in for your own account before requiring it of members.",
+            code="mfa_not_enabled",
+        )
+    before = {"name": workspace.name, "slug": workspace.slug, "require_mfa": workspace.require_mfa}
     changes = events.diff(before, {**before, **sent})
     if changes:
         if not await _written(session, workspace, sent):
@@ -251,22 +256,6 @@ async def delete_workspace(
         changes={"name": {"from": access.workspace.name, "to": None}},
     )
     await session.delete(access.workspace)
-
-
-def invitation_read(
-    invitation: WorkspaceInvitation, workspace: Workspace, inviter: User | None
-) -> InvitationRead:
-    return InvitationRead(
-        id=invitation.id,
-        workspace_id=workspace.id,
-        workspace_name=workspace.name,
-        workspace_slug=workspace.slug,
-        email=invitation.email,
-        role=WorkspaceRole(invitation.role),
-        invited_by=inviter.id if inviter else None,
-        invited_by_name=inviter.name if inviter else None,
-        created_at=invitation.created_at,
-    )
 
 
 def _member_read(member: WorkspaceMember, user: User) -> MemberRead:
@@ -338,36 +327,6 @@ async def _owner_count(session: AsyncSession, workspace_id: UUID) -> int:
         )
         or 0
     )
-
-
-async def add_member(
-    session: AsyncSession, principal: Principal, *, workspace_id: UUID, data: MemberAdd
-) -> InvitationRead:
-    """Invite by e-mail: nobody joins without accepting (`invitations.accept_invitation`), and
-    someone without an account yet can be invited (they sign up with that address)."""
-    await _lock_members(session, workspace_id)
-    access = await access_workspace(session, principal, workspace_id, Action.MEMBERS_MANAGE)
-    _check_role_change(access, old=None, new=data.role)
-    email = data.email.lower()
-    member = await session.scalar(
-        select(WorkspaceMember.user_id)
-        .join(User, User.id == WorkspaceMember.user_id)
-        .where(WorkspaceMember.workspace_id == workspace_id, User.email == email)
-    )
-    if member is not None:
-        raise Conflict("That user is already a member.", code="already_member")
-    invitation = WorkspaceInvitation(
-        workspace_id=workspace_id, email=email, role=data.role, invited_by=principal.user_id
-    )
-    try:
-        async with session.begin_nested():
-            session.add(invitation)
-    except IntegrityError:
-        raise Conflict(
-            "That address has a pending invitation already.", code="already_invited"
-        ) from None
-    inviter = await session.get_one(User, principal.user_id)
-    return invitation_read(invitation, access.workspace, inviter)
 
 
 async def _get_member(

@@ -27,6 +27,9 @@ const Home = lazy(() =>
 const WorkspaceHome = lazy(() =>
   import("../features/workspaces/WorkspaceHome").then((m) => ({ default: m.WorkspaceHome })),
 );
+const InvitePage = lazy(() =>
+  import("../features/workspaces/InvitePage").then((m) => ({ default: m.InvitePage })),
+);
 
 const AccountPage = lazy(() =>
   import("../features/settings/AccountPage").then((m) => ({ default: m.AccountPage })),
@@ -73,6 +76,7 @@ function Root() {
       <Routes>
         <Route path="/signin" element={<AuthPage mode="signin" />} />
         <Route path="/signup" element={<AuthPage mode="signup" />} />
+        <Route path="/invite/:token" element={<InvitePage />} />
         <Route
           path="*"
           element={<Navigate to={signInFor(location.pathname + location.search)} replace />}
@@ -94,6 +98,7 @@ function Root() {
               <Route path="/w/:workspaceId" element={<WorkspaceHome />} />
               <Route path="/w/:workspaceId/settings" element={<WorkspaceSettings />} />
               <Route path="/account" element={<AccountPage />} />
+              <Route path="/invite/:token" element={<InvitePage />} />
               <Route path="/p/:projectId/:view/:taskRef?" element={<ProjectPage me={me.data} />} />
               <Route path="/p/:projectId" element={<ProjectPage me={me.data} />} />
               <Route path="/t/:taskRef" element={<OldTaskPage />} />

@@ -1,5 +1,6 @@
 /** Small building blocks shared by every feature. */
 import { type ReactNode, useEffect, useRef, useSyncExternalStore } from "react";
+import { Link } from "react-router";
 import type { Label, Priority } from "../api/types";
 import { PRIORITY_LABEL } from "../api/types";
 
@@ -197,9 +198,18 @@ export function ErrorNote({ error, retry }: { error: unknown; retry?: () => void
     error && typeof error === "object" && "userMessage" in error
       ? String((error as { userMessage: string }).userMessage)
       : "Something went wrong while loading this.";
+  const code =
+    error && typeof error === "object" && "code" in error
+      ? String((error as { code: unknown }).code)
+      : null;
   return (
     <div className="error-note" role="alert">
       <p>{text}</p>
+      {code === "mfa_required" && (
+        <p>
+          <Link to="/account#two-factor">Set up two-factor sign-in</Link>
+        </p>
+      )}
       {retry && (
         <button type="button" onClick={retry}>
           Try again

@@ -2,7 +2,8 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { ApiError, api, unwrap } from "../../api/client";
-import { signIn, signUp } from "./api";
+import type { User } from "../../api/types";
+import { finishSignIn, signIn, signUp } from "./api";
 import { safeNext } from "./next";
 import { StrengthMeter } from "./StrengthMeter";
 import { contextWords, passwordStrength } from "./strength";
@@ -17,6 +18,8 @@ export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
   // The name and e-mail typed so far: a password made of them is easy to guess.
   const [details, setDetails] = useState<string[]>([]);
   const [passwordError, setPasswordError] = useState<string | null>(null);
+  // Set once the password was right for an account with two-factor sign-in on.
+  const [mfaToken, setMfaToken] = useState<string | null>(null);
   const strength = passwordStrength(password, contextWords(...details));
   // Only a path on this site: `next` comes from the address bar, which anyone can craft.
   const next = safeNext(params.get("next"));
@@ -37,12 +40,13 @@ export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
     setError(null);
     setPasswordError(null);
     try {
-      const user =
-        mode === "signup"
-          ? await signUp(String(form.get("name") ?? ""), email, password)
-          : await signIn(email, password);
-      qc.setQueryData(["me"], user);
-      navigate(next, { replace: true });
+      if (mode === "signup") {
+        signedIn(await signUp(String(form.get("name") ?? ""), email, password));
+        return;
+      }
+      const answer = await signIn(email, password);
+      if ("mfaToken" in answer) setMfaToken(answer.mfaToken);
+      else signedIn(answer.user);
     } catch (e) {
       const atField = passwordProblem(e);
       if (atField) setPasswordError(atField);
@@ -50,6 +54,25 @@ export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
     } finally {
       setBusy(false);
     }
+  }
+
+  function signedIn(user: User) {
+    qc.setQueryData(["me"], user);
+    navigate(next, { replace: true });
+  }
+
+  if (mfaToken !== null) {
+    return (
+      <CodeStep
+        mfaToken={mfaToken}
+        onSignedIn={signedIn}
+        onStartAgain={(why) => {
+          setMfaToken(null);
+          setPassword("");
+          setError(why);
+        }}
+      />
+    );
   }
 
   const title = mode === "signup" ? "Create your account" : "Sign in to Tasklane";
@@ -101,6 +124,7 @@ export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
             autoComplete="email"
             required
             autoFocus={mode === "signin"}
+            defaultValue={params.get("email") ?? undefined}
           />
         </label>
         <label>
@@ -146,6 +170,83 @@ export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
               New here? <Link to={`/signup${carry}`}>Create an account</Link>
             </>
           )}
+        </p>
+      </form>
+    </main>
+  );
+}
+
+/** The second step of a two-factor sign-in: the code from the authenticator app, or a
+ * recovery code when the phone is lost. */
+function CodeStep({
+  mfaToken,
+  onSignedIn,
+  onStartAgain,
+}: {
+  mfaToken: string;
+  onSignedIn: (user: User) => void;
+  onStartAgain: (why: string | null) => void;
+}) {
+  const [code, setCode] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      onSignedIn(await finishSignIn(mfaToken, code));
+    } catch (e) {
+      if (e instanceof ApiError && e.code === "invalid_mfa_token") {
+        onStartAgain("The sign-in took too long. Enter your password again.");
+        return;
+      }
+      setCode("");
+      if (e instanceof ApiError && e.status === 429)
+        setError("Too many attempts. Wait a minute, then try again.");
+      else if (e instanceof ApiError && e.code === "invalid_code")
+        setError("That code did not work. Codes change every 30 seconds and each works once.");
+      else setError(e instanceof ApiError ? e.userMessage : "Something went wrong. Try again.");
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <main className="auth">
+      <form className="auth-card" onSubmit={submit} aria-labelledby="auth-title">
+        <div className="brand-mark" aria-hidden="true" />
+        <h1 id="auth-title">Two-factor sign-in</h1>
+        <p className="muted">Enter the 6-digit code from your authenticator app.</p>
+        <label>
+          Code
+          <input
+            name="code"
+            autoComplete="one-time-code"
+            autoFocus
+            required
+            minLength={6}
+            maxLength={32}
+            spellCheck={false}
+            value={code}
+            onChange={(e) => setCode(e.target.value)}
+            aria-invalid={error ? true : undefined}
+          />
+        </label>
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        <button className="primary" type="submit" disabled={busy}>
+          {busy ? "Please wait…" : "Verify"}
+        </button>
+        <p className="muted">
+          Lost your phone? Enter one of your recovery codes instead.{" "}
+          <button type="button" className="link" onClick={() => onStartAgain(null)}>
+            Back
+          </button>
         </p>
       </form>
     </main>

@@ -19,6 +19,7 @@ import {
   useUpdateMe,
 } from "./api";
 import { Sessions } from "./Sessions";
+import { TwoFactor } from "./TwoFactor";
 import "./settings.css";
 
 function problemText(error: unknown, fallback: string): string {
@@ -38,6 +39,7 @@ export function AccountPage() {
       <Profile me={me} />
       <Preferences me={me} />
       <PasswordSection me={me} />
+      <TwoFactor me={me} />
       <Sessions />
       <ApiTokens me={me} />
     </main>

@@ -10,13 +10,22 @@ import { setCurrentWorkspace } from "../shell/current";
 import { toast } from "../shell/toasts";
 import { useMembers, useWorkspaces } from "../workspaces/api";
 import { PendingInvitations } from "../workspaces/Invitations";
-import { useChangeRole, useDeleteWorkspace, useRemoveMember, useRenameWorkspace } from "./api";
+import {
+  useChangeRole,
+  useDeleteWorkspace,
+  useRemoveMember,
+  useRenameWorkspace,
+  useRequireMfa,
+} from "./api";
 import "./settings.css";
 
 const ROLES: WorkspaceRole[] = ["owner", "admin", "member", "guest"];
 
 function explain(error: unknown, fallback: string): string {
   if (!(error instanceof ApiError)) return fallback;
+  if (error.code === "mfa_not_enabled") {
+    return "Turn on two-factor sign-in for your own account first (Account settings).";
+  }
   if (error.code === "last_owner") {
     return "A workspace needs at least one owner: make someone else an owner first.";
   }
@@ -52,6 +61,7 @@ export function WorkspaceSettings() {
       <Rename workspace={workspace} canRename={isAdmin} />
       {workspace.role !== "guest" && <Members workspace={workspace} isAdmin={isAdmin} />}
       {isAdmin && <PendingInvitations workspaceId={workspace.id} />}
+      {isAdmin && <Security workspace={workspace} />}
       <Leave workspace={workspace} />
       {workspace.role === "owner" && <DeleteWorkspace workspace={workspace} />}
     </main>
@@ -111,6 +121,42 @@ function Rename({ workspace, canRename }: { workspace: Workspace; canRename: boo
           </p>
         )}
       </form>
+    </section>
+  );
+}
+
+function Security({ workspace }: { workspace: Workspace }) {
+  const requireMfa = useRequireMfa(workspace.id);
+  return (
+    <section aria-labelledby="ws-security-title" className="settings-card">
+      <h2 id="ws-security-title">Security</h2>
+      <label className="inline">
+        <input
+          type="checkbox"
+          checked={workspace.require_mfa}
+          disabled={requireMfa.isPending}
+          onChange={(e) =>
+            requireMfa.mutate(e.target.checked, {
+              onSuccess: (w) =>
+                toast.info(
+                  w.require_mfa
+                    ? "Members now need two-factor sign-in to use this workspace."
+                    : "Two-factor sign-in is no longer required.",
+                ),
+            })
+          }
+        />
+        Require two-factor sign-in
+      </label>
+      <p className="muted small">
+        Members without it can do nothing in {workspace.name} until they turn it on in their account
+        settings.
+      </p>
+      {requireMfa.isError && (
+        <p className="form-error" role="alert">
+          {explain(requireMfa.error, "The setting was not saved.")}
+        </p>
+      )}
     </section>
   );
 }

@@ -134,6 +134,20 @@ export function useRenameWorkspace(workspaceId: string) {
   });
 }
 
+export function useRequireMfa(workspaceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (required: boolean) =>
+      unwrap(
+        api.PATCH("/api/v1/workspaces/{workspace_id}", {
+          params: { path: { workspace_id: workspaceId } },
+          body: { require_mfa: required },
+        }),
+      ),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ["workspaces"] }),
+  });
+}
+
 export function useDeleteWorkspace(workspaceId: string) {
   return useMutation({
     mutationFn: () =>

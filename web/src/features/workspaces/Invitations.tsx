@@ -1,11 +1,18 @@
+import { useEffect, useId, useRef, useState } from "react";
 import { Link, useNavigate } from "react-router";
+import type { WorkspaceRole } from "../../api/types";
+import { formatDateTime } from "../../app/ui";
 import { toast } from "../shell/toasts";
 import { messageOf } from "../tasks/api";
 import "./invitations.css";
 import {
+  invitableRoles,
+  linkUrl,
+  type NewInvitation,
   useAnswerInvitation,
   useCancelInvitation,
   useMyInvitations,
+  useSendInvitation,
   useWorkspaceInvitations,
 } from "./invitations";
 
@@ -95,7 +102,8 @@ export function PendingInvitations({ workspaceId }: { workspaceId: string }) {
             <span>
               <strong>{i.email}</strong> <span className="badge">{i.role}</span>{" "}
               <span className="muted small">
-                invited by {i.invited_by_name ?? "a former member"}
+                invited by {i.invited_by_name ?? "a former member"} · expires{" "}
+                {formatDateTime(i.expires_at)}
               </span>
             </span>
             <span className="spacer" />
@@ -115,5 +123,124 @@ export function PendingInvitations({ workspaceId }: { workspaceId: string }) {
         ))}
       </ul>
     </>
+  );
+}
+
+/** Invite by e-mail, then show the invitation's link this once, to copy and send. Nobody
+ * invites with a role above their own (the server refuses it too). */
+export function InviteForm({
+  workspaceId,
+  myRole,
+}: {
+  workspaceId: string;
+  myRole: WorkspaceRole;
+}) {
+  const send = useSendInvitation(workspaceId);
+  const [sent, setSent] = useState<NewInvitation | null>(null);
+  const roles = invitableRoles(myRole);
+  return (
+    <>
+      <form
+        className="inline-form"
+        aria-label="Invite a member"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const form = e.currentTarget;
+          const data = new FormData(form);
+          send.mutate(
+            {
+              email: String(data.get("email") ?? "").trim(),
+              role: String(data.get("role")) as WorkspaceRole,
+            },
+            {
+              onSuccess: (invitation) => {
+                setSent(invitation);
+                form.reset();
+              },
+              onError: (err) => toast.error(messageOf(err, "That person was not invited.")),
+            },
+          );
+        }}
+      >
+        <label>
+          E-mail
+          <input name="email" type="email" required maxLength={320} placeholder="bob@example.com" />
+        </label>
+        <label>
+          Role
+          <select name="role" defaultValue="member">
+            {roles.map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" disabled={send.isPending}>
+          Invite
+        </button>
+      </form>
+      {sent && <InvitationLink key={sent.id} invitation={sent} onDone={() => setSent(null)} />}
+    </>
+  );
+}
+
+/** A new invitation's link, shown this once: selected, with a button that copies it. */
+function InvitationLink({ invitation, onDone }: { invitation: NewInvitation; onDone: () => void }) {
+  const field = useRef<HTMLInputElement>(null);
+  const [status, setStatus] = useState("");
+  const ids = useId();
+  const url = linkUrl(invitation.link);
+
+  useEffect(() => {
+    field.current?.focus();
+    field.current?.select();
+  }, []);
+
+  async function copy() {
+    try {
+      if (!navigator.clipboard) throw new Error("No clipboard here");
+      await navigator.clipboard.writeText(url);
+      setStatus("Copied.");
+    } catch {
+      // No clipboard (an insecure origin, a refused permission): select it for Ctrl+C.
+      field.current?.focus();
+      field.current?.select();
+      setStatus("Selected: press Ctrl+C (⌘C on a Mac) to copy it.");
+    }
+  }
+
+  return (
+    <section className="invite-link" aria-labelledby={`${ids}-title`}>
+      <p id={`${ids}-title`} className="invite-link-title">
+        <strong>{invitation.email}</strong> is invited as {invitation.role}
+      </p>
+      <p id={`${ids}-once`} className="invite-link-once">
+        Send them this link. Copy it now: it is shown only this once. It works once and expires in 7
+        days ({formatDateTime(invitation.expires_at)}).
+      </p>
+      <label htmlFor={`${ids}-url`}>Invitation link</label>
+      <div className="invite-link-copy">
+        <input
+          id={`${ids}-url`}
+          ref={field}
+          readOnly
+          value={url}
+          spellCheck={false}
+          autoComplete="off"
+          aria-describedby={`${ids}-once`}
+          onFocus={(e) => e.currentTarget.select()}
+        />
+        <button type="button" className="primary" onClick={() => void copy()}>
+          Copy
+        </button>
+        <button type="button" onClick={onDone}>
+          Done
+        </button>
+      </div>
+      <p role="status" className="small">
+        {status}
+      </p>
+    </section>
   );
 }

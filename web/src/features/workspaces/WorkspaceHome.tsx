@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useEffect, useState } from "react";
 import { Link, useLocation, useNavigate, useParams, useSearchParams } from "react-router";
-import { api, unwrap } from "../../api/client";
+import { ApiError, api, unwrap } from "../../api/client";
 import type { WorkspaceRole } from "../../api/types";
 import { Avatar, Empty, ErrorNote, Spinner } from "../../app/ui";
 import { setCurrentWorkspace, useCurrentWorkspace } from "../shell/current";
@@ -9,7 +9,7 @@ import { Onboarding } from "../shell/Onboarding";
 import { toast } from "../shell/toasts";
 import { messageOf } from "../tasks/api";
 import { useMembers, useProjects, useWorkspaces } from "./api";
-import { MyInvitations, PendingInvitations } from "./Invitations";
+import { InviteForm, MyInvitations, PendingInvitations } from "./Invitations";
 
 export function Home() {
   const workspaces = useWorkspaces();
@@ -116,20 +116,6 @@ export function WorkspaceHome() {
       navigate(`/p/${p.id}/board`);
     },
   });
-  const addMember = useMutation({
-    mutationFn: (body: { email: string; role: WorkspaceRole }) =>
-      unwrap(
-        api.POST("/api/v1/workspaces/{workspace_id}/members", {
-          params: { path: { workspace_id: workspaceId } },
-          body,
-        }),
-      ),
-    onSuccess: (invitation) => {
-      void qc.invalidateQueries({ queryKey: ["invitations", workspaceId] });
-      toast.info(`Invited ${invitation.email}. They join when they accept.`);
-    },
-    onError: (e) => toast.error(messageOf(e, "That person was not invited.")),
-  });
   const changeRole = useMutation({
     mutationFn: ({ userId, role }: { userId: string; role: WorkspaceRole }) =>
       unwrap(
@@ -149,6 +135,15 @@ export function WorkspaceHome() {
         <Empty title="This workspace does not exist, or you are not a member.">
           <Link to="/">Go to your workspaces</Link>
         </Empty>
+      </main>
+    );
+  }
+  if (projects.error instanceof ApiError && projects.error.code === "mfa_required") {
+    // The workspace requires two-factor sign-in and this account has it off: say what to do.
+    return (
+      <main className="page">
+        <h1>{workspace.name}</h1>
+        <ErrorNote error={projects.error} />
       </main>
     );
   }
@@ -176,6 +171,8 @@ export function WorkspaceHome() {
         </div>
         {projects.isPending ? (
           <Spinner />
+        ) : projects.isError ? (
+          <ErrorNote error={projects.error} retry={() => void projects.refetch()} />
         ) : projects.data?.length === 0 && canCreate ? (
           <Onboarding workspaceId={workspace.id} canInvite={isAdmin} membersHref="#members-title" />
         ) : visible.length === 0 ? (
@@ -268,37 +265,7 @@ export function WorkspaceHome() {
             </li>
           ))}
         </ul>
-        {isAdmin && (
-          <form
-            className="inline-form"
-            aria-label="Invite a member"
-            onSubmit={(e) => {
-              e.preventDefault();
-              const form = new FormData(e.currentTarget);
-              addMember.mutate({
-                email: String(form.get("email") ?? "").trim(),
-                role: String(form.get("role")) as WorkspaceRole,
-              });
-              e.currentTarget.reset();
-            }}
-          >
-            <label>
-              E-mail
-              <input name="email" type="email" required placeholder="bob@example.com" />
-            </label>
-            <label>
-              Role
-              <select name="role" defaultValue="member">
-                {ROLES.map((r) => (
-                  <option key={r} value={r}>
-                    {r}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <button type="submit">Invite</button>
-          </form>
-        )}
+        {isAdmin && <InviteForm workspaceId={workspace.id} myRole={workspace.role} />}
         {isAdmin && <PendingInvitations workspaceId={workspace.id} />}
       </section>
     </main>
