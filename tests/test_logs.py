@@ -51,8 +51,12 @@ async def test_request_lines_carry_id_route_user_and_no_secrets(
     assert listed["status"] == 200
     assert listed["user_id"] == user.id
     assert listed["statements"] >= 1
+    # An invitation link's token is in its path: the line names the route instead.
+    link_token = "an-invitation-token-that-must-not-be-logged"
+    r = await client.get(f"/api/v1/invitations/by-token/{link_token}")
+    assert r.status_code == 404
     text = log_lines.getvalue()
-    for secret in (PASSWORD, "wrong-password-x", user.access_token, user.refresh_token):
+    for secret in (PASSWORD, "wrong-password-x", user.access_token, user.refresh_token, link_token):
         assert secret not in text
 
 

@@ -176,7 +176,8 @@ class Edge:
         fields = {
             "method": method,
             "route": template,
-            "path": scope["path"],
+            # A path that carries a secret (an invitation link's token) is logged as its route.
+            "path": template if template and "{token}" in template else scope["path"],
             "status": status,
             "duration_ms": round(elapsed * 1000, 2),
             "db_ms": round(stats.seconds * 1000, 2),  # type: ignore[attr-defined]
