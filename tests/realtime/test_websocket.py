@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+import pyotp
 import pytest
 import websockets
 from fastapi import FastAPI
@@ -454,6 +455,34 @@ class TestPermissions:
             }
         assert removed["event"]["type"] == "workspace.member_removed"
         assert revoked == {"workspace_id", "project_id"}
+
+    async def test_requiring_two_factor_revokes_the_subscriptions_of_members_without_it(
+        self, base_url: str, http: httpx.AsyncClient
+    ) -> None:
+        board = await make_board(http)
+        secret = expect(
+            await http.post("/api/v1/users/me/mfa/totp", headers=board.owner.headers), 201
+        )["secret"]
+        code = {"code": pyotp.TOTP(secret).now()}
+        expect(
+            await http.post(
+                "/api/v1/users/me/mfa/totp/confirm", json=code, headers=board.owner.headers
+            ),
+            200,
+        )
+        async with live_client(base_url, board.member.access_token) as live:
+            await live.subscribe(project_id=board.pid)
+            expect(
+                await http.patch(
+                    f"/api/v1/workspaces/{board.workspace['id']}",
+                    json={"require_mfa": True},
+                    headers=board.owner.headers,
+                ),
+                200,
+            )
+            revoked = await live.expect("error")
+        assert revoked["code"] == "subscription_revoked"
+        assert revoked["project_id"] == board.pid
 
     async def test_too_many_subscriptions(self, base_url: str, http: httpx.AsyncClient) -> None:
         board = await make_board(http)

@@ -66,6 +66,7 @@ ACCESS_EVENTS = MEMBER_EVENTS | {
     EventType.PROJECT_CREATED,
     EventType.PROJECT_DELETED,
     EventType.WORKSPACE_DELETED,
+    EventType.WORKSPACE_UPDATED,  # it may now require two-factor sign-in
 }
 """Events after which the grants of some subscriptions must be decided again."""
 
