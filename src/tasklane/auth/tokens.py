@@ -9,6 +9,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 import jwt
@@ -72,17 +73,7 @@ def read_access_token(settings: Settings, token: str) -> AccessClaims:
 
 def _verify(settings: Settings, token: str) -> tuple[AccessClaims, float]:
     try:
-        header = jwt.get_unverified_header(token)
-        if not set(header) <= ALLOWED_HEADER:
-            raise Unauthenticated("The access token is not valid.", code="invalid_token")
-        claims = jwt.decode(
-            token,
-            settings.signing_key,
-            algorithms=[ALGORITHM],
-            audience=AUDIENCE,
-            issuer=ISSUER,
-            options={"require": ["exp", "iat", "sub", "sid", "typ"]},
-        )
+        claims = _decode(settings, token, AUDIENCE, ["exp", "iat", "sub", "sid", "typ"])
         if claims.get("typ") != "access":
             raise Unauthenticated("The token is not an access token.", code="invalid_token")
         access = AccessClaims(user_id=UUID(claims["sub"]), session_id=UUID(claims["sid"]))
@@ -121,16 +112,7 @@ def issue_mfa_token(settings: Settings, *, user_id: UUID, kind: str) -> str:
 
 def read_mfa_token(settings: Settings, token: str) -> MfaClaims:
     try:
-        if not set(jwt.get_unverified_header(token)) <= ALLOWED_HEADER:
-            raise jwt.InvalidTokenError
-        claims = jwt.decode(
-            token,
-            settings.signing_key,
-            algorithms=[ALGORITHM],
-            audience=MFA_AUDIENCE,
-            issuer=ISSUER,
-            options={"require": ["exp", "iat", "sub", "knd", "typ"]},
-        )
+        claims = _decode(settings, token, MFA_AUDIENCE, ["exp", "iat", "sub", "knd", "typ"])
         if claims["typ"] != "mfa":
             raise jwt.InvalidTokenError
         return MfaClaims(user_id=UUID(claims["sub"]), kind=str(claims["knd"]))
@@ -139,6 +121,22 @@ def read_mfa_token(settings: Settings, token: str) -> MfaClaims:
             "The sign-in step has expired or is not valid; sign in again.",
             code="invalid_mfa_token",
         ) from exc
+
+
+def _decode(settings: Settings, token: str, audience: str, required: list[str]) -> dict[str, Any]:
+    """The claims of a token this server signed for `audience`; jwt.InvalidTokenError for
+    anything else, a header with a key hint included."""
+    if not set(jwt.get_unverified_header(token)) <= ALLOWED_HEADER:
+        raise jwt.InvalidTokenError("unexpected header")
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        settings.signing_key,
+        algorithms=[ALGORITHM],
+        audience=audience,
+        issuer=ISSUER,
+        options={"require": required},
+    )
+    return claims
 
 
 def new_refresh_token() -> str:

@@ -4,6 +4,7 @@ import { type FormEvent, useEffect, useId, useRef, useState } from "react";
 import { ApiError } from "../../api/client";
 import type { User } from "../../api/types";
 import { ErrorNote, formatDateTime, Modal, Spinner, timeAgo } from "../../app/ui";
+import { copyOrSelect } from "../../lib/clipboard";
 import { toast } from "../shell/toasts";
 import {
   type ApiToken,
@@ -247,16 +248,7 @@ function NewTokenPanel({ token, onDone }: { token: NewApiToken; onDone: () => vo
   }, []);
 
   async function copy() {
-    try {
-      if (!navigator.clipboard) throw new Error("No clipboard here");
-      await navigator.clipboard.writeText(token.token);
-      setStatus("Copied.");
-    } catch {
-      // No clipboard (an insecure origin, a refused permission): select it for Ctrl+C.
-      field.current?.focus();
-      field.current?.select();
-      setStatus("Selected: press Ctrl+C (⌘C on a Mac) to copy it.");
-    }
+    setStatus(await copyOrSelect(token.token, field.current));
   }
 
   return (

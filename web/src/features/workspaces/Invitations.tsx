@@ -5,6 +5,7 @@ import { formatDateTime } from "../../app/ui";
 import { toast } from "../shell/toasts";
 import { messageOf } from "../tasks/api";
 import "./invitations.css";
+import { copyOrSelect } from "../../lib/clipboard";
 import {
   invitableRoles,
   linkUrl,
@@ -198,16 +199,7 @@ function InvitationLink({ invitation, onDone }: { invitation: NewInvitation; onD
   }, []);
 
   async function copy() {
-    try {
-      if (!navigator.clipboard) throw new Error("No clipboard here");
-      await navigator.clipboard.writeText(url);
-      setStatus("Copied.");
-    } catch {
-      // No clipboard (an insecure origin, a refused permission): select it for Ctrl+C.
-      field.current?.focus();
-      field.current?.select();
-      setStatus("Selected: press Ctrl+C (⌘C on a Mac) to copy it.");
-    }
+    setStatus(await copyOrSelect(url, field.current));
   }
 
   return (
