@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute
 from tasklane import __version__
 from tasklane.api import install_idempotency_handler
 from tasklane.apidocs import install_api_docs
+from tasklane.audit.routes import router as audit_router
 from tasklane.auth.routes import router as auth_router
 from tasklane.comments.routes import router as comments_router
 from tasklane.config import Settings
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         users_router,
         workspaces_router,
         invitations_router,
+        audit_router,
         projects_router,
         tasks_router,
         task_search_router,

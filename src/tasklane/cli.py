@@ -364,6 +364,34 @@ def jobs_retry(job_id: Annotated[str, typer.Argument(help="The id of a failed jo
     typer.echo(f"queued {kind} job {job_id} again")
 
 
+audit_app = typer.Typer(help="Check the audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain: exit 0 when intact, 1 naming the first row that was
+    edited or deleted."""
+    from tasklane import audit  # noqa: PLC0415 - keep CLI start-up light
+    from tasklane.runtime import Runtime  # noqa: PLC0415
+
+    settings = _settings()
+
+    async def run() -> tuple[int, audit.Broken | None]:
+        runtime = Runtime.build(settings)
+        try:
+            async with runtime.db.transaction(write=False) as session:
+                return await audit.verify(session)
+        finally:
+            await runtime.close()
+
+    count, broken = asyncio.run(run())
+    if broken is not None:
+        typer.echo(f"audit log broken at {broken} ({count} rows before it intact)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"audit log intact: {count} rows")
+
+
 @app.command()
 def migrate(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",

@@ -9,6 +9,7 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -50,6 +51,12 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     cookie_secure: bool | None = None
     """Mark cookies Secure; defaults to true when public_url is https."""
+    webauthn_rp_id: str = ""
+    """The passkeys' relying party: a domain (WebAuthn takes no IP address). Empty: the host
+    of public_url, or `localhost` when that is an IP address."""
+    webauthn_origin: str = ""
+    """The origin browsers sign passkey ceremonies for. Empty: public_url's, with `localhost`
+    for an IP address (so `make run` takes passkeys at http://localhost:8000)."""
 
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
@@ -239,6 +246,18 @@ class Settings(BaseSettings):
             return self.cookie_secure
         return self.public_url.startswith("https://")
 
+    @property
+    def passkey_rp_id(self) -> str:
+        return self.webauthn_rp_id or _domain_or_localhost(urlsplit(self.public_url).hostname)
+
+    @property
+    def passkey_origin(self) -> str:
+        if self.webauthn_origin:
+            return self.webauthn_origin.rstrip("/")
+        public = urlsplit(self.public_url)
+        host = _domain_or_localhost(public.hostname)
+        return f"{public.scheme}://{host}" + (f":{public.port}" if public.port else "")
+
     @cached_property
     def signing_key(self) -> str:
         """The secret for tokens: configured, or generated once and kept in the data folder."""
@@ -252,3 +271,13 @@ class Settings(BaseSettings):
         path.touch(mode=0o600)
         path.write_text(key)
         return key
+
+
+def _domain_or_localhost(host: str | None) -> str:
+    if not host:
+        return "localhost"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    return "localhost"

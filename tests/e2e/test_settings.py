@@ -116,10 +116,10 @@ def test_account_and_workspace_settings(browser: Any, server: Server) -> None:
     page.goto("/signin")
     page.get_by_label("E-mail").fill(ada.email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("do not match")
     page.get_by_label("Password").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.locator(".sidebar .me")).to_contain_text("Ada King")
     expect(page.locator("html")).to_have_attribute("data-theme", "dark")
     # The sidebar toggle writes to the account too.

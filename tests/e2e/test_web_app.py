@@ -293,10 +293,10 @@ def test_sign_in_with_a_wrong_password_says_so_and_sign_out_works(
     page.goto("/signin")
     page.get_by_label("E-mail").fill(who.email)
     page.get_by_label("Password", exact=True).fill("not the password")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("do not match")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Welcome to Tasklane")).to_be_visible()
     # The short-lived access cookie runs out: the app renews the session and carries on.
     context.clear_cookies(name="tasklane_access")

@@ -74,7 +74,7 @@ def test_a_missing_task_says_not_found_and_is_asked_for_at_most_twice(
 def _sign_in(page: Any, email: str) -> None:
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def test_a_task_link_opened_signed_out_leads_to_the_task_after_sign_in(

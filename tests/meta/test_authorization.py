@@ -58,6 +58,15 @@ def inside(ok: int, *, denied: tuple[str, ...] = ()) -> dict[str, int]:
 ADMINS_ONLY = ("member", "viewer", "guest")
 NOT_VIEWER = ("viewer",)
 
+NO_ID = "00000000-0000-0000-0000-000000000000"
+NO_PASSKEY = {
+    "id": "AAAA",
+    "rawId": "AAAA",
+    "type": "public-key",
+    "response": {"clientDataJSON": "e30", "authenticatorData": "AAAA", "signature": "AAAA"},
+}
+"""A well-formed passkey answer no account holds."""
+
 
 @dataclass(frozen=True)
 class Case:
@@ -112,6 +121,25 @@ TABLE: dict[str, Case] = {
     ),
     "POST /api/v1/auth/session/refresh": Case(
         lambda w: ("POST", "/api/v1/auth/session/refresh", None), everyone(401)
+    ),
+    "POST /api/v1/auth/passkey/options": Case(
+        lambda w: ("POST", "/api/v1/auth/passkey/options", None), everyone(200)
+    ),
+    "POST /api/v1/auth/passkey": Case(
+        lambda w: (
+            "POST",
+            "/api/v1/auth/passkey",
+            {"challenge_id": NO_ID, "credential": NO_PASSKEY},
+        ),
+        everyone(401),
+    ),
+    "POST /api/v1/auth/session/passkey": Case(
+        lambda w: (
+            "POST",
+            "/api/v1/auth/session/passkey",
+            {"challenge_id": NO_ID, "credential": NO_PASSKEY},
+        ),
+        everyone(401),
     ),
     "POST /api/v1/auth/logout": Case(
         lambda w: ("POST", "/api/v1/auth/logout", None), signed_in(204)
@@ -171,6 +199,23 @@ TABLE: dict[str, Case] = {
         lambda w: ("POST", "/api/v1/users/me/mfa/recovery-codes", {"code": "123456"}),
         signed_in(422),
     ),
+    "POST /api/v1/users/me/passkeys/options": Case(
+        lambda w: ("POST", "/api/v1/users/me/passkeys/options", None), signed_in(200)
+    ),
+    "POST /api/v1/users/me/passkeys": Case(  # 422: not a browser's answer
+        lambda w: ("POST", "/api/v1/users/me/passkeys", {"name": "Key", "credential": {}}),
+        signed_in(422),
+    ),
+    "GET /api/v1/users/me/passkeys": Case(
+        lambda w: ("GET", "/api/v1/users/me/passkeys", None), signed_in(200)
+    ),
+    "PATCH /api/v1/users/me/passkeys/{passkey_id}": Case(  # 404: nobody has passkeys here
+        lambda w: ("PATCH", f"/api/v1/users/me/passkeys/{NO_ID}", {"name": "Key"}),
+        signed_in(404),
+    ),
+    "DELETE /api/v1/users/me/passkeys/{passkey_id}": Case(
+        lambda w: ("DELETE", f"/api/v1/users/me/passkeys/{NO_ID}", None), signed_in(404)
+    ),
     # workspaces
     "POST /api/v1/workspaces": Case(
         lambda w: ("POST", "/api/v1/workspaces", {"name": "Mine"}), signed_in(201)
@@ -227,6 +272,15 @@ TABLE: dict[str, Case] = {
             None,
         ),
         inside(204, denied=ADMINS_ONLY),
+    ),
+    # the audit log: owners and admins
+    "GET /api/v1/workspaces/{workspace_id}/audit-log": Case(
+        lambda w: ("GET", f"/api/v1/workspaces/{w['workspace']}/audit-log", None),
+        inside(200, denied=ADMINS_ONLY),
+    ),
+    "GET /api/v1/workspaces/{workspace_id}/audit-log/export": Case(
+        lambda w: ("GET", f"/api/v1/workspaces/{w['workspace']}/audit-log/export?format=csv", None),
+        inside(200, denied=ADMINS_ONLY),
     ),
     "GET /api/v1/users/me/invitations": Case(
         lambda w: ("GET", "/api/v1/users/me/invitations", None), signed_in(200)
@@ -680,6 +734,8 @@ OTHER_CREDENTIALS = {
     "POST /api/v1/auth/session/refresh": "the refresh cookie",
     "POST /api/v1/auth/mfa": "the password step's mfa_token",
     "POST /api/v1/auth/session/mfa": "the password step's mfa_token",
+    "POST /api/v1/auth/passkey": "a passkey's signature",
+    "POST /api/v1/auth/session/passkey": "a passkey's signature",
 }
 """Routes that authenticate with something other than an access token, so read none."""
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tasklane import audit
 from tasklane.auth.schemas import ApiTokenCreate, ApiTokenCreated, ApiTokenRead
 from tasklane.auth.signedin import SignedInCache
 from tasklane.authz.scopes import SCOPES
@@ -27,6 +28,9 @@ from tasklane.kit.clock import utcnow
 from tasklane.kit.pagination import Page
 from tasklane.kit.rawsql import DIALECTS, compile_raw
 from tasklane.models import ApiToken, User
+
+if TYPE_CHECKING:  # tasklane.auth.principal imports this module
+    from tasklane.auth.principal import Principal
 
 PREFIX = "tl_pat_"
 SHOWN = len(PREFIX) + 4
@@ -62,7 +66,10 @@ def _read(token: ApiToken) -> ApiTokenRead:
     )
 
 
-async def create(session: AsyncSession, user_id: UUID, *, data: ApiTokenCreate) -> ApiTokenCreated:
+async def create(
+    session: AsyncSession, principal: Principal, *, data: ApiTokenCreate, address: str
+) -> ApiTokenCreated:
+    user_id = principal.user_id
     now = utcnow()
     if data.expires_at is not None and data.expires_at <= now:
         raise ValidationFailed.for_field(
@@ -90,6 +97,19 @@ async def create(session: AsyncSession, user_id: UUID, *, data: ApiTokenCreate) 
     )
     session.add(token)
     await session.flush()
+    await audit.record(
+        session,
+        "token.created",
+        actor=principal,
+        workspace_id=None,
+        address=address,
+        details={
+            "token_id": token.id,
+            "name": token.name,
+            "scopes": token.scopes.split(),
+            "expires_at": token.expires_at,
+        },
+    )
     return ApiTokenCreated(**_read(token).model_dump(), token=secret)
 
 
@@ -104,8 +124,14 @@ async def list_tokens(session: AsyncSession, user_id: UUID) -> Page[ApiTokenRead
 
 
 async def revoke(
-    session: AsyncSession, user_id: UUID, signed_in: SignedInCache, *, token_id: UUID
+    session: AsyncSession,
+    principal: Principal,
+    signed_in: SignedInCache,
+    *,
+    token_id: UUID,
+    address: str,
 ) -> None:
+    user_id = principal.user_id
     token_hash = await session.scalar(
         update(ApiToken)
         .where(
@@ -118,6 +144,14 @@ async def revoke(
     )
     if token_hash is None:
         raise NotFound("No such token.")
+    await audit.record(
+        session,
+        "token.revoked",
+        actor=principal,
+        workspace_id=None,
+        address=address,
+        details={"token_id": token_id},
+    )
     key = cache_key(token_hash)
     on_after_commit(session, f"signed_in:{key}", lambda: signed_in.forget_session(key))
 

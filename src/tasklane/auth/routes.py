@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import Request, Response, status
 
 from tasklane.api import new_router, problem_doc
-from tasklane.auth import service, tokens
+from tasklane.auth import passkeys, service, tokens
 from tasklane.auth.principal import (
     ACCESS_COOKIE,
     CSRF_COOKIE,
@@ -17,6 +17,8 @@ from tasklane.auth.schemas import (
     LoginRequest,
     MfaChallenge,
     MfaLogin,
+    PasskeyLogin,
+    PasskeyLoginOptions,
     RefreshRequest,
     RegisterRequest,
     SessionRead,
@@ -143,6 +145,39 @@ async def login_mfa(data: MfaLogin, request: Request, rt: CurrentRuntime) -> Tok
     return _pair(issued)
 
 
+_PASSKEY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: problem_doc(
+        "`invalid_passkey`: unknown passkey, bad signature, wrong origin, a challenge expired "
+        "or already used, or a signature counter that went backwards."
+    ),
+    429: problem_doc("Too many failed sign-ins; see Retry-After."),
+}
+
+
+@router.post("/passkey/options")
+async def passkey_login_options(rt: CurrentRuntime) -> PasskeyLoginOptions:
+    """Public: start a passkey sign-in. `options` (PublicKeyCredentialRequestOptions in
+    WebAuthn's JSON form, no allowCredentials: the browser offers the passkeys it holds for
+    this site) go to `navigator.credentials.get`; send its answer with `challenge_id`, once,
+    within 5 minutes."""
+    return await passkeys.authentication_options(rt)
+
+
+@router.post("/passkey", responses=_PASSKEY_RESPONSES)
+async def login_passkey(data: PasskeyLogin, request: Request, rt: CurrentRuntime) -> TokenPair:
+    """Sign in for API use with a passkey alone: the token pair, as `POST /auth/login` gives.
+    A passkey is two factors: no code step follows. Failures count like wrong passwords."""
+    issued = await passkeys.sign_in(
+        rt,
+        challenge_id=data.challenge_id,
+        credential=data.credential.as_json(),
+        address=client_address(request),
+        kind="token",
+        user_agent=request.headers.get("user-agent"),
+    )
+    return _pair(issued)
+
+
 @router.post("/refresh")
 async def refresh(data: RefreshRequest, request: Request, rt: CurrentRuntime) -> TokenPair:
     """Trade a refresh token for a new pair. Each refresh token works once; presenting a used
@@ -181,6 +216,23 @@ async def create_session_mfa(
         rt,
         mfa_token=data.mfa_token,
         code=data.code,
+        address=client_address(request),
+        kind="cookie",
+        user_agent=request.headers.get("user-agent"),
+    )
+    return _set_cookies(response, rt, issued)
+
+
+@router.post("/session/passkey", responses=_PASSKEY_RESPONSES)
+async def create_session_passkey(
+    data: PasskeyLogin, request: Request, response: Response, rt: CurrentRuntime
+) -> SessionRead:
+    """Sign in for the browser with a passkey alone (see `POST /auth/passkey`): cookies as
+    `POST /auth/session` sets them."""
+    issued = await passkeys.sign_in(
+        rt,
+        challenge_id=data.challenge_id,
+        credential=data.credential.as_json(),
         address=client_address(request),
         kind="cookie",
         user_agent=request.headers.get("user-agent"),

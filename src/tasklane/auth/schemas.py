@@ -243,3 +243,81 @@ class SessionInfo(BaseModel):
 
 class SessionsEnded(BaseModel):
     ended: int = Field(description="How many sessions ended.")
+
+
+PasskeyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+B64Url = Annotated[str, StringConstraints(max_length=16_384, pattern=r"^[A-Za-z0-9_=-]{0,16384}$")]
+"""WebAuthn's binary fields, base64url-encoded (an attestation object is the largest: a few KB)."""
+
+
+class WebauthnResponse(BaseModel):
+    """The `response` of a PublicKeyCredential in WebAuthn's JSON form: the attestation parts
+    when registering, the assertion parts when signing in. Fields the server does not use are
+    ignored."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    client_data_json: B64Url = Field(alias="clientDataJSON")
+    attestation_object: B64Url | None = Field(default=None, alias="attestationObject")
+    authenticator_data: B64Url | None = Field(default=None, alias="authenticatorData")
+    signature: B64Url | None = None
+    user_handle: B64Url | None = Field(default=None, alias="userHandle")
+    transports: list[Annotated[str, StringConstraints(max_length=32)]] = Field(
+        default_factory=list, max_length=10
+    )
+
+
+class WebauthnCredential(BaseModel):
+    """A PublicKeyCredential as JSON (what `@simplewebauthn/browser` and
+    `PublicKeyCredential.toJSON()` give)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: B64Url
+    raw_id: B64Url = Field(alias="rawId")
+    type: Literal["public-key"]
+    response: WebauthnResponse
+    authenticator_attachment: Annotated[str, StringConstraints(max_length=32)] | None = Field(
+        default=None, alias="authenticatorAttachment"
+    )
+
+    def as_json(self) -> dict[str, object]:
+        """The form py_webauthn parses (WebAuthn's JSON names, absent parts left out)."""
+        fields = self.model_dump(by_alias=True, exclude_none=True)
+        fields["clientExtensionResults"] = {}
+        return fields
+
+
+class PasskeyCreate(BaseModel):
+    name: PasskeyName = Field(description="A label to tell passkeys apart, e.g. 'Work laptop'.")
+    credential: WebauthnCredential = Field(
+        description="The browser's registration response (PublicKeyCredential as JSON)."
+    )
+
+
+class PasskeyUpdate(BaseModel):
+    name: PasskeyName
+
+
+class PasskeyRead(BaseModel):
+    id: UUID
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None = Field(description="The last sign-in with it; null: never.")
+
+
+class PasskeyLoginOptions(BaseModel):
+    """Pass `options` to `navigator.credentials.get({publicKey})` (after base64url-decoding
+    as WebAuthn's JSON form says), then send `challenge_id` with the answer."""
+
+    challenge_id: UUID = Field(description="Good for 5 minutes, once.")
+    options: dict[str, object] = Field(description="PublicKeyCredentialRequestOptions (JSON).")
+
+
+class PasskeyLogin(BaseModel):
+    challenge_id: UUID
+    credential: WebauthnCredential = Field(
+        description="The browser's authentication response (PublicKeyCredential as JSON)."
+    )

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tasklane import audit
 from tasklane.auth import mfa, sessions, tokens
 from tasklane.auth.password_policy import check_new_password
 from tasklane.auth.principal import Principal
@@ -112,7 +113,7 @@ def _email_taken() -> Conflict:
     return Conflict("An account with this e-mail address exists.", code="email_taken")
 
 
-async def _start_session(
+async def start_session(
     session: AsyncSession,
     rt: Runtime,
     user: User,
@@ -161,12 +162,13 @@ async def login(
     """Check the password; then a new sign-in session, or, for an account with two-factor
     sign-in on, the token that `complete_mfa` takes with the code."""
     email = email.lower()
-    async with _checking_password(rt, account=email, address=address) as attempt:
+    async with checking_password(rt, account=email, address=address) as attempt:
         async with rt.db.transaction(write=False) as session:
             user = await session.scalar(select(User).where(User.email == email))
             second_factor = user is not None and await mfa.factor(session, user.id) is not None
         ok = await rt.passwords.verify(user.password_hash if user else None, password)
         if user is None or not ok or not user.is_active:
+            await login_failed(rt, user, email=email, address=address, kind=kind, step="password")
             raise Unauthenticated(
                 "Incorrect e-mail address or password.", code="invalid_credentials"
             )
@@ -181,8 +183,38 @@ async def login(
             )
         if second_factor:
             return MfaRequired(tokens.issue_mfa_token(rt.settings, user_id=user.id, kind=kind))
-        return await _start_session(
+        issued = await start_session(
             session, rt, user, kind=kind, user_agent=user_agent, address=address
+        )
+        await login_recorded(session, issued, kind=kind, address=address, mfa=False)
+        return issued
+
+
+async def login_recorded(
+    session: AsyncSession, issued: Issued, *, kind: str, address: str, mfa: bool
+) -> None:
+    await audit.record(
+        session,
+        "auth.login",
+        actor=issued.user,
+        workspace_id=None,
+        address=address,
+        details={"via": kind, "session_id": issued.session_id, "second_factor": mfa},
+    )
+
+
+async def login_failed(
+    rt: Runtime, user: User | None, *, email: str, address: str, kind: str, step: str
+) -> None:
+    """A failed sign-in changes nothing: it is recorded in a short transaction of its own."""
+    async with rt.db.transaction() as session:
+        await audit.record(
+            session,
+            "auth.login_failed",
+            actor=user,
+            workspace_id=None,
+            address=address,
+            details={"email": email, "via": kind, "step": step},
         )
 
 
@@ -204,16 +236,22 @@ async def complete_mfa(
         raise Unauthenticated(
             "The sign-in step is not valid; sign in again.", code="invalid_mfa_token"
         )
-    async with _checking_password(rt, account=user.email, address=address) as attempt:
+    async with checking_password(rt, account=user.email, address=address) as attempt:
         async with rt.db.transaction() as session:
-            if not await mfa.spend_code(session, user.id, code):
-                raise Unauthenticated(
-                    "That code is not valid: use the current code from your authenticator "
-                    "app (each code works once) or an unused recovery code.",
-                    code="invalid_code",
+            spent = await mfa.spend_code(session, user.id, code)
+            if spent:
+                issued = await start_session(
+                    session, rt, user, kind=kind, user_agent=user_agent, address=address
                 )
-            issued = await _start_session(
-                session, rt, user, kind=kind, user_agent=user_agent, address=address
+                await login_recorded(session, issued, kind=kind, address=address, mfa=True)
+        if not spent:  # recorded after the code's transaction: SQLite has one writer
+            await login_failed(
+                rt, user, email=user.email, address=address, kind=kind, step="second_factor"
+            )
+            raise Unauthenticated(
+                "That code is not valid: use the current code from your authenticator "
+                "app (each code works once) or an unused recovery code.",
+                code="invalid_code",
             )
         attempt.succeeded = True
     return issued
@@ -222,7 +260,7 @@ async def complete_mfa(
 async def check_code(rt: Runtime, principal: Principal, code: str, *, address: str) -> None:
     """Spend one of the signed-in user's codes (to change their two-factor settings); a wrong
     one is 422 `invalid_code` and spends their sign-in budget."""
-    async with _checking_password(rt, account=principal.email.lower(), address=address) as check:
+    async with checking_password(rt, account=principal.email.lower(), address=address) as check:
         async with rt.db.transaction() as session:
             if not await mfa.spend_code(session, principal.user_id, code):
                 raise mfa.invalid_code()
@@ -237,6 +275,9 @@ async def turn_off_mfa(
     await check_code(rt, principal, code, address=address)
     async with rt.db.transaction() as session:
         await mfa.turn_off(session, principal.user_id)
+        await audit.record(
+            session, "auth.mfa_disabled", actor=principal, workspace_id=None, address=address
+        )
 
 
 @dataclass(slots=True)
@@ -245,7 +286,7 @@ class _Verdict:
 
 
 @asynccontextmanager
-async def _checking_password(rt: Runtime, *, account: str, address: str) -> AsyncIterator[_Verdict]:
+async def checking_password(rt: Runtime, *, account: str, address: str) -> AsyncIterator[_Verdict]:
     """Reserve a password check in the throttle before it runs (429 when the budget is spent),
     slow it down when the account is under a wide attack, and settle the reservation after:
     a wrong password keeps it, a right one (or an error before any verdict) gives it back."""
@@ -375,8 +416,16 @@ async def change_password(
             .where(User.id == principal.user_id)
             .values(password_hash=new_hash, password_changed_at=now)
         )
-        await sessions.end_other_sessions(
+        ended = await sessions.end_other_sessions(
             session, principal, rt.signed_in, reason="password_changed"
+        )
+        await audit.record(
+            session,
+            "auth.password_changed",
+            actor=principal,
+            workspace_id=None,
+            address=address,
+            details={"sessions_ended": ended},
         )
     rt.signed_in.forget_user(principal.user_id)
 
@@ -386,7 +435,7 @@ async def _check_current_password(
 ) -> None:
     """422 `wrong_password` on `field` unless `password` is the user's; a wrong one spends the
     same budget as a failed sign-in of the account from that address."""
-    async with _checking_password(rt, account=principal.email.lower(), address=address) as check:
+    async with checking_password(rt, account=principal.email.lower(), address=address) as check:
         async with rt.db.transaction(write=False) as session:
             current = await session.scalar(
                 select(User.password_hash).where(User.id == principal.user_id)

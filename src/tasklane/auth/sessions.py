@@ -12,6 +12,7 @@ from uuid import UUID
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tasklane import audit
 from tasklane.auth.principal import Principal
 from tasklane.auth.schemas import SessionInfo
 from tasklane.auth.signedin import SignedInCache
@@ -59,7 +60,12 @@ async def list_sessions(session: AsyncSession, principal: Principal) -> Page[Ses
 
 
 async def end_session(
-    session: AsyncSession, principal: Principal, signed_in: SignedInCache, *, session_id: UUID
+    session: AsyncSession,
+    principal: Principal,
+    signed_in: SignedInCache,
+    *,
+    session_id: UUID,
+    address: str,
 ) -> None:
     """End one of the caller's sessions (the current one too: that is signing out)."""
     ended = await session.scalar(
@@ -74,6 +80,14 @@ async def end_session(
     )
     if ended is None:
         raise NotFound("No such session.")
+    await audit.record(
+        session,
+        "session.ended",
+        actor=principal,
+        workspace_id=None,
+        address=address,
+        details={"session_id": session_id, "current": session_id == principal.session_id},
+    )
     on_after_commit(session, f"signed_in:{session_id}", lambda: signed_in.forget_session(ended))
 
 
@@ -83,8 +97,11 @@ async def end_other_sessions(
     signed_in: SignedInCache,
     *,
     reason: str = "ended_by_user",
+    address: str | None = None,
 ) -> int:
-    """End every session of the caller but the current one; how many ended."""
+    """End every session of the caller but the current one; how many ended. With `address`
+    (the caller asked for it) the audit log records it; otherwise the caller's own action
+    (a password change) is recorded by the caller."""
     ended = list(
         await session.scalars(
             update(AuthSession)
@@ -103,4 +120,13 @@ async def end_other_sessions(
             signed_in.forget_session(session_id)
 
     on_after_commit(session, "signed_in:others", forget)
+    if address is not None:
+        await audit.record(
+            session,
+            "session.ended",
+            actor=principal,
+            workspace_id=None,
+            address=address,
+            details={"others": True, "count": len(ended)},
+        )
     return len(ended)

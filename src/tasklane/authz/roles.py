@@ -28,6 +28,8 @@ class Action(StrEnum):
     MEMBERS_MANAGE = "workspace:members:manage"
     OWNERS_MANAGE = "workspace:owners:manage"
     PROJECT_CREATE = "workspace:projects:create"
+    AUDIT_READ = "workspace:audit:read"
+    """Read and export the audit log."""
 
     PROJECT_READ = "project:read"
     PEOPLE_READ = "project:people:read"
@@ -48,7 +50,7 @@ class Action(StrEnum):
 
 _GUEST = frozenset({Action.WORKSPACE_READ})
 _MEMBER = _GUEST | {Action.MEMBERS_READ, Action.MEMBER_EMAILS_READ, Action.PROJECT_CREATE}
-_ADMIN = _MEMBER | {Action.WORKSPACE_UPDATE, Action.MEMBERS_MANAGE}
+_ADMIN = _MEMBER | {Action.WORKSPACE_UPDATE, Action.MEMBERS_MANAGE, Action.AUDIT_READ}
 _OWNER = _ADMIN | {Action.WORKSPACE_DELETE, Action.OWNERS_MANAGE}
 
 WORKSPACE_PERMISSIONS: dict[WorkspaceRole, frozenset[Action]] = {

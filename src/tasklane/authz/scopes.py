@@ -1,11 +1,12 @@
 """What a personal API token may call: the scope each route needs, decided here for every route.
 
 A token acts as its owner, so the owner's roles still decide every call (tasklane.authz.access);
-its scopes only narrow that. `read` is every GET; `write` adds the writes to tasks, comments and
-projects; `admin` adds the rest of what the owner may do. No token manages the account itself
-(tokens, password, profile, sign-in sessions), and a route missing from the lists below is
-refused to tokens, so a new route is closed to them until it is placed here
-(tests/meta/test_authorization.py checks that every route is).
+its scopes only narrow that. `read` is every GET but the audit log's; `write` adds the writes
+to tasks, comments and projects; `admin` adds the rest of what the owner may do (and reading
+the audit log). No token manages the account itself (tokens, password, profile, sign-in
+sessions), and a route missing from the lists below is refused to tokens, so a new route is
+closed to them until it is placed here (tests/meta/test_authorization.py checks that every
+route is).
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ ACCOUNT = frozenset(
         "POST /api/v1/users/me/mfa/totp/confirm",
         "DELETE /api/v1/users/me/mfa/totp",
         "POST /api/v1/users/me/mfa/recovery-codes",
+        "POST /api/v1/users/me/passkeys/options",
+        "POST /api/v1/users/me/passkeys",
+        "GET /api/v1/users/me/passkeys",
+        "PATCH /api/v1/users/me/passkeys/{passkey_id}",
+        "DELETE /api/v1/users/me/passkeys/{passkey_id}",
     }
 )
 """Never by token: a stolen token must not be able to lock its owner out or mint more."""
@@ -89,9 +95,13 @@ ADMIN = frozenset(
         "POST /api/v1/projects/{project_id}/members",
         "PATCH /api/v1/projects/{project_id}/members/{user_id}",
         "DELETE /api/v1/projects/{project_id}/members/{user_id}",
+        "GET /api/v1/workspaces/{workspace_id}/audit-log",
+        "GET /api/v1/workspaces/{workspace_id}/audit-log/export",
     }
 )
-"""Who belongs where, and what can be deleted wholesale."""
+"""Who belongs where, what can be deleted wholesale, and the reads of the security record
+(the audit log: GETs, but not `read`, so a read-only token cannot see who signs in from
+where)."""
 
 
 def needed(method: str, path: str) -> Scope | None:
@@ -100,12 +110,12 @@ def needed(method: str, path: str) -> Scope | None:
     operation = f"{method} {path}"
     if operation in ACCOUNT:
         return None
+    if operation in ADMIN:
+        return "admin"
     if method in ("GET", "HEAD"):
         return "read"
     if operation in WRITE:
         return "write"
-    if operation in ADMIN:
-        return "admin"
     return None
 
 

@@ -1,12 +1,14 @@
 """Every table, imported here so the one metadata knows them all."""
 
 from tasklane.models.api_token import ApiToken
+from tasklane.models.audit import AuditEntry
 from tasklane.models.auth_session import AuthSession, RefreshToken
 from tasklane.models.base import Base
 from tasklane.models.comment import Comment
 from tasklane.models.event import Counter, Event, IdempotencyRecord
 from tasklane.models.job import ConsumerPosition, Job, JobStatus
 from tasklane.models.mfa import RecoveryCode, TotpFactor
+from tasklane.models.passkey import Passkey, WebauthnChallenge
 from tasklane.models.presence import PresenceEntry
 from tasklane.models.project import Label, Project, ProjectMember, Status
 from tasklane.models.task import (
@@ -21,6 +23,7 @@ from tasklane.models.workspace import Workspace, WorkspaceInvitation, WorkspaceM
 
 __all__ = [
     "ApiToken",
+    "AuditEntry",
     "AuthSession",
     "Base",
     "Comment",
@@ -31,6 +34,7 @@ __all__ = [
     "Job",
     "JobStatus",
     "Label",
+    "Passkey",
     "PresenceEntry",
     "Project",
     "ProjectMember",
@@ -44,6 +48,7 @@ __all__ = [
     "TaskWatcher",
     "TotpFactor",
     "User",
+    "WebauthnChallenge",
     "Workspace",
     "WorkspaceInvitation",
     "WorkspaceMember",

@@ -4,8 +4,10 @@ from uuid import UUID
 
 from fastapi import Request, status
 
+from tasklane import audit
 from tasklane.api import new_router, problem_doc
-from tasklane.auth import apitokens, mfa, service, sessions
+from tasklane.audit.address import ClientAddress
+from tasklane.auth import apitokens, mfa, passkeys, service, sessions
 from tasklane.auth.principal import CurrentPrincipal, DetachedPrincipal
 from tasklane.auth.schemas import (
     ApiTokenCreate,
@@ -13,6 +15,9 @@ from tasklane.auth.schemas import (
     ApiTokenRead,
     CodeRequest,
     MfaStatus,
+    PasskeyCreate,
+    PasskeyRead,
+    PasskeyUpdate,
     PasswordChange,
     RecoveryCodes,
     SessionInfo,
@@ -70,23 +75,27 @@ async def list_tokens(session: DbSession, principal: CurrentPrincipal) -> Page[A
 
 @router.post("/me/tokens", status_code=status.HTTP_201_CREATED)
 async def create_token(
-    data: ApiTokenCreate, session: DbSession, principal: CurrentPrincipal
+    data: ApiTokenCreate, session: DbSession, principal: CurrentPrincipal, address: ClientAddress
 ) -> ApiTokenCreated:
     """Create a personal API token. Its secret (`token`, starting `tl_pat_`) is in this
     response only; send it as `Authorization: Bearer <token>`. It acts as its owner, narrowed
     by its scopes, until it is revoked, expires, or its owner is deactivated. A user holds
     at most 50 tokens, expired ones counted until revoked (422 `too_many_tokens`); an expiry
     in the past is 422."""
-    return await apitokens.create(session, principal.user_id, data=data)
+    return await apitokens.create(session, principal, data=data, address=address)
 
 
 @router.delete("/me/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_token(
-    token_id: UUID, session: DbSession, principal: CurrentPrincipal, rt: CurrentRuntime
+    token_id: UUID,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    rt: CurrentRuntime,
+    address: ClientAddress,
 ) -> None:
     """Revoke a token: it stops working at once in this process, and within
     `TASKLANE_SIGNED_IN_CACHE_SECONDS` in the others."""
-    await apitokens.revoke(session, principal.user_id, rt.signed_in, token_id=token_id)
+    await apitokens.revoke(session, principal, rt.signed_in, token_id=token_id, address=address)
 
 
 @router.get("/me/sessions")
@@ -99,20 +108,27 @@ async def list_sessions(session: DbSession, principal: CurrentPrincipal) -> Page
 
 @router.delete("/me/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def end_session(
-    session_id: UUID, session: DbSession, principal: CurrentPrincipal, rt: CurrentRuntime
+    session_id: UUID,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    rt: CurrentRuntime,
+    address: ClientAddress,
 ) -> None:
     """End one of the caller's sessions (ending the current one signs out): its refresh token
     stops at once, its access tokens at once in this process and within
     `TASKLANE_SIGNED_IN_CACHE_SECONDS` in the others. Another user's session is 404."""
-    await sessions.end_session(session, principal, rt.signed_in, session_id=session_id)
+    await sessions.end_session(
+        session, principal, rt.signed_in, session_id=session_id, address=address
+    )
 
 
 @router.post("/me/sessions/end-others")
 async def end_other_sessions(
-    session: DbSession, principal: CurrentPrincipal, rt: CurrentRuntime
+    session: DbSession, principal: CurrentPrincipal, rt: CurrentRuntime, address: ClientAddress
 ) -> SessionsEnded:
     """End every session of the caller but this one (a lost laptop, a shared computer)."""
-    return SessionsEnded(ended=await sessions.end_other_sessions(session, principal, rt.signed_in))
+    ended = await sessions.end_other_sessions(session, principal, rt.signed_in, address=address)
+    return SessionsEnded(ended=ended)
 
 
 @router.get("/me/mfa")
@@ -146,11 +162,14 @@ async def start_totp(session: DbSession, principal: CurrentPrincipal) -> TotpSet
     },
 )
 async def confirm_totp(
-    data: CodeRequest, session: DbSession, principal: CurrentPrincipal
+    data: CodeRequest, session: DbSession, principal: CurrentPrincipal, address: ClientAddress
 ) -> RecoveryCodes:
     """Turn two-factor sign-in on with a first code from the app. The answer holds 10
     recovery codes, shown this once: each signs in once when the app is lost."""
     codes = await mfa.confirm(session, principal.user_id, data.code)
+    await audit.record(
+        session, "auth.mfa_enabled", actor=principal, workspace_id=None, address=address
+    )
     return RecoveryCodes(recovery_codes=codes)
 
 
@@ -188,4 +207,85 @@ async def new_recovery_codes(
         if await mfa.factor(session, principal.user_id) is None:
             raise NotFound("Two-factor sign-in is off.", code="mfa_not_enabled")
         codes = await mfa.new_recovery_codes(session, principal.user_id)
+        await audit.record(
+            session,
+            "auth.recovery_codes_regenerated",
+            actor=principal,
+            workspace_id=None,
+            address=client_address(request),
+        )
     return RecoveryCodes(recovery_codes=codes)
+
+
+_PASSKEY_422 = problem_doc(
+    "`invalid_passkey` (the browser's answer was not accepted, or its set-up expired or was "
+    "used) or `too_many_passkeys`."
+)
+
+
+@router.post("/me/passkeys/options", responses={422: _PASSKEY_422})
+async def passkey_options(
+    session: DbSession, principal: CurrentPrincipal, rt: CurrentRuntime
+) -> dict[str, object]:
+    """Start adding a passkey: PublicKeyCredentialCreationOptions in WebAuthn's JSON form,
+    for `navigator.credentials.create`. The passkey must be discoverable (resident) and
+    verify its user; the caller's passkeys are excluded. Good for 5 minutes, once."""
+    return await passkeys.registration_options(session, principal, rt.settings)
+
+
+@router.post("/me/passkeys", status_code=status.HTTP_201_CREATED, responses={422: _PASSKEY_422})
+async def create_passkey(
+    data: PasskeyCreate,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    rt: CurrentRuntime,
+    address: ClientAddress,
+) -> PasskeyRead:
+    """Add a passkey: `credential` is the browser's answer to the options from
+    `POST /users/me/passkeys/options`. The passkey then signs in alone
+    (`POST /auth/passkey`), with no authenticator-app code after it. A user holds at most
+    20 (422 `too_many_passkeys`)."""
+    added = await passkeys.register(session, principal, rt.settings, data=data)
+    await audit.record(
+        session,
+        "auth.passkey_added",
+        actor=principal,
+        workspace_id=None,
+        address=address,
+        details={"passkey_id": added.id, "name": added.name},
+    )
+    return added
+
+
+@router.get("/me/passkeys")
+async def list_passkeys(session: DbSession, principal: CurrentPrincipal) -> Page[PasskeyRead]:
+    """The caller's passkeys, newest first (at most 20). Not open to API tokens."""
+    return await passkeys.list_passkeys(session, principal.user_id)
+
+
+@router.patch("/me/passkeys/{passkey_id}", responses={404: problem_doc("No such passkey.")})
+async def rename_passkey(
+    passkey_id: UUID, data: PasskeyUpdate, session: DbSession, principal: CurrentPrincipal
+) -> PasskeyRead:
+    """Rename a passkey."""
+    return await passkeys.rename(session, principal, passkey_id=passkey_id, name=data.name)
+
+
+@router.delete(
+    "/me/passkeys/{passkey_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={404: problem_doc("No such passkey.")},
+)
+async def delete_passkey(
+    passkey_id: UUID, session: DbSession, principal: CurrentPrincipal, address: ClientAddress
+) -> None:
+    """Remove a passkey: it no longer signs in."""
+    await passkeys.delete_passkey(session, principal, passkey_id=passkey_id)
+    await audit.record(
+        session,
+        "auth.passkey_removed",
+        actor=principal,
+        workspace_id=None,
+        address=address,
+        details={"passkey_id": passkey_id},
+    )

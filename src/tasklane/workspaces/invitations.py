@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from tasklane import audit
 from tasklane.auth.principal import Principal
 from tasklane.authz.access import access_workspace
 from tasklane.authz.roles import Action, WorkspaceRole
@@ -102,6 +103,7 @@ async def _invite(
     workspace_id: UUID,
     data: MemberAdd,
     renew: bool,
+    address: str | None,
 ) -> tuple[InvitationRead, str]:
     """Invite `data.email` with `data.role`, capped by the inviter's own role (the rule for
     every membership change: `service._check_role_change`). A pending invitation to the same
@@ -151,6 +153,14 @@ async def _invite(
             session.add(invitation)
     except IntegrityError:  # a concurrent invitation of the same address (SQLite: none)
         raise _already_invited() from None
+    await audit.record(
+        session,
+        "member.invited",
+        actor=principal,
+        workspace_id=workspace_id,
+        address=address,
+        details={"invitation_id": invitation.id, "email": email, "role": data.role},
+    )
     inviter = await session.get_one(User, principal.user_id)
     return invitation_read(invitation, access.workspace, inviter), token
 
@@ -160,23 +170,35 @@ def _already_invited() -> Conflict:
 
 
 async def create_invitation(
-    session: AsyncSession, principal: Principal, *, workspace_id: UUID, data: InvitationCreate
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    workspace_id: UUID,
+    data: InvitationCreate,
+    address: str | None = None,
 ) -> InvitationCreated:
     """Invite, or invite again: a pending invitation to the address gets a new link (the old
     one stops working) and a new expiry."""
     read, token = await _invite(
-        session, principal, workspace_id=workspace_id, data=data, renew=True
+        session, principal, workspace_id=workspace_id, data=data, renew=True, address=address
     )
     return InvitationCreated(**read.model_dump(), link=LINK_PREFIX + token)
 
 
 async def add_member(
-    session: AsyncSession, principal: Principal, *, workspace_id: UUID, data: MemberAdd
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    workspace_id: UUID,
+    data: MemberAdd,
+    address: str | None = None,
 ) -> InvitationRead:
     """Invite by e-mail without showing the link: nobody joins without accepting, and someone
     without an account yet can be invited (they sign up with that address). A pending
     invitation to the address is 409 (renewing it would end a link the caller never sees)."""
-    read, _ = await _invite(session, principal, workspace_id=workspace_id, data=data, renew=False)
+    read, _ = await _invite(
+        session, principal, workspace_id=workspace_id, data=data, renew=False, address=address
+    )
     return read
 
 
@@ -224,6 +246,7 @@ async def _join(
     invitation: WorkspaceInvitation,
     workspace: Workspace,
     inviter: User | None,
+    address: str | None,
 ) -> tuple[WorkspaceMember, User]:
     """Join with the invited role; the invitation is used up. Already a member (added some
     other way): the invitation just goes, the membership stays as it is. The caller has
@@ -243,16 +266,33 @@ async def _join(
             changes=events.created({"user_id": user.id, "role": invitation.role}),
             invited_by=inviter.id if inviter else None,
         )
+        await audit.record(
+            session,
+            "member.added",
+            actor=principal,
+            workspace_id=workspace.id,
+            address=address,
+            details={
+                "user_id": user.id,
+                "email": user.email,
+                "role": invitation.role,
+                "invited_by": inviter.email if inviter else None,
+            },
+        )
     await session.delete(invitation)
     await session.flush()
     return member, user
 
 
 async def accept_invitation(
-    session: AsyncSession, principal: Principal, *, invitation_id: UUID
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    invitation_id: UUID,
+    address: str | None = None,
 ) -> MemberRead:
     invitation, workspace, inviter = await _my_invitation(session, principal, invitation_id)
-    member, user = await _join(session, principal, invitation, workspace, inviter)
+    member, user = await _join(session, principal, invitation, workspace, inviter, address)
     return _member_read(member, user)
 
 
@@ -292,7 +332,7 @@ async def preview_invitation(session: AsyncSession, *, token: str) -> Invitation
 
 
 async def accept_invitation_by_token(
-    session: AsyncSession, principal: Principal, *, token: str
+    session: AsyncSession, principal: Principal, *, token: str, address: str | None = None
 ) -> WorkspaceRead:
     """Join through the link: only the account with the invited address can (403
     `invitation_email_mismatch` to another, which learns nothing the link's page does not
@@ -304,7 +344,7 @@ async def accept_invitation_by_token(
             "to accept it.",
             code="invitation_email_mismatch",
         )
-    member, _ = await _join(session, principal, invitation, workspace, inviter)
+    member, _ = await _join(session, principal, invitation, workspace, inviter, address)
     return _read(workspace, WorkspaceRole(member.role))
 
 
@@ -328,7 +368,12 @@ async def list_invitations(
 
 
 async def cancel_invitation(
-    session: AsyncSession, principal: Principal, *, workspace_id: UUID, invitation_id: UUID
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    workspace_id: UUID,
+    invitation_id: UUID,
+    address: str | None = None,
 ) -> None:
     await access_workspace(session, principal, workspace_id, Action.MEMBERS_MANAGE)
     invitation = await session.scalar(
@@ -339,4 +384,12 @@ async def cancel_invitation(
     )
     if invitation is None:
         raise NotFound("No such invitation.")
+    await audit.record(
+        session,
+        "invitation.cancelled",
+        actor=principal,
+        workspace_id=workspace_id,
+        address=address,
+        details={"invitation_id": invitation.id, "email": invitation.email},
+    )
     await session.delete(invitation)

@@ -6,6 +6,7 @@ from uuid import UUID
 from fastapi import Depends, Path, status
 
 from tasklane.api import Idempotent, new_router, problem_doc
+from tasklane.audit.address import ClientAddress
 from tasklane.auth.principal import CurrentPrincipal
 from tasklane.db import DbSession
 from tasklane.kit.pagination import Page, PageParams, page_params
@@ -59,10 +60,17 @@ async def get_workspace(
 
 @router.patch("/{workspace_id}")
 async def update_workspace(
-    workspace_id: UUID, data: WorkspaceUpdate, session: DbSession, principal: CurrentPrincipal
+    workspace_id: UUID,
+    data: WorkspaceUpdate,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    address: ClientAddress,
 ) -> WorkspaceRead:
-    """Rename a workspace or change its slug (admins and owners)."""
-    return await service.update_workspace(session, principal, workspace_id=workspace_id, data=data)
+    """Rename a workspace, change its slug, or require two-factor sign-in of its members
+    (admins and owners). Changes are recorded in the audit log."""
+    return await service.update_workspace(
+        session, principal, workspace_id=workspace_id, data=data, address=address
+    )
 
 
 @router.delete("/{workspace_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -91,14 +99,20 @@ async def list_members(
     responses={409: problem_doc("`already_member`, or `already_invited` (pending already).")},
 )
 async def add_member(
-    workspace_id: UUID, data: MemberAdd, session: DbSession, principal: CurrentPrincipal
+    workspace_id: UUID,
+    data: MemberAdd,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    address: ClientAddress,
 ) -> InvitationRead:
     """Invite someone by e-mail with a role (admins; only owners invite owners). Nobody joins
     without accepting: this makes a pending invitation, which the person accepts signed in
     with that address (`POST /invitations/{id}/accept`); until then they see nothing of the
     workspace. It expires in 7 days. No e-mail is sent yet, and this answer has no link:
     `POST /workspaces/{id}/invitations` makes the same invitation with a link to share."""
-    return await invitations.add_member(session, principal, workspace_id=workspace_id, data=data)
+    return await invitations.add_member(
+        session, principal, workspace_id=workspace_id, data=data, address=address
+    )
 
 
 @router.post(
@@ -112,7 +126,11 @@ async def add_member(
     },
 )
 async def create_invitation(
-    workspace_id: UUID, data: InvitationCreate, session: DbSession, principal: CurrentPrincipal
+    workspace_id: UUID,
+    data: InvitationCreate,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    address: ClientAddress,
 ) -> InvitationCreated:
     """Invite someone by e-mail with a role (admins; nobody invites with a role above their
     own, so only owners invite owners), and get the invitation's link: `link` is a path
@@ -124,7 +142,7 @@ async def create_invitation(
     invitations (409 `too_many_invitations`); expired ones are deleted. No e-mail is sent
     yet: share the link."""
     return await invitations.create_invitation(
-        session, principal, workspace_id=workspace_id, data=data
+        session, principal, workspace_id=workspace_id, data=data, address=address
     )
 
 
@@ -141,11 +159,19 @@ async def list_invitations(
     "/{workspace_id}/invitations/{invitation_id}", status_code=status.HTTP_204_NO_CONTENT
 )
 async def cancel_invitation(
-    workspace_id: UUID, invitation_id: UUID, session: DbSession, principal: CurrentPrincipal
+    workspace_id: UUID,
+    invitation_id: UUID,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    address: ClientAddress,
 ) -> None:
     """Cancel a pending invitation (admins)."""
     await invitations.cancel_invitation(
-        session, principal, workspace_id=workspace_id, invitation_id=invitation_id
+        session,
+        principal,
+        workspace_id=workspace_id,
+        invitation_id=invitation_id,
+        address=address,
     )
 
 
@@ -156,20 +182,27 @@ async def update_member(
     data: MemberUpdate,
     session: DbSession,
     principal: CurrentPrincipal,
+    address: ClientAddress,
 ) -> MemberRead:
     """Change a member's role. Only owners grant or take away ownership; the last owner stays."""
     return await service.update_member(
-        session, principal, workspace_id=workspace_id, user_id=user_id, data=data
+        session, principal, workspace_id=workspace_id, user_id=user_id, data=data, address=address
     )
 
 
 @router.delete("/{workspace_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_member(
-    workspace_id: UUID, user_id: UUID, session: DbSession, principal: CurrentPrincipal
+    workspace_id: UUID,
+    user_id: UUID,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    address: ClientAddress,
 ) -> None:
     """Remove a member (admins), or leave (anyone, with their own id). Their project roles go
     with them; their tasks and comments stay."""
-    await service.remove_member(session, principal, workspace_id=workspace_id, user_id=user_id)
+    await service.remove_member(
+        session, principal, workspace_id=workspace_id, user_id=user_id, address=address
+    )
 
 
 @invitations_router.get("/users/me/invitations")
@@ -200,21 +233,25 @@ async def preview_invitation(token: InvitationToken, session: DbSession) -> Invi
     },
 )
 async def accept_invitation_by_token(
-    token: InvitationToken, session: DbSession, principal: CurrentPrincipal
+    token: InvitationToken, session: DbSession, principal: CurrentPrincipal, address: ClientAddress
 ) -> WorkspaceRead:
     """Accept an invitation through its link and join the workspace with the invited role;
     answers the workspace. Only the account with the invited address can (sign up with it
     first if need be); the link then stops working. Not open to API tokens."""
-    return await invitations.accept_invitation_by_token(session, principal, token=token)
+    return await invitations.accept_invitation_by_token(
+        session, principal, token=token, address=address
+    )
 
 
 @invitations_router.post("/invitations/{invitation_id}/accept")
 async def accept_invitation(
-    invitation_id: UUID, session: DbSession, principal: CurrentPrincipal
+    invitation_id: UUID, session: DbSession, principal: CurrentPrincipal, address: ClientAddress
 ) -> MemberRead:
     """Join the workspace with the invited role. Only the account with the invited address
     can (to anyone else the invitation is 404)."""
-    return await invitations.accept_invitation(session, principal, invitation_id=invitation_id)
+    return await invitations.accept_invitation(
+        session, principal, invitation_id=invitation_id, address=address
+    )
 
 
 @invitations_router.post(

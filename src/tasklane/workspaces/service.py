@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tasklane import audit
 from tasklane.auth import mfa
 from tasklane.auth.principal import Principal
 from tasklane.authz.access import WorkspaceAccess, access_workspace, require_workspace
@@ -212,7 +213,12 @@ async def get_workspace(
 
 
 async def update_workspace(
-    session: AsyncSession, principal: Principal, *, workspace_id: UUID, data: WorkspaceUpdate
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    workspace_id: UUID,
+    data: WorkspaceUpdate,
+    address: str | None = None,
 ) -> WorkspaceRead:
     access = await access_workspace(session, principal, workspace_id, Action.WORKSPACE_UPDATE)
     workspace = access.workspace
@@ -239,6 +245,14 @@ async def update_workspace(
             workspace_id=workspace.id,
             entity_id=workspace.id,
             changes=changes,
+        )
+        await audit.record(
+            session,
+            "workspace.updated",
+            actor=principal,
+            workspace_id=workspace.id,
+            address=address,
+            details={"changes": changes},
         )
     return _read(workspace, access.role)
 
@@ -351,6 +365,7 @@ async def update_member(
     workspace_id: UUID,
     user_id: UUID,
     data: MemberUpdate,
+    address: str | None = None,
 ) -> MemberRead:
     await _lock_members(session, workspace_id)
     access = await access_workspace(session, principal, workspace_id, Action.MEMBERS_MANAGE)
@@ -370,12 +385,25 @@ async def update_member(
         entity_id=user_id,
         changes={"role": {"from": old.value, "to": data.role.value}},
     )
+    await audit.record(
+        session,
+        "member.role_changed",
+        actor=principal,
+        workspace_id=workspace_id,
+        address=address,
+        details={"user_id": user_id, "email": user.email, "from": old, "to": data.role},
+    )
     await session.flush()
     return _member_read(member, user)
 
 
 async def remove_member(
-    session: AsyncSession, principal: Principal, *, workspace_id: UUID, user_id: UUID
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    workspace_id: UUID,
+    user_id: UUID,
+    address: str | None = None,
 ) -> None:
     """Admins remove members; anyone may leave. The last owner can do neither."""
     leaving = user_id == principal.user_id
@@ -386,7 +414,7 @@ async def remove_member(
         workspace_id,
         Action.WORKSPACE_READ if leaving else Action.MEMBERS_MANAGE,
     )
-    member, _ = await _get_member(session, workspace_id, user_id)
+    member, user = await _get_member(session, workspace_id, user_id)
     old = WorkspaceRole(member.role)
     if not leaving:
         _check_role_change(access, old=old, new=None)
@@ -417,4 +445,12 @@ async def remove_member(
         entity_id=user_id,
         changes={"role": {"from": old.value, "to": None}},
         unassigned_tasks=int(getattr(unassigned, "rowcount", 0) or 0),
+    )
+    await audit.record(
+        session,
+        "member.removed",
+        actor=principal,
+        workspace_id=workspace_id,
+        address=address,
+        details={"user_id": user_id, "email": user.email, "role": old, "left": leaving},
     )

@@ -40,6 +40,10 @@ const WorkspaceSettings = lazy(() =>
   })),
 );
 
+const AuditLogPage = lazy(() =>
+  import("../features/audit/AuditLogPage").then((m) => ({ default: m.AuditLogPage })),
+);
+
 const queryClient = makeQueryClient();
 
 prefetchRoute(queryClient, window.location.pathname);
@@ -97,6 +101,7 @@ function Root() {
               <Route path="/signup" element={<Navigate to={afterSignIn} replace />} />
               <Route path="/w/:workspaceId" element={<WorkspaceHome />} />
               <Route path="/w/:workspaceId/settings" element={<WorkspaceSettings />} />
+              <Route path="/w/:workspaceId/audit" element={<AuditLogPage />} />
               <Route path="/account" element={<AccountPage />} />
               <Route path="/invite/:token" element={<InvitePage />} />
               <Route path="/p/:projectId/:view/:taskRef?" element={<ProjectPage me={me.data} />} />

@@ -5,6 +5,7 @@ import { ApiError, api, unwrap } from "../../api/client";
 import type { User } from "../../api/types";
 import { finishSignIn, signIn, signUp } from "./api";
 import { safeNext } from "./next";
+import { passkeySignInProblem, passkeysSupported, signInWithPasskey } from "./passkey";
 import { StrengthMeter } from "./StrengthMeter";
 import { contextWords, passwordStrength } from "./strength";
 
@@ -51,6 +52,18 @@ export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
       const atField = passwordProblem(e);
       if (atField) setPasswordError(atField);
       else setError(describe(e, mode));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function passkeySignIn() {
+    setBusy(true);
+    setError(null);
+    try {
+      signedIn(await signInWithPasskey());
+    } catch (e) {
+      setError(passkeySignInProblem(e));
     } finally {
       setBusy(false);
     }
@@ -160,6 +173,16 @@ export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
         <button className="primary" type="submit" disabled={busy}>
           {busy ? "Please wait…" : mode === "signup" ? "Sign up" : "Sign in"}
         </button>
+        {mode === "signin" && passkeysSupported() && (
+          <button
+            type="button"
+            className="passkey"
+            onClick={() => void passkeySignIn()}
+            disabled={busy}
+          >
+            Sign in with a passkey
+          </button>
+        )}
         <p className="muted">
           {mode === "signup" ? (
             <>

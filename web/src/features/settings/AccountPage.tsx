@@ -18,6 +18,7 @@ import {
   useChangePassword,
   useUpdateMe,
 } from "./api";
+import { Passkeys } from "./Passkeys";
 import { Sessions } from "./Sessions";
 import { TwoFactor } from "./TwoFactor";
 import "./settings.css";
@@ -40,6 +41,7 @@ export function AccountPage() {
       <Preferences me={me} />
       <PasswordSection me={me} />
       <TwoFactor me={me} />
+      <Passkeys />
       <Sessions />
       <ApiTokens me={me} />
     </main>

@@ -62,6 +62,12 @@ export function WorkspaceSettings() {
       {workspace.role !== "guest" && <Members workspace={workspace} isAdmin={isAdmin} />}
       {isAdmin && <PendingInvitations workspaceId={workspace.id} />}
       {isAdmin && <Security workspace={workspace} />}
+      {isAdmin && (
+        <p>
+          <Link to={`/w/${workspace.id}/audit`}>Audit log</Link>
+          <span className="muted"> — who signed in and what changed, with export</span>
+        </p>
+      )}
       <Leave workspace={workspace} />
       {workspace.role === "owner" && <DeleteWorkspace workspace={workspace} />}
     </main>
