@@ -105,6 +105,20 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
     signup: SignupMode = SignupMode.OPEN
     """Who may create an account through the API and the sign-up page."""
+    oidc_issuer: str = ""
+    """Single sign-on (OpenID Connect): the provider's issuer URL; empty turns SSO off. Its
+    endpoints and keys come from `<issuer>/.well-known/openid-configuration`."""
+    oidc_client_id: str = ""
+    oidc_client_secret: SecretStr | None = None
+    oidc_display_name: str = Field(default="SSO", min_length=1, max_length=60)
+    """The sign-in button reads "Sign in with <this>"."""
+    oidc_scopes: str = "openid email profile"
+    oidc_create_accounts: bool = True
+    """Create an account at a first SSO sign-in (whatever `signup` says: the provider decides
+    who signs in). Off: only people who already have an account may use SSO."""
+    oidc_trust_mfa: bool = False
+    """Take the provider's word (an `amr` claim naming a second factor) that it asked for one,
+    instead of asking for the account's own code after SSO."""
     trash_retention_days: int = Field(default=30, ge=1)
     idempotency_retention_hours: int = Field(default=24, ge=1)
     log_level: str = "INFO"
@@ -245,6 +259,10 @@ class Settings(BaseSettings):
         if self.cookie_secure is not None:
             return self.cookie_secure
         return self.public_url.startswith("https://")
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @property
     def passkey_rp_id(self) -> str:

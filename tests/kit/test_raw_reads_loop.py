@@ -18,9 +18,9 @@ import pytest
 
 from tasklane.kit.rawsql import RawReader, RawSQL
 
-_ROWS = 3000
+_ROWS = 4500
 _SCAN = RawSQL(
-    # Every pair of rows (9 million): a few hundred milliseconds of SQLite's own work.
+    # Every pair of rows (20 million): half a second or more of SQLite's own work.
     text="SELECT count(*) FROM item AS a, item AS b WHERE a.n + b.n = :sum",
     dialect="sqlite",
     order=None,

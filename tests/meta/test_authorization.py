@@ -79,6 +79,12 @@ TABLE: dict[str, Case] = {
     "GET /readyz": Case(lambda w: ("GET", "/readyz", None), everyone(200)),
     # accounts
     "GET /api/v1/auth/config": Case(lambda w: ("GET", "/api/v1/auth/config", None), everyone(200)),
+    "GET /api/v1/auth/oidc/login": Case(  # 404: this world has no SSO (tests/auth/test_oidc.py)
+        lambda w: ("GET", "/api/v1/auth/oidc/login", None), everyone(404)
+    ),
+    "GET /api/v1/auth/oidc/callback": Case(
+        lambda w: ("GET", "/api/v1/auth/oidc/callback", None), everyone(404)
+    ),
     "POST /api/v1/auth/register": Case(
         lambda w: (
             "POST",

@@ -44,6 +44,7 @@ class TestGetMe:
         assert body["id"] == user.id
         assert body["email"] == "me@example.com"
         assert body["name"] == "Mia"
+        assert body["has_password"] is True
         assert set(body) == {
             "id",
             "email",
@@ -53,6 +54,7 @@ class TestGetMe:
             "time_zone",
             "theme",
             "created_at",
+            "has_password",
         }
 
     async def test_each_caller_sees_themselves(self, client: httpx.AsyncClient) -> None:

@@ -10,7 +10,6 @@ guesses is refused. Long phrases of ordinary words pass; `password1` and `123456
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 from zxcvbn import zxcvbn
@@ -44,11 +43,13 @@ def _context(email: str | None, name: str | None) -> list[str]:
     return [w for w in words if len(w) >= 3]
 
 
-async def check_new_password(
+def check_new_password(
     password: str, *, field: str, email: str | None = None, name: str | None = None
 ) -> None:
-    """Raise a 422 naming `field` when `password` is too common or too easy to guess. The
-    estimate takes up to a tenth of a second of CPU: it runs off the event loop."""
-    context = _context(email, name)
-    if await asyncio.to_thread(_too_guessable, password, context):
+    """Raise a 422 naming `field` when `password` is too common or too easy to guess.
+
+    The estimate is up to a tenth of a second of pure-Python CPU, which holds the interpreter
+    lock: callers run it through `Passwords.hash_new`, in the bounded slots for new passwords,
+    so a flood of sign-ups cannot starve the event loop (and the sign-ins it serves)."""
+    if _too_guessable(password, _context(email, name)):
         raise ValidationFailed.for_field(field, TOO_COMMON, code="password_too_common")

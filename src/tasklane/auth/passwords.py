@@ -9,6 +9,7 @@ queue.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
@@ -33,11 +34,20 @@ class Passwords:
         # Verified against when the account does not exist, so timing does not reveal it.
         self._dummy = self._hasher.hash("tasklane-timing-equaliser")
 
-    async def hash(self, password: str) -> str:
-        """Hash a new password (sign-up, password change)."""
+    async def hash_new(self, password: str, *, check: Callable[[str], None]) -> str:
+        """Check a new password (sign-up, password change) with `check`, which raises when it
+        is refused, then hash it. Both run in one slot and thread: the check is CPU-bound
+        Python that holds the interpreter lock, so a flood of sign-ups holds it from at most
+        one thread per slot and the event loop keeps serving sign-ins."""
         async with self._hash_slots:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._hash_threads, self._hasher.hash, password)
+            return await loop.run_in_executor(
+                self._hash_threads, self._checked_hash, password, check
+            )
+
+    def _checked_hash(self, password: str, check: Callable[[str], None]) -> str:
+        check(password)
+        return self._hasher.hash(password)
 
     async def rehash(self, password: str) -> str:
         """Hash a password again with the current parameters, as part of a sign-in."""

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
-from fastapi import Request, Response, status
+from fastapi import Query, Request, Response, status
+from fastapi.responses import RedirectResponse
 
 from tasklane.api import new_router, problem_doc
-from tasklane.auth import passkeys, service, tokens
+from tasklane.auth import oidc, passkeys, service, tokens
 from tasklane.auth.principal import (
     ACCESS_COOKIE,
     CSRF_COOKIE,
@@ -22,6 +24,7 @@ from tasklane.auth.schemas import (
     RefreshRequest,
     RegisterRequest,
     SessionRead,
+    SsoInfo,
     TokenPair,
     UserRead,
 )
@@ -80,8 +83,11 @@ def _set_cookies(response: Response, rt: Runtime, issued: service.Issued) -> Ses
 
 @router.get("/config")
 async def auth_config(rt: CurrentRuntime) -> AuthConfig:
-    """Public: how this installation takes sign-ups (`TASKLANE_SIGNUP`), for the sign-up page."""
-    return AuthConfig(signup=rt.settings.signup)
+    """Public: how this installation takes sign-ups (`TASKLANE_SIGNUP`) and whether it offers
+    single sign-on, for the sign-in and sign-up pages."""
+    settings = rt.settings
+    sso = SsoInfo(display_name=settings.oidc_display_name) if settings.oidc_enabled else None
+    return AuthConfig(signup=settings.signup, sso=sso)
 
 
 @router.post(
@@ -260,3 +266,90 @@ async def logout(
     response.delete_cookie(ACCESS_COOKIE, path="/")
     response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH)
     response.delete_cookie(CSRF_COOKIE, path="/")
+
+
+def _to_sign_in(code: str) -> RedirectResponse:
+    """Back to the web app's sign-in page, which explains `code`."""
+    response = RedirectResponse(f"/signin?{urlencode({'sso_error': code})}", status_code=303)
+    response.delete_cookie(oidc.STATE_COOKIE, path=oidc.STATE_COOKIE_PATH)
+    return response
+
+
+@router.get(
+    "/oidc/login",
+    status_code=status.HTTP_303_SEE_OTHER,
+    response_class=RedirectResponse,
+    responses={404: problem_doc("`sso_not_configured`: this installation has no SSO.")},
+)
+async def oidc_login(
+    rt: CurrentRuntime,
+    next_path: Annotated[str | None, Query(alias="next", max_length=2000)] = None,
+) -> RedirectResponse:
+    """Single sign-on: send the browser to the provider (Authorization Code with PKCE). After
+    signing in there it comes back to `GET /auth/oidc/callback`, then lands on `next` (a path
+    on this site; anything else lands on `/`). A provider that does not answer sends the
+    browser to `/signin?sso_error=provider_unreachable`."""
+    try:
+        begun = await oidc.begin(rt, next_path=oidc.safe_next(next_path))
+    except oidc.SsoFailed as exc:
+        return _to_sign_in(exc.code)
+    response = RedirectResponse(begun.redirect_url, status_code=303)
+    response.set_cookie(
+        oidc.STATE_COOKIE,
+        begun.state,
+        max_age=oidc.LOGIN_SECONDS,
+        httponly=True,
+        secure=rt.settings.secure_cookies,
+        samesite="lax",  # sent on the provider's top-level redirect back
+        path=oidc.STATE_COOKIE_PATH,
+    )
+    return response
+
+
+@router.get(
+    "/oidc/callback",
+    status_code=status.HTTP_303_SEE_OTHER,
+    response_class=RedirectResponse,
+    responses={404: problem_doc("`sso_not_configured`: this installation has no SSO.")},
+)
+async def oidc_callback(
+    request: Request,
+    rt: CurrentRuntime,
+    state: Annotated[str, Query(max_length=200)] = "",
+    code: Annotated[str, Query(max_length=2000)] = "",
+    error: Annotated[str | None, Query(max_length=200)] = None,
+) -> RedirectResponse:
+    """Where the provider sends the browser back. Signed in: the session cookies are set and
+    the browser goes to the `next` it started with. An account with two-factor sign-in goes to
+    `/signin#mfa_token=...` for its code first (unless `TASKLANE_OIDC_TRUST_MFA` and the
+    provider's `amr` says it asked for a second factor). Anything that does not hold (a state
+    used, expired or from another browser, a refused code, an ID token with a bad signature,
+    issuer, audience, expiry or nonce, an unverified address of an existing account) goes to
+    `/signin?sso_error=<code>` and signs nobody in."""
+    oidc.require_enabled(rt.settings)
+    if error is not None:
+        return _to_sign_in("sso_cancelled" if error == "access_denied" else "sso_refused")
+    if not state or not code:
+        return _to_sign_in("sso_state")
+    try:
+        finished = await oidc.finish(
+            rt,
+            state=state,
+            code=code,
+            browser_state=request.cookies.get(oidc.STATE_COOKIE),
+            address=client_address(request),
+            user_agent=request.headers.get("user-agent"),
+        )
+    except oidc.SsoFailed as exc:
+        return _to_sign_in(exc.code)
+    outcome = finished.outcome
+    if isinstance(outcome, service.MfaRequired):
+        carry = "" if finished.next_path == "/" else f"?next={quote(finished.next_path)}"
+        response = RedirectResponse(
+            f"/signin{carry}#{urlencode({'mfa_token': outcome.mfa_token})}", status_code=303
+        )
+    else:
+        response = RedirectResponse(finished.next_path, status_code=303)
+        _set_cookies(response, rt, outcome)
+    response.delete_cookie(oidc.STATE_COOKIE, path=oidc.STATE_COOKIE_PATH)
+    return response

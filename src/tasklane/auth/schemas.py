@@ -71,6 +71,14 @@ class AuthConfig(BaseModel):
         description="`open`: anyone may sign up; `invite`: only an address with a pending "
         "invitation; `closed`: nobody."
     )
+    sso: SsoInfo | None = Field(
+        default=None,
+        description="Single sign-on, when set up: the button goes to `GET /auth/oidc/login`.",
+    )
+
+
+class SsoInfo(BaseModel):
+    display_name: str = Field(description='The button reads "Sign in with <display_name>".')
 
 
 class RegisterRequest(BaseModel):
@@ -89,6 +97,13 @@ class UserRead(BaseModel):
     time_zone: str | None = Field(description="An IANA name; null: the browser's own.")
     theme: Theme
     created_at: datetime
+
+
+class MeRead(UserRead):
+    has_password: bool = Field(
+        description="False for an account made by single sign-on that has not set a password "
+        "yet: it sets its first one without a current one."
+    )
 
 
 class LoginRequest(BaseModel):
@@ -184,7 +199,9 @@ class UserUpdate(BaseModel):
 
 class PasswordChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    current_password: Annotated[str, Field(min_length=1, max_length=256)]
+    current_password: Annotated[str, Field(max_length=256)] = Field(
+        default="", description="Required unless the account has no password yet (made by SSO)."
+    )
     new_password: Password
 
 

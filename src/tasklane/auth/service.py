@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import cast
 from uuid import UUID
 
@@ -22,7 +23,14 @@ from tasklane import audit
 from tasklane.auth import mfa, sessions, tokens
 from tasklane.auth.password_policy import check_new_password
 from tasklane.auth.principal import Principal
-from tasklane.auth.schemas import PasswordChange, RegisterRequest, Theme, UserRead, UserUpdate
+from tasklane.auth.schemas import (
+    MeRead,
+    PasswordChange,
+    RegisterRequest,
+    Theme,
+    UserRead,
+    UserUpdate,
+)
 from tasklane.auth.signedin import SignedInCache
 from tasklane.config import SignupMode
 from tasklane.db import on_after_commit
@@ -70,8 +78,10 @@ async def register(rt: Runtime, *, data: RegisterRequest, address: str | None = 
         raise _signup_closed()
     if address is not None and rt.settings.rate_limit_enabled:
         await rt.login_throttle.sign_up(address=address)
-    await check_new_password(data.password, field="password", email=email, name=data.name)
-    password_hash = await rt.passwords.hash(data.password)
+    password_hash = await rt.passwords.hash_new(
+        data.password,
+        check=partial(check_new_password, field="password", email=email, name=data.name),
+    )
     try:
         async with rt.db.transaction() as session:
             if await session.scalar(select(User.id).where(User.email == email)):
@@ -191,7 +201,7 @@ async def login(
 
 
 async def login_recorded(
-    session: AsyncSession, issued: Issued, *, kind: str, address: str, mfa: bool
+    session: AsyncSession, issued: Issued, *, kind: str, address: str, mfa: bool, sso: bool = False
 ) -> None:
     await audit.record(
         session,
@@ -199,7 +209,12 @@ async def login_recorded(
         actor=issued.user,
         workspace_id=None,
         address=address,
-        details={"via": kind, "session_id": issued.session_id, "second_factor": mfa},
+        details={
+            "via": kind,
+            "session_id": issued.session_id,
+            "second_factor": mfa,
+            **({"sso": True} if sso else {}),
+        },
     )
 
 
@@ -359,9 +374,9 @@ async def logout(session: AsyncSession, principal: Principal, signed_in: SignedI
     on_after_commit(session, "signed_in", lambda: signed_in.forget_session(principal.session_id))
 
 
-async def get_me(session: AsyncSession, principal: Principal) -> UserRead:
+async def get_me(session: AsyncSession, principal: Principal) -> MeRead:
     user = await session.get_one(User, principal.user_id)
-    return user_read(user)
+    return MeRead(**user_read(user).model_dump(), has_password=bool(user.password_hash))
 
 
 _CLEARABLE = ("handle", "avatar_color", "time_zone")
@@ -407,8 +422,10 @@ async def change_password(
     await _check_current_password(
         rt, principal, data.current_password, address=address, field="current_password"
     )
-    await check_new_password(data.new_password, field="new_password", email=principal.email)
-    new_hash = await rt.passwords.hash(data.new_password)
+    new_hash = await rt.passwords.hash_new(
+        data.new_password,
+        check=partial(check_new_password, field="new_password", email=principal.email),
+    )
     now = utcnow()
     async with rt.db.transaction() as session:
         await session.execute(
@@ -434,12 +451,16 @@ async def _check_current_password(
     rt: Runtime, principal: Principal, password: str, *, address: str, field: str
 ) -> None:
     """422 `wrong_password` on `field` unless `password` is the user's; a wrong one spends the
-    same budget as a failed sign-in of the account from that address."""
+    same budget as a failed sign-in of the account from that address. An account with no
+    password (made by single sign-on) is not asked for one: it has none to give."""
     async with checking_password(rt, account=principal.email.lower(), address=address) as check:
         async with rt.db.transaction(write=False) as session:
             current = await session.scalar(
                 select(User.password_hash).where(User.id == principal.user_id)
             )
+        if current == "":
+            check.succeeded = True
+            return
         if not await rt.passwords.verify(current, password):
             raise ValidationFailed.for_field(
                 field, "The password is not correct.", code="wrong_password"

@@ -6,6 +6,7 @@ from tasklane.models.auth_session import AuthSession, RefreshToken
 from tasklane.models.base import Base
 from tasklane.models.comment import Comment
 from tasklane.models.event import Counter, Event, IdempotencyRecord
+from tasklane.models.identity import OidcLogin, UserIdentity
 from tasklane.models.job import ConsumerPosition, Job, JobStatus
 from tasklane.models.mfa import RecoveryCode, TotpFactor
 from tasklane.models.passkey import Passkey, WebauthnChallenge
@@ -34,6 +35,7 @@ __all__ = [
     "Job",
     "JobStatus",
     "Label",
+    "OidcLogin",
     "Passkey",
     "PresenceEntry",
     "Project",
@@ -48,6 +50,7 @@ __all__ = [
     "TaskWatcher",
     "TotpFactor",
     "User",
+    "UserIdentity",
     "WebauthnChallenge",
     "Workspace",
     "WorkspaceInvitation",

@@ -14,6 +14,7 @@ from tasklane.auth.schemas import (
     ApiTokenCreated,
     ApiTokenRead,
     CodeRequest,
+    MeRead,
     MfaStatus,
     PasskeyCreate,
     PasskeyRead,
@@ -37,7 +38,7 @@ router = new_router(prefix="/users", tags=["users"])
 
 
 @router.get("/me")
-async def get_me(session: DbSession, principal: CurrentPrincipal) -> UserRead:
+async def get_me(session: DbSession, principal: CurrentPrincipal) -> MeRead:
     """The signed-in user."""
     return await service.get_me(session, principal)
 

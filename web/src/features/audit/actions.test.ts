@@ -38,6 +38,9 @@ describe("audit actions", () => {
       "a@x.io: wrong password or unknown account",
     );
     expect(describeDetails(entry("auth.passkey_added", { name: "Yubikey" }))).toBe("“Yubikey”");
+    expect(describeDetails(entry("auth.login", { via: "cookie", sso: true }))).toBe(
+      "browser, single sign-on",
+    );
   });
 
   it("turns a day range into the API's time range", () => {

@@ -10,6 +10,8 @@ export const ACTION_TEXT: Record<string, string> = {
   "auth.password_changed": "Changed their password",
   "auth.passkey_added": "Added a passkey",
   "auth.passkey_removed": "Removed a passkey",
+  "auth.sso_account_created": "Account made by single sign-on",
+  "auth.sso_linked": "Linked single sign-on to the account",
   "token.created": "Created an API token",
   "token.revoked": "Revoked an API token",
   "session.ended": "Ended a sign-in session",
@@ -55,7 +57,10 @@ export function describeDetails(entry: AuditEntry): string {
   const d = entry.details as Record<string, unknown>;
   switch (entry.action) {
     case "auth.login":
-      return `${d.via === "cookie" ? "browser" : "API"}${d.second_factor ? ", with a second factor" : ""}`;
+      return `${d.via === "cookie" ? "browser" : "API"}${d.sso ? ", single sign-on" : ""}${d.second_factor ? ", with a second factor" : ""}`;
+    case "auth.sso_account_created":
+    case "auth.sso_linked":
+      return `${text(d.email)} at ${text(d.issuer)}`;
     case "auth.login_failed":
       return `${text(d.email)}: ${FAILED_STEP[String(d.step)] ?? "wrong password or unknown account"}`;
     case "auth.passkey_added":

@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { ApiError, api, unwrap } from "../../api/client";
 import type { User } from "../../api/types";
@@ -7,20 +7,24 @@ import { finishSignIn, signIn, signUp } from "./api";
 import { safeNext } from "./next";
 import { passkeySignInProblem, passkeysSupported, signInWithPasskey } from "./passkey";
 import { StrengthMeter } from "./StrengthMeter";
+import { forgetSsoReturn, ssoReturn } from "./sso";
 import { contextWords, passwordStrength } from "./strength";
 
 export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
   const qc = useQueryClient();
   const navigate = useNavigate();
   const [params] = useSearchParams();
-  const [error, setError] = useState<string | null>(null);
+  // A single sign-on that did not work comes back as ?sso_error=<code>.
+  const [error, setError] = useState<string | null>(() => ssoReturn().problem);
   const [busy, setBusy] = useState(false);
   const [password, setPassword] = useState("");
   // The name and e-mail typed so far: a password made of them is easy to guess.
   const [details, setDetails] = useState<string[]>([]);
   const [passwordError, setPasswordError] = useState<string | null>(null);
   // Set once the password was right for an account with two-factor sign-in on.
-  const [mfaToken, setMfaToken] = useState<string | null>(null);
+  // (After single sign-on it arrives in the address's fragment, which no server sees.)
+  const [mfaToken, setMfaToken] = useState<string | null>(() => ssoReturn().mfaToken);
+  useEffect(forgetSsoReturn, []);
   const strength = passwordStrength(password, contextWords(...details));
   // Only a path on this site: `next` comes from the address bar, which anyone can craft.
   const next = safeNext(params.get("next"));
@@ -173,6 +177,11 @@ export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
         <button className="primary" type="submit" disabled={busy}>
           {busy ? "Please wait…" : mode === "signup" ? "Sign up" : "Sign in"}
         </button>
+        {config.data?.sso && (
+          <a className="button sso" href={`/api/v1/auth/oidc/login${carry}`}>
+            Sign in with {config.data.sso.display_name}
+          </a>
+        )}
         {mode === "signin" && passkeysSupported() && (
           <button
             type="button"

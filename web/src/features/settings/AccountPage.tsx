@@ -261,8 +261,10 @@ function Preferences({ me }: { me: User }) {
   );
 }
 
-function PasswordSection({ me }: { me: User }) {
+function PasswordSection({ me }: { me: User & { has_password?: boolean } }) {
   const change = useChangePassword();
+  // An account made by single sign-on sets its first password without a current one.
+  const first = me.has_password === false;
   const [password, setPassword] = useState("");
   const [done, setDone] = useState(false);
   const strength = passwordStrength(password, contextWords(me.name, me.email, me.handle ?? ""));
@@ -275,10 +277,9 @@ function PasswordSection({ me }: { me: User }) {
     const data = new FormData(form);
     setDone(false);
     change.mutate(
-      {
-        current_password: String(data.get("current_password") ?? ""),
-        new_password: password,
-      },
+      first
+        ? { new_password: password }
+        : { current_password: String(data.get("current_password") ?? ""), new_password: password },
       {
         onSuccess: () => {
           form.reset();
@@ -292,17 +293,25 @@ function PasswordSection({ me }: { me: User }) {
   return (
     <section aria-labelledby="password-title" className="settings-card">
       <h2 id="password-title">Password</h2>
+      {first && (
+        <p className="muted">
+          You sign in with single sign-on and have no Tasklane password. Set one to sign in without
+          your identity provider too.
+        </p>
+      )}
       <form className="settings-form" onSubmit={submit} aria-labelledby="password-title">
-        <label>
-          Current password
-          <input
-            name="current_password"
-            type="password"
-            required
-            autoComplete="current-password"
-            aria-invalid={currentError ? true : undefined}
-          />
-        </label>
+        {!first && (
+          <label>
+            Current password
+            <input
+              name="current_password"
+              type="password"
+              required
+              autoComplete="current-password"
+              aria-invalid={currentError ? true : undefined}
+            />
+          </label>
+        )}
         {currentError && <p className="form-error">{currentError}</p>}
         <label>
           New password
@@ -330,7 +339,7 @@ function PasswordSection({ me }: { me: User }) {
         )}
         <div className="settings-actions">
           <button type="submit" className="primary" disabled={change.isPending}>
-            Change password
+            {first ? "Set password" : "Change password"}
           </button>
           {done && (
             <span role="status" className="saved">

@@ -71,9 +71,12 @@ export function useUpdateMe() {
 }
 
 export function useChangePassword() {
+  const qc = useQueryClient();
   return useMutation({
-    mutationFn: (body: { current_password: string; new_password: string }) =>
+    mutationFn: (body: { current_password?: string; new_password: string }) =>
       unwrap(api.POST("/api/v1/users/me/password", { body })),
+    // An account made by single sign-on has a password now.
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ["me"] }),
   });
 }
 
