@@ -33,7 +33,7 @@ from tasklane.db import Database
 from tasklane.kit.clock import utcnow
 from tasklane.models import OidcLogin, User, UserIdentity
 from tests.conftest import make_settings
-from tests.factories import PASSWORD, expect, make_user, make_workspace
+from tests.factories import PASSWORD, add_member, expect, make_user, make_workspace
 
 with warnings.catch_warnings():  # it imports Authlib modules that are deprecated
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -602,6 +602,12 @@ class TestTwoFactor:
         )
         assert session["user"]["id"] == user.id
         assert expect(await client.get(ME), 200)["id"] == user.id
+        # A session signed in through SSO, with its second factor.
+        sessions = expect(await client.get("/api/v1/users/me/sessions"), 200)["items"]
+        assert [(s["method"], s["current"]) for s in sessions] == [
+            ("sso", True),
+            ("password", False),  # make_user's
+        ]
 
     @configured(oidc_trust_mfa=True)
     async def test_a_trusted_amr_skips_the_code_and_nothing_else_does(
@@ -623,6 +629,133 @@ class TestTwoFactor:
             await at_provider(provider, sub, email=user.email, email_verified=True, **claims)
             mfa_token_of(await sso(client, sub))
             assert (await client.get(ME)).status_code == 401
+
+
+# 7b. A workspace that requires single sign-on.
+
+
+async def require_sso(
+    client: httpx.AsyncClient, workspace_id: str, on: bool, headers: dict[str, str]
+) -> httpx.Response:
+    return await client.patch(
+        f"/api/v1/workspaces/{workspace_id}", json={"require_sso": on}, headers=headers
+    )
+
+
+async def password_sign_in(client: httpx.AsyncClient, email: str) -> httpx.Response:
+    return await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+
+
+class TestRequireSso:
+    async def test_only_from_a_session_signed_in_through_sso(
+        self, client: httpx.AsyncClient, provider: str
+    ) -> None:
+        owner = await make_user(client)
+        workspace = await make_workspace(client, owner)
+        r = await require_sso(client, workspace["id"], True, owner.headers)
+        assert (r.status_code, r.json()["code"]) == (409, "sso_session_required")
+        token = expect(
+            await client.post(
+                "/api/v1/users/me/tokens",
+                json={"name": "ci", "scopes": ["admin"]},
+                headers=owner.headers,
+            ),
+            201,
+        )["token"]
+        r = await require_sso(client, workspace["id"], True, {"Authorization": f"Bearer {token}"})
+        assert (r.status_code, r.json()["code"]) == (409, "sso_session_required")
+        got = expect(
+            await client.get(f"/api/v1/workspaces/{workspace['id']}", headers=owner.headers), 200
+        )
+        assert got["require_sso"] is False
+
+    async def test_members_then_sign_in_only_through_sso(
+        self, client: httpx.AsyncClient, provider: str, database: Database
+    ) -> None:
+        owner, member, outsider = (
+            await make_user(client),
+            await make_user(client),
+            await make_user(client),
+        )
+        workspace = await make_workspace(client, owner)
+        await add_member(client, owner, workspace["id"], member)
+        owner_sub, member_sub = new_sub(), new_sub()
+        await at_provider(provider, owner_sub, email=owner.email, email_verified=True)
+        signed_in_to(await sso(client, owner_sub), "/")
+
+        body = expect(await require_sso(client, workspace["id"], True, csrf(client)), 200)
+        assert body["require_sso"] is True
+        # The owner's SSO session goes on; every password session of a member has ended.
+        assert expect(await client.get(ME), 200)["id"] == owner.id
+        for user in (owner, member):
+            assert (await client.get(ME, headers=user.headers)).status_code == 401
+            r = await client.post(
+                "/api/v1/auth/refresh", json={"refresh_token": user.refresh_token}
+            )
+            assert r.status_code == 401, r.text
+        # A password sign-in is refused, after the password (it reveals nothing to a guesser).
+        for user in (owner, member):
+            r = await password_sign_in(client, user.email)
+            assert (r.status_code, r.json()["code"]) == (403, "sso_required"), r.text
+        r = await client.post(
+            "/api/v1/auth/login", json={"email": member.email, "password": "not the password"}
+        )
+        assert r.json()["code"] == "invalid_credentials"
+        # Someone outside the workspace is not concerned.
+        expect(await password_sign_in(client, outsider.email), 200)
+        log = expect(
+            await client.get(
+                f"/api/v1/workspaces/{workspace['id']}/audit-log",
+                params={"action": "workspace.updated"},
+            ),
+            200,
+        )["items"]
+        assert log[0]["details"]["changes"] == {"require_sso": {"from": False, "to": True}}
+        assert log[0]["details"]["sessions_ended"] == 2
+
+        # The member comes in through SSO.
+        member_browser = httpx.AsyncClient(transport=client._transport, base_url=client.base_url)
+        async with member_browser:
+            await at_provider(provider, member_sub, email=member.email, email_verified=True)
+            signed_in_to(await sso(member_browser, member_sub), "/")
+            assert expect(await member_browser.get(ME), 200)["id"] == member.id
+            sessions = expect(await member_browser.get("/api/v1/users/me/sessions"), 200)
+            assert [(s["method"], s["current"]) for s in sessions["items"]] == [("sso", True)]
+
+        # Turned off, passwords work again.
+        expect(await require_sso(client, workspace["id"], False, csrf(client)), 200)
+        expect(await password_sign_in(client, member.email), 200)
+
+    async def test_joining_such_a_workspace_ends_the_password_session_at_its_refresh(
+        self, client: httpx.AsyncClient, provider: str
+    ) -> None:
+        owner, joiner = await make_user(client), await make_user(client)
+        workspace = await make_workspace(client, owner)
+        sub = new_sub()
+        await at_provider(provider, sub, email=owner.email, email_verified=True)
+        signed_in_to(await sso(client, sub), "/")
+        expect(await require_sso(client, workspace["id"], True, csrf(client)), 200)
+        invitation = expect(
+            await client.post(
+                f"/api/v1/workspaces/{workspace['id']}/members",
+                json={"email": joiner.email, "role": "member"},
+                headers=csrf(client),
+            ),
+            201,
+        )
+        accept = f"/api/v1/invitations/{invitation['id']}/accept"
+        expect(await client.post(accept, headers=joiner.headers), 200)
+        r = await client.post("/api/v1/auth/refresh", json={"refresh_token": joiner.refresh_token})
+        assert (r.status_code, r.json()["code"]) == (401, "sso_required"), r.text
+
+    @configured(oidc_issuer="")
+    async def test_an_installation_without_sso_cannot_require_it(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        owner = await make_user(client)
+        workspace = await make_workspace(client, owner)
+        r = await require_sso(client, workspace["id"], True, owner.headers)
+        assert (r.status_code, r.json()["code"]) == (409, "sso_not_configured")
 
 
 # 8. Refusals.

@@ -15,6 +15,7 @@ from uuid import UUID
 import cbor2
 import httpx
 import pyotp
+import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import update
@@ -23,7 +24,7 @@ from tasklane.auth.principal import ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE
 from tasklane.config import Settings
 from tasklane.db import Database
 from tasklane.kit.clock import utcnow
-from tasklane.models import WebauthnChallenge
+from tasklane.models import WebauthnChallenge, Workspace
 from tests.factories import User, expect, make_user, make_workspace
 
 PASSKEYS = "/api/v1/users/me/passkeys"
@@ -289,3 +290,39 @@ async def test_failures_spend_the_accounts_sign_in_budget(
     response = await client.post("/api/v1/auth/passkey", json=body)
     assert response.status_code == 429, response.text
     assert "retry-after" in response.headers
+
+
+class TestWorkspaceRequiresSso:
+    """An installation with single sign-on set up (no provider is reached here)."""
+
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, object]:
+        return {"oidc_issuer": "http://127.0.0.1:9/", "oidc_client_id": "tasklane"}
+
+    async def test_a_passkey_sign_in_is_refused_for_its_members(
+        self, client: httpx.AsyncClient, settings: Settings, database: Database
+    ) -> None:
+        user = await make_user(client)
+        workspace = await make_workspace(client, user)
+        device = authenticator(settings)
+        await register(client, user, device)
+        async with database.transaction() as session:
+            await session.execute(
+                update(Workspace)
+                .where(Workspace.id == UUID(workspace["id"]))
+                .values(require_sso=True)
+            )
+        start = await begin(client)
+        body = {"challenge_id": start["challenge_id"], "credential": device.get(start["options"])}
+        r = await client.post("/api/v1/auth/passkey", json=body)
+        assert (r.status_code, r.json()["code"]) == (403, "sso_required"), r.text
+        async with database.transaction() as session:
+            await session.execute(
+                update(Workspace)
+                .where(Workspace.id == UUID(workspace["id"]))
+                .values(require_sso=False)
+            )
+        # Refused, the sign-in spent nothing: the same passkey's next sign-in works.
+        start = await begin(client)
+        body = {"challenge_id": start["challenge_id"], "credential": device.get(start["options"])}
+        expect(await client.post("/api/v1/auth/passkey", json=body), 200)

@@ -20,7 +20,15 @@ import pytest
 from oidc_provider_mock import run_server_in_thread
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS, PASSWORD, VIEWPORT, WEB_DIST, Server, register
+from tests.e2e.conftest import (
+    ARTIFACTS,
+    PASSWORD,
+    VIEWPORT,
+    WEB_DIST,
+    Server,
+    register,
+    signed_in_page,
+)
 from tests.faults.live import LiveServer, running, server_env
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -142,3 +150,52 @@ def test_an_account_with_two_factor_gives_its_code_after_sso(
     page.get_by_label("Code").fill(totp.at(datetime.now(UTC) + timedelta(seconds=30)))
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
+
+
+def test_a_workspace_that_requires_sso_signs_its_password_sessions_out(
+    browser: Any, sso_server: Server, provider: str
+) -> None:
+    owner, member = register(sso_server, "Olga Owner"), register(sso_server, "Milo Member")
+    with sso_server.api() as c:
+        r = c.post("/workspaces", json={"name": "Acme Corp"}, headers=owner.headers)
+        assert r.status_code == 201, r.text
+        workspace_id = r.json()["id"]
+        r = c.post(
+            f"/workspaces/{workspace_id}/members",
+            json={"email": member.email, "role": "member"},
+            headers=owner.headers,
+        )
+        assert r.status_code == 201, r.text
+        r = c.post(f"/invitations/{r.json()['id']}/accept", headers=member.headers)
+        assert r.status_code == 200, r.text
+    milo = signed_in_page(browser, sso_server, member)
+    milo.goto(f"/w/{workspace_id}")
+    expect(milo.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
+
+    # Olga signs in through SSO and requires it of the workspace.
+    sub = f"olga-{uuid.uuid4().hex[:8]}"
+    at_provider(provider, sub, email=owner.email, email_verified=True, name="Olga")
+    page = new_page(browser, sso_server)
+    page.goto(f"/signin?next=/w/{workspace_id}/settings")
+    sign_in_with_sso(page, sub)
+    page.wait_for_url(f"**/w/{workspace_id}/settings")
+    security = page.get_by_role("region", name="Security")
+    security.get_by_label("Require single sign-on").click()
+    expect(security.get_by_label("Require single sign-on")).to_be_checked()
+    expect(page.get_by_text("Members now sign in only through single sign-on.")).to_be_visible()
+    security.screenshot(path=str(SHOTS / "require-sso.png"))
+    # Her own session was signed in through SSO, and says so.
+    page.goto("/account")
+    current = page.get_by_role("listitem").filter(has_text="This session")
+    expect(current).to_contain_text("Single sign-on")
+
+    # Milo's password session has ended: the app sends him to sign in, where his password
+    # is refused with what to do instead.
+    milo.reload()
+    milo.wait_for_url("**/signin**")
+    milo.get_by_label("E-mail").fill(member.email)
+    milo.get_by_label("Password").fill(PASSWORD)
+    milo.get_by_role("button", name="Sign in", exact=True).click()
+    expect(milo.get_by_role("alert")).to_contain_text("requires single sign-on")
+    expect(milo.get_by_role("link", name="Sign in with Acme SSO")).to_be_visible()
+    milo.screenshot(path=str(SHOTS / "password-refused.png"))

@@ -46,7 +46,7 @@ async def test_sessions_are_listed_current_first_with_device_and_address(
     assert [s["current"] for s in listed[1:]] == [False, False]
     assert {s["user_agent"] for s in listed[1:]} >= {"Laptop/1.0"}
     for s in listed:
-        assert s["kind"] == "api"
+        assert (s["kind"], s["method"]) == ("api", "password")
         assert s["ip"] == "127.0.0.1"
         assert s["last_used_at"] >= s["created_at"]
     # From the laptop, the laptop's session is the current one.

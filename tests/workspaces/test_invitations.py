@@ -219,14 +219,16 @@ class TestSignupModes:
         )
 
     async def test_open_by_default(self, client: httpx.AsyncClient) -> None:
-        assert expect(await client.get(f"{API}/auth/config"), 200) == {"signup": "open"}
+        config = expect(await client.get(f"{API}/auth/config"), 200)
+        assert config == {"signup": "open", "sso": None}
         assert (await self.register(client, "anyone@example.com")).status_code == 201
 
     @pytest.mark.parametrize("settings_overrides", ["invite"], indirect=True)
     async def test_invite_takes_only_invited_addresses(
         self, client: httpx.AsyncClient, app: FastAPI
     ) -> None:
-        assert expect(await client.get(f"{API}/auth/config"), 200) == {"signup": "invite"}
+        config = expect(await client.get(f"{API}/auth/config"), 200)
+        assert config == {"signup": "invite", "sso": None}
         problem(await self.register(client, "stranger@example.com"), 403, "signup_invite_only")
         # The operator's first account comes from the command line, which is not limited.
         admin = await service.register(
@@ -254,5 +256,6 @@ class TestSignupModes:
 
     @pytest.mark.parametrize("settings_overrides", ["closed"], indirect=True)
     async def test_closed_takes_nobody(self, client: httpx.AsyncClient) -> None:
-        assert expect(await client.get(f"{API}/auth/config"), 200) == {"signup": "closed"}
+        config = expect(await client.get(f"{API}/auth/config"), 200)
+        assert config == {"signup": "closed", "sso": None}
         problem(await self.register(client, "anyone@example.com"), 403, "signup_closed")

@@ -118,6 +118,7 @@ class TestCreateWorkspace:
             "slug",
             "role",
             "require_mfa",
+            "require_sso",
             "created_at",
             "updated_at",
         }

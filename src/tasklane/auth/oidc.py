@@ -268,11 +268,17 @@ async def finish(
         trusted = settings.oidc_trust_mfa and bool(MFA_METHODS & set(claims.get("amr") or []))
         if not trusted and await mfa.factor(session, user.id) is not None:
             outcome: Issued | MfaRequired = MfaRequired(
-                tokens.issue_mfa_token(settings, user_id=user.id, kind="cookie")
+                tokens.issue_mfa_token(settings, user_id=user.id, kind="cookie", sso=True)
             )
         else:
             issued = await start_session(
-                session, rt, user, kind="cookie", user_agent=user_agent, address=address
+                session,
+                rt,
+                user,
+                kind="cookie",
+                user_agent=user_agent,
+                address=address,
+                method="sso",
             )
             await login_recorded(
                 session, issued, kind="cookie", address=address, mfa=trusted, sso=True

@@ -355,7 +355,7 @@ async def _verified_session(
     if getattr(moved, "rowcount", 0) != 1:
         return None
     issued = await start_session(
-        session, rt, user, kind=kind, user_agent=user_agent, address=address
+        session, rt, user, kind=kind, user_agent=user_agent, address=address, method="passkey"
     )
     await login_recorded(session, issued, kind=kind, address=address, mfa=True)
     return issued

@@ -108,7 +108,16 @@ async def register(data: RegisterRequest, request: Request, rt: CurrentRuntime) 
     return await service.register(rt, data=data, address=client_address(request))
 
 
-@router.post("/login", responses={429: problem_doc("Too many failed sign-ins; see Retry-After.")})
+_SSO_REQUIRED = problem_doc(
+    "`sso_required`: a workspace of the account requires single sign-on (`GET /auth/oidc/login`)."
+)
+_PASSWORD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: _SSO_REQUIRED,
+    429: problem_doc("Too many failed sign-ins; see Retry-After."),
+}
+
+
+@router.post("/login", responses=_PASSWORD_RESPONSES)
 async def login(
     data: LoginRequest, request: Request, rt: CurrentRuntime
 ) -> TokenPair | MfaChallenge:
@@ -131,6 +140,7 @@ async def login(
 
 _MFA_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: problem_doc("`invalid_code`, or `invalid_mfa_token` (expired: sign in again)."),
+    403: _SSO_REQUIRED,
     429: problem_doc("Too many failed sign-ins; see Retry-After."),
 }
 
@@ -156,6 +166,7 @@ _PASSKEY_RESPONSES: dict[int | str, dict[str, Any]] = {
         "`invalid_passkey`: unknown passkey, bad signature, wrong origin, a challenge expired "
         "or already used, or a signature counter that went backwards."
     ),
+    403: _SSO_REQUIRED,
     429: problem_doc("Too many failed sign-ins; see Retry-After."),
 }
 
@@ -193,7 +204,7 @@ async def refresh(data: RefreshRequest, request: Request, rt: CurrentRuntime) ->
     )
 
 
-@router.post("/session", responses={429: problem_doc("Too many failed sign-ins; see Retry-After.")})
+@router.post("/session", responses=_PASSWORD_RESPONSES)
 async def create_session(
     data: LoginRequest, request: Request, response: Response, rt: CurrentRuntime
 ) -> SessionRead | MfaChallenge:

@@ -240,12 +240,18 @@ class ApiTokenCreated(ApiTokenRead):
     )
 
 
+SignInMethod = Literal["password", "passkey", "sso"]
+
+
 class SessionInfo(BaseModel):
     """One of the user's live sign-in sessions."""
 
     id: UUID
     kind: Literal["browser", "api"] = Field(
         description="`browser`: signed in on the web (cookies); `api`: through /auth/login."
+    )
+    method: SignInMethod = Field(
+        description="How it was signed in (`password` with or without a second factor)."
     )
     created_at: datetime
     last_used_at: datetime = Field(

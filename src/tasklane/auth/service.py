@@ -36,7 +36,14 @@ from tasklane.config import SignupMode
 from tasklane.db import on_after_commit
 from tasklane.errors import Conflict, PermissionDenied, Unauthenticated, ValidationFailed
 from tasklane.kit.clock import utcnow
-from tasklane.models import AuthSession, RefreshToken, User, WorkspaceInvitation
+from tasklane.models import (
+    AuthSession,
+    RefreshToken,
+    User,
+    Workspace,
+    WorkspaceInvitation,
+    WorkspaceMember,
+)
 from tasklane.runtime import Runtime
 
 
@@ -131,11 +138,18 @@ async def start_session(
     kind: str,
     user_agent: str | None,
     address: str,
+    method: str,
 ) -> Issued:
+    """A new sign-in session; `method` says how it was signed in ("password", "passkey" or
+    "sso"). Refused (403 `sso_required`) when the user's workspaces require single sign-on
+    and this is not it."""
+    if method != "sso":
+        await check_sso_not_required(session, rt, user.id)
     now = utcnow()
     auth_session = AuthSession(
         user_id=user.id,
         kind=kind,
+        method=method,
         created_at=now,
         expires_at=now + timedelta(days=rt.settings.refresh_token_days),
         user_agent=(user_agent or "")[:400] or None,
@@ -145,6 +159,29 @@ async def start_session(
     session.add(auth_session)
     await session.flush()
     return await _issue(session, rt, user, auth_session.id)
+
+
+async def sso_is_required(session: AsyncSession, rt: Runtime, user_id: UUID) -> bool:
+    """Whether a workspace of the user requires single sign-on (only while this installation
+    has it: turning SSO off must not lock everyone out)."""
+    if not rt.settings.oidc_enabled:
+        return False
+    found = await session.scalar(
+        select(WorkspaceMember.workspace_id)
+        .join(Workspace, Workspace.id == WorkspaceMember.workspace_id)
+        .where(WorkspaceMember.user_id == user_id, Workspace.require_sso)
+        .limit(1)
+    )
+    return found is not None
+
+
+async def check_sso_not_required(session: AsyncSession, rt: Runtime, user_id: UUID) -> None:
+    if await sso_is_required(session, rt, user_id):
+        raise PermissionDenied(
+            f"Your workspace requires single sign-on: use “Sign in with "
+            f"{rt.settings.oidc_display_name}”.",
+            code="sso_required",
+        )
 
 
 async def _issue(session: AsyncSession, rt: Runtime, user: User, session_id: UUID) -> Issued:
@@ -192,9 +229,17 @@ async def login(
                 update(User).where(User.id == user.id).values(password_hash=new_hash)
             )
         if second_factor:
+            # Refused before the code is asked for, not after.
+            await check_sso_not_required(session, rt, user.id)
             return MfaRequired(tokens.issue_mfa_token(rt.settings, user_id=user.id, kind=kind))
         issued = await start_session(
-            session, rt, user, kind=kind, user_agent=user_agent, address=address
+            session,
+            rt,
+            user,
+            kind=kind,
+            user_agent=user_agent,
+            address=address,
+            method="password",
         )
         await login_recorded(session, issued, kind=kind, address=address, mfa=False)
         return issued
@@ -256,9 +301,17 @@ async def complete_mfa(
             spent = await mfa.spend_code(session, user.id, code)
             if spent:
                 issued = await start_session(
-                    session, rt, user, kind=kind, user_agent=user_agent, address=address
+                    session,
+                    rt,
+                    user,
+                    kind=kind,
+                    user_agent=user_agent,
+                    address=address,
+                    method="sso" if claims.sso else "password",
                 )
-                await login_recorded(session, issued, kind=kind, address=address, mfa=True)
+                await login_recorded(
+                    session, issued, kind=kind, address=address, mfa=True, sso=claims.sso
+                )
         if not spent:  # recorded after the code's transaction: SQLite has one writer
             await login_failed(
                 rt, user, email=user.email, address=address, kind=kind, step="second_factor"
@@ -341,6 +394,11 @@ async def refresh(rt: Runtime, *, refresh_token: str, address: str) -> Issued:
             raise _refresh_refused()
         if not user.is_active:
             raise _refresh_refused()
+        if auth_session.method != "sso" and await sso_is_required(session, rt, user.id):
+            raise Unauthenticated(
+                "Your workspace now requires single sign-on: sign in again with it.",
+                code="sso_required",
+            )
         if token.used_at is not None:
             auth_session.revoked_at = now
             auth_session.revoked_reason = "refresh_token_reuse"

@@ -7,6 +7,7 @@ token stops at once everywhere.
 
 from __future__ import annotations
 
+from typing import cast
 from uuid import UUID
 
 from sqlalchemy import select, update
@@ -14,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane import audit
 from tasklane.auth.principal import Principal
-from tasklane.auth.schemas import SessionInfo
+from tasklane.auth.schemas import SessionInfo, SignInMethod
 from tasklane.auth.signedin import SignedInCache
 from tasklane.db import on_after_commit
 from tasklane.errors import NotFound
 from tasklane.kit.clock import utcnow
 from tasklane.kit.pagination import Page
-from tasklane.models import AuthSession
+from tasklane.models import AuthSession, WorkspaceMember
 
 MAX_LISTED = 200
 """Live sessions listed, most recently used first (more only after hundreds of sign-ins)."""
@@ -47,6 +48,7 @@ async def list_sessions(session: AsyncSession, principal: Principal) -> Page[Ses
             SessionInfo(
                 id=row.id,
                 kind="browser" if row.kind == "cookie" else "api",
+                method=cast(SignInMethod, row.method),
                 created_at=row.created_at,
                 last_used_at=row.last_used_at or row.created_at,
                 expires_at=row.expires_at,
@@ -129,4 +131,32 @@ async def end_other_sessions(
             address=address,
             details={"others": True, "count": len(ended)},
         )
+    return len(ended)
+
+
+async def end_sessions_without_sso(
+    session: AsyncSession, signed_in: SignedInCache, *, workspace_id: UUID
+) -> int:
+    """End the sessions of the workspace's members that were not signed in through single
+    sign-on (the workspace has just required it); how many ended. Personal API tokens go on:
+    they are revoked one by one."""
+    members = select(WorkspaceMember.user_id).where(WorkspaceMember.workspace_id == workspace_id)
+    ended = list(
+        await session.scalars(
+            update(AuthSession)
+            .where(
+                AuthSession.user_id.in_(members),
+                AuthSession.method != "sso",
+                AuthSession.revoked_at.is_(None),
+            )
+            .values(revoked_at=utcnow(), revoked_reason="sso_required")
+            .returning(AuthSession.id)
+        )
+    )
+
+    def forget() -> None:
+        for session_id in ended:
+            signed_in.forget_session(session_id)
+
+    on_after_commit(session, f"signed_in:sso:{workspace_id}", forget)
     return len(ended)

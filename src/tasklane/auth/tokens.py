@@ -92,9 +92,10 @@ MFA_TOKEN_MINUTES = 5
 class MfaClaims:
     user_id: UUID
     kind: str  # the sign-in session it leads to: "token" or "cookie"
+    sso: bool = False  # the first step was single sign-on, not a password
 
 
-def issue_mfa_token(settings: Settings, *, user_id: UUID, kind: str) -> str:
+def issue_mfa_token(settings: Settings, *, user_id: UUID, kind: str, sso: bool = False) -> str:
     """Proof that the password was right, good only for giving the second factor next (its
     audience is not the API's, so it opens nothing else) and only for a few minutes."""
     now = utcnow()
@@ -106,6 +107,7 @@ def issue_mfa_token(settings: Settings, *, user_id: UUID, kind: str) -> str:
         "iss": ISSUER,
         "aud": MFA_AUDIENCE,
         "typ": "mfa",
+        "sso": sso,
     }
     return jwt.encode(claims, settings.signing_key, algorithm=ALGORITHM)
 
@@ -115,7 +117,9 @@ def read_mfa_token(settings: Settings, token: str) -> MfaClaims:
         claims = _decode(settings, token, MFA_AUDIENCE, ["exp", "iat", "sub", "knd", "typ"])
         if claims["typ"] != "mfa":
             raise jwt.InvalidTokenError
-        return MfaClaims(user_id=UUID(claims["sub"]), kind=str(claims["knd"]))
+        return MfaClaims(
+            user_id=UUID(claims["sub"]), kind=str(claims["knd"]), sso=claims.get("sso") is True
+        )
     except (jwt.InvalidTokenError, ValueError) as exc:
         raise Unauthenticated(
             "The sign-in step has expired or is not valid; sign in again.",

@@ -18,6 +18,8 @@ class AuthSession(IdMixin, Base):
 
     user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # "token" (API) or "cookie" (browser)
+    method: Mapped[str] = mapped_column(String(16), default="password", server_default="password")
+    """How it was signed in: "password" (a second factor or not), "passkey" or "sso"."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)

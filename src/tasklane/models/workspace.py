@@ -18,6 +18,10 @@ class Workspace(IdMixin, TimestampMixin, Base):
     require_mfa: Mapped[bool] = mapped_column(default=False, server_default=false())
     """Members without two-factor sign-in can do nothing in the workspace until they turn it
     on (tasklane.authz.access)."""
+    require_sso: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Members sign in only through the installation's single sign-on: their other sessions
+    end when it is turned on, and a password or passkey sign-in is refused
+    (tasklane.auth.service)."""
 
 
 class WorkspaceMember(Base):

@@ -10,6 +10,7 @@ from tasklane.audit.address import ClientAddress
 from tasklane.auth.principal import CurrentPrincipal
 from tasklane.db import DbSession
 from tasklane.kit.pagination import Page, PageParams, page_params
+from tasklane.runtime import CurrentRuntime
 from tasklane.workspaces import invitations, service
 from tasklane.workspaces.schemas import (
     InvitationCreate,
@@ -65,11 +66,18 @@ async def update_workspace(
     session: DbSession,
     principal: CurrentPrincipal,
     address: ClientAddress,
+    rt: CurrentRuntime,
 ) -> WorkspaceRead:
-    """Rename a workspace, change its slug, or require two-factor sign-in of its members
-    (admins and owners). Changes are recorded in the audit log."""
+    """Rename a workspace, change its slug, or require two-factor sign-in or single sign-on of
+    its members (admins and owners). Changes are recorded in the audit log."""
     return await service.update_workspace(
-        session, principal, workspace_id=workspace_id, data=data, address=address
+        session,
+        principal,
+        workspace_id=workspace_id,
+        data=data,
+        sso_configured=rt.settings.oidc_enabled,
+        signed_in=rt.signed_in,
+        address=address,
     )
 
 

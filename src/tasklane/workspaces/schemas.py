@@ -34,6 +34,13 @@ class WorkspaceUpdate(BaseModel):
         "they turn it on (403 `mfa_required`). Turning it on needs it on your own account "
         "(409 `mfa_not_enabled`).",
     )
+    require_sso: bool | None = Field(
+        default=None,
+        description="Members sign in only through single sign-on: turning it on ends their "
+        "other sessions, and a password or passkey sign-in is refused (403 `sso_required`). "
+        "Needs SSO set up on the installation (409 `sso_not_configured`) and your own current "
+        "session signed in through it (409 `sso_session_required`).",
+    )
 
 
 class WorkspaceRead(BaseModel):
@@ -42,6 +49,7 @@ class WorkspaceRead(BaseModel):
     slug: str
     role: WorkspaceRole = Field(description="The caller's role in this workspace.")
     require_mfa: bool = Field(description="Members must have two-factor sign-in on.")
+    require_sso: bool = Field(description="Members sign in only through single sign-on.")
     created_at: datetime
     updated_at: datetime
 

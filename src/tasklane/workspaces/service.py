@@ -12,8 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane import audit
-from tasklane.auth import mfa
+from tasklane.auth import mfa, sessions
 from tasklane.auth.principal import Principal
+from tasklane.auth.signedin import SignedInCache
 from tasklane.authz.access import WorkspaceAccess, access_workspace, require_workspace
 from tasklane.authz.roles import Action, WorkspaceRole
 from tasklane.errors import Conflict, NotFound, ValidationFailed
@@ -21,6 +22,7 @@ from tasklane.events import service as events
 from tasklane.events.types import EventType
 from tasklane.kit.pagination import Page, cursor_uuid, decode_cursor, encode_cursor
 from tasklane.models import (
+    AuthSession,
     Project,
     ProjectMember,
     Task,
@@ -45,6 +47,7 @@ def _read(workspace: Workspace, role: WorkspaceRole) -> WorkspaceRead:
         slug=workspace.slug,
         role=role,
         require_mfa=workspace.require_mfa,
+        require_sso=workspace.require_sso,
         created_at=workspace.created_at,
         updated_at=workspace.updated_at,
     )
@@ -218,6 +221,8 @@ async def update_workspace(
     *,
     workspace_id: UUID,
     data: WorkspaceUpdate,
+    sso_configured: bool,
+    signed_in: SignedInCache,
     address: str | None = None,
 ) -> WorkspaceRead:
     access = await access_workspace(session, principal, workspace_id, Action.WORKSPACE_UPDATE)
@@ -233,11 +238,24 @@ async def update_workspace(
             "Turn on two-factor sign-in for your own account before requiring it of members.",
             code="mfa_not_enabled",
         )
-    before = {"name": workspace.name, "slug": workspace.slug, "require_mfa": workspace.require_mfa}
+    turns_on_sso = bool(sent.get("require_sso")) and not workspace.require_sso
+    if turns_on_sso:
+        await _check_can_require_sso(session, principal, sso_configured=sso_configured)
+    before = {
+        "name": workspace.name,
+        "slug": workspace.slug,
+        "require_mfa": workspace.require_mfa,
+        "require_sso": workspace.require_sso,
+    }
     changes = events.diff(before, {**before, **sent})
     if changes:
         if not await _written(session, workspace, sent):
             raise _slug_taken()
+        ended = None
+        if turns_on_sso:
+            ended = await sessions.end_sessions_without_sso(
+                session, signed_in, workspace_id=workspace.id
+            )
         events.record(
             session,
             EventType.WORKSPACE_UPDATED,
@@ -252,9 +270,34 @@ async def update_workspace(
             actor=principal,
             workspace_id=workspace.id,
             address=address,
-            details={"changes": changes},
+            details={
+                "changes": changes,
+                **({"sessions_ended": ended} if ended is not None else {}),
+            },
         )
     return _read(workspace, access.role)
+
+
+async def _check_can_require_sso(
+    session: AsyncSession, principal: Principal, *, sso_configured: bool
+) -> None:
+    """Only with SSO set up, and from a session signed in through it: whoever turns it on
+    keeps their own way in."""
+    if not sso_configured:
+        raise Conflict(
+            "Single sign-on is not set up on this installation (TASKLANE_OIDC_ISSUER).",
+            code="sso_not_configured",
+        )
+    method = None
+    if principal.scopes is None:  # a sign-in session, not a personal API token
+        method = await session.scalar(
+            select(AuthSession.method).where(AuthSession.id == principal.session_id)
+        )
+    if method != "sso":
+        raise Conflict(
+            "Sign in through single sign-on yourself before requiring it of members.",
+            code="sso_session_required",
+        )
 
 
 async def delete_workspace(

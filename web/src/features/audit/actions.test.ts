@@ -31,6 +31,14 @@ describe("audit actions", () => {
         entry("workspace.updated", { changes: { require_mfa: { from: false, to: true } } }),
       ),
     ).toBe("requires two-factor sign-in");
+    expect(
+      describeDetails(
+        entry("workspace.updated", {
+          changes: { require_sso: { from: false, to: true } },
+          sessions_ended: 3,
+        }),
+      ),
+    ).toBe("requires single sign-on (3 sessions ended)");
     expect(describeDetails(entry("auth.login_failed", { email: "a@x.io", step: "passkey" }))).toBe(
       "a@x.io: passkey not accepted",
     );

@@ -86,7 +86,11 @@ export function describeDetails(entry: AuditEntry): string {
             ? c.to
               ? "requires two-factor sign-in"
               : "no longer requires two-factor sign-in"
-            : `${field}: ${text(c.from)} → ${text(c.to)}`,
+            : field === "require_sso"
+              ? c.to
+                ? `requires single sign-on (${text(d.sessions_ended)} sessions ended)`
+                : "no longer requires single sign-on"
+              : `${field}: ${text(c.from)} → ${text(c.to)}`,
         )
         .join("; ");
     }

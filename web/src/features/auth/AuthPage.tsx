@@ -1,9 +1,9 @@
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useEffect, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
-import { ApiError, api, unwrap } from "../../api/client";
+import { ApiError } from "../../api/client";
 import type { User } from "../../api/types";
-import { finishSignIn, signIn, signUp } from "./api";
+import { finishSignIn, signIn, signUp, useAuthConfig } from "./api";
 import { safeNext } from "./next";
 import { passkeySignInProblem, passkeysSupported, signInWithPasskey } from "./passkey";
 import { StrengthMeter } from "./StrengthMeter";
@@ -30,11 +30,7 @@ export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
   const next = safeNext(params.get("next"));
   const carry = next === "/" ? "" : `?next=${encodeURIComponent(next)}`;
   // How this installation takes sign-ups (TASKLANE_SIGNUP): the page says so up front.
-  const config = useQuery({
-    queryKey: ["auth-config"],
-    queryFn: () => unwrap(api.GET("/api/v1/auth/config")),
-    staleTime: 5 * 60_000,
-  });
+  const config = useAuthConfig();
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();

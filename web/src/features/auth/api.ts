@@ -17,6 +17,16 @@ export function useMe() {
   });
 }
 
+/** How this installation signs people in (sign-ups, single sign-on); it changes only with a
+ * restart. */
+export function useAuthConfig() {
+  return useQuery({
+    queryKey: ["auth-config"],
+    queryFn: () => unwrap(api.GET("/api/v1/auth/config")),
+    staleTime: 5 * 60_000,
+  });
+}
+
 /** The password step: the signed-in user, or, with two-factor sign-in on, the token that
  * `finishSignIn` takes with a code. */
 export async function signIn(

@@ -126,6 +126,10 @@ export function Sessions() {
                     <dd>{s.kind === "browser" ? "Web browser" : "API sign-in"}</dd>
                   </div>
                   <div>
+                    <dt>Signed in with</dt>
+                    <dd>{SIGN_IN_METHODS[s.method]}</dd>
+                  </div>
+                  <div>
                     <dt>Address</dt>
                     <dd>{s.ip ?? "Unknown"}</dd>
                   </div>
@@ -190,3 +194,9 @@ export function Sessions() {
     </section>
   );
 }
+
+const SIGN_IN_METHODS: Record<SignInSession["method"], string> = {
+  password: "Password",
+  passkey: "Passkey",
+  sso: "Single sign-on",
+};

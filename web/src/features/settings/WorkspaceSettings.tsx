@@ -5,7 +5,7 @@ import { Link, useNavigate, useParams } from "react-router";
 import { ApiError } from "../../api/client";
 import type { Member, Workspace, WorkspaceRole } from "../../api/types";
 import { Avatar, Empty, ErrorNote, Modal, Spinner } from "../../app/ui";
-import { useMe } from "../auth/api";
+import { useAuthConfig, useMe } from "../auth/api";
 import { setCurrentWorkspace } from "../shell/current";
 import { toast } from "../shell/toasts";
 import { useMembers, useWorkspaces } from "../workspaces/api";
@@ -15,7 +15,7 @@ import {
   useDeleteWorkspace,
   useRemoveMember,
   useRenameWorkspace,
-  useRequireMfa,
+  useSignInRule,
 } from "./api";
 import "./settings.css";
 
@@ -132,7 +132,8 @@ function Rename({ workspace, canRename }: { workspace: Workspace; canRename: boo
 }
 
 function Security({ workspace }: { workspace: Workspace }) {
-  const requireMfa = useRequireMfa(workspace.id);
+  const rule = useSignInRule(workspace.id);
+  const sso = useAuthConfig().data?.sso ?? null;
   return (
     <section aria-labelledby="ws-security-title" className="settings-card">
       <h2 id="ws-security-title">Security</h2>
@@ -140,16 +141,19 @@ function Security({ workspace }: { workspace: Workspace }) {
         <input
           type="checkbox"
           checked={workspace.require_mfa}
-          disabled={requireMfa.isPending}
+          disabled={rule.isPending}
           onChange={(e) =>
-            requireMfa.mutate(e.target.checked, {
-              onSuccess: (w) =>
-                toast.info(
-                  w.require_mfa
-                    ? "Members now need two-factor sign-in to use this workspace."
-                    : "Two-factor sign-in is no longer required.",
-                ),
-            })
+            rule.mutate(
+              { require_mfa: e.target.checked },
+              {
+                onSuccess: (w) =>
+                  toast.info(
+                    w.require_mfa
+                      ? "Members now need two-factor sign-in to use this workspace."
+                      : "Two-factor sign-in is no longer required.",
+                  ),
+              },
+            )
           }
         />
         Require two-factor sign-in
@@ -158,9 +162,35 @@ function Security({ workspace }: { workspace: Workspace }) {
         Members without it can do nothing in {workspace.name} until they turn it on in their account
         settings.
       </p>
-      {requireMfa.isError && (
+      <label className="inline">
+        <input
+          type="checkbox"
+          checked={workspace.require_sso}
+          disabled={rule.isPending || (!sso && !workspace.require_sso)}
+          onChange={(e) =>
+            rule.mutate(
+              { require_sso: e.target.checked },
+              {
+                onSuccess: (w) =>
+                  toast.info(
+                    w.require_sso
+                      ? "Members now sign in only through single sign-on."
+                      : "Single sign-on is no longer required.",
+                  ),
+              },
+            )
+          }
+        />
+        Require single sign-on
+      </label>
+      <p className="muted small">
+        {sso
+          ? `Members sign in only with “Sign in with ${sso.display_name}”: their password and passkey sessions end now, and their API tokens go on until revoked.`
+          : "Single sign-on is not set up on this installation (TASKLANE_OIDC_ISSUER)."}
+      </p>
+      {rule.isError && (
         <p className="form-error" role="alert">
-          {explain(requireMfa.error, "The setting was not saved.")}
+          {explain(rule.error, "The setting was not saved.")}
         </p>
       )}
     </section>

@@ -137,14 +137,15 @@ export function useRenameWorkspace(workspaceId: string) {
   });
 }
 
-export function useRequireMfa(workspaceId: string) {
+/** What a workspace requires of its members' sign-in: two-factor, single sign-on. */
+export function useSignInRule(workspaceId: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (required: boolean) =>
+    mutationFn: (rule: { require_mfa: boolean } | { require_sso: boolean }) =>
       unwrap(
         api.PATCH("/api/v1/workspaces/{workspace_id}", {
           params: { path: { workspace_id: workspaceId } },
-          body: { require_mfa: required },
+          body: rule,
         }),
       ),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ["workspaces"] }),
