@@ -1,5 +1,4 @@
-"""single sign-on: identities linked to users, sign-ins waiting at the provider, how each
-session was signed in, and workspaces that require SSO
+"""single sign-on: identities linked to users, and sign-ins waiting at the provider
 
 Revision ID: f1a3c5e7b9d2
 Revises: e8f0a2c4b6d9
@@ -55,21 +54,8 @@ def upgrade() -> None:
     with op.batch_alter_table("user_identities", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_user_identities_user_id"), ["user_id"], unique=False)
 
-    with op.batch_alter_table("auth_sessions", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("method", sa.String(length=16), server_default="password", nullable=False)
-        )
-    with op.batch_alter_table("workspaces", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("require_sso", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-
 
 def downgrade() -> None:
-    with op.batch_alter_table("workspaces", schema=None) as batch_op:
-        batch_op.drop_column("require_sso")
-    with op.batch_alter_table("auth_sessions", schema=None) as batch_op:
-        batch_op.drop_column("method")
     with op.batch_alter_table("user_identities", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_user_identities_user_id"))
 

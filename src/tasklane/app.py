@@ -15,6 +15,8 @@ from tasklane.api import install_idempotency_handler
 from tasklane.apidocs import install_api_docs
 from tasklane.audit.routes import router as audit_router
 from tasklane.auth.routes import router as auth_router
+from tasklane.calendar.routes import public_router as calendar_feed_router
+from tasklane.calendar.routes import router as calendar_router
 from tasklane.comments.routes import router as comments_router
 from tasklane.config import Settings
 from tasklane.errors import install_error_handlers
@@ -99,6 +101,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     for router in (
         auth_router,
         users_router,
+        calendar_router,
         workspaces_router,
         invitations_router,
         audit_router,
@@ -110,6 +113,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         realtime_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(calendar_feed_router)  # calendar apps fetch `/ical/{token}.ics`
     install_web_app(app, settings)
     _document_in_order(app, list(app.router.routes))
     _match_hot_routes_first(app, (health_router, tasks_router, comments_router, task_stats_router))

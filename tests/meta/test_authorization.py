@@ -173,6 +173,16 @@ TABLE: dict[str, Case] = {
         lambda w: ("DELETE", f"/api/v1/users/me/tokens/{w['pat_ids']['read']}", None),
         {**signed_in(404), "owner": 204},
     ),
+    "GET /api/v1/users/me/calendar-feed": Case(
+        lambda w: ("GET", "/api/v1/users/me/calendar-feed", None), signed_in(200)
+    ),
+    "POST /api/v1/users/me/calendar-feed/rotate": Case(
+        lambda w: ("POST", "/api/v1/users/me/calendar-feed/rotate", None), signed_in(200)
+    ),
+    "GET /ical/{token}.ics": Case(  # the address is the credential (tests/calendar)
+        lambda w: ("GET", f"/ical/{NO_ID.replace('-', '')}.1.{'A' * 43}.ics", None),
+        everyone(404),
+    ),
     "GET /api/v1/users/me/sessions": Case(
         lambda w: ("GET", "/api/v1/users/me/sessions", None), signed_in(200)
     ),

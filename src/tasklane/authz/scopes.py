@@ -50,6 +50,8 @@ ACCOUNT = frozenset(
         "GET /api/v1/users/me/passkeys",
         "PATCH /api/v1/users/me/passkeys/{passkey_id}",
         "DELETE /api/v1/users/me/passkeys/{passkey_id}",
+        "GET /api/v1/users/me/calendar-feed",
+        "POST /api/v1/users/me/calendar-feed/rotate",
     }
 )
 """Never by token: a stolen token must not be able to lock its owner out or mint more."""

@@ -4,6 +4,7 @@ from tasklane.models.api_token import ApiToken
 from tasklane.models.audit import AuditEntry
 from tasklane.models.auth_session import AuthSession, RefreshToken
 from tasklane.models.base import Base
+from tasklane.models.calendar import CalendarFeed
 from tasklane.models.comment import Comment
 from tasklane.models.event import Counter, Event, IdempotencyRecord
 from tasklane.models.identity import OidcLogin, UserIdentity
@@ -27,6 +28,7 @@ __all__ = [
     "AuditEntry",
     "AuthSession",
     "Base",
+    "CalendarFeed",
     "Comment",
     "ConsumerPosition",
     "Counter",

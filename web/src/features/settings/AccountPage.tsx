@@ -18,6 +18,7 @@ import {
   useChangePassword,
   useUpdateMe,
 } from "./api";
+import { CalendarFeed } from "./CalendarFeed";
 import { Passkeys } from "./Passkeys";
 import { Sessions } from "./Sessions";
 import { TwoFactor } from "./TwoFactor";
@@ -44,6 +45,7 @@ export function AccountPage() {
       <Passkeys />
       <Sessions />
       <ApiTokens me={me} />
+      <CalendarFeed />
     </main>
   );
 }
