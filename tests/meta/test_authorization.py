@@ -483,6 +483,21 @@ TABLE: dict[str, Case] = {
         lambda w: ("DELETE", f"/api/v1/tasks/{w['task']}/relations/{w['relation']}", None),
         inside(204, denied=NOT_VIEWER),
     ),
+    "GET /api/v1/tasks/{task_ref}/watchers": Case(
+        lambda w: ("GET", f"/api/v1/tasks/{w['task']}/watchers", None), inside(200)
+    ),
+    "POST /api/v1/tasks/{task_ref}/watchers": Case(  # someone else: project admins only
+        lambda w: (
+            "POST",
+            f"/api/v1/tasks/{w['task']}/watchers",
+            {"user_id": w["ids"]["extra"]},
+        ),
+        inside(201, denied=ADMINS_ONLY),
+    ),
+    "DELETE /api/v1/tasks/{task_ref}/watchers/{user_id}": Case(
+        lambda w: ("DELETE", f"/api/v1/tasks/{w['task']}/watchers/{w['ids']['extra']}", None),
+        inside(204, denied=ADMINS_ONLY),
+    ),
     "GET /api/v1/tasks/{task_ref}/activity": Case(
         lambda w: ("GET", f"/api/v1/tasks/{w['task']}/activity", None), inside(200)
     ),

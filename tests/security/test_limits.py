@@ -14,6 +14,7 @@ from tasklane.auth import apitokens, passkeys, sessions
 from tasklane.kit.pagination import MAX_LIMIT
 from tasklane.openapi import document
 from tasklane.projects.service import MAX_LABELS, MAX_STATUSES
+from tasklane.tasks import watchers
 from tasklane.tasks.service import MAX_RELATIONS
 from tasklane.workspaces import invitations
 from tests.factories import Board, expect, make_task
@@ -202,6 +203,7 @@ BOUNDED_AT_WRITE = {
 BOUNDED_AT_READ = {
     "/api/v1/users/me/sessions": sessions.MAX_LISTED,
     "/api/v1/users/me/invitations": invitations.MAX_MINE,
+    "/api/v1/tasks/{task_ref}/watchers": watchers.MAX_LISTED,
 }
 """Answered up to a number, the most relevant first (sessions: every sign-in adds one, and
 only the recent ones matter)."""

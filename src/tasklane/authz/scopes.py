@@ -58,6 +58,8 @@ ACCOUNT = frozenset(
 
 WRITE = frozenset(
     {
+        "POST /api/v1/tasks/{task_ref}/watchers",
+        "DELETE /api/v1/tasks/{task_ref}/watchers/{user_id}",
         "POST /api/v1/workspaces/{workspace_id}/projects",
         "PATCH /api/v1/projects/{project_id}",
         "POST /api/v1/projects/{project_id}/statuses",

@@ -17,7 +17,7 @@ from tasklane.kit.pagination import Page, PageParams, page_params
 from tasklane.kit.refs import MAX_REF_LENGTH
 from tasklane.projects.workflow import StatusCategory
 from tasklane.runtime import CurrentRuntime
-from tasklane.tasks import reads, service
+from tasklane.tasks import reads, service, watchers
 from tasklane.tasks.queries import TaskFilters
 from tasklane.tasks.schemas import (
     ActivityItem,
@@ -32,6 +32,8 @@ from tasklane.tasks.schemas import (
     TaskRead,
     TaskSort,
     TaskUpdate,
+    WatcherAdd,
+    WatcherRead,
 )
 
 router = new_router(tags=["tasks"])
@@ -350,6 +352,46 @@ async def remove_relation(
 ) -> None:
     """Remove a relation from either of its tasks."""
     await service.remove_relation(session, principal, ref=task_ref, relation_id=relation_id)
+
+
+@router.get("/tasks/{task_ref}/watchers")
+async def list_watchers(
+    task_ref: TaskRef, session: DbSession, principal: CurrentPrincipal
+) -> Page[WatcherRead]:
+    """Who watches the task, by name. At most 500 are listed, in one page. Its creator,
+    assignees and commenters watch it from the start."""
+    return Page(items=await watchers.list_watchers(session, principal, ref=task_ref))
+
+
+@router.post(
+    "/tasks/{task_ref}/watchers",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "Was watching already.", "model": WatcherRead}},
+)
+async def add_watcher(
+    task_ref: TaskRef,
+    data: WatcherAdd,
+    response: Response,
+    session: DbSession,
+    principal: CurrentPrincipal,
+) -> WatcherRead:
+    """Watch the task (`user_id`: your own), or, as a project admin, make someone who can see
+    it watch it. 201 when they start watching, 200 when they were already."""
+    watcher, added = await watchers.add_watcher(
+        session, principal, ref=task_ref, user_id=data.user_id
+    )
+    if not added:
+        response.status_code = status.HTTP_200_OK
+    return watcher
+
+
+@router.delete("/tasks/{task_ref}/watchers/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_watcher(
+    task_ref: TaskRef, user_id: UUID, session: DbSession, principal: CurrentPrincipal
+) -> None:
+    """Stop watching the task (your own id), or, as a project admin, stop anyone watching it.
+    Someone not watching is already done: 204."""
+    await watchers.remove_watcher(session, principal, ref=task_ref, user_id=user_id)
 
 
 @router.get(

@@ -190,6 +190,18 @@ class RelationRead(BaseModel):
     created_at: datetime
 
 
+class WatcherAdd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_id: UUID = Field(description="Yourself, or (project admins) anyone who can see the task.")
+
+
+class WatcherRead(BaseModel):
+    user_id: UUID
+    name: str
+    handle: str | None
+    avatar_color: str | None
+
+
 class ActivityItem(BaseModel):
     seq: int
     type: EventType

@@ -34,6 +34,7 @@ import { PickMany } from "./PickMany";
 import { fetchTaskIn, useTaskId, useTaskPaths } from "./paths";
 import { TitleRefs } from "./RefPreview";
 import { DeleteTaskButton } from "./Trash";
+import { Watchers } from "./Watchers";
 
 interface Props {
   taskRef: string;
@@ -290,6 +291,7 @@ function TaskDetailLoaded({
       <DescriptionField task={task} editable={editable} onSave={save} />
       <Subtasks task={task} editable={editable} statuses={statuses} />
       <Relations task={task} editable={editable} />
+      <Watchers task={task} me={me} />
       <Comments task={task} me={me} canComment={editable} />
       <ActivityList task={task} statuses={statuses} labels={labels} names={names} />
     </article>

@@ -13,6 +13,7 @@ export const taskKeys = {
   comments: (ref: string) => ["task", ref, "comments"] as const,
   activity: (ref: string) => ["task", ref, "activity"] as const,
   relations: (ref: string) => ["task", ref, "relations"] as const,
+  watchers: (ref: string) => ["task", ref, "watchers"] as const,
   subtasks: (ref: string) => ["task", ref, "subtasks"] as const,
 };
 
