@@ -77,6 +77,21 @@ async def invite(
     )
 
 
+async def api_token_headers(
+    client: httpx.AsyncClient, user: User, scope: str = "read", name: str = "script"
+) -> dict[str, str]:
+    """The Authorization header of a new personal API token of `user` with `scope`."""
+    created = expect(
+        await client.post(
+            "/api/v1/users/me/tokens",
+            json={"name": name, "scopes": [scope]},
+            headers=user.headers,
+        ),
+        201,
+    )
+    return {"Authorization": f"Bearer {created['token']}"}
+
+
 async def add_member(
     client: httpx.AsyncClient, admin: User, workspace_id: str, user: User, role: str = "member"
 ) -> dict[str, Any]:

@@ -19,7 +19,15 @@ from tasklane import audit
 from tasklane.config import Settings
 from tasklane.db import Database
 from tasklane.models import AuditEntry
-from tests.factories import PASSWORD, User, add_member, expect, make_user, make_workspace
+from tests.factories import (
+    PASSWORD,
+    User,
+    add_member,
+    api_token_headers,
+    expect,
+    make_user,
+    make_workspace,
+)
 from tests.faults.live import BIN
 
 
@@ -137,15 +145,7 @@ class TestWorkspaceAuditLog:
         assert (await client.get(url, headers=member.headers)).status_code == 403
 
         # An API token needs the admin scope to read the log.
-        read = expect(
-            await client.post(
-                "/api/v1/users/me/tokens",
-                json={"name": "ro", "scopes": ["read"]},
-                headers=owner.headers,
-            ),
-            201,
-        )
-        by_token = {"Authorization": f"Bearer {read['token']}"}
+        by_token = await api_token_headers(client, owner, "read")
         r = await client.get(f"/api/v1/workspaces/{ws}/audit-log", headers=by_token)
         assert r.status_code == 403
         assert r.json()["code"] == "token_scope"

@@ -33,7 +33,14 @@ from tasklane.db import Database
 from tasklane.kit.clock import utcnow
 from tasklane.models import OidcLogin, User, UserIdentity
 from tests.conftest import make_settings
-from tests.factories import PASSWORD, add_member, expect, make_user, make_workspace
+from tests.factories import (
+    PASSWORD,
+    add_member,
+    api_token_headers,
+    expect,
+    make_user,
+    make_workspace,
+)
 
 with warnings.catch_warnings():  # it imports Authlib modules that are deprecated
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -654,15 +661,8 @@ class TestRequireSso:
         workspace = await make_workspace(client, owner)
         r = await require_sso(client, workspace["id"], True, owner.headers)
         assert (r.status_code, r.json()["code"]) == (409, "sso_session_required")
-        token = expect(
-            await client.post(
-                "/api/v1/users/me/tokens",
-                json={"name": "ci", "scopes": ["admin"]},
-                headers=owner.headers,
-            ),
-            201,
-        )["token"]
-        r = await require_sso(client, workspace["id"], True, {"Authorization": f"Bearer {token}"})
+        by_token = await api_token_headers(client, owner, "admin")
+        r = await require_sso(client, workspace["id"], True, by_token)
         assert (r.status_code, r.json()["code"]) == (409, "sso_session_required")
         got = expect(
             await client.get(f"/api/v1/workspaces/{workspace['id']}", headers=owner.headers), 200

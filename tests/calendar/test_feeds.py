@@ -15,6 +15,7 @@ import icalendar
 from tests.factories import (
     Board,
     User,
+    api_token_headers,
     expect,
     make_board,
     make_project,
@@ -188,15 +189,7 @@ async def test_the_address_and_its_rotation_are_not_for_api_tokens(
     client: httpx.AsyncClient,
 ) -> None:
     user = await make_user(client)
-    token = expect(
-        await client.post(
-            "/api/v1/users/me/tokens",
-            json={"name": "ci", "scopes": ["admin"]},
-            headers=user.headers,
-        ),
-        201,
-    )["token"]
-    bearer = {"Authorization": f"Bearer {token}"}
+    bearer = await api_token_headers(client, user, "admin")
     for r in (
         await client.get(FEED, headers=bearer),
         await client.post(f"{FEED}/rotate", headers=bearer),
