@@ -276,6 +276,7 @@ class TestNewAccount:
         signed_in_to(await sso(client, sub, "/w/x"), "/w/x")
         me = expect(await client.get(ME), 200)
         assert (me["email"], me["name"], me["has_password"]) == (email, "Alice Able", False)
+        assert me["handle"] == "alice-able"  # made from the name, as at sign-up
         [identity] = await identities(database, subject=sub)
         assert (identity.user_id, identity.issuer, identity.email) == (
             UUID(me["id"]),

@@ -25,11 +25,13 @@ async def me(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, An
 
 
 class TestDefaults:
-    async def test_a_new_account_has_no_preferences_yet(self, client: httpx.AsyncClient) -> None:
-        user = await make_user(client)
+    async def test_a_new_account_has_a_handle_and_no_preferences_yet(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        user = await make_user(client, name="Mia Kowalski")
         body = await me(client, user.headers)
         assert set(body) >= PREFERENCES
-        assert body["handle"] is None
+        assert body["handle"] == "mia-kowalski"  # from the name (tests/users/test_handles.py)
         assert body["avatar_color"] is None
         assert body["time_zone"] is None
         assert body["theme"] == "system"
@@ -194,7 +196,7 @@ class TestListedForOthers:
             "#112233",
         )
         assert (by_id[board.owner.id]["handle"], by_id[board.owner.id]["avatar_color"]) == (
-            None,
+            "olive-owner",  # made from the name at sign-up
             None,
         )
         guest = await make_user(client)

@@ -42,6 +42,7 @@ from tasklane.errors import NotFound
 from tasklane.kit.clock import utcnow
 from tasklane.models import OidcLogin, User, UserIdentity
 from tasklane.runtime import Runtime
+from tasklane.users import handles
 
 LOGIN_SECONDS = 600
 """How long a sign-in may stay at the provider."""
@@ -334,7 +335,8 @@ async def _account(
         if not rt.settings.oidc_create_accounts:
             raise SsoFailed("sso_no_account", "There is no account with this address here.")
         name = str(claims.get("name") or email.split("@", 1)[0])[:200]
-        user = User(email=email, name=name, password_hash="")
+        handle = await handles.free_handle(session, handles.handle_base(name, email))
+        user = User(email=email, name=name, password_hash="", handle=handle)
         session.add(user)
         action = "auth.sso_account_created"
     try:

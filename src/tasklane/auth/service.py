@@ -45,6 +45,7 @@ from tasklane.models import (
     WorkspaceMember,
 )
 from tasklane.runtime import Runtime
+from tasklane.users import handles
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,9 @@ def user_read(user: User) -> UserRead:
     )
 
 
+SIGN_UP_ATTEMPTS = 3
+
+
 async def register(rt: Runtime, *, data: RegisterRequest, address: str | None = None) -> UserRead:
     """Create an account; `address` is the caller's, for its sign-up budget (None: the command
     line, not limited; off with the other rate limits)."""
@@ -89,23 +93,31 @@ async def register(rt: Runtime, *, data: RegisterRequest, address: str | None = 
         data.password,
         check=partial(check_new_password, field="password", email=email, name=data.name),
     )
-    try:
-        async with rt.db.transaction() as session:
-            if await session.scalar(select(User.id).where(User.email == email)):
-                raise _email_taken()
-            if (
-                address is not None
-                and mode is SignupMode.INVITE
-                and not await _invited(session, email)
-            ):
-                raise PermissionDenied(
-                    "Sign-up is by invitation: ask a workspace admin to invite this address.",
-                    code="signup_invite_only",
-                )
-            user = User(email=email, name=data.name, password_hash=password_hash)
-            session.add(user)
-    except IntegrityError as exc:  # a concurrent registration won the race
-        raise _email_taken() from exc
+    for attempt in range(SIGN_UP_ATTEMPTS):
+        try:
+            async with rt.db.transaction() as session:
+                if await session.scalar(select(User.id).where(User.email == email)):
+                    raise _email_taken()
+                if (
+                    address is not None
+                    and mode is SignupMode.INVITE
+                    and not await _invited(session, email)
+                ):
+                    raise PermissionDenied(
+                        "Sign-up is by invitation: ask a workspace admin to invite this address.",
+                        code="signup_invite_only",
+                    )
+                handle = await handles.free_handle(session, handles.handle_base(data.name, email))
+                user = User(email=email, name=data.name, password_hash=password_hash, handle=handle)
+                session.add(user)
+            break
+        except IntegrityError as exc:
+            # A concurrent sign-up took the address (the next attempt says so) or the handle
+            # (the next attempt picks another).
+            if attempt == SIGN_UP_ATTEMPTS - 1:
+                raise Conflict(
+                    "Another sign-up got in the way; try again.", code="signup_raced"
+                ) from exc
     return user_read(user)
 
 
