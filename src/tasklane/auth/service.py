@@ -107,7 +107,9 @@ async def register(rt: Runtime, *, data: RegisterRequest, address: str | None = 
                         "Sign-up is by invitation: ask a workspace admin to invite this address.",
                         code="signup_invite_only",
                     )
-                handle = await handles.free_handle(session, handles.handle_base(data.name, email))
+                handle = await handles.free_handle(
+                    session, handles.handle_base(data.name, email), retry=attempt > 0
+                )
                 user = User(email=email, name=data.name, password_hash=password_hash, handle=handle)
                 session.add(user)
             break

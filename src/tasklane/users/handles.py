@@ -6,6 +6,7 @@ page (tasklane.auth.service.update_me)."""
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 
 from sqlalchemy import or_, select
@@ -29,14 +30,20 @@ def handle_base(name: str, email: str) -> str:
     return "user"
 
 
-async def free_handle(session: AsyncSession, base: str) -> str:
-    """`base`, or `base-2`, `base-3`, ... whichever no account has. Two sign-ups at once may
-    pick the same one: the unique index refuses the second, which tries again."""
+async def free_handle(session: AsyncSession, base: str, *, retry: bool = False) -> str:
+    """`base`, or `base-2`, `base-3`, ... whichever no account has. Sign-ups at once may pick
+    the same one: the unique index refuses all but one, and the others try again with
+    `retry`, which picks a random free number (so namesakes racing do not collide again)."""
     taken = set(
         await session.scalars(
             select(User.handle).where(or_(User.handle == base, User.handle.like(f"{base}-%")))
         )
     )
+    if retry:
+        while True:
+            handle = f"{base}-{secrets.randbelow(9000) + 1000}"
+            if handle not in taken:
+                return handle
     if base not in taken:
         return base
     n = 2
