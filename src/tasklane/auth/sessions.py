@@ -117,11 +117,7 @@ async def end_other_sessions(
         )
     )
 
-    def forget() -> None:
-        for session_id in ended:
-            signed_in.forget_session(session_id)
-
-    on_after_commit(session, "signed_in:others", forget)
+    _forget_when_committed(session, signed_in, ended, key="signed_in:others")
     if address is not None:
         await audit.record(
             session,
@@ -154,9 +150,17 @@ async def end_sessions_without_sso(
         )
     )
 
+    _forget_when_committed(session, signed_in, ended, key=f"signed_in:sso:{workspace_id}")
+    return len(ended)
+
+
+def _forget_when_committed(
+    session: AsyncSession, signed_in: SignedInCache, ended: list[UUID], *, key: str
+) -> None:
+    """This process's sign-in cache forgets the ended sessions as their end commits."""
+
     def forget() -> None:
         for session_id in ended:
             signed_in.forget_session(session_id)
 
-    on_after_commit(session, f"signed_in:sso:{workspace_id}", forget)
-    return len(ended)
+    on_after_commit(session, key, forget)
