@@ -24,6 +24,8 @@ from tasklane.events.types import DESCRIPTIONS, EventType
 from tasklane.health.routes import router as health_router
 from tasklane.logs import configure_logging
 from tasklane.metrics import install_metrics
+from tasklane.notifications.routes import router as notifications_router
+from tasklane.notifications.routes import settings_router as notification_settings_router
 from tasklane.projects.routes import router as projects_router
 from tasklane.realtime.routes import router as realtime_router
 from tasklane.runtime import Runtime
@@ -102,6 +104,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         auth_router,
         users_router,
         calendar_router,
+        notification_settings_router,
         workspaces_router,
         invitations_router,
         audit_router,
@@ -110,6 +113,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         task_search_router,
         task_stats_router,
         comments_router,
+        notifications_router,
         realtime_router,
     ):
         app.include_router(router, prefix=API_PREFIX)

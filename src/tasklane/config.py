@@ -158,6 +158,14 @@ class Settings(BaseSettings):
     with close code 4409. Counted across processes through Redis when it is configured."""
     ws_max_per_address: int = Field(default=50, ge=1, le=100_000)
     """Open WebSockets from one client address (all users), refused beyond like the above."""
+    notification_coalesce_seconds: float = Field(default=120, ge=0, le=3600)
+    """A change by the same person to the same task within this many seconds of the last one
+    folds into its still-unread notification instead of adding another (0: never)."""
+    smtp_url: SecretStr = SecretStr("")
+    """Where e-mail goes: smtp://, smtps:// (TLS from the start) or smtp+starttls://, with the
+    user and password in the URL (percent-encoded). Empty: mail is written to the log."""
+    mail_from: str = "Tasklane <tasklane@localhost>"
+    """The From of every mail Tasklane sends."""
     dispatch_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     """Fallback poll of the event log when no wake-up arrives (another process, the CLI)."""
     dispatch_save_seconds: float = Field(default=1.0, ge=0, le=60)
@@ -241,6 +249,10 @@ class Settings(BaseSettings):
         if self.web_dir is not None:
             return self.web_dir
         return Path(__file__).resolve().parents[2] / "web" / "dist"
+
+    @property
+    def mail_enabled(self) -> bool:
+        return bool(self.smtp_url.get_secret_value())
 
     @property
     def hash_slots(self) -> int:

@@ -15,6 +15,7 @@ from tasklane.auth.throttle import LoginThrottle
 from tasklane.config import Settings
 from tasklane.db import Database
 from tasklane.kit.pagecache import PageCache
+from tasklane.notifications.fanout import NotificationConsumer
 from tasklane.realtime.broker import Broker, MemoryBroker, RedisBroker, redis_client
 from tasklane.realtime.hub import Hub
 from tasklane.realtime.presence import DatabasePresence, PresenceStore, RedisPresence
@@ -56,7 +57,11 @@ class Runtime:
         )
 
     def new_worker(self) -> Worker:
-        return Worker(self.settings, self.db, [RealtimePublisher(self.broker)])
+        return Worker(
+            self.settings,
+            self.db,
+            [RealtimePublisher(self.broker), NotificationConsumer(self.settings, self.db)],
+        )
 
     async def start(self, *, worker: bool) -> None:
         """Start live updates (the hub) and, if asked, the worker in this process."""

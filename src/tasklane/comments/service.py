@@ -16,6 +16,7 @@ from tasklane.events.types import EventType
 from tasklane.kit.clock import utcnow
 from tasklane.kit.sql import insert_ignore
 from tasklane.models import Comment, Task, TaskWatcher, User
+from tasklane.notifications.mentions import mentioned
 
 
 def _read(comment: Comment, author: User | Author | None) -> CommentRead:
@@ -39,7 +40,9 @@ def _record(
     comment: Comment,
     type: EventType,
     changes: events.Changes,
+    mentions: list[UUID] | None = None,
 ) -> None:
+    extra = {"mentions": mentions} if mentions else {}
     events.record(
         session,
         type,
@@ -49,6 +52,7 @@ def _record(
         task_id=task.id,
         entity_id=comment.id,
         changes=changes,
+        **extra,
     )
 
 
@@ -82,6 +86,7 @@ async def create_comment(
         comment,
         EventType.COMMENT_CREATED,
         events.created({"body": comment.body}),
+        await mentioned(session, access.project, comment.body),
     )
     return _read(comment, Author(id=principal.user_id, name=principal.name))
 
@@ -129,6 +134,7 @@ async def update_comment(
             comment,
             EventType.COMMENT_UPDATED,
             events.diff({"body": comment.body}, {"body": data.body}),
+            await mentioned(session, access.project, data.body, before=comment.body),
         )
         comment.body = data.body
         comment.edited_at = now

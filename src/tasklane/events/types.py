@@ -34,6 +34,7 @@ class EventType(StrEnum):
     COMMENT_CREATED = "comment.created"
     COMMENT_UPDATED = "comment.updated"
     COMMENT_DELETED = "comment.deleted"
+    NOTIFICATIONS_CREATED = "notification.created"
 
 
 DESCRIPTIONS: dict[EventType, str] = {
@@ -65,4 +66,9 @@ DESCRIPTIONS: dict[EventType, str] = {
     EventType.COMMENT_CREATED: "A comment was added to a task.",
     EventType.COMMENT_UPDATED: "A comment was edited.",
     EventType.COMMENT_DELETED: "A comment was deleted.",
+    EventType.NOTIFICATIONS_CREATED: (
+        "People were notified (tasklane.notifications): `notifications` lists each new one "
+        "with its recipient. It names no workspace, so no subscription, activity feed or "
+        "webhook carries it: each recipient's WebSocket gets its own, as `notification`."
+    ),
 }

@@ -10,6 +10,7 @@ from tasklane.models.event import Counter, Event, IdempotencyRecord
 from tasklane.models.identity import OidcLogin, UserIdentity
 from tasklane.models.job import ConsumerPosition, Job, JobStatus
 from tasklane.models.mfa import RecoveryCode, TotpFactor
+from tasklane.models.notification import Notification, NotificationMute, NotificationSettings
 from tasklane.models.passkey import Passkey, WebauthnChallenge
 from tasklane.models.presence import PresenceEntry
 from tasklane.models.project import Label, Project, ProjectMember, Status
@@ -37,6 +38,9 @@ __all__ = [
     "Job",
     "JobStatus",
     "Label",
+    "Notification",
+    "NotificationMute",
+    "NotificationSettings",
     "OidcLogin",
     "Passkey",
     "PresenceEntry",

@@ -51,6 +51,7 @@ from tasklane.config import Settings
 from tasklane.db import Database
 from tasklane.errors import TasklaneError
 from tasklane.events.service import NOTIFY_CHANNEL, read_log
+from tasklane.events.types import EventType
 from tasklane.kit.rawsql import DIALECTS, compile_raw
 from tasklane.models import Counter, Event
 from tasklane.realtime.broker import Broker, BrokerUnavailable, Wire
@@ -64,6 +65,8 @@ from tasklane.realtime.presence import (
     Viewer,
 )
 from tasklane.realtime.protocol import LiveEvent, Subscribe, encode, scope_fields
+
+NOTIFICATIONS_CREATED = EventType.NOTIFICATIONS_CREATED.value
 
 log = structlog.get_logger(__name__)
 
@@ -119,6 +122,8 @@ class Connection:
     overflowed: asyncio.Event = field(default_factory=asyncio.Event)
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when the server shuts down: the endpoint closes the socket with 1001."""
+    follows_user: bool = False
+    """Subscribed to `user`: gets the principal's `notification` messages."""
 
     def send(self, message: str) -> None:
         try:
@@ -415,6 +420,10 @@ class Hub:
                 await self._process(LiveEvent.from_row(row))
 
     async def _process(self, event: LiveEvent) -> None:
+        if event.type == NOTIFICATIONS_CREATED:
+            self._notify(event)
+            self.position = event.seq
+            return
         affected = self._affected(event)
         before = self._recipients(event) if affected else {}
         revoked = await self._recheck(affected, event) if affected else []
@@ -432,6 +441,24 @@ class Hub:
                 **scope_fields(sub.scope),
             )
         self.position = event.seq
+
+    def _notify(self, event: LiveEvent) -> None:
+        """Each new notification to its recipient's connections that follow `user`."""
+        for item in event.wire.get("notifications", ()):
+            followers = [
+                c for c in self._by_user.get(UUID(str(item["user_id"])), ()) if c.follows_user
+            ]
+            if not followers:
+                continue
+            body = {k: v for k, v in item.items() if k != "user_id"}
+            text = encode({"type": "notification", "seq": event.seq, "notification": body})
+            for connection in followers:
+                connection.send(text)
+
+    def follow_user(self, connection: Connection, *, on: bool) -> None:
+        connection.follows_user = on
+        kind = "subscribed" if on else "unsubscribed"
+        connection.send_json({"type": kind, "user": True, "seq": self.position})
 
     def _recipients(self, event: LiveEvent) -> dict[Connection, list[Subscription]]:
         found: dict[Connection, list[Subscription]] = {}

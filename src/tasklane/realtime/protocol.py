@@ -24,12 +24,14 @@ class _ScopedMessage(BaseModel):
     project_id: UUID | None = None
     task_id: Annotated[str | None, Field(max_length=MAX_REF_LENGTH)] = None
     """A UUID or a key such as `ENG-42`, parsed (with its range) by kit/refs.py."""
+    user: Literal[True] | None = None
+    """Your own channel: `notification` messages (tasklane.notifications)."""
 
     @model_validator(mode="after")
     def _one_scope(self) -> _ScopedMessage:
-        named = [f for f in ("workspace_id", "project_id", "task_id") if getattr(self, f)]
+        named = [f for f in ("workspace_id", "project_id", "task_id", "user") if getattr(self, f)]
         if len(named) != 1:
-            raise ValueError("name exactly one of workspace_id, project_id, task_id")
+            raise ValueError("name exactly one of workspace_id, project_id, task_id, user")
         return self
 
     @property

@@ -182,6 +182,8 @@ async def _read(hub: Hub, websocket: WebSocket, connection: Connection) -> int:
             continue
         if isinstance(parsed, Ping):
             connection.send_json({"type": "pong", "seq": hub.position})
+        elif parsed.user:
+            hub.follow_user(connection, on=isinstance(parsed, Subscribe))
         elif isinstance(parsed, Subscribe):
             await hub.subscribe(connection, parsed)
         else:

@@ -61,6 +61,7 @@ from tasklane.models import (
     TaskWatcher,
     WorkspaceMember,
 )
+from tasklane.notifications.mentions import mentioned
 from tasklane.projects.workflow import StatusCategory, completed_at_after_move
 from tasklane.tasks import positions, queries
 from tasklane.tasks.schemas import (
@@ -358,8 +359,17 @@ async def create_task(
         entity_id=task.id,
         changes=events.created(_snapshot(read)),
         key=read.key,
+        **await _mentions(session, project, read.description),
     )
     return read
+
+
+async def _mentions(
+    session: AsyncSession, project: Project, description: str, before: str = ""
+) -> dict[str, list[UUID]]:
+    """The event's `mentions` (notifications.mentions), when the description has new ones."""
+    found = await mentioned(session, project, description, before=before)
+    return {"mentions": found} if found else {}
 
 
 _TRACKED = (
@@ -496,6 +506,11 @@ async def update_task(
         changes=changes,
         key=after.key,
         version=task.version,
+        **(
+            await _mentions(session, project, after.description, before.description)
+            if "description" in changes
+            else {}
+        ),
     )
     return after
 

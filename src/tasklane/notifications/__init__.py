@@ -1,0 +1,1 @@
+"""Notifications (issue 14): mentions, the inbox, preferences, e-mail."""

@@ -1,0 +1,187 @@
+"""Turning drafts (who is to be told what) into notification rows, once each, by everyone's
+preferences: the one path the event consumer (fanout.py) and the due-soon job share.
+
+A draft names the event it came from; its row's `dedupe_key` makes a repeat of the event (the
+dispatcher hands batches over again after a crash) add nothing. A burst (the same person
+changing the same task again within `notification_coalesce_seconds`, while the last
+notification about it is still unread) folds into that notification instead of adding one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tasklane.config import Settings
+from tasklane.kit.ids import new_id
+from tasklane.kit.sql import insert_ignore
+from tasklane.models import Notification, NotificationMute, NotificationSettings, User
+from tasklane.notifications.kinds import DEFAULT_EMAIL, FROM_WATCHING, Email, InApp, Kind, Mute
+
+NOT_COALESCED = frozenset({Kind.DUE_SOON, Kind.ADDED})
+DEFAULT_DIGEST_HOUR = 8
+
+
+@dataclass(slots=True)
+class Draft:
+    user_id: UUID
+    kind: Kind
+    summary: str
+    dedupe_key: str
+    seq: int = 0
+    actor_id: UUID | None = None
+    workspace_id: UUID | None = None
+    project_id: UUID | None = None
+    task_id: UUID | None = None
+    comment_id: UUID | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    in_app: InApp
+    email: Email
+    email_due_at: datetime | None
+
+
+def channels_of(row: NotificationSettings | None, kind: Kind) -> tuple[InApp, Email]:
+    chosen = (row.channels if row is not None else {}).get(kind.value, {})
+    return (
+        InApp(chosen.get("in_app", InApp.IMMEDIATE.value)),
+        Email(chosen.get("email", DEFAULT_EMAIL[kind].value)),
+    )
+
+
+def next_digest(now: datetime, hour: int, time_zone: str | None) -> datetime:
+    """The next time it is `hour`:00 where the person is (UTC when they set no zone)."""
+    zone = ZoneInfo(time_zone) if time_zone else ZoneInfo("UTC")
+    local = now.astimezone(zone)
+    at = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if at <= local:
+        at = (local + timedelta(days=1)).replace(hour=hour, minute=0, second=0, microsecond=0)
+    return at.astimezone(ZoneInfo("UTC"))
+
+
+async def _choices(
+    session: AsyncSession, drafts: Sequence[Draft], now: datetime
+) -> dict[tuple[UUID, Kind], Choice]:
+    user_ids = {d.user_id for d in drafts}
+    project_ids = {d.project_id for d in drafts if d.project_id is not None}
+    settings = {
+        s.user_id: s
+        for s in await session.scalars(
+            select(NotificationSettings).where(NotificationSettings.user_id.in_(user_ids))
+        )
+    }
+    mutes: dict[tuple[UUID, UUID], Mute] = {}
+    if project_ids:
+        rows = await session.execute(
+            select(NotificationMute.user_id, NotificationMute.project_id, NotificationMute.level)
+            .where(NotificationMute.user_id.in_(user_ids))
+            .where(NotificationMute.project_id.in_(project_ids))
+        )
+        mutes = {(u, p): Mute(level) for u, p, level in rows.all()}
+    zones = dict(
+        (await session.execute(select(User.id, User.time_zone).where(User.id.in_(user_ids)))).all()
+    )
+    choices: dict[tuple[UUID, Kind], Choice] = {}
+    for draft in drafts:
+        mute = mutes.get((draft.user_id, draft.project_id)) if draft.project_id else None
+        if mute is Mute.ALL or (mute is Mute.WATCHING and draft.kind in FROM_WATCHING):
+            choices[(draft.user_id, draft.kind)] = Choice(InApp.OFF, Email.OFF, None)
+            continue
+        row = settings.get(draft.user_id)
+        in_app, email = channels_of(row, draft.kind)
+        due: datetime | None = None
+        if email is Email.IMMEDIATE:
+            due = now
+        elif email is Email.DIGEST:
+            hour = row.digest_hour if row is not None else DEFAULT_DIGEST_HOUR
+            due = next_digest(now, hour, zones.get(draft.user_id))
+        choices[(draft.user_id, draft.kind)] = Choice(in_app, email, due)
+    return choices
+
+
+async def deliver(
+    session: AsyncSession, settings: Settings, drafts: Sequence[Draft], now: datetime
+) -> list[Notification]:
+    """Write `drafts` as notifications; the ones shown in the inbox that are new or newly
+    folded into (for the live message), in draft order."""
+    if not drafts:
+        return []
+    choices = await _choices(session, drafts, now)
+    window = now - timedelta(seconds=settings.notification_coalesce_seconds)
+    shown: list[Notification] = []
+    for draft in drafts:
+        choice = choices[(draft.user_id, draft.kind)]
+        if choice.in_app is InApp.OFF and choice.email is Email.OFF:
+            continue
+        hidden = choice.in_app is InApp.OFF
+        if draft.kind not in NOT_COALESCED and draft.task_id is not None and not hidden:
+            folded, into = await _fold(session, draft, window, now)
+            if folded:
+                if into is not None:
+                    shown.append(into)
+                continue
+        values = {
+            "id": new_id(),
+            "user_id": draft.user_id,
+            "type": draft.kind.value,
+            "actor_id": draft.actor_id,
+            "workspace_id": draft.workspace_id,
+            "project_id": draft.project_id,
+            "task_id": draft.task_id,
+            "comment_id": draft.comment_id,
+            "summary": draft.summary,
+            "data": {**draft.data, "count": 1, "email": choice.email.value},
+            "dedupe_key": draft.dedupe_key,
+            "last_seq": draft.seq,
+            "created_at": now,
+            "updated_at": now,
+            "read_at": now if hidden else None,
+            "archived_at": now if hidden else None,
+            "email_due_at": choice.email_due_at,
+        }
+        if await insert_ignore(session, Notification, values) and not hidden:
+            shown.append(Notification(**values))
+    return shown
+
+
+async def _fold(
+    session: AsyncSession, draft: Draft, window: datetime, now: datetime
+) -> tuple[bool, Notification | None]:
+    """Fold `draft` into the same person's recent unread notification of the same kind about
+    the same task by the same actor. (False, None) when there is none; (True, it) when folded;
+    (True, None) when it holds this event already (a repeat)."""
+    recent = await session.scalar(
+        select(Notification)
+        .where(
+            Notification.user_id == draft.user_id,
+            Notification.task_id == draft.task_id,
+            Notification.type == draft.kind.value,
+            Notification.actor_id == draft.actor_id,
+            Notification.read_at.is_(None),
+            Notification.archived_at.is_(None),
+            Notification.updated_at >= window,
+        )
+        .order_by(Notification.updated_at.desc())
+        .limit(1)
+    )
+    if recent is None:
+        return False, None
+    if recent.last_seq >= draft.seq:
+        return True, None
+    recent.summary = draft.summary
+    recent.comment_id = draft.comment_id or recent.comment_id
+    recent.data = {**recent.data, **draft.data, "count": int(recent.data.get("count", 1)) + 1}
+    recent.last_seq = draft.seq
+    recent.updated_at = now
+    await session.flush()
+    return True, recent
