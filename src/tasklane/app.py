@@ -24,6 +24,7 @@ from tasklane.events.types import DESCRIPTIONS, EventType
 from tasklane.health.routes import router as health_router
 from tasklane.logs import configure_logging
 from tasklane.metrics import install_metrics
+from tasklane.notifications.routes import public_router as unsubscribe_router
 from tasklane.notifications.routes import router as notifications_router
 from tasklane.notifications.routes import settings_router as notification_settings_router
 from tasklane.projects.routes import router as projects_router
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(calendar_feed_router)  # calendar apps fetch `/ical/{token}.ics`
+    app.include_router(unsubscribe_router)  # e-mails' links: `/unsubscribe/{token}`
     install_web_app(app, settings)
     _document_in_order(app, list(app.router.routes))
     _match_hot_routes_first(app, (health_router, tasks_router, comments_router, task_stats_router))

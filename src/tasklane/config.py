@@ -210,6 +210,14 @@ class Settings(BaseSettings):
             return origins
         return value
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
+        if url and not url.startswith(("smtp://", "smtps://", "smtp+starttls://")):
+            raise ValueError("use smtp://, smtps:// or smtp+starttls://host[:port]")
+        return value
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:

@@ -183,6 +183,45 @@ TABLE: dict[str, Case] = {
         lambda w: ("GET", f"/ical/{NO_ID.replace('-', '')}.1.{'A' * 43}.ics", None),
         everyone(404),
     ),
+    "GET /api/v1/users/me/notification-settings": Case(
+        lambda w: ("GET", "/api/v1/users/me/notification-settings", None), signed_in(200)
+    ),
+    "PUT /api/v1/users/me/notification-settings": Case(
+        lambda w: ("PUT", "/api/v1/users/me/notification-settings", {"digest_hour": 9}),
+        signed_in(200),
+    ),
+    **{
+        f"{method} /unsubscribe/{{token}}": Case(  # the link is the credential (tests/notifications)
+            lambda w, method=method: (
+                method,
+                f"/unsubscribe/{NO_ID.replace('-', '')}.assigned.{'A' * 43}",
+                None,
+            ),
+            everyone(404),
+        )
+        for method in ("GET", "POST")
+    },
+    "GET /api/v1/notifications": Case(
+        lambda w: ("GET", "/api/v1/notifications", None), signed_in(200)
+    ),
+    "GET /api/v1/notifications/unread-count": Case(
+        lambda w: ("GET", "/api/v1/notifications/unread-count", None), signed_in(200)
+    ),
+    **{
+        f"POST /api/v1/notifications/{verb}": Case(
+            lambda w, verb=verb: ("POST", f"/api/v1/notifications/{verb}", {"all": True}),
+            signed_in(200),
+        )
+        for verb in ("read", "unread", "archive", "unarchive")
+    },
+    "POST /api/v1/notifications/{notification_id}/snooze": Case(  # only your own exist
+        lambda w: (
+            "POST",
+            f"/api/v1/notifications/{NO_ID}/snooze",
+            {"until": "2099-01-01T09:00:00Z"},
+        ),
+        signed_in(404),
+    ),
     "GET /api/v1/users/me/sessions": Case(
         lambda w: ("GET", "/api/v1/users/me/sessions", None), signed_in(200)
     ),

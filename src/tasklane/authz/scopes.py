@@ -79,9 +79,14 @@ WRITE = frozenset(
         "POST /api/v1/tasks/{task_ref}/comments",
         "PATCH /api/v1/comments/{comment_id}",
         "DELETE /api/v1/comments/{comment_id}",
+        "POST /api/v1/notifications/read",
+        "POST /api/v1/notifications/unread",
+        "POST /api/v1/notifications/archive",
+        "POST /api/v1/notifications/unarchive",
+        "POST /api/v1/notifications/{notification_id}/snooze",
     }
 )
-"""The day-to-day writes: tasks, comments, and a project's own settings."""
+"""The day-to-day writes: tasks, comments, a project's own settings, and the inbox."""
 
 ADMIN = frozenset(
     {
@@ -101,6 +106,7 @@ ADMIN = frozenset(
         "DELETE /api/v1/projects/{project_id}/members/{user_id}",
         "GET /api/v1/workspaces/{workspace_id}/audit-log",
         "GET /api/v1/workspaces/{workspace_id}/audit-log/export",
+        "PUT /api/v1/users/me/notification-settings",
     }
 )
 """Who belongs where, what can be deleted wholesale, and the reads of the security record

@@ -12,9 +12,7 @@ projects the user can still see, so a removed member's feed empties.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +28,7 @@ from tasklane.auth.principal import Principal
 from tasklane.authz.access import visible_project_ids
 from tasklane.config import Settings
 from tasklane.errors import NotFound
+from tasklane.kit import signed
 from tasklane.kit.clock import utcnow
 from tasklane.kit.sql import insert_ignore
 from tasklane.models import (
@@ -50,13 +49,12 @@ REFRESH = timedelta(hours=1)
 """How often calendar apps are asked to fetch the feed again (most decide for themselves)."""
 FeedScope = Literal["assigned", "watching"]
 
-_TOKEN = re.compile(r"^([0-9a-f]{32})\.([1-9][0-9]{0,8})\.([A-Za-z0-9_-]{43})$")
+PURPOSE = "tasklane-calendar-feed"
+_TOKEN = re.compile(rf"^([0-9a-f]{{32}})\.([1-9][0-9]{{0,8}})\.({signed.SIGNATURE})$")
 
 
 def _signature(settings: Settings, user_id: UUID, version: int) -> str:
-    message = f"tasklane-calendar-feed:{user_id.hex}:{version}".encode()
-    digest = hmac.new(settings.signing_key.encode(), message, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return signed.signature(settings.signing_key, PURPOSE, user_id.hex, str(version))
 
 
 def feed_url(settings: Settings, user_id: UUID, version: int) -> str:
@@ -69,7 +67,7 @@ def read_token(settings: Settings, token: str) -> tuple[UUID, int]:
     match = _TOKEN.match(token)
     if match is not None:
         user_id, version = UUID(hex=match[1]), int(match[2])
-        if hmac.compare_digest(match[3], _signature(settings, user_id, version)):
+        if signed.matches(match[3], settings.signing_key, PURPOSE, user_id.hex, str(version)):
             return user_id, version
     raise _no_feed()
 

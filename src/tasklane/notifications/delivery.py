@@ -23,10 +23,18 @@ from tasklane.config import Settings
 from tasklane.kit.ids import new_id
 from tasklane.kit.sql import insert_ignore
 from tasklane.models import Notification, NotificationMute, NotificationSettings, User
-from tasklane.notifications.kinds import DEFAULT_EMAIL, FROM_WATCHING, Email, InApp, Kind, Mute
+from tasklane.notifications import email as mail_jobs
+from tasklane.notifications.kinds import (
+    DEFAULT_DIGEST_HOUR,
+    FROM_WATCHING,
+    Email,
+    InApp,
+    Kind,
+    Mute,
+    channels_of,
+)
 
 NOT_COALESCED = frozenset({Kind.DUE_SOON, Kind.ADDED})
-DEFAULT_DIGEST_HOUR = 8
 
 
 @dataclass(slots=True)
@@ -49,14 +57,6 @@ class Choice:
     in_app: InApp
     email: Email
     email_due_at: datetime | None
-
-
-def channels_of(row: NotificationSettings | None, kind: Kind) -> tuple[InApp, Email]:
-    chosen = (row.channels if row is not None else {}).get(kind.value, {})
-    return (
-        InApp(chosen.get("in_app", InApp.IMMEDIATE.value)),
-        Email(chosen.get("email", DEFAULT_EMAIL[kind].value)),
-    )
 
 
 def next_digest(now: datetime, hour: int, time_zone: str | None) -> datetime:
@@ -130,8 +130,9 @@ async def deliver(
                 if into is not None:
                     shown.append(into)
                 continue
-        values = {
-            "id": new_id(),
+        notification_id = new_id()
+        values: dict[str, Any] = {
+            "id": notification_id,
             "user_id": draft.user_id,
             "type": draft.kind.value,
             "actor_id": draft.actor_id,
@@ -149,7 +150,12 @@ async def deliver(
             "archived_at": now if hidden else None,
             "email_due_at": choice.email_due_at,
         }
-        if await insert_ignore(session, Notification, values) and not hidden:
+        if not await insert_ignore(session, Notification, values):
+            continue  # a repeat of the event
+        await mail_jobs.schedule(
+            session, notification_id, draft.user_id, choice.email, choice.email_due_at
+        )
+        if not hidden:
             shown.append(Notification(**values))
     return shown
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from tasklane.models import NotificationSettings
+
 
 class Kind(StrEnum):
     ASSIGNED = "assigned"
@@ -51,3 +53,14 @@ DEFAULT_EMAIL: dict[Kind, Email] = {
 }
 
 FROM_WATCHING = frozenset({Kind.COMMENTED, Kind.STATUS_CHANGED})
+
+DEFAULT_DIGEST_HOUR = 8
+
+
+def channels_of(row: NotificationSettings | None, kind: Kind) -> tuple[InApp, Email]:
+    """What `kind` goes to for the person whose settings are `row` (None: all defaults)."""
+    chosen = (row.channels if row is not None else {}).get(kind.value, {})
+    return (
+        InApp(chosen.get("in_app", InApp.IMMEDIATE.value)),
+        Email(chosen.get("email", DEFAULT_EMAIL[kind].value)),
+    )

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Path, Query, status
+from fastapi.responses import HTMLResponse
 
-from tasklane.api import new_router
+from tasklane.api import new_router, problem_doc
 from tasklane.auth.principal import CurrentPrincipal
 from tasklane.db import DbSession
 from tasklane.kit.pagination import Page, PageParams, page_params
-from tasklane.notifications import service
+from tasklane.notifications import email, service
 from tasklane.notifications.schemas import (
     Box,
     Changed,
@@ -23,6 +24,7 @@ from tasklane.notifications.schemas import (
 from tasklane.runtime import CurrentRuntime
 
 router = new_router(prefix="/notifications", tags=["notifications"])
+public_router = new_router(tags=["notifications"])
 settings_router = new_router(prefix="/users/me/notification-settings", tags=["notifications"])
 Paging = Annotated[PageParams, Depends(page_params)]
 
@@ -107,3 +109,27 @@ async def update_notification_settings(
     """Change your notification settings. Only the fields sent change; `projects` replaces the
     list of project mutes; `time_zone` is your account's (an IANA name)."""
     return await service.update_settings(session, principal, rt.settings, body)
+
+
+_UNSUBSCRIBE_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/html": {}}, "description": "A page saying what the link stops."},
+    404: problem_doc("Not a link this installation signed."),
+}
+Token = Annotated[str, Path(max_length=200)]
+
+
+@public_router.get("/unsubscribe/{token}", response_class=HTMLResponse, responses=_UNSUBSCRIBE_DOC)
+async def unsubscribe_page(token: Token, rt: CurrentRuntime) -> HTMLResponse:
+    """The page an e-mail's unsubscribe link opens: it asks before it changes anything (mail
+    scanners follow links)."""
+    _, what = email.read_unsubscribe_token(rt.settings, token)
+    return HTMLResponse(email.unsubscribe_page(rt.settings, what, done=False))
+
+
+@public_router.post("/unsubscribe/{token}", response_class=HTMLResponse, responses=_UNSUBSCRIBE_DOC)
+async def unsubscribe(token: Token, session: DbSession, rt: CurrentRuntime) -> HTMLResponse:
+    """Stop the e-mail the link names, with no sign-in: the page's button, and the one-click
+    unsubscribe of mail apps (RFC 8058, `List-Unsubscribe=One-Click`), which send this POST."""
+    user_id, what = email.read_unsubscribe_token(rt.settings, token)
+    await email.unsubscribe(session, user_id, what)
+    return HTMLResponse(email.unsubscribe_page(rt.settings, what, done=True))

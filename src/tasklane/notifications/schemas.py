@@ -75,6 +75,32 @@ class Channels(BaseModel):
     email: Email
 
 
+class KindChannels(BaseModel):
+    """Channels per kind of notification (see `Kind`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    assigned: Channels
+    mentioned: Channels
+    commented: Channels
+    status_changed: Channels
+    due_soon: Channels
+    added: Channels
+
+
+class KindChannelsWrite(BaseModel):
+    """The kinds to change; the others stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    assigned: Channels | None = None
+    mentioned: Channels | None = None
+    commented: Channels | None = None
+    status_changed: Channels | None = None
+    due_soon: Channels | None = None
+    added: Channels | None = None
+
+
 class ProjectMute(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -86,7 +112,7 @@ class ProjectMute(BaseModel):
 
 
 class NotificationSettingsRead(BaseModel):
-    types: dict[Kind, Channels]
+    types: KindChannels
     digest_hour: int
     time_zone: str | None = Field(description="Your account's zone; null: UTC for digests.")
     projects: list[ProjectMute]
@@ -99,7 +125,11 @@ class NotificationSettingsWrite(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    types: dict[Kind, Channels] | None = None
+    types: KindChannelsWrite | None = None
     digest_hour: Annotated[int, Field(ge=0, le=23)] | None = None
     time_zone: TimeZone | None = None
     projects: Annotated[list[ProjectMute], Field(max_length=200)] | None = None
+
+
+assert set(KindChannels.model_fields) == {k.value for k in Kind}, "a field per kind"
+assert set(KindChannelsWrite.model_fields) == {k.value for k in Kind}, "a field per kind"

@@ -26,11 +26,11 @@ from tasklane.models import (
     Task,
     User,
 )
-from tasklane.notifications.delivery import DEFAULT_DIGEST_HOUR, channels_of
-from tasklane.notifications.kinds import Kind
+from tasklane.notifications.kinds import DEFAULT_DIGEST_HOUR, Kind, channels_of
 from tasklane.notifications.schemas import (
     Box,
     Channels,
+    KindChannels,
     NotificationRead,
     NotificationSettingsRead,
     NotificationSettingsWrite,
@@ -205,9 +205,9 @@ async def get_settings(
     types = {}
     for kind in Kind:
         in_app, email = channels_of(row, kind)
-        types[kind] = Channels(in_app=in_app, email=email)
+        types[kind.value] = Channels(in_app=in_app, email=email)
     return NotificationSettingsRead(
-        types=types,
+        types=KindChannels(**types),
         digest_hour=row.digest_hour if row is not None else DEFAULT_DIGEST_HOUR,
         time_zone=zone,
         projects=[ProjectMute(project_id=p, level=level) for p, level in mutes.all()],
@@ -228,10 +228,8 @@ async def update_settings(
         )
         session.add(row)
     if data.types is not None:
-        row.channels = {
-            **row.channels,
-            **{k.value: c.model_dump(mode="json") for k, c in data.types.items()},
-        }
+        sent = data.types.model_dump(mode="json", exclude_none=True)
+        row.channels = {**row.channels, **sent}
     if data.digest_hour is not None:
         row.digest_hour = data.digest_hour
     row.updated_at = utcnow()

@@ -16,6 +16,7 @@ from tasklane.api import purge_idempotency_records
 from tasklane.db import Database
 from tasklane.kit.clock import utcnow
 from tasklane.models import Job, JobStatus
+from tasklane.notifications.due import DUE_SOON_JOB
 from tasklane.tasks.service import purge_trash
 from tasklane.worker.jobs import JobContext, enqueue, job_kind
 
@@ -32,6 +33,7 @@ PERIODIC: tuple[tuple[str, timedelta], ...] = (
     (PURGE_TRASH, timedelta(hours=1)),
     (PURGE_IDEMPOTENCY, timedelta(hours=1)),
     (PURGE_JOBS, timedelta(hours=6)),
+    (DUE_SOON_JOB, timedelta(hours=1)),
 )
 
 
