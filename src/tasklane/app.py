@@ -36,6 +36,7 @@ from tasklane.tasks.search import router as task_search_router
 from tasklane.tasks.stats import router as task_stats_router
 from tasklane.users.routes import router as users_router
 from tasklane.webapp import install_web_app
+from tasklane.webhooks.routes import router as webhooks_router
 from tasklane.workspaces.routes import invitations_router
 from tasklane.workspaces.routes import router as workspaces_router
 
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         task_stats_router,
         comments_router,
         notifications_router,
+        webhooks_router,
         realtime_router,
     ):
         app.include_router(router, prefix=API_PREFIX)

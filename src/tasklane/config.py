@@ -166,6 +166,15 @@ class Settings(BaseSettings):
     user and password in the URL (percent-encoded). Empty: mail is written to the log."""
     mail_from: str = "Tasklane <tasklane@localhost>"
     """The From of every mail Tasklane sends."""
+    webhook_allow_private: bool = False
+    """Let webhooks call loopback, private, link-local and cloud-metadata addresses (tests, a
+    receiver on the same host). Off, those are refused at registration and at each delivery."""
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=60)
+    webhook_retry_seconds: float = Field(default=10, gt=0)
+    """The first retry's delay; each next one doubles (with jitter), up to an hour."""
+    webhook_give_up_hours: float = Field(default=24, gt=0)
+    """A message that has failed for this long is given up, and its webhook disabled (its
+    workspace's admins are told)."""
     dispatch_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     """Fallback poll of the event log when no wake-up arrives (another process, the CLI)."""
     dispatch_save_seconds: float = Field(default=1.0, ge=0, le=60)

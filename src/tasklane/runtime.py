@@ -20,6 +20,7 @@ from tasklane.realtime.broker import Broker, MemoryBroker, RedisBroker, redis_cl
 from tasklane.realtime.hub import Hub
 from tasklane.realtime.presence import DatabasePresence, PresenceStore, RedisPresence
 from tasklane.realtime.publisher import RealtimePublisher
+from tasklane.webhooks.consumer import WebhookConsumer
 from tasklane.worker.runner import Worker
 
 
@@ -60,7 +61,11 @@ class Runtime:
         return Worker(
             self.settings,
             self.db,
-            [RealtimePublisher(self.broker), NotificationConsumer(self.settings, self.db)],
+            [
+                RealtimePublisher(self.broker),
+                NotificationConsumer(self.settings, self.db),
+                WebhookConsumer(self.db),
+            ],
         )
 
     async def start(self, *, worker: bool) -> None:

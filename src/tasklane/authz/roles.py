@@ -30,6 +30,8 @@ class Action(StrEnum):
     PROJECT_CREATE = "workspace:projects:create"
     AUDIT_READ = "workspace:audit:read"
     """Read and export the audit log."""
+    WEBHOOKS_MANAGE = "workspace:webhooks:manage"
+    """Register webhooks and read their deliveries (which carry the workspace's events)."""
 
     PROJECT_READ = "project:read"
     PEOPLE_READ = "project:people:read"
@@ -50,7 +52,12 @@ class Action(StrEnum):
 
 _GUEST = frozenset({Action.WORKSPACE_READ})
 _MEMBER = _GUEST | {Action.MEMBERS_READ, Action.MEMBER_EMAILS_READ, Action.PROJECT_CREATE}
-_ADMIN = _MEMBER | {Action.WORKSPACE_UPDATE, Action.MEMBERS_MANAGE, Action.AUDIT_READ}
+_ADMIN = _MEMBER | {
+    Action.WORKSPACE_UPDATE,
+    Action.MEMBERS_MANAGE,
+    Action.AUDIT_READ,
+    Action.WEBHOOKS_MANAGE,
+}
 _OWNER = _ADMIN | {Action.WORKSPACE_DELETE, Action.OWNERS_MANAGE}
 
 WORKSPACE_PERMISSIONS: dict[WorkspaceRole, frozenset[Action]] = {

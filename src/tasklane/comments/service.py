@@ -91,6 +91,15 @@ async def create_comment(
     return _read(comment, Author(id=principal.user_id, name=principal.name))
 
 
+async def public_comment(session: AsyncSession, comment_id: UUID) -> CommentRead | None:
+    """A comment as the API shows it, read without a caller (for webhooks)."""
+    comment = await session.get(Comment, comment_id)
+    if comment is None:
+        return None
+    author = await session.get(User, comment.author_id) if comment.author_id else None
+    return _read(comment, author)
+
+
 async def _watch(session: AsyncSession, task_id: UUID, user_id: UUID) -> None:
     # In one statement: two concurrent comments by the same person must not both insert.
     await insert_ignore(session, TaskWatcher, {"task_id": task_id, "user_id": user_id})

@@ -22,6 +22,7 @@ from tasklane.models.task import (
     TaskWatcher,
 )
 from tasklane.models.user import User
+from tasklane.models.webhook import Webhook, WebhookDelivery
 from tasklane.models.workspace import Workspace, WorkspaceInvitation, WorkspaceMember
 
 __all__ = [
@@ -58,6 +59,8 @@ __all__ = [
     "User",
     "UserIdentity",
     "WebauthnChallenge",
+    "Webhook",
+    "WebhookDelivery",
     "Workspace",
     "WorkspaceInvitation",
     "WorkspaceMember",

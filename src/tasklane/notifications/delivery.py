@@ -34,7 +34,7 @@ from tasklane.notifications.kinds import (
     channels_of,
 )
 
-NOT_COALESCED = frozenset({Kind.DUE_SOON, Kind.ADDED})
+NOT_COALESCED = frozenset({Kind.DUE_SOON, Kind.ADDED, Kind.WEBHOOK_DISABLED})
 
 
 @dataclass(slots=True)

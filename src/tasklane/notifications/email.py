@@ -48,6 +48,7 @@ REASONS: dict[Kind, str] = {
     Kind.STATUS_CHANGED: "you watch this task",
     Kind.DUE_SOON: "a task assigned to you is due soon",
     Kind.ADDED: "you were added to a workspace or a project",
+    Kind.WEBHOOK_DISABLED: "you administer the webhook's workspace",
 }
 
 _templates = jinja2.Environment(

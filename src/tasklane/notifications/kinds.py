@@ -14,6 +14,7 @@ class Kind(StrEnum):
     STATUS_CHANGED = "status_changed"
     DUE_SOON = "due_soon"
     ADDED = "added"
+    WEBHOOK_DISABLED = "webhook_disabled"
 
 
 class InApp(StrEnum):
@@ -41,6 +42,7 @@ DESCRIPTIONS: dict[Kind, str] = {
     Kind.STATUS_CHANGED: "A task you watch changed status.",
     Kind.DUE_SOON: "A task assigned to you is due within a day.",
     Kind.ADDED: "You were added to a workspace or a project.",
+    Kind.WEBHOOK_DISABLED: "A webhook of a workspace you administer was disabled.",
 }
 
 DEFAULT_EMAIL: dict[Kind, Email] = {
@@ -50,6 +52,7 @@ DEFAULT_EMAIL: dict[Kind, Email] = {
     Kind.STATUS_CHANGED: Email.DIGEST,
     Kind.DUE_SOON: Email.IMMEDIATE,
     Kind.ADDED: Email.IMMEDIATE,
+    Kind.WEBHOOK_DISABLED: Email.IMMEDIATE,
 }
 
 FROM_WATCHING = frozenset({Kind.COMMENTED, Kind.STATUS_CHANGED})

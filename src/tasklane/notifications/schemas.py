@@ -86,6 +86,7 @@ class KindChannels(BaseModel):
     status_changed: Channels
     due_soon: Channels
     added: Channels
+    webhook_disabled: Channels
 
 
 class KindChannelsWrite(BaseModel):
@@ -99,6 +100,7 @@ class KindChannelsWrite(BaseModel):
     status_changed: Channels | None = None
     due_soon: Channels | None = None
     added: Channels | None = None
+    webhook_disabled: Channels | None = None
 
 
 class ProjectMute(BaseModel):

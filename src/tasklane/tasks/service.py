@@ -134,6 +134,18 @@ async def _read_one(session: AsyncSession, task: Task, project: Project) -> Task
     return task_read(task, project, links.assignees.get(task.id, []), links.labels.get(task.id, []))
 
 
+async def public_task(session: AsyncSession, task_id: UUID) -> TaskRead | None:
+    """A task as the API shows it, read without a caller (for webhooks: they decide access)."""
+    row = (
+        await session.execute(
+            select(Task, Project)
+            .join(Project, Project.id == Task.project_id)
+            .where(Task.id == task_id)
+        )
+    ).first()
+    return await _read_one(session, row[0], row[1]) if row is not None else None
+
+
 def _require_active(access: ProjectAccess) -> None:
     if access.project.archived_at is not None:
         raise Conflict(

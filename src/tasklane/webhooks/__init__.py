@@ -1,0 +1,1 @@
+"""Webhooks (issue 14, item 4): a workspace's events, signed, to other systems."""
