@@ -48,6 +48,7 @@ PAGES = [
     # An unknown project view shows the board: that is what "missing" looks like for it.
     Page("trash", "/p/{project}/trash", "section.trash", optional=True, missing=".board"),
     Page("account", "/account", "main h1:text-is('Account')", optional=True),
+    Page("inbox", "/inbox", ".inbox-page :is(.notification-list, .empty)"),
     Page(
         "workspace-settings",
         "/w/{workspace}/settings",

@@ -191,7 +191,8 @@ TABLE: dict[str, Case] = {
         signed_in(200),
     ),
     **{
-        f"{method} /unsubscribe/{{token}}": Case(  # the link is the credential (tests/notifications)
+        # the link is the credential (tests/notifications)
+        f"{method} /unsubscribe/{{token}}": Case(
             lambda w, method=method: (
                 method,
                 f"/unsubscribe/{NO_ID.replace('-', '')}.assigned.{'A' * 43}",
@@ -336,6 +337,79 @@ TABLE: dict[str, Case] = {
     "GET /api/v1/workspaces/{workspace_id}/audit-log/export": Case(
         lambda w: ("GET", f"/api/v1/workspaces/{w['workspace']}/audit-log/export?format=csv", None),
         inside(200, denied=ADMINS_ONLY),
+    ),
+    # webhooks: owners and admins
+    "POST /api/v1/workspaces/{workspace_id}/webhooks": Case(
+        lambda w: (
+            "POST",
+            f"/api/v1/workspaces/{w['workspace']}/webhooks",
+            {"url": "https://1.1.1.1/another", "event_types": ["*"]},
+        ),
+        inside(201, denied=ADMINS_ONLY),
+    ),
+    "GET /api/v1/workspaces/{workspace_id}/webhooks": Case(
+        lambda w: ("GET", f"/api/v1/workspaces/{w['workspace']}/webhooks", None),
+        inside(200, denied=ADMINS_ONLY),
+    ),
+    "GET /api/v1/workspaces/{workspace_id}/webhooks/{webhook_id}": Case(
+        lambda w: ("GET", f"/api/v1/workspaces/{w['workspace']}/webhooks/{w['webhook']}", None),
+        inside(200, denied=ADMINS_ONLY),
+    ),
+    "PATCH /api/v1/workspaces/{workspace_id}/webhooks/{webhook_id}": Case(
+        lambda w: (
+            "PATCH",
+            f"/api/v1/workspaces/{w['workspace']}/webhooks/{w['webhook']}",
+            {"description": "CI"},
+        ),
+        inside(200, denied=ADMINS_ONLY),
+    ),
+    "DELETE /api/v1/workspaces/{workspace_id}/webhooks/{webhook_id}": Case(
+        lambda w: (
+            "DELETE",
+            f"/api/v1/workspaces/{w['workspace']}/webhooks/{w['webhook']}",
+            None,
+        ),
+        inside(204, denied=ADMINS_ONLY),
+    ),
+    "POST /api/v1/workspaces/{workspace_id}/webhooks/{webhook_id}/rotate-secret": Case(
+        lambda w: (
+            "POST",
+            f"/api/v1/workspaces/{w['workspace']}/webhooks/{w['webhook']}/rotate-secret",
+            None,
+        ),
+        inside(200, denied=ADMINS_ONLY),
+    ),
+    "POST /api/v1/workspaces/{workspace_id}/webhooks/{webhook_id}/test": Case(
+        lambda w: (
+            "POST",
+            f"/api/v1/workspaces/{w['workspace']}/webhooks/{w['webhook']}/test",
+            None,
+        ),
+        inside(202, denied=ADMINS_ONLY),
+    ),
+    "GET /api/v1/webhooks/{webhook_id}/deliveries": Case(
+        lambda w: ("GET", f"/api/v1/webhooks/{w['webhook']}/deliveries", None),
+        inside(200, denied=ADMINS_ONLY),
+    ),
+    "GET /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}": Case(
+        lambda w: ("GET", f"/api/v1/webhooks/{w['webhook']}/deliveries/{w['delivery']}", None),
+        inside(200, denied=ADMINS_ONLY),
+    ),
+    "POST /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": Case(
+        lambda w: (
+            "POST",
+            f"/api/v1/webhooks/{w['webhook']}/deliveries/{w['delivery']}/redeliver",
+            None,
+        ),
+        inside(202, denied=ADMINS_ONLY),
+    ),
+    "POST /api/v1/webhooks/{webhook_id}/replay": Case(
+        lambda w: (
+            "POST",
+            f"/api/v1/webhooks/{w['webhook']}/replay",
+            {"since": "2020-01-01T00:00:00Z", "until": "2040-01-01T00:00:00Z"},
+        ),
+        inside(202, denied=ADMINS_ONLY),
     ),
     "GET /api/v1/users/me/invitations": Case(
         lambda w: ("GET", "/api/v1/users/me/invitations", None), signed_in(200)
@@ -681,6 +755,18 @@ async def _build_world(database_url: str, data_dir: Path) -> W:
         owner_session = expect(await c.get("/api/v1/users/me/sessions", headers=h), 200)["items"][
             0
         ]["id"]
+        # A public address (nothing is sent: no worker runs here).
+        webhook = expect(
+            await c.post(
+                f"/api/v1/workspaces/{ws}/webhooks",
+                json={"url": "https://1.1.1.1/world-hook", "event_types": ["task.*"]},
+                headers=h,
+            ),
+            201,
+        )["id"]
+        delivery = expect(
+            await c.post(f"/api/v1/workspaces/{ws}/webhooks/{webhook}/test", headers=h), 202
+        )["id"]
     return {
         "workspace": ws,
         "project": project,
@@ -700,6 +786,8 @@ async def _build_world(database_url: str, data_dir: Path) -> W:
         "pats": {scope: pat["token"] for scope, pat in pats.items()},
         "pat_ids": {scope: pat["id"] for scope, pat in pats.items()},
         "owner_session": owner_session,
+        "webhook": webhook,
+        "delivery": delivery,
     }
 
 

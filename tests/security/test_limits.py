@@ -16,6 +16,7 @@ from tasklane.openapi import document
 from tasklane.projects.service import MAX_LABELS, MAX_STATUSES
 from tasklane.tasks import watchers
 from tasklane.tasks.service import MAX_RELATIONS
+from tasklane.webhooks import service as webhooks
 from tasklane.workspaces import invitations
 from tests.factories import Board, expect, make_task
 
@@ -162,8 +163,21 @@ async def test_page_size_is_bounded(
 ) -> None:
     # The owner: some lists (the audit log) are for owners and admins only.
     task = await make_task(client, board.member, board.pid)
+    webhook = ""
+    if "{webhook_id}" in path:  # an address that needs no DNS; nothing is sent here
+        webhook = expect(
+            await client.post(
+                f"/api/v1/workspaces/{board.workspace['id']}/webhooks",
+                json={"url": "https://1.1.1.1/hook", "event_types": ["*"]},
+                headers=board.owner.headers,
+            ),
+            201,
+        )["id"]
     url = path.format(
-        workspace_id=board.workspace["id"], project_id=board.pid, task_ref=task["key"]
+        workspace_id=board.workspace["id"],
+        project_id=board.pid,
+        task_ref=task["key"],
+        webhook_id=webhook,
     )
     assert "{" not in url, f"no value for a path parameter of {path}"
     # An operation may cap its page lower than the general limit (a search answers one page);
@@ -197,6 +211,7 @@ BOUNDED_AT_WRITE = {
     "/api/v1/users/me/tokens": apitokens.MAX_TOKENS,
     "/api/v1/workspaces/{workspace_id}/invitations": invitations.MAX_PENDING,
     "/api/v1/users/me/passkeys": passkeys.MAX_PASSKEYS,
+    "/api/v1/workspaces/{workspace_id}/webhooks": webhooks.MAX_WEBHOOKS,
 }
 """Collections small by nature, answered whole: creating one more past the limit is a 409
 (tests/projects/test_statuses.py, test_labels.py, tests/tasks/test_routes.py)."""

@@ -107,11 +107,22 @@ ADMIN = frozenset(
         "GET /api/v1/workspaces/{workspace_id}/audit-log",
         "GET /api/v1/workspaces/{workspace_id}/audit-log/export",
         "PUT /api/v1/users/me/notification-settings",
+        "POST /api/v1/workspaces/{workspace_id}/webhooks",
+        "GET /api/v1/workspaces/{workspace_id}/webhooks",
+        "GET /api/v1/workspaces/{workspace_id}/webhooks/{webhook_id}",
+        "PATCH /api/v1/workspaces/{workspace_id}/webhooks/{webhook_id}",
+        "DELETE /api/v1/workspaces/{workspace_id}/webhooks/{webhook_id}",
+        "POST /api/v1/workspaces/{workspace_id}/webhooks/{webhook_id}/rotate-secret",
+        "POST /api/v1/workspaces/{workspace_id}/webhooks/{webhook_id}/test",
+        "GET /api/v1/webhooks/{webhook_id}/deliveries",
+        "GET /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}",
+        "POST /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
+        "POST /api/v1/webhooks/{webhook_id}/replay",
     }
 )
 """Who belongs where, what can be deleted wholesale, and the reads of the security record
 (the audit log: GETs, but not `read`, so a read-only token cannot see who signs in from
-where)."""
+where), and webhooks (reads included: they carry where a workspace's events go)."""
 
 
 def needed(method: str, path: str) -> Scope | None:

@@ -74,7 +74,7 @@ async def archive(session: DbSession, principal: CurrentPrincipal, body: Selecti
 
 @router.post("/unarchive")
 async def unarchive(session: DbSession, principal: CurrentPrincipal, body: Selection) -> Changed:
-    """Move archived notifications back to the inbox."""
+    """Move archived or snoozed notifications back to the inbox now."""
     return Changed(changed=await service.unarchive(session, principal, body))
 
 

@@ -168,7 +168,8 @@ async def archive(session: AsyncSession, principal: Principal, selection: Select
 
 
 async def unarchive(session: AsyncSession, principal: Principal, selection: Selection) -> int:
-    return await _change(session, principal, selection, archived_at=None)
+    """Back to the inbox, from the archive or from a snooze."""
+    return await _change(session, principal, selection, archived_at=None, snoozed_until=None)
 
 
 async def snooze(

@@ -42,7 +42,7 @@ async def create_webhook(
     """Register a webhook (workspace owners and admins): the workspace's events of the types
     named (of one project, if `project_id`) are POSTed to `url` as JSON, signed per the
     Standard Webhooks specification with the `secret` returned here, and only here. The URL
-    must resolve to public addresses. At most 25 per workspace."""
+    must resolve to public addresses. A workspace has at most 25 (409 beyond)."""
     return await service.create_webhook(
         session, principal, rt.settings, workspace_id=workspace_id, data=body, address=address
     )
@@ -52,7 +52,7 @@ async def create_webhook(
 async def list_webhooks(
     session: DbSession, principal: CurrentPrincipal, workspace_id: WorkspaceId
 ) -> list[WebhookRead]:
-    """The workspace's webhooks (no secrets). At most 25 exist."""
+    """The workspace's webhooks (no secrets), all of them: a workspace has at most 25."""
     return await service.list_webhooks(session, principal, workspace_id=workspace_id)
 
 

@@ -40,6 +40,10 @@ const WorkspaceSettings = lazy(() =>
   })),
 );
 
+const InboxPage = lazy(() =>
+  import("../features/notifications/InboxPage").then((m) => ({ default: m.InboxPage })),
+);
+
 const AuditLogPage = lazy(() =>
   import("../features/audit/AuditLogPage").then((m) => ({ default: m.AuditLogPage })),
 );
@@ -103,6 +107,7 @@ function Root() {
               <Route path="/w/:workspaceId/settings" element={<WorkspaceSettings />} />
               <Route path="/w/:workspaceId/audit" element={<AuditLogPage />} />
               <Route path="/account" element={<AccountPage />} />
+              <Route path="/inbox" element={<InboxPage />} />
               <Route path="/invite/:token" element={<InvitePage />} />
               <Route path="/p/:projectId/:view/:taskRef?" element={<ProjectPage me={me.data} />} />
               <Route path="/p/:projectId" element={<ProjectPage me={me.data} />} />

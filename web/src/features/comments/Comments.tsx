@@ -4,6 +4,7 @@ import { api, unwrap } from "../../api/client";
 import type { Comment, Task } from "../../api/types";
 import { Avatar, ErrorNote, formatDateTime, timeAgo } from "../../app/ui";
 import { Markdown } from "../../lib/markdown";
+import { MentionTextarea } from "../notifications/MentionTextarea";
 import { useProject } from "../projects/api";
 import { toast } from "../shell/toasts";
 import { messageOf } from "../tasks/api";
@@ -85,6 +86,7 @@ export function Comments({
           }}
         >
           <MarkdownField
+            projectId={task.project_id}
             label="Write a comment (Markdown)"
             placeholder="Write a comment… Markdown works. Ctrl+Enter sends."
             value={body}
@@ -217,6 +219,7 @@ function CommentItem({
           }}
         >
           <MarkdownField
+            projectId={task.project_id}
             label="Edit the comment (Markdown)"
             value={draft}
             onChange={setDraft}
@@ -243,8 +246,10 @@ function afterChange(qc: QueryClient, task: Task): void {
   void qc.invalidateQueries({ queryKey: taskKeys.activity(task.key) });
 }
 
-/** A Markdown text box with Write and Preview tabs; Ctrl/⌘+Enter submits, Esc cancels. */
+/** A Markdown text box with Write and Preview tabs; Ctrl/⌘+Enter submits, Esc cancels; `@`
+ * suggests the project's people to mention. */
 function MarkdownField({
+  projectId,
   label,
   placeholder,
   value,
@@ -253,6 +258,7 @@ function MarkdownField({
   onCancel,
   autoFocus,
 }: {
+  projectId: string;
   label: string;
   placeholder?: string;
   value: string;
@@ -267,14 +273,15 @@ function MarkdownField({
     <div className="markdown-field">
       <WriteTabs label="Write or preview" tab={tab} onTab={setTab} idPrefix={id} />
       {tab === "write" ? (
-        <textarea
+        <MentionTextarea
+          projectId={projectId}
           aria-label={label}
           placeholder={placeholder}
           value={value}
           rows={3}
           maxLength={20000}
           autoFocus={autoFocus}
-          onChange={(e) => onChange(e.target.value)}
+          onChange={onChange}
           onKeyDown={(e) => {
             if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
               e.preventDefault();

@@ -29,6 +29,22 @@ export interface LiveEvent {
  * `paused`: connected but the server paused delivery; `unavailable`: never connected. */
 export type LiveState = "idle" | "connecting" | "live" | "offline" | "paused" | "unavailable";
 
+/** A new notification for the signed-in person (the `user` channel, docs/realtime.md). */
+export interface LiveNotification {
+  id: string;
+  type: string;
+  summary: string;
+  task_id?: string | null;
+  created_at?: string;
+}
+
+/** What the `user` channel tells its listeners: a new (or newly folded) notification, or that
+ * the channel is live on a socket; `again` when it had been live on an earlier one, so
+ * notifications of the time in between were not sent (read the inbox again). */
+export type UserMessage =
+  | { type: "notification"; notification: LiveNotification }
+  | { type: "subscribed"; again: boolean };
+
 export interface LiveHandlers {
   event(seq: number, event: LiveEvent): void;
   reset(scope: Scope): void;
@@ -140,6 +156,10 @@ export class LiveClient {
   readonly presence = new Map<string, Viewer[]>();
   private readonly scopes = new Map<string, Entry>();
   private readonly listeners = new Set<() => void>();
+  /** Listeners of the `user` channel; subscribed on the socket while there is one. */
+  private readonly userListeners = new Set<(message: UserMessage) => void>();
+  /** The `user` channel was live on some socket of this client. */
+  private userWasLive = false;
   private socket: WebSocket | null = null;
   private attempt = 0;
   private everConnected = false;
@@ -198,6 +218,18 @@ export class LiveClient {
       this.keepPosition(key, current);
       this.send({ type: "unsubscribe", ...scope });
       this.notify();
+    };
+  }
+
+  /** Follow the person's own channel (`notification` messages) while `listener` is there. It
+   * is subscribed again on every new socket: the server replays nothing on it, so a listener
+   * told `subscribed` with `again` should read what it shows afresh. */
+  followUser(listener: (message: UserMessage) => void): () => void {
+    this.userListeners.add(listener);
+    if (this.userListeners.size === 1) this.send({ type: "subscribe", user: true });
+    return () => {
+      if (!this.userListeners.delete(listener)) return;
+      if (this.userListeners.size === 0) this.send({ type: "unsubscribe", user: true });
     };
   }
 
@@ -311,10 +343,17 @@ export class LiveClient {
         this.ready = true;
         this.setState("live");
         for (const entry of this.scopes.values()) this.sendSubscribe(entry);
+        if (this.userListeners.size) this.send({ type: "subscribe", user: true });
         if (first) this.handlers.firstLive();
         break;
       }
       case "subscribed": {
+        if (message.user === true) {
+          const again = this.userWasLive;
+          this.userWasLive = true;
+          this.tellUser({ type: "subscribed", again });
+          break;
+        }
         const scope = scopeOf(message);
         const entry = scope ? this.scopes.get(scopeKey(scope)) : undefined;
         if (entry && entry.from !== undefined) entry.confirmed = true;
@@ -324,6 +363,14 @@ export class LiveClient {
         if (typeof message.seq === "number" && message.event && typeof message.event === "object") {
           this.handlers.event(message.seq, message.event as LiveEvent);
           for (const listener of eventListeners) listener(message.event as LiveEvent);
+        }
+        break;
+      case "notification":
+        if (message.notification && typeof message.notification === "object") {
+          this.tellUser({
+            type: "notification",
+            notification: message.notification as LiveNotification,
+          });
         }
         break;
       case "reset": {
@@ -360,6 +407,10 @@ export class LiveClient {
       ...entry.scope,
       ...(from === undefined ? {} : { since: from }),
     });
+  }
+
+  private tellUser(message: UserMessage): void {
+    for (const listener of [...this.userListeners]) listener(message);
   }
 
   private send(message: object): void {

@@ -22,6 +22,7 @@ import {
   type LiveEvent,
   type Scope,
   scopeKey,
+  type UserMessage,
   type Viewer,
 } from "./live";
 
@@ -312,3 +313,15 @@ export function useLiveScope(scope: Scope | null): Viewer[] {
 }
 
 const EMPTY: Viewer[] = [];
+
+/** Follow the signed-in person's own channel while mounted: `listener` hears of each new
+ * notification, and of every (re)subscription (live.ts `followUser`). */
+export function useUserChannel(listener: (message: UserMessage) => void): void {
+  const client = useClient();
+  const ref = useRef(listener);
+  ref.current = listener;
+  useEffect(() => {
+    if (!client) return;
+    return client.followUser((message) => ref.current(message));
+  }, [client]);
+}

@@ -1,5 +1,5 @@
-/** The signed-in person's account: profile, avatar colour, time zone, theme, password, where it
- * is signed in, and API tokens. */
+/** The signed-in person's account: profile, avatar colour, time zone, theme, notifications,
+ * password, where it is signed in, and API tokens. */
 import { type FormEvent, useId, useState } from "react";
 import { ApiError } from "../../api/client";
 import type { User } from "../../api/types";
@@ -7,6 +7,7 @@ import { AVATAR_PALETTE, Avatar } from "../../app/ui";
 import { useMe } from "../auth/api";
 import { StrengthMeter } from "../auth/StrengthMeter";
 import { contextWords, MIN_LENGTH, passwordStrength } from "../auth/strength";
+import { NotificationSettings } from "../notifications/NotificationSettings";
 import type { ThemeChoice } from "../shell/theme";
 import { ApiTokens } from "./ApiTokens";
 import {
@@ -40,6 +41,7 @@ export function AccountPage() {
       <h1>Account</h1>
       <Profile me={me} />
       <Preferences me={me} />
+      <NotificationSettings />
       <PasswordSection me={me} />
       <TwoFactor me={me} />
       <Passkeys />

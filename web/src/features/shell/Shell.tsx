@@ -5,6 +5,8 @@ import { Link, NavLink, useLocation, useNavigate } from "react-router";
 import type { User } from "../../api/types";
 import { Avatar, Modal, Spinner } from "../../app/ui";
 import { signOut } from "../auth/api";
+import { useNotificationFeed } from "../notifications/api";
+import { Bell } from "../notifications/Bell";
 import { useLiveState } from "../realtime/useLive";
 import { useAccountPreferences, useAvatarColorFeed } from "../settings/api";
 import { AccountLink, WorkspaceSettingsLink } from "../settings/links";
@@ -29,6 +31,8 @@ export function Shell({ me, children }: { me: User; children: ReactNode }) {
   // The theme is the account's: applied on sign-in, and the toggle saves it.
   const [theme, setTheme] = useAccountPreferences(me);
   useAvatarColorFeed();
+  // The bell's count and the inbox follow the live `user` channel.
+  useNotificationFeed();
   const [palette, setPalette] = useState(false);
   const [help, setHelp] = useState(false);
   const drawer = useDrawer();
@@ -56,10 +60,13 @@ export function Shell({ me, children }: { me: User; children: ReactNode }) {
         Skip to content
       </a>
       <nav id="sidebar" className="sidebar" aria-label="Workspace" ref={drawer.panel}>
-        <Link to="/" className="brand">
-          <span className="brand-mark" aria-hidden="true" />
-          Tasklane
-        </Link>
+        <div className="bell-row">
+          <Link to="/" className="brand">
+            <span className="brand-mark" aria-hidden="true" />
+            Tasklane
+          </Link>
+          <Bell />
+        </div>
         {workspaces.data && workspaces.data.length > 0 && (
           <label className="switcher">
             <span className="sr-only">Workspace</span>
@@ -147,6 +154,7 @@ export function Shell({ me, children }: { me: User; children: ReactNode }) {
             Tasklane
           </Link>
           <span className="spacer" />
+          <Bell />
           <button
             type="button"
             className="icon-button"
@@ -237,6 +245,7 @@ const SHORTCUTS: Array<[string, string]> = [
   ["Delete", "Delete the open task (Undo in the message that follows)"],
   ["Space", "Pick up a card on the board, arrows to move, Space to drop"],
   ["X", "Select the task under the cursor (list)"],
+  ["E / U", "Inbox: archive / mark read or unread"],
   ["Ctrl/⌘ K", "Command palette"],
   ["?", "This help"],
 ];

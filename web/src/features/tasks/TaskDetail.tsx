@@ -25,6 +25,7 @@ import {
 import { type WriteTab, WriteTabs } from "../../app/WriteTabs";
 import { Markdown } from "../../lib/markdown";
 import { Comments } from "../comments/Comments";
+import { MentionTextarea } from "../notifications/MentionTextarea";
 import { useProject } from "../projects/api";
 import { useLiveScope } from "../realtime/useLive";
 import { toast } from "../shell/toasts";
@@ -395,12 +396,13 @@ function DescriptionField({
         <WriteTabs label="Description editor" tab={tab} onTab={setTab} />
       </div>
       {tab === "write" ? (
-        <textarea
+        <MentionTextarea
+          projectId={task.project_id}
           aria-label="Description (Markdown)"
           value={draft}
           rows={8}
           maxLength={100000}
-          onChange={(e) => setDraft(e.target.value)}
+          onChange={setDraft}
           autoFocus
         />
       ) : (
