@@ -17,6 +17,7 @@ from tasklane.kit.clock import utcnow
 from tasklane.kit.sql import insert_ignore
 from tasklane.models import Comment, Task, TaskWatcher, User
 from tasklane.notifications.mentions import mentioned
+from tasklane.notifications.service import forget_comment
 
 
 def _read(comment: Comment, author: User | Author | None) -> CommentRead:
@@ -163,6 +164,7 @@ async def delete_comment(session: AsyncSession, principal: Principal, *, comment
         entity_id=comment.id,
         types=[EventType.COMMENT_CREATED, EventType.COMMENT_UPDATED],
     )
+    await forget_comment(session, comment.id)
     _record(
         session,
         principal,

@@ -4,7 +4,16 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tasklane.kit.clock import utcnow
@@ -47,6 +56,9 @@ class Notification(IdMixin, Base):
     """When it waits for an e-mail: now for "immediate", the next digest otherwise; None when
     no mail is owed (or it went)."""
     emailed_at: Mapped[datetime | None] = mapped_column(default=None)
+    shown: Mapped[bool] = mapped_column(default=True, server_default=true())
+    """False when the person turned this kind off in the app and it exists only to be mailed:
+    in no box, never counted."""
 
 
 class NotificationSettings(Base):

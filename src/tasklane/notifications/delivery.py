@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.config import Settings
@@ -71,7 +71,7 @@ def next_digest(now: datetime, hour: int, time_zone: str | None) -> datetime:
 
 async def _choices(
     session: AsyncSession, drafts: Sequence[Draft], now: datetime
-) -> dict[tuple[UUID, Kind], Choice]:
+) -> dict[tuple[UUID, Kind, UUID | None], Choice]:
     user_ids = {d.user_id for d in drafts}
     project_ids = {d.project_id for d in drafts if d.project_id is not None}
     settings = {
@@ -91,11 +91,13 @@ async def _choices(
     zones = dict(
         (await session.execute(select(User.id, User.time_zone).where(User.id.in_(user_ids)))).all()
     )
-    choices: dict[tuple[UUID, Kind], Choice] = {}
+    choices: dict[tuple[UUID, Kind, UUID | None], Choice] = {}
     for draft in drafts:
         mute = mutes.get((draft.user_id, draft.project_id)) if draft.project_id else None
         if mute is Mute.ALL or (mute is Mute.WATCHING and draft.kind in FROM_WATCHING):
-            choices[(draft.user_id, draft.kind)] = Choice(InApp.OFF, Email.OFF, None)
+            choices[(draft.user_id, draft.kind, draft.project_id)] = Choice(
+                InApp.OFF, Email.OFF, None
+            )
             continue
         row = settings.get(draft.user_id)
         in_app, email = channels_of(row, draft.kind)
@@ -105,7 +107,7 @@ async def _choices(
         elif email is Email.DIGEST:
             hour = row.digest_hour if row is not None else DEFAULT_DIGEST_HOUR
             due = next_digest(now, hour, zones.get(draft.user_id))
-        choices[(draft.user_id, draft.kind)] = Choice(in_app, email, due)
+        choices[(draft.user_id, draft.kind, draft.project_id)] = Choice(in_app, email, due)
     return choices
 
 
@@ -120,11 +122,11 @@ async def deliver(
     window = now - timedelta(seconds=settings.notification_coalesce_seconds)
     shown: list[Notification] = []
     for draft in drafts:
-        choice = choices[(draft.user_id, draft.kind)]
+        choice = choices[(draft.user_id, draft.kind, draft.project_id)]
         if choice.in_app is InApp.OFF and choice.email is Email.OFF:
             continue
         hidden = choice.in_app is InApp.OFF
-        if draft.kind not in NOT_COALESCED and draft.task_id is not None and not hidden:
+        if draft.kind not in NOT_COALESCED and draft.task_id is not None:
             folded, into = await _fold(session, draft, window, now)
             if folded:
                 if into is not None:
@@ -146,8 +148,7 @@ async def deliver(
             "last_seq": draft.seq,
             "created_at": now,
             "updated_at": now,
-            "read_at": now if hidden else None,
-            "archived_at": now if hidden else None,
+            "shown": not hidden,
             "email_due_at": choice.email_due_at,
         }
         if not await insert_ignore(session, Notification, values):
@@ -166,15 +167,27 @@ async def _fold(
     """Fold `draft` into the same person's recent unread notification of the same kind about
     the same task by the same actor. (False, None) when there is none; (True, it) when folded;
     (True, None) when it holds this event already (a repeat)."""
+    same = (
+        Notification.user_id == draft.user_id,
+        Notification.task_id == draft.task_id,
+        Notification.type == draft.kind.value,
+        Notification.actor_id == draft.actor_id,
+    )
+    # Events come in order: one that holds this event or a later one means this event was
+    # handled (its row may have been folded into, read and archived since).
+    handled = await session.scalar(
+        select(Notification.id).where(*same, Notification.last_seq >= draft.seq).limit(1)
+    )
+    if handled is not None:
+        return True, None
     recent = await session.scalar(
         select(Notification)
         .where(
-            Notification.user_id == draft.user_id,
-            Notification.task_id == draft.task_id,
-            Notification.type == draft.kind.value,
-            Notification.actor_id == draft.actor_id,
+            *same,
+            Notification.shown,
             Notification.read_at.is_(None),
             Notification.archived_at.is_(None),
+            or_(Notification.snoozed_until.is_(None), Notification.snoozed_until <= now),
             Notification.updated_at >= window,
         )
         .order_by(Notification.updated_at.desc())
@@ -182,8 +195,6 @@ async def _fold(
     )
     if recent is None:
         return False, None
-    if recent.last_seq >= draft.seq:
-        return True, None
     recent.summary = draft.summary
     recent.comment_id = draft.comment_id or recent.comment_id
     recent.data = {**recent.data, **draft.data, "count": int(recent.data.get("count", 1)) + 1}

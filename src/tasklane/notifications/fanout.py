@@ -76,7 +76,8 @@ class NotificationConsumer:
 
 
 def announce(session: AsyncSession, shown: Sequence[Notification]) -> None:
-    """Record the event that tells each recipient's WebSocket (realtime.hub)."""
+    """Record the event that tells each recipient's WebSocket (realtime.hub). It names the
+    notifications, not what they say (the log keeps no comment's text this way)."""
     if not shown:
         return
     events.record(
@@ -89,7 +90,6 @@ def announce(session: AsyncSession, shown: Sequence[Notification]) -> None:
                 "id": n.id,
                 "user_id": n.user_id,
                 "type": n.type,
-                "summary": n.summary,
                 "task_id": n.task_id,
                 "created_at": n.created_at,
             }
@@ -123,18 +123,15 @@ async def drafts_for(session: AsyncSession, event: Event) -> list[Draft]:
     mentions = [UUID(u) for u in event.data.get("mentions", [])]
     if event.type in (EventType.COMMENT_CREATED, EventType.COMMENT_UPDATED):
         body = str((changes.get("body") or {}).get("to") or "")
-        add(
-            mentions,
-            Kind.MENTIONED,
-            f"{actor} mentioned you on {key}: {_snippet(body)}",
-            comment=_snippet(body),
-        )
+        brief = f"{actor} mentioned you on {key}"
+        add(mentions, Kind.MENTIONED, _with_text(brief, body), brief=brief)
         if event.type == EventType.COMMENT_CREATED:
+            brief = f"{actor} commented on {key}"
             add(
                 await _watchers(session, event.task_id),
                 Kind.COMMENTED,
-                f"{actor} commented on {key}: {_snippet(body)}",
-                comment=_snippet(body),
+                _with_text(brief, body),
+                brief=brief,
             )
     else:
         add(mentions, Kind.MENTIONED, f"{actor} mentioned you in {key}: {facts.title}")
@@ -177,9 +174,13 @@ def _draft(
     )
 
 
-def _snippet(text: str) -> str:
+def _with_text(brief: str, text: str) -> str:
+    """`brief: the comment's start`. `brief` alone is kept too (data["brief"]): it is what the
+    notification says once the comment is deleted (service.forget_comment)."""
     flat = " ".join(text.split())
-    return flat if len(flat) <= SNIPPET else flat[: SNIPPET - 1].rstrip() + "…"
+    if not flat:
+        return brief
+    return f"{brief}: {flat if len(flat) <= SNIPPET else flat[: SNIPPET - 1].rstrip() + '…'}"
 
 
 async def _task_facts(session: AsyncSession, task_id: UUID | None) -> TaskFacts | None:

@@ -4,7 +4,7 @@ to the caller's own notifications; one about a project they can no longer see is
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -53,12 +53,13 @@ def _visible(user_id: UUID) -> ColumnElement[bool]:
 
 
 def _in_box(box: Box, now: datetime) -> ColumnElement[bool]:
+    """In `box` (notifications kept only to be mailed are in none)."""
     if box is Box.ARCHIVED:
-        return Notification.archived_at.is_not(None)
+        return and_(Notification.shown, Notification.archived_at.is_not(None))
     awake = or_(Notification.snoozed_until.is_(None), Notification.snoozed_until <= now)
     if box is Box.SNOOZED:
-        return and_(Notification.archived_at.is_(None), ~awake)
-    return and_(Notification.archived_at.is_(None), awake)
+        return and_(Notification.shown, Notification.archived_at.is_(None), ~awake)
+    return and_(Notification.shown, Notification.archived_at.is_(None), awake)
 
 
 def _unread(now: datetime) -> ColumnElement[bool]:
@@ -134,20 +135,31 @@ async def unread_count(session: AsyncSession, principal: Principal) -> int:
     return int(await session.scalar(select(func.count()).select_from(ids)) or 0)
 
 
-def _selected(principal: Principal, selection: Selection, now: datetime) -> ColumnElement[bool]:
-    mine = Notification.user_id == principal.user_id
+def _selected(
+    principal: Principal, selection: Selection, box: Box, now: datetime
+) -> ColumnElement[bool]:
+    """The caller's notifications `selection` names that they can see: by id, or all of `box`."""
+    mine = and_(
+        Notification.user_id == principal.user_id,
+        Notification.shown,
+        _visible(principal.user_id),
+    )
     if selection.all:
-        return and_(mine, _in_box(Box.INBOX, now))
+        return and_(mine, _in_box(box, now))
     return and_(mine, Notification.id.in_(selection.ids))
 
 
 async def _change(
-    session: AsyncSession, principal: Principal, selection: Selection, **values: Any
+    session: AsyncSession,
+    principal: Principal,
+    selection: Selection,
+    box: Box = Box.INBOX,
+    **values: Any,
 ) -> int:
     now = utcnow()
     result = await session.execute(
         update(Notification)
-        .where(_selected(principal, selection, now))
+        .where(_selected(principal, selection, box, now))
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -169,6 +181,8 @@ async def archive(session: AsyncSession, principal: Principal, selection: Select
 
 async def unarchive(session: AsyncSession, principal: Principal, selection: Selection) -> int:
     """Back to the inbox, from the archive or from a snooze."""
+    if selection.all:
+        return await _change(session, principal, selection, Box.ARCHIVED, archived_at=None)
     return await _change(session, principal, selection, archived_at=None, snoozed_until=None)
 
 
@@ -176,6 +190,10 @@ async def snooze(
     session: AsyncSession, principal: Principal, *, notification_id: UUID, until: datetime
 ) -> None:
     """Out of the inbox until `until`, then back in it, unread."""
+    try:
+        until = until.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValidationFailed.for_field("until", "The time is out of range.") from exc
     if until <= utcnow():
         raise ValidationFailed.for_field("until", "Snooze until a time in the future.")
     changed = await _change(
@@ -200,7 +218,10 @@ async def get_settings(
     zone = await session.scalar(select(User.time_zone).where(User.id == principal.user_id))
     mutes = await session.execute(
         select(NotificationMute.project_id, NotificationMute.level)
-        .where(NotificationMute.user_id == principal.user_id)
+        .where(
+            NotificationMute.user_id == principal.user_id,
+            NotificationMute.project_id.in_(visible_project_ids(principal.user_id)),
+        )
         .order_by(NotificationMute.created_at)
     )
     types = {}
@@ -247,6 +268,8 @@ async def update_settings(
 async def _replace_mutes(
     session: AsyncSession, principal: Principal, mutes: list[ProjectMute]
 ) -> None:
+    """The list as sent, less mutes of projects the caller no longer sees (a list read before
+    they lost one can be sent back); any other project they cannot see is refused."""
     wanted = {m.project_id: m.level for m in mutes}
     visible = set(
         await session.scalars(
@@ -255,11 +278,17 @@ async def _replace_mutes(
             )
         )
     )
+    had = set(
+        await session.scalars(
+            select(NotificationMute.project_id).where(NotificationMute.user_id == principal.user_id)
+        )
+    )
     for index, project_id in enumerate(wanted):
-        if project_id not in visible:
+        if project_id not in visible and project_id not in had:
             raise ValidationFailed.for_field(
                 f"projects.{index}.project_id", "No project by that id that you can see."
             )
+    wanted = {p: level for p, level in wanted.items() if p in visible}
     await session.execute(
         delete(NotificationMute).where(NotificationMute.user_id == principal.user_id)
     )
@@ -270,3 +299,11 @@ async def _replace_mutes(
                 user_id=principal.user_id, project_id=project_id, level=level.value, created_at=now
             )
         )
+
+
+async def forget_comment(session: AsyncSession, comment_id: UUID) -> None:
+    """A deleted comment's text out of every notification about it (comments.service)."""
+    rows = await session.scalars(select(Notification).where(Notification.comment_id == comment_id))
+    for n in rows:
+        n.summary = str(n.data.get("brief") or "A comment was deleted.")
+        n.data = {k: v for k, v in n.data.items() if k not in ("comment", "brief")}
