@@ -70,7 +70,7 @@ describe("LiveClient's user channel", () => {
     socket().receive(hello(10));
     expect(socket().userMessages()).toEqual([{ type: "subscribe", user: true }]);
     socket().receive({ type: "subscribed", user: true, seq: 10 });
-    const notification = { id: "n1", type: "assigned", summary: "Ada assigned you X-1: Y" };
+    const notification = { id: "n1", type: "assigned", task_id: "t1" };
     socket().receive({ type: "notification", seq: 11, notification });
     expect(heard).toEqual([
       { type: "subscribed", again: false },

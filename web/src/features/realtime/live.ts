@@ -33,7 +33,6 @@ export type LiveState = "idle" | "connecting" | "live" | "offline" | "paused" | 
 export interface LiveNotification {
   id: string;
   type: string;
-  summary: string;
   task_id?: string | null;
   created_at?: string;
 }
