@@ -46,7 +46,6 @@ from tasklane.worker.jobs import JobContext, enqueue, job_kind
 log = structlog.get_logger(__name__)
 
 SEND_JOB = "webhooks.send"
-LEASE_SECONDS = 60
 MAX_BACKOFF_SECONDS = 3600.0
 BODY_SNIPPET = 2000
 READ_LIMIT = 64 * 1024
@@ -99,7 +98,14 @@ async def queue_manual(
 # --- the lease ------------------------------------------------------------------------------
 
 
-async def _take(db: Database, webhook_id: UUID, me: str) -> bool:
+def _lease(settings: Settings) -> timedelta:
+    """As long as a job's (a dead worker's webhook is taken up again when its job is), and
+    never shorter than two attempts, so a slow one in flight keeps it (it is renewed after
+    each attempt)."""
+    return timedelta(seconds=max(settings.job_lease_seconds, 2 * settings.webhook_timeout_seconds))
+
+
+async def _take(settings: Settings, db: Database, webhook_id: UUID, me: str) -> bool:
     now = utcnow()
     async with db.transaction() as session:
         result = await session.execute(
@@ -113,7 +119,7 @@ async def _take(db: Database, webhook_id: UUID, me: str) -> bool:
                     Webhook.sending_by == me,
                 ),
             )
-            .values(sending_by=me, sending_until=now + timedelta(seconds=LEASE_SECONDS))
+            .values(sending_by=me, sending_until=now + _lease(settings))
             .execution_options(synchronize_session=False)
         )
     return bool(getattr(result, "rowcount", 0))
@@ -136,7 +142,7 @@ async def _give_back(db: Database, webhook_id: UUID, me: str) -> None:
 async def send_queue(ctx: JobContext, payload: dict[str, Any]) -> None:
     webhook_id = UUID(payload["webhook_id"])
     me = f"{ctx.worker}:{ctx.job_id}"
-    while await _take(ctx.db, webhook_id, me):
+    while await _take(ctx.settings, ctx.db, webhook_id, me):
         try:
             await _drain(ctx.settings, ctx.db, webhook_id, me)
         finally:
@@ -310,7 +316,7 @@ async def _record(
         await session.execute(
             update(Webhook)
             .where(Webhook.id == webhook.id, Webhook.sending_by == me)
-            .values(sending_until=now + timedelta(seconds=LEASE_SECONDS))
+            .values(sending_until=now + _lease(settings))
         )
         if disable is not None:
             await _disable(session, settings, webhook, disable)
