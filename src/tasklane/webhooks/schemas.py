@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
@@ -66,7 +66,7 @@ class DeliveryRead(BaseModel):
     event_seq: int | None
     event_type: str
     manual: bool = Field(description="A redelivery, a replay or a test ping.")
-    status: str = Field(description="`pending`, `delivered` or `failed`.")
+    status: Literal["pending", "delivered", "failed"]
     attempts: int
     next_attempt_at: datetime | None
     first_attempt_at: datetime | None

@@ -150,6 +150,25 @@ async def send_queue(ctx: JobContext, payload: dict[str, Any]) -> None:
         # Messages queued while this worker held the lease had their jobs find it taken.
         if not await _due_now(ctx.db, webhook_id):
             return
+    await _follow_holder(ctx.db, webhook_id)
+
+
+async def _follow_holder(db: Database, webhook_id: UUID) -> None:
+    """Another sender holds the webhook. Should it have died, nobody would send what waits:
+    come back when its hold runs out (a live holder drains the queue first, and this then
+    finds nothing to do). One such job per hold deadline."""
+    async with db.transaction() as session:
+        webhook = await session.get(Webhook, webhook_id)
+        if webhook is None or not webhook.enabled or webhook.sending_until is None:
+            return
+        until = webhook.sending_until
+        await enqueue(
+            session,
+            SEND_JOB,
+            {"webhook_id": str(webhook_id)},
+            run_at=until + timedelta(seconds=1),
+            unique_key=f"webhook:{webhook_id}:after:{until.isoformat()}",
+        )
 
 
 async def _due_now(db: Database, webhook_id: UUID) -> bool:
@@ -197,8 +216,9 @@ async def _drain(settings: Settings, db: Database, webhook_id: UUID, me: str) ->
                     )
                 return
             outcome = await _attempt(settings, client, webhook, head)
-            if not await _record(settings, db, webhook, head, outcome, me):
-                return
+            # Delivered: the next one. Failed: the same one again, which is now due later (a
+            # retry job is enqueued for then, above) or gone with its disabled webhook.
+            await _record(settings, db, webhook, head, outcome, me)
 
 
 class Outcome:
@@ -281,8 +301,8 @@ async def _record(
     head: WebhookDelivery,
     outcome: Outcome,
     me: str,
-) -> bool:
-    """Write the attempt; whether to go on with the next message."""
+) -> None:
+    """Write the attempt: delivered, to be retried, or given up (its webhook disabled)."""
     now = utcnow()
     values: dict[str, Any] = {
         "attempts": head.attempts + 1,
@@ -328,7 +348,6 @@ async def _record(
         error=outcome.error,
         ok=outcome.ok,
     )
-    return outcome.ok
 
 
 async def _disable(

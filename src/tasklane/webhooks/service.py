@@ -7,6 +7,7 @@ import base64
 import secrets
 from uuid import UUID
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -176,6 +177,7 @@ async def update_webhook(
     webhook = await get_webhook_row(
         session, principal, webhook_id=webhook_id, workspace_id=workspace_id
     )
+    before = read(webhook)
     if data.url is not None and data.url != webhook.url:
         webhook.url = await _check_url(settings, data.url)
     if data.event_types is not None:
@@ -187,8 +189,9 @@ async def update_webhook(
         webhook.disabled_reason = None if data.enabled else "Disabled by an admin."
         if data.enabled:
             await wake_sender(session, webhook.id)
-    webhook.updated_at = utcnow()
-    await _audit(session, principal, webhook, "webhook.updated", address)
+    if read(webhook) != before:
+        webhook.updated_at = utcnow()
+        await _audit(session, principal, webhook, "webhook.updated", address)
     return read(webhook)
 
 
@@ -234,7 +237,7 @@ async def send_test(
     now = utcnow()
     payload = {
         "type": "ping",
-        "timestamp": now.isoformat(),
+        "timestamp": to_jsonable_python(now),
         "data": {"webhook_id": str(webhook.id), "workspace_id": str(webhook.workspace_id)},
     }
     delivery = await queue_manual(session, webhook, f"msg_{new_id().hex}", "ping", None, payload)
