@@ -48,7 +48,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             "(npm ci && npm run build in web/)."
         )
     tmp = tmp_path_factory.mktemp("e2e")
-    env = server_env(tmp / "data", "", log_level="WARNING", web_dir=WEB_DIST, redis_url="")
+    env = server_env(
+        tmp / "data",
+        "",
+        log_level="WARNING",
+        web_dir=WEB_DIST,
+        redis_url="",
+        # Webhooks may call a receiver the test runs on 127.0.0.1 (tests/e2e/test_webhooks.py).
+        webhook_allow_private=True,
+    )
     live = LiveServer(env=env, cwd=tmp)
     env["TASKLANE_PUBLIC_URL"] = live.url
     with running(live):

@@ -55,6 +55,8 @@ PAGES = [
         "main h1:text-is('Workspace settings')",
         optional=True,
     ),
+    # No webhook yet: the page opens on the form, with its checklist of events.
+    Page("webhooks", "/w/{workspace}/settings/webhooks", ".webhooks-page .webhook-new form"),
 ]
 SIZES = {"1440": {"width": 1440, "height": 900}, "390": {"width": 390, "height": 844}}
 

@@ -44,6 +44,13 @@ const InboxPage = lazy(() =>
   import("../features/notifications/InboxPage").then((m) => ({ default: m.InboxPage })),
 );
 
+const WebhooksPage = lazy(() =>
+  import("../features/webhooks/WebhooksPage").then((m) => ({ default: m.WebhooksPage })),
+);
+const DeliveriesPage = lazy(() =>
+  import("../features/webhooks/DeliveriesPage").then((m) => ({ default: m.DeliveriesPage })),
+);
+
 const AuditLogPage = lazy(() =>
   import("../features/audit/AuditLogPage").then((m) => ({ default: m.AuditLogPage })),
 );
@@ -105,6 +112,11 @@ function Root() {
               <Route path="/signup" element={<Navigate to={afterSignIn} replace />} />
               <Route path="/w/:workspaceId" element={<WorkspaceHome />} />
               <Route path="/w/:workspaceId/settings" element={<WorkspaceSettings />} />
+              <Route path="/w/:workspaceId/settings/webhooks" element={<WebhooksPage />} />
+              <Route
+                path="/w/:workspaceId/settings/webhooks/:webhookId"
+                element={<DeliveriesPage />}
+              />
               <Route path="/w/:workspaceId/audit" element={<AuditLogPage />} />
               <Route path="/account" element={<AccountPage />} />
               <Route path="/inbox" element={<InboxPage />} />

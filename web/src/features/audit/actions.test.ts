@@ -51,6 +51,13 @@ describe("audit actions", () => {
     );
   });
 
+  it("reads webhook changes, with the webhook's URL", () => {
+    expect(describeAction("webhook.secret_rotated")).toBe("Gave a webhook a new secret");
+    const details = { webhook_id: "w1", url: "https://example.com/hook" };
+    expect(describeDetails(entry("webhook.created", details))).toBe("https://example.com/hook");
+    expect(describeDetails(entry("webhook.deleted", details))).toBe("https://example.com/hook");
+  });
+
   it("turns a day range into the API's time range", () => {
     const q = auditQuery({ action: "auth.", from: "2026-12-01", to: "2026-12-03" });
     expect(q.action).toBe("auth.");

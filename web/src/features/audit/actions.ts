@@ -22,6 +22,10 @@ export const ACTION_TEXT: Record<string, string> = {
   "member.role_changed": "Changed a member's role",
   "invitation.cancelled": "Cancelled an invitation",
   "workspace.updated": "Changed the workspace's settings",
+  "webhook.created": "Added a webhook",
+  "webhook.updated": "Changed a webhook",
+  "webhook.deleted": "Deleted a webhook",
+  "webhook.secret_rotated": "Gave a webhook a new secret",
   "audit.exported": "Exported the audit log",
 };
 
@@ -36,6 +40,7 @@ export const ACTION_KINDS: { value: string; label: string }[] = [
   { value: "member.role_changed", label: "Role changes only" },
   { value: "invitation.", label: "Invitations" },
   { value: "workspace.", label: "Workspace settings" },
+  { value: "webhook.", label: "Webhooks" },
   { value: "audit.", label: "Audit log exports" },
 ];
 
@@ -96,6 +101,11 @@ export function describeDetails(entry: AuditEntry): string {
         )
         .join("; ");
     }
+    case "webhook.created":
+    case "webhook.updated":
+    case "webhook.deleted":
+    case "webhook.secret_rotated":
+      return text(d.url);
     case "audit.exported":
       return String(d.format ?? "").toUpperCase();
     default:

@@ -26,6 +26,15 @@ describe("notificationTarget", () => {
       notificationTarget({ task_key: null, project_id: null, workspace_id: null }, slugOf),
     ).toBeNull();
   });
+
+  it("leads a disabled webhook's notification to the workspace's webhooks", () => {
+    expect(
+      notificationTarget(
+        { type: "webhook_disabled", task_key: null, project_id: null, workspace_id: "w1" },
+        slugOf,
+      ),
+    ).toBe("/w/w1/settings/webhooks");
+  });
 });
 
 describe("boxOf", () => {

@@ -24,11 +24,16 @@ export function boxOf(value: string | null): Box {
 }
 
 /** Where clicking a notification goes: its task (by key, in its workspace), else its project,
- * else its workspace; null when it names nothing you can still see. */
+ * else its workspace (a disabled webhook: the workspace's webhooks); null when it names nothing
+ * you can still see. */
 export function notificationTarget(
-  n: Pick<Notification, "task_key" | "project_id" | "workspace_id">,
+  n: Pick<Notification, "task_key" | "project_id" | "workspace_id"> &
+    Partial<Pick<Notification, "type">>,
   slugOf: (workspaceId: string) => string | undefined,
 ): string | null {
+  if (n.type === "webhook_disabled" && n.workspace_id) {
+    return `/w/${n.workspace_id}/settings/webhooks`;
+  }
   if (n.task_key) return taskPath(n.workspace_id ? slugOf(n.workspace_id) : undefined, n.task_key);
   if (n.project_id) return `/p/${n.project_id}`;
   if (n.workspace_id) return `/w/${n.workspace_id}`;

@@ -1,10 +1,9 @@
 /** Personal API tokens on the account page: create one (its secret is shown once), see when each
  * was last used, revoke it. */
-import { type FormEvent, useEffect, useId, useRef, useState } from "react";
+import { type FormEvent, useId, useRef, useState } from "react";
 import { ApiError } from "../../api/client";
 import type { User } from "../../api/types";
 import { ErrorNote, formatDateTime, Modal, Spinner, timeAgo } from "../../app/ui";
-import { copyOrSelect } from "../../lib/clipboard";
 import { toast } from "../shell/toasts";
 import {
   type ApiToken,
@@ -15,6 +14,7 @@ import {
   useCreateApiToken,
   useRevokeApiToken,
 } from "./api";
+import { OneTimeSecret } from "./OneTimeSecret";
 
 /** What each scope lets a token do, widest last. Each includes the ones before it. */
 export const ACCESS: Array<{ scope: TokenScope; label: string; hint: string }> = [
@@ -236,55 +236,19 @@ function CreateToken({ onCreated }: { onCreated: (token: NewApiToken) => void })
   );
 }
 
-/** The new token's secret, this once: focused and selected, with a button that copies it. */
+/** The new token's secret, this once. */
 function NewTokenPanel({ token, onDone }: { token: NewApiToken; onDone: () => void }) {
-  const field = useRef<HTMLInputElement>(null);
-  const [status, setStatus] = useState("");
-  const ids = useId();
-
-  useEffect(() => {
-    field.current?.focus();
-    field.current?.select();
-  }, []);
-
-  async function copy() {
-    setStatus(await copyOrSelect(token.token, field.current));
-  }
-
   return (
-    <section className="token-created" aria-labelledby={`${ids}-title`}>
-      <p id={`${ids}-title`} className="token-created-title">
-        Token <strong>{token.name}</strong> created
-      </p>
-      <p id={`${ids}-once`} className="token-once">
-        Copy it now: it will not be shown again.
-      </p>
-      <label htmlFor={`${ids}-secret`}>Your new token</label>
-      <div className="token-copy">
-        <input
-          id={`${ids}-secret`}
-          className="token-secret"
-          ref={field}
-          readOnly
-          value={token.token}
-          spellCheck={false}
-          autoComplete="off"
-          aria-describedby={`${ids}-once`}
-          onFocus={(e) => e.currentTarget.select()}
-        />
-        <button type="button" className="primary" onClick={() => void copy()}>
-          Copy
-        </button>
-      </div>
-      <div className="settings-actions">
-        <button type="button" onClick={onDone}>
-          Done
-        </button>
-        <p role="status" className="saved">
-          {status}
-        </p>
-      </div>
-    </section>
+    <OneTimeSecret
+      title={
+        <>
+          Token <strong>{token.name}</strong> created
+        </>
+      }
+      label="Your new token"
+      value={token.token}
+      onDone={onDone}
+    />
   );
 }
 

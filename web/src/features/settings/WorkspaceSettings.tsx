@@ -64,6 +64,15 @@ export function WorkspaceSettings() {
       {isAdmin && <Security workspace={workspace} />}
       {isAdmin && (
         <p>
+          <Link to={`/w/${workspace.id}/settings/webhooks`}>Webhooks</Link>
+          <span className="muted">
+            {" "}
+            — send this workspace's events to other systems as they happen
+          </span>
+        </p>
+      )}
+      {isAdmin && (
+        <p>
           <Link to={`/w/${workspace.id}/audit`}>Audit log</Link>
           <span className="muted"> — who signed in and what changed, with export</span>
         </p>
