@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 from tasklane.events.dispatch import Dispatcher
 from tasklane.webhooks.consumer import WebhookConsumer
 from tasklane.worker.runner import JobRunner
+from tests.factories import Board
 
 
 @dataclass
@@ -21,6 +23,21 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    status: int = 0
+    """What it was answered."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b'{"ok": true}'
+    delay: float = 0.0
+    """Seconds to wait before answering."""
+    drip: float = 0.0
+    """Seconds to wait between bytes of the body (a slow receiver)."""
+    raw: bytes | None = None
+    """Bytes written instead of an HTTP answer (a broken receiver)."""
 
 
 @dataclass
@@ -29,37 +46,87 @@ class Receiver:
 
     server: ThreadingHTTPServer
     received: list[Received] = field(default_factory=list)
-    answers: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    thread: threading.Thread | None = None
+    in_flight: int = 0
+    most_in_flight: int = 0
+    """The most requests it was answering at once."""
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}/hook"
+        return f"http://127.0.0.1:{self.port}/hook"
 
     def answer(self, *statuses: int, headers: dict[str, str] | None = None) -> None:
         with self.lock:
-            self.answers.extend((s, headers or {}) for s in statuses)
+            self.answers.extend(Answer(s, headers or {}) for s in statuses)
+
+    def answer_with(self, *answers: Answer) -> None:
+        with self.lock:
+            self.answers.extend(answers)
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Close the socket: connections are refused until `restart`."""
+        self.server.shutdown()
+        self.server.server_close()
+
+    def restart(self) -> None:
+        """Listen again on the same port."""
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self.server.RequestHandlerClass)
+        self.start()
 
 
 def _handler(receiver_ref: list[Receiver]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             receiver = receiver_ref[0]
             length = int(self.headers.get("content-length", "0"))
             body = self.rfile.read(length)
             with receiver.lock:
+                receiver.in_flight += 1
+                receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
+                answer = receiver.answers.pop(0) if receiver.answers else Answer()
                 receiver.received.append(
-                    Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                    Received(
+                        self.path,
+                        {k.lower(): v for k, v in self.headers.items()},
+                        body,
+                        answer.status,
+                    )
                 )
-                status, headers = receiver.answers.pop(0) if receiver.answers else (200, {})
-            self.send_response(status)
-            for name, value in headers.items():
+            try:
+                self._answer(answer)
+            finally:
+                with receiver.lock:
+                    receiver.in_flight -= 1
+
+        def _answer(self, answer: Answer) -> None:
+            if answer.delay:
+                time.sleep(answer.delay)
+            if answer.raw is not None:
+                self.wfile.write(answer.raw)
+                self.close_connection = True
+                return
+            self.send_response(answer.status)
+            for name, value in answer.headers.items():
                 self.send_header(name, value)
-            reply = b'{"ok": true}'
-            self.send_header("content-length", str(len(reply)))
+            self.send_header("content-length", str(len(answer.body)))
             self.end_headers()
-            self.wfile.write(reply)
+            if not answer.drip:
+                self.wfile.write(answer.body)
+                return
+            for i in range(len(answer.body)):
+                self.wfile.write(answer.body[i : i + 1])
+                self.wfile.flush()
+                time.sleep(answer.drip)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -67,18 +134,31 @@ def _handler(receiver_ref: list[Receiver]) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def _serve() -> Receiver:
     ref: list[Receiver] = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(ref))
     ref.append(Receiver(server))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    ref[0].start()
+    return ref[0]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    served = _serve()
     try:
-        yield ref[0]
+        yield served
     finally:
-        server.shutdown()
-        server.server_close()
+        served.stop()
+
+
+@pytest.fixture
+def other_receiver() -> Iterator[Receiver]:
+    """A second server, for what must never reach it."""
+    served = _serve()
+    try:
+        yield served
+    finally:
+        served.stop()
 
 
 @pytest.fixture
@@ -90,9 +170,10 @@ Deliver = Callable[[], Awaitable[int]]
 
 
 @pytest.fixture
-async def deliver(app: FastAPI) -> Deliver:
+async def deliver(app: FastAPI, board: Board) -> Deliver:
     """Hand the events committed since to the webhook consumer, then run the due jobs (the
-    senders): the number of jobs run."""
+    senders): the number of jobs run. The board is made first, so its own events are not
+    handed over."""
     runtime = app.state.runtime
     consumer = WebhookConsumer(runtime.db)
     dispatcher = Dispatcher(runtime.settings, runtime.db, [consumer])

@@ -41,7 +41,7 @@ async def entity_of(session: AsyncSession, event: Event) -> Any:
 
 
 def message_id(webhook: Webhook, event: Event) -> str:
-    return f"msg_{webhook.id.hex[:12]}_{event.seq}"
+    return f"msg_{webhook.id.hex}_{event.seq}"
 
 
 class WebhookConsumer:
@@ -76,6 +76,7 @@ class WebhookConsumer:
                     for h in hooks
                     if h.workspace_id == event.workspace_id
                     and (h.project_id is None or h.project_id == event.project_id)
+                    and event.created_at >= h.created_at  # not what came before it
                     and matches(h.event_types, event.type)
                 ]
                 if not wanted:

@@ -17,6 +17,7 @@ is recorded in its own short transaction afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from collections.abc import Sequence
@@ -265,28 +266,42 @@ async def _attempt(
     extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
     started = time.perf_counter()
     try:
-        async with client.stream(
-            "POST",
-            target.url,
-            content=body,
-            headers={**headers, "host": target.host_header},
-            extensions=extensions,
-        ) as response:
+        # The whole attempt, not each read: a receiver dripping its answer is cut off too.
+        async with (
+            asyncio.timeout(settings.webhook_timeout_seconds),
+            client.stream(
+                "POST",
+                target.url,
+                content=body,
+                headers={**headers, "host": target.host_header},
+                extensions=extensions,
+            ) as response,
+        ):
             raw = b""
             async for chunk in response.aiter_bytes():
                 raw += chunk
                 if len(raw) >= READ_LIMIT:
                     break
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, TimeoutError) as exc:
         elapsed = int((time.perf_counter() - started) * 1000)
-        return Outcome(headers, duration_ms=elapsed, error=f"{type(exc).__name__}: {exc}"[:1000])
+        error = (
+            f"Timeout: no whole answer within {settings.webhook_timeout_seconds:g} s."
+            if isinstance(exc, TimeoutError)
+            else f"{type(exc).__name__}: {exc}"
+        )
+        return Outcome(headers, duration_ms=elapsed, error=_printable(error)[:1000])
     elapsed = int((time.perf_counter() - started) * 1000)
     return Outcome(
         headers,
         status=response.status_code,
-        body=raw[:BODY_SNIPPET].decode("utf-8", "replace"),
+        body=_printable(raw.decode("utf-8", "replace"))[:BODY_SNIPPET],
         duration_ms=elapsed,
     )
+
+
+def _printable(text: str) -> str:
+    """Text a database column takes (PostgreSQL refuses NUL)."""
+    return text.replace("\x00", "\ufffd")
 
 
 def retry_delay(settings: Settings, attempts: int) -> float:
@@ -322,10 +337,8 @@ async def _record(
         disable = "The receiver answered 410 Gone."
     elif now - values["first_attempt_at"] >= timedelta(hours=settings.webhook_give_up_hours):
         values |= {"status": "failed"}
-        disable = (
-            f"Deliveries failed for {settings.webhook_give_up_hours:g} hours "
-            f"(last: {outcome.error or outcome.status})."
-        )
+        last = outcome.error or outcome.status
+        disable = f"Deliveries failed for {settings.webhook_give_up_hours:g} hours (last: {last})."
     else:
         delay = retry_delay(settings, values["attempts"])
         values |= {"next_attempt_at": now + timedelta(seconds=delay)}
@@ -357,7 +370,7 @@ async def _disable(
     await session.execute(
         update(Webhook)
         .where(Webhook.id == webhook.id)
-        .values(enabled=False, disabled_reason=reason, updated_at=utcnow())
+        .values(enabled=False, disabled_reason=reason[:500], updated_at=utcnow())
     )
     admins: Sequence[UUID] = list(
         await session.scalars(
@@ -374,7 +387,7 @@ async def _disable(
         Draft(
             user_id=user_id,
             kind=Kind.WEBHOOK_DISABLED,
-            summary=f"A webhook to {webhook.url} was disabled: {reason}",
+            summary=f"A webhook to {webhook.url} was disabled: {reason[:500]}",
             dedupe_key=f"webhook_disabled:{webhook.id}:{utcnow().isoformat()}",
             workspace_id=webhook.workspace_id,
             data={"webhook_id": str(webhook.id)},

@@ -8,7 +8,7 @@ import secrets
 from uuid import UUID
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane import audit
@@ -188,6 +188,14 @@ async def update_webhook(
         webhook.enabled = data.enabled
         webhook.disabled_reason = None if data.enabled else "Disabled by an admin."
         if data.enabled:
+            # What waited is tried afresh: a day of failures counts from now on.
+            await session.execute(
+                update(WebhookDelivery)
+                .where(
+                    WebhookDelivery.webhook_id == webhook.id, WebhookDelivery.status == "pending"
+                )
+                .values(first_attempt_at=None, next_attempt_at=utcnow())
+            )
             await wake_sender(session, webhook.id)
     if read(webhook) != before:
         webhook.updated_at = utcnow()
@@ -327,7 +335,8 @@ async def redeliver(
 async def replay(
     session: AsyncSession, principal: Principal, *, webhook_id: UUID, window: Replay
 ) -> int:
-    """Send again every delivery that failed for good and was made in [since, until)."""
+    """Send again, once each, every message whose delivery failed for good in [since, until)
+    and that no later delivery has delivered."""
     if window.until <= window.since:
         raise ValidationFailed.for_field("until", "until must be after since.")
     webhook = await get_webhook_row(session, principal, webhook_id=webhook_id, workspace_id=None)
@@ -342,8 +351,20 @@ async def replay(
         .order_by(WebhookDelivery.id)
         .limit(MAX_REPLAY)
     )
-    queued = 0
-    for d in list(failed):
+    rows = list(failed)
+    delivered = set(
+        await session.scalars(
+            select(WebhookDelivery.message_id).where(
+                WebhookDelivery.webhook_id == webhook_id,
+                WebhookDelivery.status.in_(["delivered", "pending"]),
+                WebhookDelivery.message_id.in_({d.message_id for d in rows}),
+            )
+        )
+    )
+    queued: set[str] = set()
+    for d in rows:
+        if d.message_id in delivered or d.message_id in queued:
+            continue
         await queue_manual(session, webhook, d.message_id, d.event_type, d.event_seq, d.payload)
-        queued += 1
-    return queued
+        queued.add(d.message_id)
+    return len(queued)

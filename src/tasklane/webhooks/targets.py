@@ -28,7 +28,10 @@ class Target:
 
 
 def check_url(url: str) -> SplitResult:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise Refused("The URL is not valid.") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Refused("Use an http:// or https:// URL with a host.")
     if parts.username or parts.password:
@@ -40,9 +43,32 @@ def check_url(url: str) -> SplitResult:
     return parts
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+_SITE_LOCAL = ipaddress.ip_network("fec0::/10")
+
+
+def _embedded(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (mapped, 6to4, Teredo, NAT64), if any: such an
+    address reaches that IPv4 one through a gateway."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def _blocked(address: IpAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _NAT64_LOCAL or address in _SITE_LOCAL:
+            return True
+        inner = _embedded(address)
+        if inner is not None:
+            return _blocked(inner)
     return not address.is_global or address.is_multicast
 
 
