@@ -1,15 +1,16 @@
 /** A workspace's settings: its name, its members and their roles, leaving it, deleting it. */
 import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
-import { Link, useNavigate, useParams } from "react-router";
+import { useState } from "react";
+import { Link, useNavigate } from "react-router";
 import { ApiError } from "../../api/client";
 import type { Member, Workspace, WorkspaceRole } from "../../api/types";
-import { Avatar, Empty, ErrorNote, Modal, Spinner } from "../../app/ui";
+import { Avatar, ErrorNote, Modal, Spinner } from "../../app/ui";
 import { useAuthConfig, useMe } from "../auth/api";
 import { setCurrentWorkspace } from "../shell/current";
 import { toast } from "../shell/toasts";
-import { useMembers, useWorkspaces } from "../workspaces/api";
+import { useMembers } from "../workspaces/api";
 import { PendingInvitations } from "../workspaces/Invitations";
+import { NoSuchWorkspace, useRouteWorkspace } from "../workspaces/routeWorkspace";
 import {
   useChangeRole,
   useDeleteWorkspace,
@@ -33,24 +34,11 @@ function explain(error: unknown, fallback: string): string {
 }
 
 export function WorkspaceSettings() {
-  const { workspaceId = "" } = useParams();
-  const workspaces = useWorkspaces();
-  const workspace = workspaces.data?.find((w) => w.id === workspaceId);
-  useEffect(() => {
-    if (workspace) setCurrentWorkspace(workspace.id);
-  }, [workspace]);
+  const { workspace, workspaces } = useRouteWorkspace();
 
   if (workspaces.isPending) return <Spinner />;
   if (workspaces.isError) return <ErrorNote error={workspaces.error} />;
-  if (!workspace) {
-    return (
-      <main className="page">
-        <Empty title="This workspace does not exist, or you are not a member.">
-          <Link to="/">Go to your workspaces</Link>
-        </Empty>
-      </main>
-    );
-  }
+  if (!workspace) return <NoSuchWorkspace />;
   const isAdmin = workspace.role === "owner" || workspace.role === "admin";
   return (
     <main className="page settings-page">

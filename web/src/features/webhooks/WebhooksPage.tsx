@@ -1,14 +1,14 @@
 /** A workspace's webhooks, for its owners and admins: register one (its signing secret is shown
  * once), see each with its events, project and state, and change, turn off and on, test, give a
  * new secret to or delete it. Each one's deliveries are on their own page (DeliveriesPage). */
-import { type ReactNode, useEffect, useRef, useState } from "react";
-import { Link, useParams } from "react-router";
+import { type ReactNode, useRef, useState } from "react";
+import { Link } from "react-router";
 import type { Project, Workspace } from "../../api/types";
-import { Empty, ErrorNote, formatDateTime, Modal, Spinner } from "../../app/ui";
+import { ErrorNote, formatDateTime, Modal, Spinner } from "../../app/ui";
 import { OneTimeSecret } from "../settings/OneTimeSecret";
-import { setCurrentWorkspace } from "../shell/current";
 import { toast } from "../shell/toasts";
-import { useProjects, useWorkspaces } from "../workspaces/api";
+import { useProjects } from "../workspaces/api";
+import { NoSuchWorkspace, useRouteWorkspace } from "../workspaces/routeWorkspace";
 import {
   useCreateWebhook,
   useDeleteWebhook,
@@ -42,24 +42,11 @@ export function WebhooksFrame({
   className?: string;
   children: (workspace: Workspace) => ReactNode;
 }) {
-  const { workspaceId = "" } = useParams();
-  const workspaces = useWorkspaces();
-  const workspace = workspaces.data?.find((w) => w.id === workspaceId);
-  useEffect(() => {
-    if (workspace) setCurrentWorkspace(workspace.id);
-  }, [workspace]);
+  const { workspace, workspaces } = useRouteWorkspace();
 
   if (workspaces.isPending) return <Spinner />;
   if (workspaces.isError) return <ErrorNote error={workspaces.error} />;
-  if (!workspace) {
-    return (
-      <main className="page">
-        <Empty title="This workspace does not exist, or you are not a member.">
-          <Link to="/">Go to your workspaces</Link>
-        </Empty>
-      </main>
-    );
-  }
+  if (!workspace) return <NoSuchWorkspace />;
   return (
     <main className={`page settings-page webhooks-page ${className}`}>
       <p className="muted small">
