@@ -15,7 +15,7 @@ from sqlalchemy import delete, or_
 from tasklane.api import purge_idempotency_records
 from tasklane.db import Database
 from tasklane.kit.clock import utcnow
-from tasklane.models import Job, JobStatus
+from tasklane.models import Job, JobStatus, WebhookDelivery
 from tasklane.notifications.due import DUE_SOON_JOB
 from tasklane.tasks.service import purge_trash
 from tasklane.worker.jobs import JobContext, enqueue, job_kind
@@ -28,12 +28,15 @@ FAILED_JOB_RETENTION = timedelta(days=30)
 PURGE_TRASH = "housekeeping.purge_trash"
 PURGE_IDEMPOTENCY = "housekeeping.purge_idempotency"
 PURGE_JOBS = "housekeeping.purge_jobs"
+PURGE_DELIVERIES = "housekeeping.purge_webhook_deliveries"
+DELIVERY_RETENTION = timedelta(days=30)
 
 PERIODIC: tuple[tuple[str, timedelta], ...] = (
     (PURGE_TRASH, timedelta(hours=1)),
     (PURGE_IDEMPOTENCY, timedelta(hours=1)),
     (PURGE_JOBS, timedelta(hours=6)),
     (DUE_SOON_JOB, timedelta(hours=1)),
+    (PURGE_DELIVERIES, timedelta(hours=6)),
 )
 
 
@@ -68,6 +71,20 @@ async def _purge_jobs(ctx: JobContext, _: dict[str, Any]) -> None:
             )
         )
     log.info("jobs_purged", jobs=int(getattr(result, "rowcount", 0) or 0))
+
+
+@job_kind(PURGE_DELIVERIES, max_attempts=3)
+async def _purge_deliveries(ctx: JobContext, _: dict[str, Any]) -> None:
+    """Webhook deliveries that are done (delivered or given up) fall out of the log after
+    DELIVERY_RETENTION; pending ones stay whatever their age."""
+    async with ctx.db.transaction() as session:
+        result = await session.execute(
+            delete(WebhookDelivery).where(
+                WebhookDelivery.status != "pending",
+                WebhookDelivery.created_at < utcnow() - DELIVERY_RETENTION,
+            )
+        )
+    log.info("webhook_deliveries_purged", deliveries=int(getattr(result, "rowcount", 0) or 0))
 
 
 async def schedule_periodic(db: Database) -> int:
