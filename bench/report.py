@@ -684,6 +684,144 @@ def _ws_latency_section(records: list[Record], _: dict[str, Any]) -> list[str]:
     ]
 
 
+def _with_redis(r: Record) -> str:
+    return BACKEND_NAMES[r["backend"]] + (" + Redis" if r.get("redis") else "")
+
+
+def _pace(r: Record, count: int) -> str:
+    """`200 at 10/s`, and the pace reached when the requests could not keep the one asked."""
+    text = f"{count} at {_fmt(r['rate_per_second'], 0)}/s"
+    got = r.get("achieved_per_second")
+    if got is not None and got < 0.95 * r["rate_per_second"]:
+        text += f" (got {_fmt(got, 1)}/s)"
+    return text
+
+
+def _phases(r: Record, key: str, digits: int = 1) -> str:
+    """`without → with` of a per-phase figure."""
+    return f"{_fmt(r.get(f'{key}_without'), digits)} → {_fmt(r.get(f'{key}_with'), digits)}"
+
+
+def _side_by_side(r: Record, prefix: str) -> str:
+    """`without → with (xratio)` of a request's p50 and p95."""
+    return " · ".join(
+        f"{q} {_fmt(r[f'{prefix}_{q}_ms_without'])} → {_fmt(r[f'{prefix}_{q}_ms_with'])} "
+        f"(x{_fmt(r[f'{prefix}_{q}_ratio'], 2)})"
+        for q in ("p50", "p95")
+    )
+
+
+@summary_section("webhook_latency", "Webhooks: HTTP commit to the receiver", order=46)
+def _webhook_section(records: list[Record], _: dict[str, Any]) -> list[str]:
+    if not records:
+        return []
+    rows = [
+        [
+            _with_redis(r),
+            r["webhooks"],
+            _pace(r, r["updates"]),
+            _fmt(r["p50_ms"]),
+            _fmt(r["p95_ms"]),
+            _fmt(r["p99_ms"]),
+            _fmt(r["max_ms"]),
+            _fmt(r["last_webhook_p95_ms"]),
+            f"{_fmt(r['drain_seconds'], 1)} (+{_fmt(r.get('settle_seconds'), 1)})",
+            r.get("send_jobs_per_change"),
+            r["missing"],
+            _side_by_side(r, "write"),
+            _phases(r, "loop_lag_p99_ms"),
+            _phases(r, "app_cpu_ms_per_op"),
+            _phases(r, "other_cores", 2),
+        ]
+        for r in sorted(records, key=lambda r: _backend_rank(r["backend"]))
+    ]
+    header = [
+        "backend",
+        "webhooks",
+        "changes",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "max ms",
+        "last webhook p95 ms",
+        "drained s (+ busy)",
+        "send jobs per change",
+        "missing",
+        "write ms without → with webhooks",
+        "loop lag p99 ms",
+        "app CPU ms per change",
+        "other cores",
+    ]
+    return [
+        *_table(header, rows),
+        "",
+        "A workspace owner registers the webhooks (`task.*`), each to its own path of a "
+        "receiver in the bench process on 127.0.0.1 (servers with "
+        "TASKLANE_WEBHOOK_ALLOW_PRIVATE=true), and renames one task, one request at a time. "
+        "Latency runs from the writer's HTTP response to the receipt, over every (webhook, "
+        'change) pair; "last webhook" is until the slowest webhook of each change had it; '
+        '"drained" is from the last response to the last receipt, "+ busy" how long the '
+        "worker kept working after that; send jobs are the worker's `webhooks.send` jobs run "
+        "per change (most find nothing left to send). The same number of renames "
+        "runs first with no webhooks: the write request's own p50 and p95 (timed by the "
+        "writer) without and with them (the ratio). Per phase, without and with: the app's "
+        "event-loop lag p99 (the bound of its histogram bucket), its CPU per change (with "
+        "webhooks until its worker was idle again) and the CPU others used on the machine "
+        "(noise). A pace the writer could not keep (each request waits for the previous one) "
+        "is shown as what it got.",
+    ]
+
+
+@summary_section("notification_fanout", "Notifications: fan-out to watchers", order=47)
+def _notification_section(records: list[Record], _: dict[str, Any]) -> list[str]:
+    if not records:
+        return []
+    rows = [
+        [
+            _with_redis(r),
+            r["watchers"],
+            _pace(r, r["comments"]),
+            _fmt(r["p50_ms"]),
+            _fmt(r["p95_ms"]),
+            _fmt(r["p99_ms"]),
+            _fmt(r["max_ms"]),
+            f"{r['messages']} ({r['distinct_ids']} ids, count {r['folded_count']})",
+            r["missing"],
+            _side_by_side(r, "comment"),
+            _phases(r, "loop_lag_p99_ms"),
+            _phases(r, "app_cpu_ms_per_op"),
+            _phases(r, "other_cores", 2),
+        ]
+        for r in sorted(records, key=lambda r: _backend_rank(r["backend"]))
+    ]
+    header = [
+        "backend",
+        "watchers",
+        "comments",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "max ms",
+        "messages",
+        "missing",
+        "comment ms without → with watchers",
+        "loop lag p99 ms",
+        "app CPU ms per comment",
+        "other cores",
+    ]
+    return [
+        *_table(header, rows),
+        "",
+        "Comments on a task of the project with the most users, one request at a time: first "
+        "on a task nobody watches, then on one the listed number of people watch. One watcher "
+        "follows its user channel on a WebSocket; latency runs from each comment's HTTP "
+        "response to its `notification` message. A burst by one person on one task folds "
+        "into one notification (the ids), whose message comes again for each comment; "
+        "count is what the inbox says it stands for. Loop lag, app CPU and other cores are "
+        "per phase, without and with watchers, as for webhooks.",
+    ]
+
+
 @summary_section("cost", "Cost: SQL statements and memory", order=50)
 def _cost(_: list[Record], doc: dict[str, Any]) -> list[str]:
     endpoint_rows = [

@@ -89,6 +89,18 @@ class Profile:
     ws_updates: int = 200
     ws_rate: float = 10.0
     """Changes per second the latency stage's writer makes, one at a time."""
+    webhook_count: int = 20
+    """Webhooks (`task.*`, to a receiver in the bench process) in the notify_webhooks stage; a
+    workspace may have 25."""
+    webhook_updates: int = 200
+    webhook_rate: float = 10.0
+    """Changes per second its writer makes, one at a time (as many again before the webhooks
+    exist, to compare the write's own latency)."""
+    notify_watchers: int = 50
+    """Watchers of the task commented on (at most the project's other people)."""
+    notify_comments: int = 200
+    notify_rate: float = 10.0
+    """Comments per second, one at a time (as many again on a task nobody watches)."""
 
     def dataset(self, name: str) -> DatasetSpec:
         return self.standard if name == "standard" else self.big
@@ -121,6 +133,12 @@ SMOKE = Profile(
     parallel_backends=True,
     ws_clients=8,
     ws_updates=5,
+    webhook_count=3,
+    webhook_updates=4,
+    webhook_rate=20.0,
+    notify_watchers=4,
+    notify_comments=4,
+    notify_rate=20.0,
 )
 PROFILES = {p.name: p for p in (FULL, SMOKE)}
 
@@ -173,10 +191,24 @@ class Stage:
     run: Callable[[Context], None]
     server_env: tuple[tuple[str, str], ...] = ()
     """Settings this stage's servers get on top of the run's."""
+    env_harmless: bool = False
+    """Its settings change nothing the other stages measure: with `share_servers` the shared
+    servers get them, and the stage no servers of its own."""
+
+    @property
+    def own_env(self) -> tuple[tuple[str, str], ...]:
+        """The settings that need servers of their own when servers are shared."""
+        return () if self.env_harmless else self.server_env
 
 
 def stages(profile: Profile) -> list[Stage]:
-    from bench import endpoints, growth, mixed, ws_latency  # noqa: PLC0415 - they import this
+    from bench import (  # noqa: PLC0415 - they import this
+        endpoints,
+        growth,
+        mixed,
+        notify_webhooks,
+        ws_latency,
+    )
 
     found = [
         Stage("endpoints", "standard", endpoints.run),
@@ -192,6 +224,16 @@ def stages(profile: Profile) -> list[Stage]:
             )
         )
     found.append(Stage("ws_latency", "standard", ws_latency.run))
+    found.append(
+        Stage(
+            "notify_webhooks",
+            "standard",
+            notify_webhooks.run,
+            # The receiver is on 127.0.0.1, which webhooks may not call otherwise.
+            (("TASKLANE_WEBHOOK_ALLOW_PRIVATE", "true"),),
+            env_harmless=True,
+        )
+    )
     found.append(Stage("growth", "big-project", growth.run))
     return found
 
@@ -431,8 +473,8 @@ def run_stages(
     """Run stages that use one dataset, each on a fresh copy with fresh servers (or, with
     `share_servers`, all on one). Returns False when a stage failed."""
     if profile.share_servers:
-        envs = dict.fromkeys(stage.server_env for stage in group)
-        batches = [[stage for stage in group if stage.server_env == env] for env in envs]
+        envs = dict.fromkeys(stage.own_env for stage in group)
+        batches = [[stage for stage in group if stage.own_env == env] for env in envs]
     else:
         batches = [[stage] for stage in group]
     ok = True
@@ -459,7 +501,9 @@ def _run_batch(
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     url = fresh_database(backend, source, work)
-    env = app_env(profile, backend, url, work) | dict(batch[0].server_env)
+    env = app_env(profile, backend, url, work)
+    for stage in batch:  # one stage's, or those of stages whose settings are harmless to all
+        env |= dict(stage.server_env)
     app = start_group(
         "tasklane", processes=backend.processes, port=free_port(), env=env, log_dir=work
     )

@@ -190,10 +190,52 @@ def test_live_update_latency_reaches_every_client(
         assert r["p99_ms"] >= r["p95_ms"] >= r["p50_ms"], r
 
 
+def test_webhooks_and_notifications_reach_their_receivers(
+    smoke: tuple[dict[str, object], Path],
+) -> None:
+    doc, _ = smoke
+    sections = doc["sections"]
+    assert isinstance(sections, dict)
+    hooks = sections["webhook_latency"]
+    assert {r["backend"] for r in hooks} == _backends()
+    for r in hooks:
+        assert r["webhooks"] == SMOKE_PROFILE.webhook_count
+        # Every (webhook, change) pair arrived, once per message id, and nothing else came.
+        assert r["missing"] == 0, r
+        assert r["samples"] == SMOKE_PROFILE.webhook_count * SMOKE_PROFILE.webhook_updates
+        assert r["unexpected"] == 0, r
+        assert r["from_request_p95_ms"] >= r["from_request_p50_ms"] > 0, r
+        assert r["write_p50_ms_without"] > 0, r
+        assert r["write_p50_ms_with"] > 0, r
+    notes = sections["notification_fanout"]
+    assert {r["backend"] for r in notes} == _backends()
+    for r in notes:
+        assert r["quiet_task_watchers"] == 0, r
+        assert 1 <= r["watchers"] <= SMOKE_PROFILE.notify_watchers, r
+        # One message per comment, though the burst folds into one notification.
+        assert r["messages"] == SMOKE_PROFILE.notify_comments, r
+        assert r["missing"] == 0, r
+        assert r["stray_messages"] == 0, r
+        assert r["distinct_ids"] == 1, r
+        assert r["folded_count"] == SMOKE_PROFILE.notify_comments, r
+        assert r["from_request_p95_ms"] >= r["from_request_p50_ms"] > 0, r
+        assert r["comment_p50_ms_without"] > 0, r
+        assert r["comment_p50_ms_with"] > 0, r
+
+
 def test_summary_is_written(smoke: tuple[dict[str, object], Path]) -> None:
     _, out = smoke
     summary = (out / "SUMMARY.md").read_text()
-    titles = ("## Goals", "## Endpoints", "## Cross-check", "## Mixed", "## Growth", "## Live")
+    titles = (
+        "## Goals",
+        "## Endpoints",
+        "## Cross-check",
+        "## Mixed",
+        "## Growth",
+        "## Live",
+        "## Webhooks",
+        "## Notifications",
+    )
     for title in titles:
         assert title in summary
 

@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import asyncio
 import random
+import ssl
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 from uuid import UUID
 
+import certifi
 import httpx
 import orjson
 import structlog
@@ -142,6 +145,8 @@ async def _give_back(db: Database, webhook_id: UUID, me: str) -> None:
 @job_kind(SEND_JOB, max_attempts=20)
 async def send_queue(ctx: JobContext, payload: dict[str, Any]) -> None:
     webhook_id = UUID(payload["webhook_id"])
+    if not await _due_now(ctx.db, webhook_id):
+        return  # sent already by another job, or waiting for its retry (a job is queued)
     me = f"{ctx.worker}:{ctx.job_id}"
     while await _take(ctx.settings, ctx.db, webhook_id, me):
         try:
@@ -198,6 +203,7 @@ async def _drain(settings: Settings, db: Database, webhook_id: UUID, me: str) ->
         timeout=settings.webhook_timeout_seconds,
         trust_env=False,
         headers={"User-Agent": USER_AGENT},
+        verify=_tls(),
     ) as client:
         while True:
             async with db.transaction(write=False) as session:
@@ -243,6 +249,12 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
+
+
+@cache
+def _tls() -> ssl.SSLContext:
+    """Made once: loading the CA bundle cost more than a delivery."""
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def signed_headers(secret: str, message_id: str, at: datetime, body: bytes) -> dict[str, str]:
