@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.config import Settings
@@ -120,14 +120,15 @@ async def deliver(
         return []
     choices = await _choices(session, drafts, now)
     window = now - timedelta(seconds=settings.notification_coalesce_seconds)
+    prior = await _prior(session, [d for d in drafts if _coalesced(d)], window, now)
     shown: list[Notification] = []
     for draft in drafts:
         choice = choices[(draft.user_id, draft.kind, draft.project_id)]
         if choice.in_app is InApp.OFF and choice.email is Email.OFF:
             continue
         hidden = choice.in_app is InApp.OFF
-        if draft.kind not in NOT_COALESCED and draft.task_id is not None:
-            folded, into = await _fold(session, draft, window, now)
+        if _coalesced(draft):
+            folded, into = _fold(prior.get(_key(draft), []), draft, window, now)
             if folded:
                 if into is not None:
                     shown.append(into)
@@ -161,44 +162,71 @@ async def deliver(
     return shown
 
 
-async def _fold(
-    session: AsyncSession, draft: Draft, window: datetime, now: datetime
+def _coalesced(draft: Draft) -> bool:
+    return draft.kind not in NOT_COALESCED and draft.task_id is not None
+
+
+_Key = tuple[UUID, UUID | None, str, UUID | None]
+
+
+def _key(draft: Draft) -> _Key:
+    return (draft.user_id, draft.task_id, draft.kind.value, draft.actor_id)
+
+
+async def _prior(
+    session: AsyncSession, drafts: Sequence[Draft], window: datetime, now: datetime
+) -> dict[_Key, list[Notification]]:
+    """In one statement, for every draft: the same person's notifications of the same kind
+    about the same task by the same actor that may hold its event or take it in."""
+    if not drafts:
+        return {}
+    found: dict[_Key, list[Notification]] = {}
+    rows = await session.scalars(
+        select(Notification).where(
+            Notification.user_id.in_({d.user_id for d in drafts}),
+            Notification.task_id.in_({d.task_id for d in drafts}),
+            Notification.type.in_({d.kind.value for d in drafts}),
+            Notification.actor_id.in_({d.actor_id for d in drafts}),
+            or_(
+                Notification.last_seq >= min(d.seq for d in drafts),
+                and_(
+                    Notification.read_at.is_(None),
+                    Notification.archived_at.is_(None),
+                    Notification.updated_at >= window,
+                ),
+            ),
+        )
+    )
+    for n in rows:
+        found.setdefault((n.user_id, n.task_id, n.type, n.actor_id), []).append(n)
+    return found
+
+
+def _fold(
+    candidates: list[Notification], draft: Draft, window: datetime, now: datetime
 ) -> tuple[bool, Notification | None]:
     """Fold `draft` into the same person's recent unread notification of the same kind about
-    the same task by the same actor. (False, None) when there is none; (True, it) when folded;
-    (True, None) when it holds this event already (a repeat)."""
-    same = (
-        Notification.user_id == draft.user_id,
-        Notification.task_id == draft.task_id,
-        Notification.type == draft.kind.value,
-        Notification.actor_id == draft.actor_id,
-    )
+    the same task by the same actor (one of `candidates`). (False, None) when there is none;
+    (True, it) when folded; (True, None) when it holds this event already (a repeat)."""
     # Events come in order: one that holds this event or a later one means this event was
     # handled (its row may have been folded into, read and archived since).
-    handled = await session.scalar(
-        select(Notification.id).where(*same, Notification.last_seq >= draft.seq).limit(1)
-    )
-    if handled is not None:
+    if any(n.last_seq >= draft.seq for n in candidates):
         return True, None
-    recent = await session.scalar(
-        select(Notification)
-        .where(
-            *same,
-            Notification.shown,
-            Notification.read_at.is_(None),
-            Notification.archived_at.is_(None),
-            or_(Notification.snoozed_until.is_(None), Notification.snoozed_until <= now),
-            Notification.updated_at >= window,
-        )
-        .order_by(Notification.updated_at.desc())
-        .limit(1)
-    )
-    if recent is None:
+    open_ = [
+        n
+        for n in candidates
+        if n.shown
+        and n.read_at is None
+        and n.archived_at is None
+        and (n.snoozed_until is None or n.snoozed_until <= now)
+        and n.updated_at >= window
+    ]
+    if not open_:
         return False, None
+    recent = max(open_, key=lambda n: n.updated_at)
     recent.summary = draft.summary
     recent.comment_id = draft.comment_id or recent.comment_id
     recent.data = {**recent.data, **draft.data, "count": int(recent.data.get("count", 1)) + 1}
     recent.last_seq = draft.seq
     recent.updated_at = now
-    await session.flush()
     return True, recent
