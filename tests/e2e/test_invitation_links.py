@@ -50,7 +50,7 @@ def test_an_invitation_link_takes_someone_new_into_the_workspace(
     )
     page.goto(f"/w/{workspace['id']}")
     invite = page.get_by_role("form", name="Invite a member")
-    invite.get_by_label("E-mail").fill(carol_email)
+    invite.get_by_label("E-mail", exact=True).fill(carol_email)
     invite.get_by_label("Role").select_option("member")
     invite.get_by_role("button", name="Invite").click()
     panel = page.get_by_role("region", name=f"{carol_email} is invited as member")
@@ -88,7 +88,7 @@ def test_an_invitation_link_takes_someone_new_into_the_workspace(
     # She signs up with the invited address, filled in, and comes back to the invitation.
     card.get_by_role("link", name="Create an account to accept").click()
     expect(carol).to_have_url(re.compile(r"/signup\?"))
-    expect(carol.get_by_label("E-mail")).to_have_value(carol_email)
+    expect(carol.get_by_label("E-mail", exact=True)).to_have_value(carol_email)
     carol.get_by_label("Name").fill("Carol Shaw")
     carol.get_by_label("Password", exact=True).fill(PASSWORD)
     carol.get_by_role("button", name="Sign up").click()

@@ -114,7 +114,7 @@ def test_account_and_workspace_settings(browser: Any, server: Server) -> None:
     context = browser.new_context(base_url=server.base, viewport=VIEWPORT)
     page = context.new_page()
     page.goto("/signin")
-    page.get_by_label("E-mail").fill(ada.email)
+    page.get_by_label("E-mail", exact=True).fill(ada.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("do not match")

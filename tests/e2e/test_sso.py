@@ -193,7 +193,7 @@ def test_a_workspace_that_requires_sso_signs_its_password_sessions_out(
     # is refused with what to do instead.
     milo.reload()
     milo.wait_for_url("**/signin**")
-    milo.get_by_label("E-mail").fill(member.email)
+    milo.get_by_label("E-mail", exact=True).fill(member.email)
     milo.get_by_label("Password").fill(PASSWORD)
     milo.get_by_role("button", name="Sign in", exact=True).click()
     expect(milo.get_by_role("alert")).to_contain_text("requires single sign-on")

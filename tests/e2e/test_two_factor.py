@@ -51,7 +51,7 @@ def test_set_up_two_factor_then_sign_in_with_a_code(browser: Any, server: Server
     # Sign out; signing in now asks for a code after the password.
     page.get_by_role("button", name="Sign out", exact=True).click()
     page.wait_for_url("**/signin**")
-    page.get_by_label("E-mail").fill(ada.email)
+    page.get_by_label("E-mail", exact=True).fill(ada.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Two-factor sign-in")).to_be_visible()

@@ -50,7 +50,7 @@ def test_sign_up_create_project_add_tasks_drag_to_done_and_reload(
     expect(page).to_have_url(re.compile(r"/signin$"))
     page.get_by_role("link", name="Create an account").click()
     page.get_by_label("Name").fill("Grace Hopper")
-    page.get_by_label("E-mail").fill(f"grace-{time.monotonic_ns()}@example.com")
+    page.get_by_label("E-mail", exact=True).fill(f"grace-{time.monotonic_ns()}@example.com")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()
 
@@ -291,7 +291,7 @@ def test_sign_in_with_a_wrong_password_says_so_and_sign_out_works(
     context = browser.new_context(base_url=server.base)
     page = context.new_page()
     page.goto("/signin")
-    page.get_by_label("E-mail").fill(who.email)
+    page.get_by_label("E-mail", exact=True).fill(who.email)
     page.get_by_label("Password", exact=True).fill("not the password")
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("do not match")

@@ -72,7 +72,7 @@ def test_a_missing_task_says_not_found_and_is_asked_for_at_most_twice(
 
 
 def _sign_in(page: Any, email: str) -> None:
-    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("E-mail", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
 

@@ -54,7 +54,7 @@ def test_same_key_in_two_workspaces_and_an_invitation_accepted_in_the_app(
     ada_page = signed_in_page(browser, server, ada)
     ada_page.goto(f"/w/{nora['id']}")
     invite = ada_page.get_by_role("form", name="Invite a member")
-    invite.get_by_label("E-mail").fill(bob.email)
+    invite.get_by_label("E-mail", exact=True).fill(bob.email)
     invite.get_by_role("button", name="Invite").click()
     pending = ada_page.get_by_role("list", name="Pending invitations")
     expect(pending).to_contain_text(bob.email)
