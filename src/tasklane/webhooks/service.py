@@ -8,7 +8,7 @@ import secrets
 from uuid import UUID
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane import audit
@@ -116,10 +116,10 @@ async def create_webhook(
         project = await session.get(Project, data.project_id)
         if project is None or project.workspace_id != workspace_id:
             raise ValidationFailed.for_field("project_id", "No such project in this workspace.")
-    count = len(
-        list(await session.scalars(select(Webhook.id).where(Webhook.workspace_id == workspace_id)))
+    count = await session.scalar(
+        select(func.count()).select_from(Webhook).where(Webhook.workspace_id == workspace_id)
     )
-    if count >= MAX_WEBHOOKS:
+    if (count or 0) >= MAX_WEBHOOKS:
         raise Conflict(f"A workspace may have {MAX_WEBHOOKS} webhooks.", code="too_many_webhooks")
     now = utcnow()
     webhook = Webhook(
