@@ -30,6 +30,7 @@ from tasklane.notifications.routes import settings_router as notification_settin
 from tasklane.projects.routes import router as projects_router
 from tasklane.realtime.routes import router as realtime_router
 from tasklane.runtime import Runtime
+from tasklane.search.routes import router as search_router
 from tasklane.security import install_security
 from tasklane.tasks.routes import router as tasks_router
 from tasklane.tasks.search import router as task_search_router
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         tasks_router,
         task_search_router,
         task_stats_router,
+        search_router,
         comments_router,
         notifications_router,
         webhooks_router,

@@ -563,6 +563,10 @@ TABLE: dict[str, Case] = {
         lambda w: ("GET", f"/api/v1/workspaces/{w['workspace']}/tasks?q=Task", None),
         inside(200),
     ),
+    "GET /api/v1/search": Case(
+        lambda w: ("GET", f"/api/v1/search?q=Task&workspace_id={w['workspace']}", None),
+        inside(200),
+    ),
     "GET /api/v1/tasks/{task_ref}": Case(
         lambda w: ("GET", f"/api/v1/tasks/{w['task']}", None), inside(200)
     ),

@@ -44,7 +44,7 @@ _ID = 1 + [c.name for c in TASK_COLUMNS].index("id")
 
 
 @cache
-def _workspace_statement(dialect: Dialect) -> RawSQL:
+def workspace_statement(dialect: Dialect) -> RawSQL:
     return compile_raw(workspace_read_statement([]), dialect)
 
 
@@ -98,7 +98,7 @@ async def search_tasks(
     then the tasks whose title contains it, most recently updated first. Trashed tasks are
     left out."""
     params = workspace_lookup(principal, workspace_id)
-    rows = await raw.fetch(_workspace_statement(raw.dialect), params)
+    rows = await raw.fetch(workspace_statement(raw.dialect), params)
     if not rows:
         raise NotFound("No such workspace.")
     read_workspace_role(rows[0], Action.WORKSPACE_READ)

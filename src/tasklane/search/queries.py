@@ -1,0 +1,209 @@
+"""SQL for full-text search, one builder per database, both answering with the same columns:
+the hit's task id, comment id (null for the task itself), project id, project key, task
+number, task title, score (higher is better) and a snippet whose matching words are wrapped in
+`MARK_START` … `MARK_END`.
+
+Only tasks of projects the caller can see take part: the visible projects are a join inside
+the statement, so nothing unseen is fetched, ranked or counted. Trashed tasks (and their
+comments) are left out.
+
+A page is found first (ranked and limited), then only its rows get a snippet: making one reads
+the whole text again, too dear for every match of a common word."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    String,
+    Text,
+    Uuid,
+    bindparam,
+    column,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    table,
+    type_coerce,
+    union_all,
+)
+
+from tasklane.authz.access import workspace_projects_read_statement
+from tasklane.kit.rawsql import Dialect, RawSQL, compile_raw
+from tasklane.models import Comment, Project, Task
+
+MARK_START = "\ue000"
+MARK_END = "\ue001"
+"""Private-use characters around each matching word of a snippet (text never holds them in
+practice; the API turns them into segments)."""
+SNIPPET_WORDS = 24
+TITLE_WEIGHT = 10.0
+"""How much more a word in a title counts than one in a description or comment (SQLite's bm25
+column weight; PostgreSQL weighs the title A, description B, comments C)."""
+
+_HIT = ("task_id", "comment_id", "project_id", "key", "number", "title", "score")
+HIT_COLUMNS = len(_HIT)
+"""A hit row: the `_HIT` columns, then the snippet."""
+
+_fts = table("search_fts", column("rowid", Integer), column("title"), column("body"))
+_documents = table(
+    "search_documents",
+    column("id", Integer),
+    column("task_id", Uuid),
+    column("comment_id", String),
+)
+
+
+def _visible() -> Any:
+    return workspace_projects_read_statement([Project.id, Project.key]).subquery("visible")
+
+
+def _sqlite_hits() -> Select[Any]:
+    visible = _visible()
+    fts: ColumnElement[Any] = literal_column("search_fts")
+    score = -func.bm25(fts, TITLE_WEIGHT, 1.0)
+    page = (
+        select(
+            _fts.c.rowid,
+            Task.id.label("task_id"),
+            type_coerce(func.nullif(_documents.c.comment_id, ""), Uuid).label("comment_id"),
+            Task.project_id,
+            visible.c.key,
+            Task.number,
+            Task.title,
+            type_coerce(score, Float).label("score"),
+        )
+        .select_from(_fts)
+        .join(_documents, _documents.c.id == _fts.c.rowid)
+        .join(Task, Task.id == _documents.c.task_id)
+        .join(visible, visible.c.id == Task.project_id)
+        .where(fts.op("MATCH")(bindparam("match", type_=Text)), Task.deleted_at.is_(None))
+        .order_by(literal_column("score").desc(), _fts.c.rowid)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .subquery("page")
+    )
+    snippet = func.snippet(fts, -1, MARK_START, MARK_END, "…", SNIPPET_WORDS)
+    return (
+        select(*(page.c[name] for name in _HIT), type_coerce(snippet, Text))
+        .select_from(page)
+        .join(_fts, _fts.c.rowid == page.c.rowid)
+        .where(fts.op("MATCH")(bindparam("match", type_=Text)))
+        .order_by(page.c.score.desc(), page.c.rowid)
+    )
+
+
+_CONFIG: ColumnElement[Any] = literal_column("'tasklane'::regconfig")
+_HEADLINE = (
+    f'StartSel="{MARK_START}", StopSel="{MARK_END}", MaxWords={SNIPPET_WORDS}, MinWords=8, '
+    'ShortWord=0, MaxFragments=2, FragmentDelimiter=" … "'
+)
+
+
+def _postgres_hits() -> Select[Any]:
+    visible = _visible()
+    query = func.to_tsquery(_CONFIG, bindparam("tsquery", type_=Text))
+    tasks_vector: ColumnElement[Any] = literal_column("tasks.search_vector")
+    comments_vector: ColumnElement[Any] = literal_column("comments.search_vector")
+    in_tasks = (
+        select(
+            Task.id.label("task_id"),
+            null().label("comment_id"),
+            Task.project_id,
+            visible.c.key,
+            Task.number,
+            Task.title,
+            func.ts_rank(tasks_vector, query).label("score"),
+            (Task.title + literal("\n") + Task.description).label("text"),
+        )
+        .join(visible, visible.c.id == Task.project_id)
+        .where(tasks_vector.op("@@")(query), Task.deleted_at.is_(None))
+    )
+    in_comments = (
+        select(
+            Task.id,
+            Comment.id,
+            Task.project_id,
+            visible.c.key,
+            Task.number,
+            Task.title,
+            func.ts_rank(comments_vector, query),
+            Comment.body,
+        )
+        .select_from(Comment)
+        .join(Task, Task.id == Comment.task_id)
+        .join(visible, visible.c.id == Task.project_id)
+        .where(comments_vector.op("@@")(query), Task.deleted_at.is_(None))
+    )
+    merged = union_all(in_tasks, in_comments).subquery("hits")
+    page = (
+        select(merged)
+        .order_by(merged.c.score.desc(), merged.c.task_id, merged.c.comment_id.nulls_first())
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .subquery("page")
+    )
+    headline = func.ts_headline(_CONFIG, page.c.text, query, _HEADLINE)
+    return select(
+        page.c.task_id,
+        type_coerce(page.c.comment_id, Uuid),
+        page.c.project_id,
+        page.c.key,
+        page.c.number,
+        page.c.title,
+        type_coerce(page.c.score, Float),
+        type_coerce(headline, Text),
+    ).order_by(page.c.score.desc(), page.c.task_id, page.c.comment_id.nulls_first())
+
+
+@cache
+def hits_statement(dialect: Dialect) -> RawSQL:
+    """Parameters: the `workspace_lookup` ones, `match` (SQLite, see `terms.fts5_match`) or
+    `tsquery` (PostgreSQL, see `terms.tsquery_text`), `limit` and `offset`."""
+    stmt = _sqlite_hits() if dialect == "sqlite" else _postgres_hits()
+    return compile_raw(stmt, dialect)
+
+
+@cache
+def keyed_statement(dialect: Dialect) -> RawSQL:
+    """The live task with key `key`-`number` among the visible projects, as a hit row with no
+    score and its description's start as the snippet."""
+    visible = _visible()
+    stmt = (
+        select(
+            Task.id,
+            type_coerce(null(), Uuid),
+            Task.project_id,
+            visible.c.key,
+            Task.number,
+            Task.title,
+            type_coerce(null(), Float),
+            func.substr(Task.description, 1, 200),
+        )
+        .join(visible, visible.c.id == Task.project_id)
+        .where(
+            visible.c.key == bindparam("key"),
+            Task.number == bindparam("number"),
+            Task.deleted_at.is_(None),
+        )
+    )
+    return compile_raw(stmt, dialect)
+
+
+def snippet_segments(snippet: str | None) -> list[dict[str, Any]]:
+    """A snippet with markers as `[{text, match}]`, so that no client renders it as HTML."""
+    segments: list[dict[str, Any]] = []
+    for i, piece in enumerate((snippet or "").split(MARK_START)):
+        matched, _, rest = piece.partition(MARK_END) if i else ("", "", piece)
+        if matched:
+            segments.append({"text": matched, "match": True})
+        if rest:
+            segments.append({"text": rest, "match": False})
+    return segments

@@ -1,0 +1,77 @@
+"""Full-text search across the projects of a workspace that the caller can see.
+
+A hot read (docs/architecture.md, "Hot reads" and "Search"): the caller's workspace role, then
+one statement that matches, ranks, pages and makes the page's snippets."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from tasklane.auth.principal import Principal
+from tasklane.authz.access import read_workspace_role, workspace_lookup
+from tasklane.authz.roles import Action
+from tasklane.errors import NotFound
+from tasklane.kit.pagination import decode_cursor, encode_cursor
+from tasklane.kit.rawsql import RawConnection
+from tasklane.kit.refs import HumanKey, parse_ref
+from tasklane.search import queries
+from tasklane.search.terms import fts5_match, parse_terms, tsquery_text
+from tasklane.tasks.search import workspace_statement
+
+MAX_RESULTS = 1000
+"""How deep paging goes: past this many hits, refine the query."""
+_CURSOR_SCOPE = "search"
+
+
+def _hit(row: list[Any]) -> dict[str, Any]:
+    task_id, comment_id, project_id, key, number, title, score, snippet = row
+    return {
+        "kind": "task" if comment_id is None else "comment",
+        "task_id": task_id,
+        "task_key": f"{key}-{number}",
+        "title": title,
+        "comment_id": comment_id,
+        "project_id": project_id,
+        "snippet": queries.snippet_segments(snippet),
+        "score": None if score is None else round(score, 6),
+    }
+
+
+async def search(
+    raw: RawConnection,
+    principal: Principal,
+    *,
+    workspace_id: UUID,
+    text: str,
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
+    """`SearchPage` JSON: on the first page the task whose key is `text` (when it looks like
+    one and is visible), then the tasks and comments whose text matches, best first."""
+    terms = parse_terms(text)
+    offset = decode_cursor(cursor, scope=_CURSOR_SCOPE, size=1)[0] if cursor else 0
+    if not isinstance(offset, int) or offset < 0:
+        offset = 0
+    params = workspace_lookup(principal, workspace_id)
+    rows = await raw.fetch(workspace_statement(raw.dialect), params)
+    if not rows:
+        raise NotFound("No such workspace.")
+    read_workspace_role(rows[0], Action.WORKSPACE_READ)
+    found: list[list[Any]] = []
+    ref = parse_ref(text.strip())
+    if offset == 0 and isinstance(ref, HumanKey):
+        keyed = {**params, "key": ref.prefix, "number": ref.number}
+        found = await raw.fetch(queries.keyed_statement(raw.dialect), keyed)
+    if raw.dialect == "sqlite":
+        params["match"] = fts5_match(terms)
+    else:
+        params["tsquery"] = tsquery_text(terms)
+    # One more than asked, to know whether there is a next page.
+    params |= {"limit": limit + 1, "offset": offset}
+    matched = await raw.fetch(queries.hits_statement(raw.dialect), params, slow=True)
+    more = len(matched) > limit and offset + limit < MAX_RESULTS
+    keyed_ids = {row[0] for row in found}
+    found += [r for r in matched[:limit] if r[1] is not None or r[0] not in keyed_ids]
+    next_cursor = encode_cursor([offset + limit], scope=_CURSOR_SCOPE) if more else None
+    return {"items": [_hit(row) for row in found], "next_cursor": next_cursor}

@@ -1,0 +1,55 @@
+"""What is typed into the search box, as terms: the syntax, and that no input whatever makes
+an expression FTS5 refuses (PostgreSQL's `to_tsquery` is checked the same way in
+test_search.py's corpus, on a real server)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tasklane.errors import ValidationFailed
+from tasklane.search.terms import Phrase, Term, Terms, fts5_match, parse_terms, tsquery_text
+
+
+def test_the_syntax() -> None:
+    terms = parse_terms('Login "time out" -flaky mobile OR "web app" déjà')
+    assert terms == Terms(
+        (
+            Term((Phrase(("login",)),)),
+            Term((Phrase(("time", "out")),)),
+            Term((Phrase(("flaky",)),), negated=True),
+            Term((Phrase(("mobile",)), Phrase(("web", "app")))),
+            Term((Phrase(("déjà",), prefix=True),)),
+        )
+    )
+    assert fts5_match(terms) == (
+        '("login" AND "time out" AND ("mobile" OR "web app") AND "déjà"*) NOT "flaky"'
+    )
+    assert tsquery_text(terms) == (
+        "'login' & ('time' <-> 'out') & !'flaky' & ('mobile' | ('web' <-> 'app')) & 'déjà':*"
+    )
+    # Punctuation splits words as both engines do; a space after the last word ends it.
+    assert parse_terms("e-mail ") == Terms((Term((Phrase(("e", "mail")),)),))
+    assert fts5_match(parse_terms("NEAR(a b) AND")) == '"near a" AND "b" AND "and"*'
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "?!", "-word", '-"a phrase" -x', "OR OR"])
+def test_nothing_to_look_for(typed: str) -> None:
+    with pytest.raises(ValidationFailed):
+        parse_terms(typed)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab Éé东\"-*():^OR NOT AND{}.'\\\t"), max_size=40))
+def test_no_input_makes_an_expression_fts5_refuses(typed: str) -> None:
+    try:
+        terms = parse_terms(typed)
+    except ValidationFailed:
+        return
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE VIRTUAL TABLE t USING fts5(x, tokenize = 'unicode61 remove_diacritics 2')")
+    db.execute("INSERT INTO t VALUES ('ab éé 东 or not and')")
+    db.execute("SELECT count(*) FROM t WHERE t MATCH ?", (fts5_match(terms),)).fetchall()
