@@ -55,6 +55,7 @@ PAGES = [
         "main h1:text-is('Workspace settings')",
         optional=True,
     ),
+    Page("search", "/w/{workspace}/search?q=sign", ".search-results mark"),
     # No webhook yet: the page opens on the form, with its checklist of events.
     Page("webhooks", "/w/{workspace}/settings/webhooks", ".webhooks-page .webhook-new form"),
 ]

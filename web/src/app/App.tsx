@@ -51,6 +51,10 @@ const DeliveriesPage = lazy(() =>
   import("../features/webhooks/DeliveriesPage").then((m) => ({ default: m.DeliveriesPage })),
 );
 
+const SearchPage = lazy(() =>
+  import("../features/search/SearchPage").then((m) => ({ default: m.SearchPage })),
+);
+
 const AuditLogPage = lazy(() =>
   import("../features/audit/AuditLogPage").then((m) => ({ default: m.AuditLogPage })),
 );
@@ -118,6 +122,7 @@ function Root() {
                 element={<DeliveriesPage />}
               />
               <Route path="/w/:workspaceId/audit" element={<AuditLogPage />} />
+              <Route path="/w/:workspaceId/search" element={<SearchPage />} />
               <Route path="/account" element={<AccountPage />} />
               <Route path="/inbox" element={<InboxPage />} />
               <Route path="/invite/:token" element={<InvitePage />} />

@@ -74,11 +74,6 @@ export function ProjectPage({ me }: { me: User }) {
     esc: () => {
       if (taskRef) closeTask();
     },
-    "/": (e) => {
-      if (view === "list") return;
-      e.preventDefault();
-      navigate(`/p/${projectId}/list`, { state: { focusSearch: true } });
-    },
   });
 
   const peopleMap = useMemo(

@@ -20,6 +20,9 @@ import { act, dismiss, useToasts } from "./toasts";
 const CommandPalette = lazy(() =>
   import("./CommandPalette").then((m) => ({ default: m.CommandPalette })),
 );
+const SearchDialog = lazy(() =>
+  import("../search/SearchDialog").then((m) => ({ default: m.SearchDialog })),
+);
 
 export function Shell({ me, children }: { me: User; children: ReactNode }) {
   const qc = useQueryClient();
@@ -34,6 +37,7 @@ export function Shell({ me, children }: { me: User; children: ReactNode }) {
   // The bell's count and the inbox follow the live `user` channel.
   useNotificationFeed();
   const [palette, setPalette] = useState(false);
+  const [searching, setSearching] = useState(false);
   const [help, setHelp] = useState(false);
   const drawer = useDrawer();
 
@@ -43,6 +47,12 @@ export function Shell({ me, children }: { me: User; children: ReactNode }) {
       setPalette(true);
     },
     "?": () => setHelp(true),
+    // A list view binds "/" to its own filter first (it runs before this one).
+    "/": (e) => {
+      if (!workspace) return;
+      e.preventDefault();
+      setSearching(true);
+    },
   });
 
   async function doSignOut() {
@@ -86,6 +96,11 @@ export function Shell({ me, children }: { me: User; children: ReactNode }) {
           </label>
         )}
         <InvitationsLink />
+        {workspace && (
+          <button type="button" className="search-button" onClick={() => setSearching(true)}>
+            Search <kbd>/</kbd>
+          </button>
+        )}
         <button type="button" className="search-button" onClick={() => setPalette(true)}>
           Search or command <kbd>Ctrl K</kbd>
         </button>
@@ -182,6 +197,15 @@ export function Shell({ me, children }: { me: User; children: ReactNode }) {
           />
         </Suspense>
       )}
+      {searching && (
+        <Suspense fallback={null}>
+          <SearchDialog
+            open={searching}
+            onClose={() => setSearching(false)}
+            workspaceId={workspace?.id}
+          />
+        </Suspense>
+      )}
       <Modal open={help} onClose={() => setHelp(false)} title="Keyboard shortcuts">
         <HelpContent onClose={() => setHelp(false)} />
       </Modal>
@@ -238,7 +262,7 @@ function useDrawer() {
 
 const SHORTCUTS: Array<[string, string]> = [
   ["C", "Create a task"],
-  ["/", "Search and filter"],
+  ["/", "Search every project (in a list: filter the list)"],
   ["J / K", "Next / previous task"],
   ["Enter", "Open the selected task"],
   ["Esc", "Close the task or dialog"],
