@@ -12,6 +12,7 @@ the whole text again, too dear for every match of a common word."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -65,7 +66,7 @@ def _visible() -> Any:
     return workspace_projects_read_statement([Project.id, Project.key]).subquery("visible")
 
 
-def _sqlite_hits() -> Select[Any]:
+def _sqlite_hits(conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
     visible = _visible()
     fts: ColumnElement[Any] = literal_column("search_fts")
     score = -func.bm25(fts, TITLE_WEIGHT, 1.0)
@@ -85,6 +86,7 @@ def _sqlite_hits() -> Select[Any]:
         .join(Task, Task.id == _documents.c.task_id)
         .join(visible, visible.c.id == Task.project_id)
         .where(fts.op("MATCH")(bindparam("match", type_=Text)), Task.deleted_at.is_(None))
+        .where(*conditions)
         .order_by(literal_column("score").desc(), _fts.c.rowid)
         .limit(bindparam("limit", type_=Integer))
         .offset(bindparam("offset", type_=Integer))
@@ -107,7 +109,7 @@ _HEADLINE = (
 )
 
 
-def _postgres_hits() -> Select[Any]:
+def _postgres_hits(conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
     visible = _visible()
     query = func.to_tsquery(_CONFIG, bindparam("tsquery", type_=Text))
     tasks_vector: ColumnElement[Any] = literal_column("tasks.search_vector")
@@ -125,6 +127,7 @@ def _postgres_hits() -> Select[Any]:
         )
         .join(visible, visible.c.id == Task.project_id)
         .where(tasks_vector.op("@@")(query), Task.deleted_at.is_(None))
+        .where(*conditions)
     )
     in_comments = (
         select(
@@ -141,6 +144,7 @@ def _postgres_hits() -> Select[Any]:
         .join(Task, Task.id == Comment.task_id)
         .join(visible, visible.c.id == Task.project_id)
         .where(comments_vector.op("@@")(query), Task.deleted_at.is_(None))
+        .where(*conditions)
     )
     merged = union_all(in_tasks, in_comments).subquery("hits")
     page = (
@@ -163,11 +167,20 @@ def _postgres_hits() -> Select[Any]:
     ).order_by(page.c.score.desc(), page.c.task_id, page.c.comment_id.nulls_first())
 
 
-@cache
-def hits_statement(dialect: Dialect) -> RawSQL:
+def hits_statement(dialect: Dialect, conditions: Sequence[ColumnElement[bool]] = ()) -> RawSQL:
     """Parameters: the `workspace_lookup` ones, `match` (SQLite, see `terms.fts5_match`) or
-    `tsquery` (PostgreSQL, see `terms.tsquery_text`), `limit` and `offset`."""
-    stmt = _sqlite_hits() if dialect == "sqlite" else _postgres_hits()
+    `tsquery` (PostgreSQL, see `terms.tsquery_text`), `limit` and `offset`. `conditions` on
+    `Task` (a query's field terms, tasklane.query.compile) narrow the hits to their tasks;
+    without them the statement is compiled once."""
+    if not conditions:
+        return _plain_hits_statement(dialect)
+    stmt = _sqlite_hits(conditions) if dialect == "sqlite" else _postgres_hits(conditions)
+    return compile_raw(stmt, dialect)
+
+
+@cache
+def _plain_hits_statement(dialect: Dialect) -> RawSQL:
+    stmt = _sqlite_hits(()) if dialect == "sqlite" else _postgres_hits(())
     return compile_raw(stmt, dialect)
 
 

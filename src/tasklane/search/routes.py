@@ -26,8 +26,11 @@ async def search_workspace(
             max_length=MAX_QUERY_LENGTH,
             description='Words to find (all of them), "a phrase", `-word` to leave out, `OR` '
             "between two terms; the last word also matches as a prefix while it is typed (no "
-            "space after it). Case and accents do not matter.",
-            examples=['login timeout -flaky "single sign-on"'],
+            "space after it). Case and accents do not matter. Field terms of the query language "
+            '(`assignee:me status:started label:bug due<2026-12-15`: see the README, "Query '
+            'language") narrow the hits to the tasks they hold for. A query that does not '
+            "parse is a 422 whose message says what and at which character.",
+            examples=["login timeout -flaky assignee:me status:started"],
         ),
     ],
     workspace_id: Annotated[UUID, Query(description="The workspace to search.")],

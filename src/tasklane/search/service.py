@@ -11,12 +11,15 @@ from uuid import UUID
 from tasklane.auth.principal import Principal
 from tasklane.authz.access import read_workspace_role, workspace_lookup
 from tasklane.authz.roles import Action
-from tasklane.errors import NotFound
+from tasklane.errors import NotFound, ValidationFailed
+from tasklane.kit.clock import utcnow
 from tasklane.kit.pagination import decode_cursor, encode_cursor
 from tasklane.kit.rawsql import RawConnection
 from tasklane.kit.refs import HumanKey, parse_ref
+from tasklane.query.compile import Context, task_conditions, text_terms
+from tasklane.query.language import parse_query
 from tasklane.search import queries
-from tasklane.search.terms import fts5_match, parse_terms, tsquery_text
+from tasklane.search.terms import fts5_match, tsquery_text
 from tasklane.tasks.search import workspace_statement
 
 MAX_RESULTS = 1000
@@ -48,8 +51,14 @@ async def search(
     cursor: str | None,
 ) -> dict[str, Any]:
     """`SearchPage` JSON: on the first page the task whose key is `text` (when it looks like
-    one and is visible), then the tasks and comments whose text matches, best first."""
-    terms = parse_terms(text)
+    one and is visible), then the tasks and comments whose text matches, best first. Field
+    terms of the query language (`assignee:me status:started`) narrow the hits to the tasks
+    they hold for; the free text is what is searched."""
+    query = parse_query(text)
+    terms = text_terms(query)
+    if terms is None or all(t.negated for t in terms.terms):
+        raise ValidationFailed.for_field("q", "Type a word to look for.")
+    conditions = task_conditions(query, Context(principal.user_id, utcnow().date()))
     offset = decode_cursor(cursor, scope=_CURSOR_SCOPE, size=1)[0] if cursor else 0
     if not isinstance(offset, int) or offset < 0:
         offset = 0
@@ -60,7 +69,7 @@ async def search(
     read_workspace_role(rows[0], Action.WORKSPACE_READ)
     found: list[list[Any]] = []
     ref = parse_ref(text.strip())
-    if offset == 0 and isinstance(ref, HumanKey):
+    if offset == 0 and isinstance(ref, HumanKey) and not conditions:
         keyed = {**params, "key": ref.prefix, "number": ref.number}
         found = await raw.fetch(queries.keyed_statement(raw.dialect), keyed)
     if raw.dialect == "sqlite":
@@ -69,7 +78,8 @@ async def search(
         params["tsquery"] = tsquery_text(terms)
     # One more than asked, to know whether there is a next page.
     params |= {"limit": limit + 1, "offset": offset}
-    matched = await raw.fetch(queries.hits_statement(raw.dialect), params, slow=True)
+    statement = queries.hits_statement(raw.dialect, conditions)
+    matched = await raw.fetch(statement, params, slow=True)
     more = len(matched) > limit and offset + limit < MAX_RESULTS
     keyed_ids = {row[0] for row in found}
     found += [r for r in matched[:limit] if r[1] is not None or r[0] not in keyed_ids]

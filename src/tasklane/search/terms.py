@@ -1,8 +1,7 @@
-"""What someone types into a search box, as terms both databases' full-text engines take.
-
-The syntax is the one people know from web search engines: words (all must match), "quoted
-phrases", `-word` or `-"phrase"` to leave out, `OR` between two terms for either. The last word,
-while it is being typed (no space after it yet), matches as a prefix: `logi` finds "login".
+"""Free text of a query (tasklane.query: words, "quoted phrases", `-word` or `-"phrase"` to
+leave out, `OR` between two terms for either) as terms both databases' full-text engines take.
+The last word, while it is being typed (no space after it yet), matches as a prefix: `logi`
+finds "login".
 
 Words are runs of letters and digits (`e-mail` is the phrase `e mail`, as both engines split
 it). The same terms become an FTS5 MATCH expression (SQLite) and a `to_tsquery` text
@@ -15,14 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tasklane.errors import ValidationFailed
-
-MAX_TERMS = 16
-MAX_WORDS = 32
-
 _WORD = re.compile(r"[^\W_]+")
-# A quoted phrase (closed or not), or a run of anything else but space and quotes.
-_TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+?)(?=\s|"|$)')
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,45 +43,9 @@ class Terms:
         return [w for t in self.terms if not t.negated for p in t.alternatives for w in p.words]
 
 
-def _words(text: str) -> tuple[str, ...]:
+def words_of(text: str) -> tuple[str, ...]:
+    """The words of `text`, as both engines split it (runs of letters and digits), folded."""
     return tuple(w.casefold() for w in _WORD.findall(text))
-
-
-def parse_terms(text: str, *, field: str = "q") -> Terms:
-    """The terms of `text`; ValidationFailed (naming `field`) when nothing is left to look for
-    or there is too much."""
-    typing_last = bool(text) and not text[-1].isspace() and not text.endswith('"')
-    terms: list[Term] = []
-    join_next = False
-    tokens = list(_TOKEN.finditer(text))
-    for index, token in enumerate(tokens):
-        minus, quoted, bare = token.group(1), token.group(2), token.group(3)
-        if bare == "OR":
-            join_next = bool(terms) and not terms[-1].negated
-            continue
-        negated = bool(minus) or (bare is not None and bare.startswith("-") and len(bare) > 1)
-        words = _words(quoted if quoted is not None else bare)
-        if not words:
-            join_next = False
-            continue
-        last = index == len(tokens) - 1
-        prefix = last and typing_last and quoted is None and not negated
-        phrase = Phrase(words, prefix)
-        if join_next and not negated:
-            previous = terms.pop()
-            terms.append(Term((*previous.alternatives, phrase)))
-        else:
-            terms.append(Term((phrase,), negated))
-        join_next = False
-    if not any(not t.negated for t in terms):
-        raise ValidationFailed.for_field(field, "Type a word to look for.")
-    if len(terms) > MAX_TERMS or sum(len(p.words) for t in terms for p in t.alternatives) > (
-        MAX_WORDS
-    ):
-        raise ValidationFailed.for_field(
-            field, f"Too many words: at most {MAX_WORDS} in at most {MAX_TERMS} terms."
-        )
-    return Terms(tuple(terms))
 
 
 def _fts5_phrase(phrase: Phrase) -> str:
