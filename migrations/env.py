@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from tasklane.config import Settings
+from tasklane.migrate import include_object
 from tasklane.models import Base
 
 config = context.config
@@ -20,27 +21,13 @@ def _url() -> str:
     return str(config.attributes.get("url") or Settings().resolved_database_url)
 
 
-# The full-text index (migration 3b8d0f2a4c61) is kept by the database, outside the models:
-# FTS5's tables on SQLite, generated columns and their indexes on PostgreSQL.
-_UNMANAGED_TABLES = ("search_documents", "search_fts")
-_UNMANAGED_NAMES = ("search_vector", "ix_tasks_search_vector", "ix_comments_search_vector")
-
-
-def _include_object(
-    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
-) -> bool:
-    if type_ == "table" and name is not None and name.startswith(_UNMANAGED_TABLES):
-        return False
-    return name not in _UNMANAGED_NAMES
-
-
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
-        include_object=_include_object,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -10,6 +10,20 @@ from alembic.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# The full-text index (migration 3b8d0f2a4c61) is kept by the database, outside the models:
+# FTS5's tables on SQLite, generated columns and their indexes on PostgreSQL.
+_UNMANAGED_TABLES = ("search_documents", "search_fts")
+_UNMANAGED_NAMES = ("search_vector", "ix_tasks_search_vector", "ix_comments_search_vector")
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Alembic's `include_object`: what autogenerate compares with the models."""
+    if type_ == "table" and name is not None and name.startswith(_UNMANAGED_TABLES):
+        return False
+    return name not in _UNMANAGED_NAMES
+
 
 def alembic_config(url: str) -> Config:
     config = Config(str(ROOT / "alembic.ini"))

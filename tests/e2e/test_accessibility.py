@@ -56,6 +56,7 @@ PAGES = [
         optional=True,
     ),
     Page("search", "/w/{workspace}/search?q=sign", ".search-results mark"),
+    Page("tasks", "/w/{workspace}/tasks?q=is:open", ".my-tasks tbody tr"),
     # No webhook yet: the page opens on the form, with its checklist of events.
     Page("webhooks", "/w/{workspace}/settings/webhooks", ".webhooks-page .webhook-new form"),
 ]

@@ -14,9 +14,7 @@ from tests.e2e.conftest import ARTIFACTS, Server, create_task, make_team, signed
 SHOTS = ARTIFACTS / "search"
 
 
-def test_find_a_task_by_a_word_in_its_comment_across_projects(
-    browser: Any, server: Server
-) -> None:
+def test_find_a_task_by_a_word_in_its_comment_across_projects(browser: Any, server: Server) -> None:
     team = make_team(server, "SRC")
     with server.api() as c:
         ops = c.post(
@@ -85,3 +83,67 @@ def test_find_a_task_by_a_word_in_its_comment_across_projects(
     results.get_by_role("link").filter(has_text="OPQ-1").click()
     expect(page.get_by_role("heading", name="Login timeout behind the VPN")).to_be_visible()
     assert not errors, errors
+
+
+def test_my_tasks_across_projects_and_a_query_with_an_error_shown_inline(
+    browser: Any, server: Server
+) -> None:
+    team = make_team(server, "MYT")
+    with server.api() as c:
+        ops = c.post(
+            f"/workspaces/{team.workspace_id}/projects",
+            json={"key": "MYO", "name": "Operations"},
+            headers=team.ada.headers,
+        ).json()
+        bug = c.post(
+            f"/projects/{ops['id']}/labels",
+            json={"name": "bug", "color": "#ef4444"},
+            headers=team.ada.headers,
+        ).json()
+    bob = [team.bob.user_id]
+    create_task(
+        server, team.ada, team.project_id, title="Write the release notes", assignee_ids=bob
+    )
+    create_task(server, team.ada, team.project_id, title="Someone else's task")
+    create_task(
+        server, team.ada, ops["id"], title="Fix the pager rota", assignee_ids=bob,
+        label_ids=[bug["id"]], priority="urgent", due_date="2020-01-01",
+    )  # fmt: skip
+    create_task(
+        server, team.ada, team.project_id, title="Already shipped", assignee_ids=bob,
+        status_id=team.statuses["Done"],
+    )  # fmt: skip
+
+    page = signed_in_page(browser, server, team.bob)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"/p/{team.project_id}/board")
+    page.get_by_role("link", name="My tasks").click()
+    expect(page.get_by_role("heading", name="My tasks")).to_be_visible()
+    rows = page.locator(".my-tasks tbody tr")
+    # Bob's open tasks of both projects, most recently updated first; not the done one.
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("MYO-1 Fix the pager rota")
+    expect(rows.nth(0)).to_contain_text("Operations")
+    expect(rows.nth(0)).to_contain_text("Todo")
+    expect(rows.nth(1)).to_contain_text(f"{team.key}-1 Write the release notes")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "my-tasks.png"), full_page=True)
+
+    query = page.get_by_label("Query")
+    query.fill("asignee:me label:bug")
+    query.press("Enter")
+    alert = page.get_by_role("alert")
+    expect(alert).to_have_text("unknown field `asignee`: did you mean `assignee`? (at 0)")
+    expect(query).to_have_attribute("aria-invalid", "true")
+    page.screenshot(path=str(SHOTS / "query-error.png"), full_page=True)
+    query.fill("assignee:me label:bug is:overdue")
+    query.press("Enter")
+    expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
+    expect(rows).to_have_count(1)
+    expect(rows.nth(0)).to_contain_text("MYO-1")
+    expect(page).to_have_url(re.compile(r"/tasks\?q=assignee%3Ame\+label%3Abug\+is%3Aoverdue"))
+    rows.nth(0).get_by_role("link").click()
+    expect(page.get_by_label("Title", exact=True)).to_have_value("Fix the pager rota")
+    # The browser logs the refused query's 422 itself; nothing else went wrong.
+    assert [e for e in errors if "422" not in e] == [], errors

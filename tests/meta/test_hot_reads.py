@@ -423,26 +423,34 @@ async def test_search_writes_what_its_model_writes(client: httpx.AsyncClient, bo
     await _trash(client, board, await make_task(client, board.owner, board.pid, "Plain gone"))
     url = f"{API_PREFIX}/workspaces/{board.workspace['id']}/tasks"
     by_id = {t["id"]: {**t, "deleted_at": None} for t in [*made, in_ops]}
-    with_l = sorted((made[0], made[2]), key=lambda t: (t["updated_at"], t["id"]), reverse=True)
+    newest_first = [in_ops["id"], made[2]["id"], made[1]["id"], made[0]["id"]]
+    # The query language: words (the last a prefix while typed), most recently updated first.
     for q, expected in (
-        ("eng-2", [made[1]["id"], in_ops["id"]]),
-        ("ENG-2", [made[1]["id"], in_ops["id"]]),
+        ("eng-2", [in_ops["id"]]),
+        ("ENG-2", [in_ops["id"]]),
         ("plain", [made[0]["id"]]),
-        ("L", [t["id"] for t in with_l]),
+        ("L", [made[1]["id"]]),  # "line", in its description
         ("  100%  ", [in_ops["id"]]),
-        ("_", []),
+        ("_", newest_first),  # no word in it: no condition
         ("no such words", []),
         ("ENG-99", []),
-        ("\u00e9\u2028", [made[1]["id"]]),
+        # Stripped, "é" is being typed: a prefix of "ENG" (accents do not matter) too.
+        ("\u00e9\u2028", [in_ops["id"], made[1]["id"]]),
+        ("priority:urgent", [made[1]["id"]]),
+        ("-parent:none", [made[1]["id"]]),
     ):
         for params in ({"q": q}, {"q": q, "limit": 1}):
             r = await client.get(url, params=params, headers=board.member.headers)
             _same_as_model(r, _PAGE)
             assert _statements(r) <= _BUDGET["search"]
             body = r.json()
-            assert body["next_cursor"] is None
-            want = expected[: params.get("limit", 50)]
-            assert [t["id"] for t in body["items"]] == want, q
+            limit = params.get("limit", 50)
+            assert (body["next_cursor"] is None) == (len(expected) <= limit), q
+            want = expected[:limit]
+            assert [t["id"] for t in body["items"]] == want, (
+                q,
+                [t["title"] for t in body["items"]],
+            )
             for item in body["items"]:
                 fresh = expect(
                     await client.get(
@@ -497,7 +505,9 @@ async def test_errors_of_the_raw_reads_are_the_problems_they_were(
         headers=board.owner.headers,
     )
     assert r.status_code == 422
-    r = await client.get(f"{API_PREFIX}/workspaces/{ws}/tasks?q=%20", headers=board.owner.headers)
+    r = await client.get(
+        f"{API_PREFIX}/workspaces/{ws}/tasks?q=asignee:me", headers=board.owner.headers
+    )
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
 

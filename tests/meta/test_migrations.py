@@ -15,12 +15,13 @@ from sqlalchemy import Column, Connection, MetaData, String, Table, Text, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from tasklane.migrate import alembic_config
+from tasklane.migrate import alembic_config, include_object
 from tasklane.models import Base
 
 
 def _diff(connection: Connection, metadata: MetaData) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    opts = {"compare_type": True, "include_object": include_object}
+    context = MigrationContext.configure(connection, opts=opts)
     return list(compare_metadata(context, metadata))
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     null,
+    or_,
     select,
     table,
     type_coerce,
@@ -39,6 +40,7 @@ from sqlalchemy import (
 from tasklane.authz.access import workspace_projects_read_statement
 from tasklane.kit.rawsql import Dialect, RawSQL, compile_raw
 from tasklane.models import Comment, Project, Task
+from tasklane.search.terms import Terms, fts5_match, tsquery_text
 
 MARK_START = "\ue000"
 MARK_END = "\ue001"
@@ -220,3 +222,23 @@ def snippet_segments(snippet: str | None) -> list[dict[str, Any]]:
         if rest:
             segments.append({"text": rest, "match": False})
     return segments
+
+
+def text_condition(terms: Terms, dialect: Dialect) -> ColumnElement[bool]:
+    """A condition on `Task`: the task's own text (title, description) or one of its comments
+    matches `terms`. For lists filtered by a query's free text; the values are bound in, so a
+    statement using it is compiled for its request."""
+    if dialect == "sqlite":
+        matching = (
+            select(_documents.c.task_id)
+            .select_from(_fts)
+            .join(_documents, _documents.c.id == _fts.c.rowid)
+            .where(literal_column("search_fts").op("MATCH")(literal(fts5_match(terms), Text)))
+        )
+        return Task.id.in_(matching)
+    query = func.to_tsquery(_CONFIG, literal(tsquery_text(terms), Text))
+    in_comments = select(Comment.task_id).where(
+        literal_column("comments.search_vector").op("@@")(query)
+    )
+    in_task: ColumnElement[bool] = literal_column("tasks.search_vector").op("@@")(query)
+    return or_(in_task, Task.id.in_(in_comments))

@@ -55,6 +55,10 @@ const SearchPage = lazy(() =>
   import("../features/search/SearchPage").then((m) => ({ default: m.SearchPage })),
 );
 
+const MyTasksPage = lazy(() =>
+  import("../features/tasks/MyTasksPage").then((m) => ({ default: m.MyTasksPage })),
+);
+
 const AuditLogPage = lazy(() =>
   import("../features/audit/AuditLogPage").then((m) => ({ default: m.AuditLogPage })),
 );
@@ -123,6 +127,7 @@ function Root() {
               />
               <Route path="/w/:workspaceId/audit" element={<AuditLogPage />} />
               <Route path="/w/:workspaceId/search" element={<SearchPage />} />
+              <Route path="/w/:workspaceId/tasks" element={<MyTasksPage />} />
               <Route path="/account" element={<AccountPage />} />
               <Route path="/inbox" element={<InboxPage />} />
               <Route path="/invite/:token" element={<InvitePage />} />

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import { useNavigate } from "react-router";
+import { ApiError } from "../../api/client";
 import { Modal, Spinner } from "../../app/ui";
 import { hitTarget, type SearchHit, searchable, useInstantSearch } from "./api";
 import { Snippet } from "./Snippet";
@@ -119,6 +120,10 @@ function SearchBody({
       <p className="search-status muted" aria-live="polite">
         {results.isFetching && searchable(debounced) ? (
           <Spinner label="Searching" />
+        ) : results.error instanceof ApiError && results.error.status === 422 ? (
+          <span className="query-problem" role="alert">
+            {results.error.problem.errors?.[0]?.message ?? results.error.message}
+          </span>
         ) : searchable(debounced) && results.isSuccess && hits.length === 0 ? (
           "No task or comment matches."
         ) : (

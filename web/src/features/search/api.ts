@@ -40,6 +40,7 @@ export function useInstantSearch(workspaceId: string | undefined, q: string) {
     queryFn: ({ signal }) => search(workspaceId as string, q, 8, undefined, signal),
     staleTime: 10_000,
     placeholderData: (previous) => previous,
+    retry: false,
   });
 }
 
@@ -51,6 +52,7 @@ export function useSearchPages(workspaceId: string | undefined, q: string) {
     initialPageParam: undefined as string | undefined,
     queryFn: ({ pageParam, signal }) => search(workspaceId as string, q, 25, pageParam, signal),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
+    retry: false,
   });
 }
 

@@ -3,7 +3,7 @@ import { useEffect, useMemo, useState } from "react";
 import { useLocation, useNavigate } from "react-router";
 import type { Project, Workspace } from "../../api/types";
 import { Modal } from "../../app/ui";
-import { searchTasks } from "../tasks/api";
+import { search, searchable } from "../search/api";
 import { CREATE_TASK_EVENT, setCurrentWorkspace, useCurrentWorkspace } from "./current";
 
 interface Command {
@@ -86,10 +86,13 @@ function PaletteBody({
     const t = setTimeout(() => setDebounced(query.trim()), 150);
     return () => clearTimeout(t);
   }, [query]);
+  // Full-text search (the key first, words of titles, descriptions and comments, the last
+  // one as a prefix): one line per task.
   const tasks = useQuery({
     queryKey: ["palette", workspaceId, debounced],
-    enabled: Boolean(workspaceId && debounced.length >= 2),
-    queryFn: ({ signal }) => searchTasks(workspaceId as string, debounced, 8, signal),
+    enabled: Boolean(workspaceId && debounced.length >= 2 && searchable(debounced)),
+    queryFn: ({ signal }) => search(workspaceId as string, debounced, 8, undefined, signal),
+    retry: false,
   });
 
   const commands = useMemo(() => {
@@ -149,12 +152,15 @@ function PaletteBody({
     });
     const found = list.filter((c) => matchCommand(c.label, query));
     const projectNames = new Map(projects.map((p) => [p.id, p.name]));
-    const taskHits: Command[] = (tasks.data ?? []).map((t) => ({
-      id: `t-${t.id}`,
-      label: `${t.key} ${t.title}`,
-      detail: projectNames.get(t.project_id) ?? "task",
-      run: go(`/p/${t.project_id}/board/${t.key}`),
-    }));
+    const seen = new Set<string>();
+    const taskHits: Command[] = (tasks.data?.items ?? [])
+      .filter((hit) => !seen.has(hit.task_id) && Boolean(seen.add(hit.task_id)))
+      .map((hit) => ({
+        id: `t-${hit.task_id}`,
+        label: `${hit.task_key} ${hit.title}`,
+        detail: projectNames.get(hit.project_id) ?? "task",
+        run: go(`/p/${hit.project_id}/board/${hit.task_key}`),
+      }));
     return [...taskHits, ...found];
   }, [
     projectId,

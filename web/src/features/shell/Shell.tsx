@@ -47,9 +47,9 @@ export function Shell({ me, children }: { me: User; children: ReactNode }) {
       setPalette(true);
     },
     "?": () => setHelp(true),
-    // A list view binds "/" to its own filter first (it runs before this one).
+    // In a project's list, "/" is the list's own filter (ListView binds it).
     "/": (e) => {
-      if (!workspace) return;
+      if (!workspace || /^\/p\/[^/]+\/list/.test(window.location.pathname)) return;
       e.preventDefault();
       setSearching(true);
     },
@@ -100,6 +100,11 @@ export function Shell({ me, children }: { me: User; children: ReactNode }) {
           <button type="button" className="search-button" onClick={() => setSearching(true)}>
             Search <kbd>/</kbd>
           </button>
+        )}
+        {workspace && (
+          <NavLink to={`/w/${workspace.id}/tasks`} className="nav-my-tasks" end>
+            My tasks
+          </NavLink>
         )}
         <button type="button" className="search-button" onClick={() => setPalette(true)}>
           Search or command <kbd>Ctrl K</kbd>

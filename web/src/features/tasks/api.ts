@@ -9,7 +9,7 @@ import {
   useQueryClient,
 } from "@tanstack/react-query";
 import { ApiError, api, ifMatch, unwrap, unwrapSeq } from "../../api/client";
-import type { Page, Task, TaskCreate, TaskUpdate } from "../../api/types";
+import type { Page, Task, TaskCreate, TaskSort, TaskUpdate } from "../../api/types";
 import { liveDelivering, noteLoaded } from "../realtime/live";
 import { toast } from "../shell/toasts";
 import { findCachedTask, recentTasks, restore, snapshot, storeTask, taskKeys } from "./cache";
@@ -159,20 +159,36 @@ export function fetchTask(ref: string, signal?: AbortSignal): Promise<Task> {
   );
 }
 
-/** Tasks of every project of a workspace the person can see: the one with key `q` first,
- * then those whose title contains it, most recently updated first. */
-export function searchTasks(
+/** A page of the tasks of every project of a workspace the person can see, selected by a
+ * query of the query language (`assignee:me is:open`). */
+export function listWorkspaceTasks(
   workspaceId: string,
   q: string,
-  limit: number,
+  sort: TaskSort,
+  cursor?: string,
   signal?: AbortSignal,
-): Promise<Task[]> {
+): Promise<Page<Task>> {
   return unwrap(
     api.GET("/api/v1/workspaces/{workspace_id}/tasks", {
-      params: { path: { workspace_id: workspaceId }, query: { q, limit } },
+      params: {
+        path: { workspace_id: workspaceId },
+        query: { q: q || undefined, sort, limit: 50, cursor },
+      },
       signal,
     }),
-  ).then((page) => page.items);
+  );
+}
+
+export function useWorkspaceTasks(workspaceId: string | undefined, q: string, sort: TaskSort) {
+  return useInfiniteQuery({
+    queryKey: ["workspace-tasks", workspaceId, q, sort],
+    enabled: Boolean(workspaceId),
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam, signal }) =>
+      listWorkspaceTasks(workspaceId as string, q, sort, pageParam, signal),
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    retry: false,
+  });
 }
 
 export function useTask(ref: string | undefined) {
