@@ -36,6 +36,7 @@ from tasklane.tasks.routes import router as tasks_router
 from tasklane.tasks.search import router as task_search_router
 from tasklane.tasks.stats import router as task_stats_router
 from tasklane.users.routes import router as users_router
+from tasklane.views.routes import router as views_router
 from tasklane.webapp import install_web_app
 from tasklane.webhooks.routes import router as webhooks_router
 from tasklane.workspaces.routes import invitations_router
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         task_search_router,
         task_stats_router,
         search_router,
+        views_router,
         comments_router,
         notifications_router,
         webhooks_router,

@@ -147,3 +147,55 @@ def test_my_tasks_across_projects_and_a_query_with_an_error_shown_inline(
     expect(page.get_by_label("Title", exact=True)).to_have_value("Fix the pager rota")
     # The browser logs the refused query's 422 itself; nothing else went wrong.
     assert [e for e in errors if "422" not in e] == [], errors
+
+
+def test_save_a_query_as_a_shared_view_shown_as_a_board(browser: Any, server: Server) -> None:
+    team = make_team(server, "VWS")
+    with server.api() as c:
+        bug = c.post(
+            f"/projects/{team.project_id}/labels",
+            json={"name": "bug", "color": "#ef4444"},
+            headers=team.ada.headers,
+        ).json()
+    create_task(server, team.ada, team.project_id, title="Crash on save",
+                label_ids=[bug["id"]], status_id=team.statuses["In Progress"])  # fmt: skip
+    create_task(server, team.ada, team.project_id, title="Typo in footer",
+                label_ids=[bug["id"]])  # fmt: skip
+    create_task(server, team.ada, team.project_id, title="Not a bug")
+
+    page = signed_in_page(browser, server, team.bob)
+    page.goto(f"/w/{team.workspace_id}/tasks?q=label:bug")
+    rows = page.locator(".my-tasks tbody tr")
+    expect(rows).to_have_count(2)
+    page.get_by_role("button", name="Save as view").click()
+    page.get_by_label("Name").fill("Open bugs")
+    page.get_by_label("Show as").select_option("board")
+    page.get_by_label("Share with the workspace").check()
+    page.get_by_role("button", name="Save view").click()
+
+    expect(page.get_by_role("heading", name="Open bugs")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/views/[0-9a-f-]+$"))
+    started = page.get_by_role("region", name="In progress")
+    expect(started.locator(".view-card")).to_have_count(1)
+    expect(started).to_contain_text(f"{team.key}-1 Crash on save")
+    expect(page.get_by_role("region", name="To do")).to_contain_text("Typo in footer")
+    views = page.get_by_role("list", name="Saved views")
+    expect(views.get_by_role("link", name="Open bugs")).to_be_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "view-board.png"), full_page=True)
+    view_url = page.url
+
+    # Shared: Ada has it in her sidebar, and as a workspace owner she may edit it.
+    ada = signed_in_page(browser, server, team.ada)
+    ada.goto(f"/w/{team.workspace_id}/tasks")
+    ada.get_by_role("list", name="Saved views").get_by_role("link", name="Open bugs").click()
+    expect(ada).to_have_url(view_url)
+    ada.get_by_role("button", name="Edit view").click()
+    form = ada.get_by_role("form", name="Edit view")
+    form.get_by_label("Show as").select_option("list")
+    form.get_by_label("Query").fill("label:bug status:started")
+    form.get_by_role("button", name="Save").click()
+    expect(ada.locator(".my-tasks tbody tr")).to_have_count(1)
+    expect(ada.locator(".view-query code")).to_have_text("label:bug status:started")
+    ada.context.close()
+    page.context.close()

@@ -567,6 +567,27 @@ TABLE: dict[str, Case] = {
         lambda w: ("GET", f"/api/v1/search?q=Task&workspace_id={w['workspace']}", None),
         inside(200),
     ),
+    "POST /api/v1/workspaces/{workspace_id}/views": Case(
+        lambda w: ("POST", f"/api/v1/workspaces/{w['workspace']}/views", {"name": "Mine"}),
+        inside(201),
+    ),
+    "GET /api/v1/workspaces/{workspace_id}/views": Case(
+        lambda w: ("GET", f"/api/v1/workspaces/{w['workspace']}/views", None), inside(200)
+    ),
+    "GET /api/v1/views/{view_id}": Case(
+        lambda w: ("GET", f"/api/v1/views/{w['view']}", None), inside(200)
+    ),
+    "PATCH /api/v1/views/{view_id}": Case(  # the owner's shared view: admins may change it
+        lambda w: ("PATCH", f"/api/v1/views/{w['view']}", {"name": "Renamed"}),
+        inside(200, denied=ADMINS_ONLY),
+    ),
+    "DELETE /api/v1/views/{view_id}": Case(
+        lambda w: ("DELETE", f"/api/v1/views/{w['view']}", None),
+        inside(204, denied=ADMINS_ONLY),
+    ),
+    "GET /api/v1/views/{view_id}/tasks": Case(
+        lambda w: ("GET", f"/api/v1/views/{w['view']}/tasks", None), inside(200)
+    ),
     "GET /api/v1/tasks/{task_ref}": Case(
         lambda w: ("GET", f"/api/v1/tasks/{w['task']}", None), inside(200)
     ),
@@ -771,6 +792,14 @@ async def _build_world(database_url: str, data_dir: Path) -> W:
         delivery = expect(
             await c.post(f"/api/v1/workspaces/{ws}/webhooks/{webhook}/test", headers=h), 202
         )["id"]
+    view = expect(
+        await c.post(
+            f"/api/v1/workspaces/{ws}/views",
+            json={"name": "Open", "query": "is:open", "shared": True},
+            headers=h,
+        ),
+        201,
+    )["id"]
     return {
         "workspace": ws,
         "project": project,
@@ -792,6 +821,7 @@ async def _build_world(database_url: str, data_dir: Path) -> W:
         "owner_session": owner_session,
         "webhook": webhook,
         "delivery": delivery,
+        "view": view,
     }
 
 

@@ -16,6 +16,7 @@ from tasklane.openapi import document
 from tasklane.projects.service import MAX_LABELS, MAX_STATUSES
 from tasklane.tasks import watchers
 from tasklane.tasks.service import MAX_RELATIONS
+from tasklane.views import service as views
 from tasklane.webhooks import service as webhooks
 from tasklane.workspaces import invitations
 from tests.factories import Board, expect, make_task
@@ -173,11 +174,22 @@ async def test_page_size_is_bounded(
             ),
             201,
         )["id"]
+    view = ""
+    if "{view_id}" in path:
+        view = expect(
+            await client.post(
+                f"/api/v1/workspaces/{board.workspace['id']}/views",
+                json={"name": "Everything"},
+                headers=board.owner.headers,
+            ),
+            201,
+        )["id"]
     url = path.format(
         workspace_id=board.workspace["id"],
         project_id=board.pid,
         task_ref=task["key"],
         webhook_id=webhook,
+        view_id=view,
     )
     assert "{" not in url, f"no value for a path parameter of {path}"
     # An operation may cap its page lower than the general limit (a search answers one page);
@@ -218,6 +230,7 @@ BOUNDED_AT_WRITE = {
 (tests/projects/test_statuses.py, test_labels.py, tests/tasks/test_routes.py)."""
 BOUNDED_AT_READ = {
     "/api/v1/users/me/sessions": sessions.MAX_LISTED,
+    "/api/v1/workspaces/{workspace_id}/views": views.MAX_LISTED,
     "/api/v1/users/me/invitations": invitations.MAX_MINE,
     "/api/v1/tasks/{task_ref}/watchers": watchers.MAX_LISTED,
 }

@@ -84,9 +84,13 @@ WRITE = frozenset(
         "POST /api/v1/notifications/archive",
         "POST /api/v1/notifications/unarchive",
         "POST /api/v1/notifications/{notification_id}/snooze",
+        "POST /api/v1/workspaces/{workspace_id}/views",
+        "PATCH /api/v1/views/{view_id}",
+        "DELETE /api/v1/views/{view_id}",
     }
 )
-"""The day-to-day writes: tasks, comments, a project's own settings, and the inbox."""
+"""The day-to-day writes: tasks, comments, a project's own settings, the inbox and saved
+views."""
 
 ADMIN = frozenset(
     {

@@ -22,6 +22,7 @@ from tasklane.models.task import (
     TaskWatcher,
 )
 from tasklane.models.user import User
+from tasklane.models.view import SavedView
 from tasklane.models.webhook import Webhook, WebhookDelivery
 from tasklane.models.workspace import Workspace, WorkspaceInvitation, WorkspaceMember
 
@@ -49,6 +50,7 @@ __all__ = [
     "ProjectMember",
     "RecoveryCode",
     "RefreshToken",
+    "SavedView",
     "Status",
     "Task",
     "TaskAssignee",

@@ -57,6 +57,7 @@ def _page_statement(
     after: list[Any] | None,
     size: int,
     dialect: Dialect,
+    project_id: UUID | None,
 ) -> Select[Any]:
     visible = workspace_projects_read_statement([Project.id, Project.key]).subquery("visible")
     columns = queries.sort_columns(sort)
@@ -69,6 +70,8 @@ def _page_statement(
         .join(Status, Status.id == Task.status_id)
         .where(Task.deleted_at.is_(None))
     )
+    if project_id is not None:
+        stmt = stmt.where(Task.project_id == project_id)
     if q:
         query = parse_query(q)
         stmt = stmt.where(*task_conditions(query, Context(principal.user_id, utcnow().date())))
@@ -89,9 +92,10 @@ async def list_workspace_tasks(
     sort: TaskSort,
     limit: int,
     cursor: str | None,
+    project_id: UUID | None = None,
 ) -> dict[str, Any]:
     """`Page[TaskRead]` JSON of the live tasks of the workspace's projects the caller can see
-    that `q` selects, in `sort` order."""
+    (of project `project_id` only, if given) that `q` selects, in `sort` order."""
     params = workspace_lookup(principal, workspace_id)
     rows = await raw.fetch(workspace_statement(raw.dialect), params)
     if not rows:
@@ -102,7 +106,7 @@ async def list_workspace_tasks(
     after = None
     if cursor is not None:
         after = keyset.parse_values(columns, decode_cursor(cursor, scope=scope, size=len(columns)))
-    stmt = _page_statement(principal, q, sort, after, limit + 1, raw.dialect)
+    stmt = _page_statement(principal, q, sort, after, limit + 1, raw.dialect, project_id)
     sql = compile_raw(stmt, raw.dialect)
     page = await raw.fetch(sql, params, slow=True)  # a sort of the matching tasks
     build = task_json(raw.dialect, links_at=len(TASK_COLUMNS) + 1)  # after the position

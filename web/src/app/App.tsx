@@ -59,6 +59,10 @@ const MyTasksPage = lazy(() =>
   import("../features/tasks/MyTasksPage").then((m) => ({ default: m.MyTasksPage })),
 );
 
+const ViewPage = lazy(() =>
+  import("../features/views/ViewPage").then((m) => ({ default: m.ViewPage })),
+);
+
 const AuditLogPage = lazy(() =>
   import("../features/audit/AuditLogPage").then((m) => ({ default: m.AuditLogPage })),
 );
@@ -128,6 +132,7 @@ function Root() {
               <Route path="/w/:workspaceId/audit" element={<AuditLogPage />} />
               <Route path="/w/:workspaceId/search" element={<SearchPage />} />
               <Route path="/w/:workspaceId/tasks" element={<MyTasksPage />} />
+              <Route path="/views/:viewId" element={<ViewPage />} />
               <Route path="/account" element={<AccountPage />} />
               <Route path="/inbox" element={<InboxPage />} />
               <Route path="/invite/:token" element={<InvitePage />} />

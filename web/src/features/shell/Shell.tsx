@@ -10,6 +10,7 @@ import { Bell } from "../notifications/Bell";
 import { useLiveState } from "../realtime/useLive";
 import { useAccountPreferences, useAvatarColorFeed } from "../settings/api";
 import { AccountLink, WorkspaceSettingsLink } from "../settings/links";
+import { useViews } from "../views/api";
 import { useProjects, useWorkspaces } from "../workspaces/api";
 import { InvitationsLink } from "../workspaces/Invitations";
 import { setCurrentWorkspace, useCurrentWorkspace } from "./current";
@@ -106,6 +107,7 @@ export function Shell({ me, children }: { me: User; children: ReactNode }) {
             My tasks
           </NavLink>
         )}
+        {workspace && <SavedViews workspaceId={workspace.id} />}
         <button type="button" className="search-button" onClick={() => setPalette(true)}>
           Search or command <kbd>Ctrl K</kbd>
         </button>
@@ -375,5 +377,26 @@ function Toaster() {
         </div>
       ))}
     </div>
+  );
+}
+
+/** The workspace's saved views (yours and the shared ones) in the sidebar. */
+function SavedViews({ workspaceId }: { workspaceId: string }) {
+  const views = useViews(workspaceId);
+  if (!views.data?.length) return null;
+  return (
+    <>
+      <h2 className="nav-heading">Views</h2>
+      <ul className="nav-list" aria-label="Saved views">
+        {views.data.map((v) => (
+          <li key={v.id}>
+            <NavLink to={`/views/${v.id}`}>
+              {v.name}
+              {v.shared && <span className="sr-only"> (shared)</span>}
+            </NavLink>
+          </li>
+        ))}
+      </ul>
+    </>
   );
 }

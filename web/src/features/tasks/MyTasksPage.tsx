@@ -1,14 +1,16 @@
 import { useEffect, useId, useState } from "react";
-import { Link, useParams, useSearchParams } from "react-router";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { ApiError } from "../../api/client";
 import type { Project, Task, TaskSort } from "../../api/types";
 import { Empty, ErrorNote, formatDate, PriorityIcon, Spinner } from "../../app/ui";
 import { useStatuses } from "../projects/api";
+import { useCreateView, type ViewCreate } from "../views/api";
 import { useProjects } from "../workspaces/api";
 import { useWorkspaceTasks } from "./api";
 import "./mytasks.css";
 
 export const MY_TASKS_QUERY = "assignee:me is:open";
+type Layout = NonNullable<ViewCreate["layout"]>;
 
 const SORTS: Array<[TaskSort, string]> = [
   ["-updated", "Recently updated"],
@@ -72,6 +74,7 @@ export function MyTasksPage() {
             My tasks
           </button>
         )}
+        {workspaceId && !problem && <SaveView workspaceId={workspaceId} query={q} sort={sort} />}
       </form>
       {problem && (
         <p id={errorId} className="query-error" role="alert">
@@ -88,25 +91,7 @@ export function MyTasksPage() {
         </Empty>
       ) : (
         <>
-          <div className="table-scroll">
-            <table className="task-table my-tasks">
-              <caption className="sr-only">Tasks</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Task</th>
-                  <th scope="col">Project</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Priority</th>
-                  <th scope="col">Due</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((task) => (
-                  <Row key={task.id} task={task} project={byId.get(task.project_id)} />
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <TaskTable tasks={items} projects={byId} caption={mine ? "My tasks" : "Tasks"} />
           {tasks.hasNextPage && (
             <button
               type="button"
@@ -119,6 +104,40 @@ export function MyTasksPage() {
         </>
       )}
     </main>
+  );
+}
+
+/** Tasks of several projects as a table: key and title (a link), project, status, priority,
+ * due date. */
+export function TaskTable({
+  tasks,
+  projects,
+  caption,
+}: {
+  tasks: Task[];
+  projects: Map<string, Project>;
+  caption: string;
+}) {
+  return (
+    <div className="table-scroll">
+      <table className="task-table my-tasks">
+        <caption className="sr-only">{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Task</th>
+            <th scope="col">Project</th>
+            <th scope="col">Status</th>
+            <th scope="col">Priority</th>
+            <th scope="col">Due</th>
+          </tr>
+        </thead>
+        <tbody>
+          {tasks.map((task) => (
+            <Row key={task.id} task={task} project={projects.get(task.project_id)} />
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
@@ -142,7 +161,70 @@ function Row({ task, project }: { task: Task; project: Project | undefined }) {
   );
 }
 
-function StatusName({ projectId, statusId }: { projectId: string; statusId: string }) {
+export function StatusName({ projectId, statusId }: { projectId: string; statusId: string }) {
   const statuses = useStatuses(projectId);
   return <>{statuses.data?.find((s) => s.id === statusId)?.name ?? ""}</>;
+}
+
+/** "Save as view": the current query and sort under a name, yours or shared. */
+function SaveView({
+  workspaceId,
+  query,
+  sort,
+}: {
+  workspaceId: string;
+  query: string;
+  sort: TaskSort;
+}) {
+  const [open, setOpen] = useState(false);
+  const [name, setName] = useState("");
+  const [shared, setShared] = useState(false);
+  const [layout, setLayout] = useState<Layout>("list");
+  const create = useCreateView(workspaceId);
+  const navigate = useNavigate();
+  if (!open) {
+    return (
+      <button type="button" onClick={() => setOpen(true)}>
+        Save as view
+      </button>
+    );
+  }
+  return (
+    <fieldset className="save-view">
+      <legend>Save as view</legend>
+      <label>
+        <span>Name</span>
+        <input autoFocus value={name} maxLength={100} onChange={(e) => setName(e.target.value)} />
+      </label>
+      <label>
+        <span>Show as</span>
+        <select value={layout} onChange={(e) => setLayout(e.target.value as Layout)}>
+          <option value="list">List</option>
+          <option value="board">Board</option>
+          <option value="calendar">Calendar</option>
+        </select>
+      </label>
+      <label className="inline">
+        <input type="checkbox" checked={shared} onChange={(e) => setShared(e.target.checked)} />
+        Share with the workspace
+      </label>
+      <button
+        type="button"
+        className="primary"
+        disabled={!name.trim() || create.isPending}
+        onClick={() =>
+          create.mutate(
+            { name: name.trim(), query, sort, layout, shared },
+            { onSuccess: (view) => navigate(`/views/${view.id}`) },
+          )
+        }
+      >
+        Save view
+      </button>
+      <button type="button" onClick={() => setOpen(false)}>
+        Cancel
+      </button>
+      {create.isError && <ErrorNote error={create.error} />}
+    </fieldset>
+  );
 }
