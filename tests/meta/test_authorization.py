@@ -792,14 +792,14 @@ async def _build_world(database_url: str, data_dir: Path) -> W:
         delivery = expect(
             await c.post(f"/api/v1/workspaces/{ws}/webhooks/{webhook}/test", headers=h), 202
         )["id"]
-    view = expect(
-        await c.post(
-            f"/api/v1/workspaces/{ws}/views",
-            json={"name": "Open", "query": "is:open", "shared": True},
-            headers=h,
-        ),
-        201,
-    )["id"]
+        view = expect(
+            await c.post(
+                f"/api/v1/workspaces/{ws}/views",
+                json={"name": "Open", "query": "is:open", "shared": True},
+                headers=h,
+            ),
+            201,
+        )["id"]
     return {
         "workspace": ws,
         "project": project,
