@@ -370,7 +370,13 @@ class TestList:
         assert await titles(due_before="2026-02-01") == ["Theirs"]
         assert await titles(due_after="2026-02-01") == ["Nobody's lunch"]
         assert await titles(q="LUNCH") == ["Nobody's lunch"]
-        assert await titles(q="%") == []
+        # `q` is a query: words match whole (the last one also as a prefix), field terms
+        # filter, and punctuation alone is no condition at all.
+        assert await titles(q="lunc") == ["Nobody's lunch"]
+        assert await titles(q="lunc nobody") == []
+        assert await titles(q="assignee:me priority:high") == ["Mine"]
+        assert await titles(q="-assignee:me is:open") == ["Nobody's lunch", "Theirs"]
+        assert await titles(q="%") == ["Mine", "Nobody's lunch", "Theirs"]
         assert await titles(status_category="started") == []
         assert await titles(status_id=board.statuses["Todo"]["id"]) == [
             "Mine",

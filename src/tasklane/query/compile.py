@@ -46,12 +46,17 @@ class Context:
     """What relative dates count from (UTC)."""
 
 
+# Subqueries of other tables never correlate to an enclosing statement's (the counts per
+# status nest these inside a query over statuses): `.correlate(None)`.
+
+
 def _in_categories(categories: tuple[str, ...] | list[str]) -> ColumnElement[bool]:
-    return Task.status_id.in_(select(Status.id).where(Status.category.in_(categories)))
+    statuses = select(Status.id).where(Status.category.in_(categories)).correlate(None)
+    return Task.status_id.in_(statuses)
 
 
 def _assigned(condition: ColumnElement[bool] | None = None) -> ColumnElement[bool]:
-    rows = select(TaskAssignee.task_id)
+    rows = select(TaskAssignee.task_id).correlate(None)
     if condition is not None:
         rows = rows.where(condition)
     return Task.id.in_(rows)
@@ -100,24 +105,26 @@ def _condition(condition: Condition, ctx: Context) -> ColumnElement[bool]:
             if lowered == "none":
                 return _unassigned()
             handle = lowered.removeprefix("@")
-            people = select(User.id).where(func.lower(User.handle) == handle)
+            people = select(User.id).where(func.lower(User.handle) == handle).correlate(None)
             return _assigned(TaskAssignee.user_id.in_(people))
         case Field.STATUS:
             named = func.lower(Status.name) == lowered
             if lowered in STATUS_CATEGORIES:
                 named = or_(named, Status.category == lowered)
-            return Task.status_id.in_(select(Status.id).where(named))
+            return Task.status_id.in_(select(Status.id).where(named).correlate(None))
         case Field.LABEL:
             labelled = (
                 select(TaskLabel.task_id)
                 .join(Label, Label.id == TaskLabel.label_id)
                 .where(func.lower(Label.name) == lowered)
+                .correlate(None)
             )
             return Task.id.in_(labelled)
         case Field.PRIORITY:
             return Task.priority == Priority(lowered).rank
         case Field.PROJECT:
-            return Task.project_id.in_(select(Project.id).where(Project.key == value.upper()))
+            keyed = select(Project.id).where(Project.key == value.upper()).correlate(None)
+            return Task.project_id.in_(keyed)
         case Field.IS:
             if lowered == "open":
                 return ~_in_categories(_CLOSED)
@@ -142,6 +149,7 @@ def _condition(condition: Condition, ctx: Context) -> ColumnElement[bool]:
                 select(parent.id)
                 .join(Project, Project.id == parent.project_id)
                 .where(Project.key == ref.prefix.upper(), parent.number == ref.number)
+                .correlate(None)
             )
             return and_(Task.parent_id.is_not(None), Task.parent_id.in_(parents))
         case _:

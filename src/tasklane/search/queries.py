@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Float,
     Integer,
@@ -36,6 +37,7 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
+from sqlalchemy.ext.compiler import compiles
 
 from tasklane.authz.access import workspace_projects_read_statement
 from tasklane.kit.rawsql import Dialect, RawSQL, compile_raw
@@ -224,21 +226,43 @@ def snippet_segments(snippet: str | None) -> list[dict[str, Any]]:
     return segments
 
 
-def text_condition(terms: Terms, dialect: Dialect) -> ColumnElement[bool]:
-    """A condition on `Task`: the task's own text (title, description) or one of its comments
-    matches `terms`. For lists filtered by a query's free text; the values are bound in, so a
-    statement using it is compiled for its request."""
-    if dialect == "sqlite":
-        matching = (
-            select(_documents.c.task_id)
-            .select_from(_fts)
-            .join(_documents, _documents.c.id == _fts.c.rowid)
-            .where(literal_column("search_fts").op("MATCH")(literal(fts5_match(terms), Text)))
-        )
-        return Task.id.in_(matching)
-    query = func.to_tsquery(_CONFIG, literal(tsquery_text(terms), Text))
-    in_comments = select(Comment.task_id).where(
-        literal_column("comments.search_vector").op("@@")(query)
+class TaskTextMatch(ColumnElement[bool]):
+    """A condition on `Task`: the task's own text (title, description) or one of its
+    comments matches `terms` (a query's free text, for lists). Compiled for the database at
+    hand (below), with the terms bound in: a statement using it is compiled for its request."""
+
+    inherit_cache = False
+    type = Boolean()
+
+    def __init__(self, terms: Terms) -> None:
+        self.terms = terms
+
+
+@compiles(TaskTextMatch, "sqlite")
+def _sqlite_text_match(element: TaskTextMatch, compiler: Any, **kw: Any) -> str:
+    matching = (
+        select(_documents.c.task_id)
+        .select_from(_fts)
+        .join(_documents, _documents.c.id == _fts.c.rowid)
+        .where(literal_column("search_fts").op("MATCH")(literal(fts5_match(element.terms), Text)))
+        .correlate(None)
+    )
+    # In parentheses: the text is spliced into the enclosing expression as it is.
+    return f"({compiler.process(Task.id.in_(matching), **kw)})"
+
+
+@compiles(TaskTextMatch, "postgresql")
+def _postgres_text_match(element: TaskTextMatch, compiler: Any, **kw: Any) -> str:
+    query = func.to_tsquery(_CONFIG, literal(tsquery_text(element.terms), Text))
+    in_comments = (
+        select(Comment.task_id)
+        .where(literal_column("comments.search_vector").op("@@")(query))
+        .correlate(None)
     )
     in_task: ColumnElement[bool] = literal_column("tasks.search_vector").op("@@")(query)
-    return or_(in_task, Task.id.in_(in_comments))
+    return f"({compiler.process(or_(in_task, Task.id.in_(in_comments)), **kw)})"
+
+
+def text_condition(terms: Terms) -> ColumnElement[bool]:
+    """See `TaskTextMatch`."""
+    return TaskTextMatch(terms)

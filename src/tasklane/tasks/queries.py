@@ -37,6 +37,9 @@ from tasklane.kit.keyset import SortColumn, as_date, as_datetime, as_int, as_str
 from tasklane.kit.rawsql import Dialect, RawSQL, compile_raw
 from tasklane.models import Status, Task, TaskAssignee, TaskLabel
 from tasklane.projects.workflow import StatusCategory
+from tasklane.query.compile import Context, task_conditions, text_terms
+from tasklane.query.language import parse_query
+from tasklane.search.queries import text_condition
 from tasklane.tasks.schemas import PRIORITY_RANK, Priority, TaskSort
 
 Ts = TypeVarTuple("Ts")
@@ -57,6 +60,11 @@ class TaskFilters:
     parent_id: UUID | None = None
     top_level_only: bool = False
     text: str | None = None
+    """A query of the query language (tasklane.query), checked already."""
+    viewer: UUID | None = None
+    """Who `me` is in `text`."""
+    today: date | None = None
+    """What relative dates in `text` count from."""
 
 
 def apply_filters(
@@ -109,12 +117,13 @@ def apply_filters(
     elif f.top_level_only:
         stmt = stmt.where(Task.parent_id.is_(None))
     if f.text:
-        stmt = stmt.where(
-            or_(
-                Task.title.icontains(f.text, autoescape=True),
-                Task.description.icontains(f.text, autoescape=True),
-            )
-        )
+        query = parse_query(f.text)
+        if f.viewer is None or f.today is None:
+            raise ValueError("a query needs its viewer and day")
+        stmt = stmt.where(*task_conditions(query, Context(f.viewer, f.today)))
+        terms = text_terms(query)
+        if terms is not None:
+            stmt = stmt.where(text_condition(terms))
     return stmt
 
 

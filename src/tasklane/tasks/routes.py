@@ -13,9 +13,11 @@ from tasklane.auth.principal import BEARER_DOC, CurrentPrincipal, HotReadDep, Pr
 from tasklane.authz.access import ScopedRef
 from tasklane.db import DbSession
 from tasklane.errors import ValidationFailed
+from tasklane.kit.clock import utcnow
 from tasklane.kit.pagination import Page, PageParams, page_params
 from tasklane.kit.refs import MAX_REF_LENGTH
 from tasklane.projects.workflow import StatusCategory
+from tasklane.query.language import MAX_QUERY_LENGTH, parse_query
 from tasklane.runtime import CurrentRuntime
 from tasklane.tasks import reads, service, watchers
 from tasklane.tasks.queries import TaskFilters
@@ -92,7 +94,10 @@ class FilterQuery:
 
     def for_caller(self, principal: Principal) -> TaskFilters:
         me = principal.user_id
-        return replace(self.filters, assignees=[me if p == "me" else p for p in self.people])
+        people = [me if p == "me" else p for p in self.people]
+        if self.filters.text is None:
+            return replace(self.filters, assignees=people)
+        return replace(self.filters, assignees=people, viewer=me, today=utcnow().date())
 
 
 MAX_VALUES = 50
@@ -125,9 +130,18 @@ async def task_filters(
     ] = None,
     q: Annotated[
         str | None,
-        Query(min_length=1, max_length=200, description="Title or description contains."),
+        Query(
+            max_length=MAX_QUERY_LENGTH,
+            description='A query (README, "Query language"): words matched in titles, '
+            "descriptions and comments, and field terms such as `assignee:me label:bug "
+            "is:overdue`. A query that does not parse is a 422 saying what and where.",
+        ),
     ] = None,
 ) -> FilterQuery:
+    if q is not None:
+        q = q.strip() or None
+    if q is not None:
+        parse_query(q)
     parent: UUID | None = None
     if parent_id is not None and parent_id != "none":
         try:

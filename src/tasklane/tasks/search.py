@@ -77,7 +77,7 @@ def _page_statement(
         stmt = stmt.where(*task_conditions(query, Context(principal.user_id, utcnow().date())))
         terms = text_terms(query)
         if terms is not None:
-            stmt = stmt.where(text_condition(terms, dialect))
+            stmt = stmt.where(text_condition(terms))
     if after is not None:
         stmt = stmt.where(keyset.after(columns, after))
     return stmt.order_by(*keyset.order_by(columns)).limit(size)

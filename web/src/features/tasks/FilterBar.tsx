@@ -91,8 +91,9 @@ export function FilterBar({
       <input
         ref={searchRef}
         type="search"
-        aria-label="Search titles and descriptions (press /)"
-        placeholder="Search…  /"
+        aria-label="Search titles and descriptions, or filter with a query (press /)"
+        placeholder="Search or filter: label:bug is:overdue…  /"
+        title="Words, or the query language: assignee:me, status:started, label:bug, due<2026-12-31, is:open"
         value={text}
         onChange={(e) => {
           const value = e.target.value;
