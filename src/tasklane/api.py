@@ -75,12 +75,15 @@ class TasklaneRoute(APIRoute):
     """Keeps the serialised response on the request, so the unit of work can store it for
     idempotent replay in the same transaction as the rows it describes."""
 
+    streams_body = False
+    """The handler reads the body as it arrives (uploads): it is not read here first."""
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
             # The body is cached on the request, so FastAPI reads this copy afterwards.
-            _check_input(request, await request.body())
+            _check_input(request, b"" if self.streams_body else await request.body())
             try:
                 response = await original(request)
             except (*_PASS_THROUGH, IdempotentReplay):
@@ -136,6 +139,16 @@ def new_router(**kwargs: Any) -> APIRouter:
     problem responses every route can give."""
     kwargs.setdefault("responses", ERROR_RESPONSES)
     return APIRouter(route_class=TasklaneRoute, **kwargs)
+
+
+class StreamedBodyRoute(TasklaneRoute):
+    streams_body = True
+
+
+def upload_router(**kwargs: Any) -> APIRouter:
+    """A router for routes that read their body as it streams in (files), never all at once."""
+    kwargs.setdefault("responses", ERROR_RESPONSES)
+    return APIRouter(route_class=StreamedBodyRoute, **kwargs)
 
 
 class IdempotentReplay(Exception):

@@ -13,6 +13,8 @@ from starlette.routing import BaseRoute
 from tasklane import __version__
 from tasklane.api import install_idempotency_handler
 from tasklane.apidocs import install_api_docs
+from tasklane.attachments.routes import router as attachments_router
+from tasklane.attachments.routes import uploads as uploads_router
 from tasklane.audit.routes import router as audit_router
 from tasklane.auth.routes import router as auth_router
 from tasklane.calendar.routes import public_router as calendar_feed_router
@@ -119,6 +121,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         search_router,
         views_router,
         comments_router,
+        attachments_router,
+        uploads_router,
         notifications_router,
         webhooks_router,
         realtime_router,

@@ -188,6 +188,27 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(default=20, ge=0, le=600)
     """On SIGTERM, how long running jobs may finish before they are released for retry."""
 
+    # --- attachments (tasklane.attachments) ---
+    storage_url: str = Field(default="", pattern=r"^(|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?)$")
+    """Where attachments are kept: empty for a folder under the data folder, or
+    `s3://bucket/prefix` for any S3-compatible store (with the settings below)."""
+    storage_endpoint_url: str = ""
+    """The S3 endpoint (MinIO, Garage, R2, a moto server...); empty: AWS's for the region."""
+    storage_region: str = "us-east-1"
+    storage_access_key_id: str = ""
+    """Empty: the usual AWS credential chain (environment, profile, instance role)."""
+    storage_secret_access_key: SecretStr | None = None
+    max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1, le=5 * 1024**3)
+    """The largest attachment; a larger upload is refused with 413 before it is stored."""
+    max_attachments_per_task: int = Field(default=100, ge=1, le=10_000)
+    workspace_storage_quota_mb: float = Field(default=10 * 1024, ge=0)
+    """What a workspace's attachments may take in all; an upload past it is refused (413).
+    0: no quota."""
+    attachment_link_seconds: int = Field(default=300, ge=10, le=24 * 3600)
+    """How long a download (or upload) link handed out after the access check works."""
+    thumbnail_max_pixels: int = Field(default=40_000_000, ge=1)
+    """Images with more pixels than this get no thumbnail (decompression bombs)."""
+
     # --- HTTP hygiene: CORS, request limits, write rate limits (tasklane.security) ---
     cors_origins: Annotated[list[str], NoDecode] = []
     """Other origins (comma-separated, like `https://app.example.com`) whose pages may call the
@@ -266,6 +287,12 @@ class Settings(BaseSettings):
         if self.web_dir is not None:
             return self.web_dir
         return Path(__file__).resolve().parents[2] / "web" / "dist"
+
+    @property
+    def storage_quota_bytes(self) -> int | None:
+        if not self.workspace_storage_quota_mb:
+            return None
+        return int(self.workspace_storage_quota_mb * 1024 * 1024)
 
     @property
     def mail_enabled(self) -> bool:

@@ -20,7 +20,7 @@ from tasklane.auth.principal import Principal
 from tasklane.auth.schemas import RegisterRequest
 from tasklane.authz.roles import ProjectRole, WorkspaceRole
 from tasklane.comments import service as comments
-from tasklane.comments.schemas import CommentWrite
+from tasklane.comments.schemas import CommentCreate
 from tasklane.kit.clock import utcnow
 from tasklane.models import User, Workspace
 from tasklane.projects import service as projects
@@ -432,7 +432,7 @@ async def _make_task(
                     session,
                     rng.choice(team),
                     ref=ref,
-                    data=CommentWrite(body=rng.choice(REMARKS)),
+                    data=CommentCreate(body=rng.choice(REMARKS)),
                 )
                 summary.comments += 1
     if parent is None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import structlog
@@ -96,6 +96,7 @@ class Edge:
         cursor_secret: Callable[[], str],
         max_body_bytes: int,
         max_query_bytes: int,
+        large_bodies: Sequence[tuple[re.Pattern[str], int]] = (),
         write_budget: WriteBudget | None = None,
         cors: dict[str, object] | None = None,
         slow_request_ms: int = 500,
@@ -107,6 +108,8 @@ class Edge:
         self.cursor_secret = cursor_secret
         self._cursor_key: bytes | None = None
         self.max_body = max_body_bytes
+        self.large_bodies = tuple(large_bodies)
+        """(path pattern, limit) of the routes that take more than max_body (uploads)."""
         self.max_query = max_query_bytes
         self.write_budget = write_budget
         self.client_address = client_address
@@ -205,8 +208,9 @@ class Edge:
             if name == b"content-length":
                 declared = value
                 break
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            detail = f"The request body is larger than {self.max_body} bytes."
+        limit = self._body_limit(scope["path"])
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            detail = f"The request body is larger than {limit} bytes."
             await refuse(scope, receive, send, PayloadTooLarge(detail))
             return
         if self.write_budget is not None and scope["path"].startswith(API_PREFIX):
@@ -215,13 +219,18 @@ class Edge:
             if wait is not None:
                 await refuse(scope, receive, send, RateLimited(WRITE_LIMITED, retry_after=wait))
                 return
-        await self.writes(scope, self._counted(receive), send)
+        await self.writes(scope, self._counted(receive, limit), send)
 
-    def _counted(self, receive: Receive) -> Receive:
+    def _body_limit(self, path: str) -> int:
+        for pattern, limit in self.large_bodies:
+            if pattern.fullmatch(path):
+                return limit
+        return self.max_body
+
+    def _counted(self, receive: Receive, limit: int) -> Receive:
         """`receive`, refusing a body (sent without a length, or longer than declared) as soon
         as it passes the limit: the app's error handlers answer the 413."""
         size = 0
-        limit = self.max_body
 
         async def counted() -> Message:
             nonlocal size

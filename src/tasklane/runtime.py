@@ -9,6 +9,7 @@ from typing import Annotated
 import redis.asyncio as redis
 from fastapi import Depends, Request
 
+from tasklane.attachments.storage import Storage, storage_for
 from tasklane.auth.passwords import Passwords
 from tasklane.auth.signedin import SignedInCache
 from tasklane.auth.throttle import LoginThrottle
@@ -34,6 +35,7 @@ class Runtime:
     hub: Hub
     signed_in: SignedInCache
     pages: PageCache
+    storage: Storage
     redis: redis.Redis | None = None
     worker: Worker | None = None
 
@@ -54,6 +56,7 @@ class Runtime:
             hub=Hub(settings, db, broker, presence),
             signed_in=SignedInCache(settings.signed_in_cache_seconds),
             pages=PageCache(settings.page_cache_mb),
+            storage=storage_for(settings),
             redis=client,
         )
 

@@ -37,6 +37,7 @@ from starlette.requests import HTTPConnection
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from tasklane.apidocs import DOCS_PAGES
+from tasklane.attachments.upload import FORM_OVERHEAD
 from tasklane.auth.principal import CSRF_HEADER
 from tasklane.config import Settings
 from tasklane.db import SAFE_METHODS, install_database_errors
@@ -48,6 +49,8 @@ from tasklane.middleware import Edge, RawHeaders, encode_headers
 log = structlog.get_logger(__name__)
 
 API_PREFIX = "/api/"
+UPLOAD_PATHS = re.compile(r"/api/v1/(tasks/[^/]+/attachments|files/uploads/[^/]+)")
+"""Where files are posted: bodies up to TASKLANE_MAX_UPLOAD_BYTES (and a form's overhead)."""
 ONE_YEAR = 365 * 24 * 3600
 REDIS_RETRY_SECONDS = 5.0
 """After a Redis error, count in this process's memory for this long before trying again."""
@@ -109,6 +112,7 @@ def install_security(app: FastAPI, settings: Settings, *, cursor_secret: Callabl
         cursor_secret=cursor_secret,
         max_body_bytes=settings.max_body_bytes,
         max_query_bytes=settings.max_query_bytes,
+        large_bodies=[(UPLOAD_PATHS, settings.max_upload_bytes + FORM_OVERHEAD)],
         write_budget=limiter,
         cors=cors,
         slow_request_ms=settings.slow_request_ms,

@@ -41,6 +41,7 @@ from tasklane.errors import Conflict, NotFound, PermissionDenied
 from tasklane.kit.rawsql import Dialect, RawConnection, RawSQL
 from tasklane.kit.refs import HumanKey, parse_ref
 from tasklane.models import (
+    Attachment,
     Comment,
     Project,
     ProjectMember,
@@ -418,6 +419,19 @@ _COMMENT = (
 )
 
 
+_ATTACHMENT = (
+    visible_projects(bindparam(_USER))
+    .add_columns(Task, Attachment)
+    .join(Task, Task.project_id == Project.id)
+    .join(Attachment, Attachment.task_id == Task.id)
+    .where(
+        Attachment.id == bindparam("attachment_id"),
+        Attachment.state == "ready",
+        Task.deleted_at.is_(None),
+    )
+)
+
+
 def _project_access(project: Project, ws_role: str, pm_role: str | None) -> ProjectAccess | None:
     workspace_role = _workspace_role(ws_role)
     role = effective_project_role(workspace_role, pm_role)
@@ -565,5 +579,19 @@ async def access_comment(
     access = _project_access(row[0], row[1], row[2]) if row is not None else None
     if row is None or access is None:
         raise NotFound("No such comment.")
+    require_project(access.role, action)
+    return row[4], row[3], access
+
+
+async def access_attachment(
+    session: AsyncSession, principal: Principal, attachment_id: UUID, action: Action
+) -> tuple[Attachment, Task, ProjectAccess]:
+    """An attachment (not a pending upload) on a task that is not in the trash, in a project
+    the caller can see."""
+    params = {_USER: principal.user_id, "attachment_id": attachment_id}
+    row = (await session.execute(_ATTACHMENT, params)).one_or_none()
+    access = _project_access(row[0], row[1], row[2]) if row is not None else None
+    if row is None or access is None:
+        raise NotFound("No such attachment.")
     require_project(access.role, action)
     return row[4], row[3], access

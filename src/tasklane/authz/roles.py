@@ -48,6 +48,9 @@ class Action(StrEnum):
     COMMENT_CREATE = "comment:create"
     COMMENT_MODERATE = "comment:moderate"
     """Edit or delete another person's comment."""
+    ATTACHMENT_ADD = "attachment:add"
+    ATTACHMENT_MODERATE = "attachment:moderate"
+    """Remove a file someone else attached."""
 
 
 _GUEST = frozenset({Action.WORKSPACE_READ})
@@ -74,6 +77,7 @@ _PROJECT_MEMBER = _VIEWER | {
     Action.TASK_DELETE,
     Action.COMMENT_CREATE,
     Action.LABEL_CREATE,
+    Action.ATTACHMENT_ADD,
 }
 _PROJECT_ADMIN = _PROJECT_MEMBER | {
     Action.PROJECT_UPDATE,
@@ -82,6 +86,7 @@ _PROJECT_ADMIN = _PROJECT_MEMBER | {
     Action.WORKFLOW_MANAGE,
     Action.LABEL_MANAGE,
     Action.COMMENT_MODERATE,
+    Action.ATTACHMENT_MODERATE,
 }
 
 PROJECT_PERMISSIONS: dict[ProjectRole, frozenset[Action]] = {

@@ -8,7 +8,7 @@ from fastapi import Depends, Request, Response, status
 from tasklane.api import Idempotent, json_response, new_router
 from tasklane.auth.principal import BEARER_DOC, CurrentPrincipal, HotReadDep
 from tasklane.comments import reads, service
-from tasklane.comments.schemas import CommentRead, CommentWrite
+from tasklane.comments.schemas import CommentCreate, CommentRead, CommentWrite
 from tasklane.db import DbSession
 from tasklane.kit.pagination import Page, PageParams, page_params
 from tasklane.tasks.routes import TaskRef
@@ -37,10 +37,10 @@ async def list_comments(
     response_model=CommentRead,
 )
 async def create_comment(
-    task_ref: TaskRef, data: CommentWrite, session: DbSession, principal: CurrentPrincipal
+    task_ref: TaskRef, data: CommentCreate, session: DbSession, principal: CurrentPrincipal
 ) -> CommentRead:
-    """Comment on a task (Markdown; project members, not viewers). The author starts watching
-    the task."""
+    """Comment on a task (Markdown; project members, not viewers), with files attached to
+    the task beforehand (`attachment_ids`). The author starts watching the task."""
     return await service.create_comment(session, principal, ref=task_ref, data=data)
 
 

@@ -21,6 +21,15 @@ class CommentWrite(BaseModel):
         return value
 
 
+class CommentCreate(CommentWrite):
+    attachment_ids: list[UUID] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Files you attached to the task for this comment (uploaded first, on no "
+        "comment yet); they are shown with it.",
+    )
+
+
 class Author(BaseModel):
     id: UUID
     name: str

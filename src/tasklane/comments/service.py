@@ -6,10 +6,11 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tasklane.attachments.service import attach_to_comment
 from tasklane.auth.principal import Principal
 from tasklane.authz.access import ProjectAccess, access_comment, access_task, require_project
 from tasklane.authz.roles import Action
-from tasklane.comments.schemas import Author, CommentRead, CommentWrite
+from tasklane.comments.schemas import Author, CommentCreate, CommentRead, CommentWrite
 from tasklane.errors import Conflict
 from tasklane.events import service as events
 from tasklane.events.types import EventType
@@ -63,7 +64,7 @@ def _require_active(access: ProjectAccess) -> None:
 
 
 async def create_comment(
-    session: AsyncSession, principal: Principal, *, ref: str, data: CommentWrite
+    session: AsyncSession, principal: Principal, *, ref: str, data: CommentCreate
 ) -> CommentRead:
     """Add a comment; its author starts watching the task."""
     task, access = await access_task(session, principal, ref, Action.COMMENT_CREATE)
@@ -79,6 +80,13 @@ async def create_comment(
     session.add(comment)
     await _watch(session, task.id, principal.user_id)
     await session.flush()
+    await attach_to_comment(
+        session,
+        principal,
+        task_id=task.id,
+        comment_id=comment.id,
+        attachment_ids=data.attachment_ids,
+    )
     _record(
         session,
         principal,

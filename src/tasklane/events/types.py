@@ -34,6 +34,8 @@ class EventType(StrEnum):
     COMMENT_CREATED = "comment.created"
     COMMENT_UPDATED = "comment.updated"
     COMMENT_DELETED = "comment.deleted"
+    ATTACHMENT_ADDED = "attachment.added"
+    ATTACHMENT_REMOVED = "attachment.removed"
     NOTIFICATIONS_CREATED = "notification.created"
 
 
@@ -66,6 +68,11 @@ DESCRIPTIONS: dict[EventType, str] = {
     EventType.COMMENT_CREATED: "A comment was added to a task.",
     EventType.COMMENT_UPDATED: "A comment was edited.",
     EventType.COMMENT_DELETED: "A comment was deleted.",
+    EventType.ATTACHMENT_ADDED: (
+        "A file was attached to a task (`entity_id` is the attachment; `changes` holds its "
+        "filename, content_type, size and comment_id)."
+    ),
+    EventType.ATTACHMENT_REMOVED: "A file was removed from a task.",
     EventType.NOTIFICATIONS_CREATED: (
         "People were notified (tasklane.notifications): `notifications` lists each new one "
         "with its recipient. It names no workspace, so no subscription, activity feed or "

@@ -1,6 +1,7 @@
 """Every table, imported here so the one metadata knows them all."""
 
 from tasklane.models.api_token import ApiToken
+from tasklane.models.attachment import Attachment
 from tasklane.models.audit import AuditEntry
 from tasklane.models.auth_session import AuthSession, RefreshToken
 from tasklane.models.base import Base
@@ -28,6 +29,7 @@ from tasklane.models.workspace import Workspace, WorkspaceInvitation, WorkspaceM
 
 __all__ = [
     "ApiToken",
+    "Attachment",
     "AuditEntry",
     "AuthSession",
     "Base",

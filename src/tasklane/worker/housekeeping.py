@@ -13,6 +13,7 @@ import structlog
 from sqlalchemy import delete, or_
 
 from tasklane.api import purge_idempotency_records
+from tasklane.attachments.jobs import SWEEP_EVERY, SWEEP_JOB
 from tasklane.db import Database
 from tasklane.kit.clock import utcnow
 from tasklane.models import Job, JobStatus, WebhookDelivery
@@ -37,6 +38,7 @@ PERIODIC: tuple[tuple[str, timedelta], ...] = (
     (PURGE_JOBS, timedelta(hours=6)),
     (DUE_SOON_JOB, timedelta(hours=1)),
     (PURGE_DELIVERIES, timedelta(hours=6)),
+    (SWEEP_JOB, SWEEP_EVERY),
 )
 
 

@@ -27,6 +27,7 @@ describe("the event catalogue", () => {
     expect(FAMILIES.map((f) => f.family)).toEqual([
       "task",
       "comment",
+      "attachment",
       "project",
       "status",
       "label",

@@ -42,6 +42,14 @@ export const FAMILIES = [
     ],
   },
   {
+    family: "attachment",
+    label: "Attachments",
+    types: [
+      { type: "attachment.added", label: "Added" },
+      { type: "attachment.removed", label: "Removed" },
+    ],
+  },
+  {
     family: "project",
     label: "Projects",
     types: [
