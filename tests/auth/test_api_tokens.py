@@ -204,25 +204,31 @@ async def test_last_used_is_recorded_at_most_once_a_minute(
     assert await last_used() == first
 
 
-@pytest.mark.parametrize(
-    ("body", "field"),
-    [
-        ({"name": "x", "scopes": []}, "scopes"),
-        ({"name": "x", "scopes": ["root"]}, "scopes.0"),
-        ({"name": " ", "scopes": ["read"]}, "name"),
-        ({"name": "x" * 101, "scopes": ["read"]}, "name"),
-        ({"name": "x", "scopes": ["read"], "expires_at": "2020-01-01T00:00:00Z"}, "expires_at"),
-        ({"name": "x", "scopes": ["read"], "expires_at": "soon"}, "expires_at"),
-        ({"name": "x", "scopes": ["read"], "owner": "someone"}, "owner"),
-    ],
-)
+BAD_TOKENS: dict[str, tuple[dict[str, Any], str]] = {
+    "no-scopes": ({"name": "x", "scopes": []}, "scopes"),
+    "unknown-scope": ({"name": "x", "scopes": ["root"]}, "scopes.0"),
+    "blank-name": ({"name": " ", "scopes": ["read"]}, "name"),
+    "name-too-long": ({"name": "x" * 101, "scopes": ["read"]}, "name"),
+    "expired": (
+        {"name": "x", "scopes": ["read"], "expires_at": "2020-01-01T00:00:00Z"},
+        "expires_at",
+    ),
+    "expiry-not-a-time": ({"name": "x", "scopes": ["read"], "expires_at": "soon"}, "expires_at"),
+    "unknown-field": ({"name": "x", "scopes": ["read"], "owner": "someone"}, "owner"),
+}
+"""Token requests that are refused, and the field each names, by case name."""
+
+
 async def test_bad_input_is_refused_and_changes_nothing(
-    client: httpx.AsyncClient, board: Board, body: dict[str, Any], field: str
+    client: httpx.AsyncClient, board: Board, subtests: pytest.Subtests
 ) -> None:
-    response = await client.post(TOKENS, json=body, headers=board.owner.headers)
-    assert response.status_code == 422, response.text
-    assert field in {e["field"] for e in response.json()["errors"]}
-    assert expect(await client.get(TOKENS, headers=board.owner.headers), 200)["items"] == []
+    for case, (body, field) in BAD_TOKENS.items():
+        with subtests.test(case, body=body):
+            response = await client.post(TOKENS, json=body, headers=board.owner.headers)
+            assert response.status_code == 422, f"{case}: {response.text}"
+            assert field in {e["field"] for e in response.json()["errors"]}, case
+            listed = expect(await client.get(TOKENS, headers=board.owner.headers), 200)
+            assert listed["items"] == [], case
 
 
 async def test_live_tokens_are_limited(client: httpx.AsyncClient, board: Board) -> None:

@@ -1,16 +1,14 @@
 """The authorisation table: for every route in the OpenAPI document and every role, the
 expected status. A route missing from the table fails `test_table_covers_every_route`.
 
-Each case runs on a fresh copy of one pre-built "world" database (a workspace with a user in
-every role, a project, statuses, a label, tasks, a trashed task, a relation and a comment), so
-destructive calls never disturb another case.
+Each case runs on a copy of one pre-built "world" database (a workspace with a user in every
+role, a project, statuses, a label, tasks, a trashed task, a relation and a comment) that holds
+just what the world holds, so destructive calls never disturb another case.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,14 +21,7 @@ from asgi_lifespan import LifespanManager
 from tasklane.app import create_app
 from tasklane.authz import scopes
 from tasklane.authz.scopes import SCOPES
-from tests.conftest import (
-    PG_ADMIN_URL,
-    _asyncpg_url,
-    database_copy,
-    drop_template,
-    make_settings,
-    pg_admin,
-)
+from tests.conftest import PreparedDatabases, database_copy, make_settings, migrated_template
 from tests.factories import PASSWORD, add_member, expect, make_user
 
 ROLES = ("owner", "admin", "member", "viewer", "guest", "outsider", "anonymous")
@@ -664,142 +655,133 @@ TABLE: dict[str, Case] = {
 # --- the world -----------------------------------------------------------------------------
 
 
-async def _build_world(database_url: str, data_dir: Path) -> W:
-    app = create_app(make_settings(database_url, data_dir))
-    async with (
-        LifespanManager(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as c,
+async def _build_world(c: httpx.AsyncClient) -> W:
+    users = {
+        role: await make_user(c, email=f"{role}@world.example.com")
+        for role in (
+            "owner",
+            "admin",
+            "member",
+            "viewer",
+            "guest",
+            "outsider",
+            "extra",
+            "newcomer",
+        )
+    }
+    owner = users["owner"]
+    h = owner.headers
+    ws = expect(await c.post("/api/v1/workspaces", json={"name": "World"}, headers=h), 201)["id"]
+    for role, ws_role in (
+        ("admin", "admin"),
+        ("member", "member"),
+        ("viewer", "member"),
+        ("guest", "guest"),
+        ("extra", "member"),
     ):
-        users = {
-            role: await make_user(c, email=f"{role}@world.example.com")
-            for role in (
-                "owner",
-                "admin",
-                "member",
-                "viewer",
-                "guest",
-                "outsider",
-                "extra",
-                "newcomer",
-            )
-        }
-        owner = users["owner"]
-        h = owner.headers
-        ws = expect(await c.post("/api/v1/workspaces", json={"name": "World"}, headers=h), 201)[
-            "id"
-        ]
-        for role, ws_role in (
-            ("admin", "admin"),
-            ("member", "member"),
-            ("viewer", "member"),
-            ("guest", "guest"),
-            ("extra", "member"),
-        ):
-            await add_member(c, owner, ws, users[role], ws_role)
-        invitation = expect(
+        await add_member(c, owner, ws, users[role], ws_role)
+    invitation = expect(
+        await c.post(
+            f"/api/v1/workspaces/{ws}/members",
+            json={"email": "invitee@world.example.com", "role": "member"},
+            headers=h,
+        ),
+        201,
+    )["id"]
+    link = expect(
+        await c.post(
+            f"/api/v1/workspaces/{ws}/invitations",
+            json={"email": "linked@world.example.com", "role": "member"},
+            headers=h,
+        ),
+        201,
+    )["link"]
+    project = expect(
+        await c.post(
+            f"/api/v1/workspaces/{ws}/projects", json={"key": "WLD", "name": "World"}, headers=h
+        ),
+        201,
+    )["id"]
+    for role, project_role in (("viewer", "viewer"), ("guest", "member")):
+        expect(
             await c.post(
-                f"/api/v1/workspaces/{ws}/members",
-                json={"email": "invitee@world.example.com", "role": "member"},
+                f"/api/v1/projects/{project}/members",
+                json={"user_id": users[role].id, "role": project_role},
                 headers=h,
             ),
             201,
-        )["id"]
-        link = expect(
+        )
+    status = expect(await c.get(f"/api/v1/projects/{project}/statuses", headers=h), 200)["items"][
+        2
+    ]["id"]
+    label = expect(
+        await c.post(
+            f"/api/v1/projects/{project}/labels",
+            json={"name": "bug", "color": "#ff0000"},
+            headers=h,
+        ),
+        201,
+    )["id"]
+    tasks = [
+        expect(
             await c.post(
-                f"/api/v1/workspaces/{ws}/invitations",
-                json={"email": "linked@world.example.com", "role": "member"},
+                f"/api/v1/projects/{project}/tasks", json={"title": f"Task {i}"}, headers=h
+            ),
+            201,
+        )["id"]
+        for i in range(4)
+    ]
+    relation = expect(
+        await c.post(
+            f"/api/v1/tasks/{tasks[0]}/relations",
+            json={"type": "blocks", "task_id": tasks[1]},
+            headers=h,
+        ),
+        201,
+    )["id"]
+    assert (await c.delete(f"/api/v1/tasks/{tasks[3]}", headers=h)).status_code == 204
+    comment = expect(
+        await c.post(
+            f"/api/v1/tasks/{tasks[0]}/comments",
+            json={"body": "First"},
+            headers=users["member"].headers,
+        ),
+        201,
+    )["id"]
+    pats = {
+        scope: expect(
+            await c.post(
+                "/api/v1/users/me/tokens",
+                json={"name": f"{scope} bot", "scopes": [scope]},
                 headers=h,
             ),
             201,
-        )["link"]
-        project = expect(
-            await c.post(
-                f"/api/v1/workspaces/{ws}/projects", json={"key": "WLD", "name": "World"}, headers=h
-            ),
-            201,
-        )["id"]
-        for role, project_role in (("viewer", "viewer"), ("guest", "member")):
-            expect(
-                await c.post(
-                    f"/api/v1/projects/{project}/members",
-                    json={"user_id": users[role].id, "role": project_role},
-                    headers=h,
-                ),
-                201,
-            )
-        status = expect(await c.get(f"/api/v1/projects/{project}/statuses", headers=h), 200)[
-            "items"
-        ][2]["id"]
-        label = expect(
-            await c.post(
-                f"/api/v1/projects/{project}/labels",
-                json={"name": "bug", "color": "#ff0000"},
-                headers=h,
-            ),
-            201,
-        )["id"]
-        tasks = [
-            expect(
-                await c.post(
-                    f"/api/v1/projects/{project}/tasks", json={"title": f"Task {i}"}, headers=h
-                ),
-                201,
-            )["id"]
-            for i in range(4)
-        ]
-        relation = expect(
-            await c.post(
-                f"/api/v1/tasks/{tasks[0]}/relations",
-                json={"type": "blocks", "task_id": tasks[1]},
-                headers=h,
-            ),
-            201,
-        )["id"]
-        assert (await c.delete(f"/api/v1/tasks/{tasks[3]}", headers=h)).status_code == 204
-        comment = expect(
-            await c.post(
-                f"/api/v1/tasks/{tasks[0]}/comments",
-                json={"body": "First"},
-                headers=users["member"].headers,
-            ),
-            201,
-        )["id"]
-        pats = {
-            scope: expect(
-                await c.post(
-                    "/api/v1/users/me/tokens",
-                    json={"name": f"{scope} bot", "scopes": [scope]},
-                    headers=h,
-                ),
-                201,
-            )
-            for scope in SCOPES
-        }
-        owner_session = expect(await c.get("/api/v1/users/me/sessions", headers=h), 200)["items"][
-            0
-        ]["id"]
-        # A public address (nothing is sent: no worker runs here).
-        webhook = expect(
-            await c.post(
-                f"/api/v1/workspaces/{ws}/webhooks",
-                json={"url": "https://1.1.1.1/world-hook", "event_types": ["task.*"]},
-                headers=h,
-            ),
-            201,
-        )["id"]
-        delivery = expect(
-            await c.post(f"/api/v1/workspaces/{ws}/webhooks/{webhook}/test", headers=h), 202
-        )["id"]
-        view = expect(
-            await c.post(
-                f"/api/v1/workspaces/{ws}/views",
-                json={"name": "Open", "query": "is:open", "shared": True},
-                headers=h,
-            ),
-            201,
-        )["id"]
+        )
+        for scope in SCOPES
+    }
+    owner_session = expect(await c.get("/api/v1/users/me/sessions", headers=h), 200)["items"][0][
+        "id"
+    ]
+    # A public address (nothing is sent: no worker runs here).
+    webhook = expect(
+        await c.post(
+            f"/api/v1/workspaces/{ws}/webhooks",
+            json={"url": "https://1.1.1.1/world-hook", "event_types": ["task.*"]},
+            headers=h,
+        ),
+        201,
+    )["id"]
+    delivery = expect(
+        await c.post(f"/api/v1/workspaces/{ws}/webhooks/{webhook}/test", headers=h), 202
+    )["id"]
+    view = expect(
+        await c.post(
+            f"/api/v1/workspaces/{ws}/views",
+            json={"name": "Open", "query": "is:open", "shared": True},
+            headers=h,
+        ),
+        201,
+    )["id"]
     return {
         "workspace": ws,
         "project": project,
@@ -825,45 +807,21 @@ async def _build_world(database_url: str, data_dir: Path) -> W:
     }
 
 
-@dataclass
-class WorldTemplate:
-    backend: str
-    source: str  # SQLite file path or PostgreSQL database name
-    world: W
-
-
-@pytest.fixture(scope="session")
-def sqlite_world(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> WorldTemplate:
-    folder = tmp_path_factory.mktemp("world")
-    path = folder / "world.db"
-    shutil.copyfile(sqlite_template, path)
-    world = asyncio.run(_build_world(f"sqlite+aiosqlite:///{path}", folder / "data"))
-    return WorldTemplate("sqlite", str(path), world)
-
-
-@pytest.fixture(scope="session")
-def pg_world(pg_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorldTemplate]:
-    name = f"{pg_template}_world"
-    pg_admin(
-        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
-        f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"',
-    )
-    world = asyncio.run(
-        _build_world(_asyncpg_url(PG_ADMIN_URL, name), tmp_path_factory.mktemp("pgworld"))
-    )
-    yield WorldTemplate("postgres", name, world)
-    drop_template(name)
-
-
 @pytest.fixture
 def world_db(
-    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+    backend: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    prepared_databases: PreparedDatabases,
 ) -> Iterator[tuple[str, W]]:
-    template: WorldTemplate = request.getfixturevalue(
-        "sqlite_world" if backend == "sqlite" else "pg_world"
+    """A copy of the world (made once per process and backend) as it was made, however the
+    cases before changed theirs: its URL, and the world. On PostgreSQL, a copy a case left
+    unchanged (row by row) serves the next one: cloning is most of a case's time there."""
+    world = prepared_databases.get(
+        backend, migrated_template(backend, request), "world", _build_world
     )
-    with database_copy(backend, template.source, tmp_path) as url:
-        yield url, template.world
+    with database_copy(backend, world.source, tmp_path, reusable=True) as url:
+        yield url, world.value
 
 
 # --- the tests -----------------------------------------------------------------------------

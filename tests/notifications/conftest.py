@@ -12,6 +12,12 @@ Notify = Callable[[], Awaitable[int]]
 
 
 @pytest.fixture
+def board_is_copied() -> bool:
+    """These tests start from a fresh board but do not test its making: copy one (conftest)."""
+    return True
+
+
+@pytest.fixture
 async def notify(app: FastAPI) -> Notify:
     """Run the notification consumer over every event committed since the fixture was made
     (the worker's dispatcher, by hand): the number of events it was handed."""

@@ -63,6 +63,17 @@ async def _snooze(
     )
 
 
+BAD_SELECTIONS: dict[str, JSON] = {
+    "empty": {},
+    "all-false": {"all": False},
+    "no-ids": {"ids": []},
+    "both": {"ids": [str(UUID(int=1))], "all": True},
+    "bad-id": {"ids": ["not-a-uuid"]},
+    "extra-field": {"all": True, "extra": 1},
+}
+"""Bodies of POST /notifications/{action} that select nothing valid, by case name."""
+
+
 def _in(minutes: float) -> str:
     return (datetime.now(UTC) + timedelta(minutes=minutes)).isoformat()
 
@@ -178,27 +189,17 @@ class TestRead:
         assert await changed(client, board.member, "read", ids=[str(uuid4())]) == 0
         assert await unread(client, board.member) == 1
 
-    @pytest.mark.parametrize(
-        "body",
-        [
-            {},
-            {"all": False},
-            {"ids": []},
-            {"ids": [str(UUID(int=1))], "all": True},
-            {"ids": ["not-a-uuid"]},
-            {"all": True, "extra": 1},
-        ],
-        ids=["empty", "all-false", "no-ids", "both", "bad-id", "extra-field"],
-    )
     async def test_a_bad_selection_is_422(
-        self, client: httpx.AsyncClient, board: Board, notify: Notify, body: JSON
+        self, client: httpx.AsyncClient, board: Board, notify: Notify, subtests: pytest.Subtests
     ) -> None:
         await _assigned(client, board, notify, "One")
-        response = await client.post(
-            f"{API}/notifications/read", json=body, headers=board.member.headers
-        )
-        assert _assert_problem(response)["code"] == "validation_failed"
-        assert await unread(client, board.member) == 1
+        for case, body in BAD_SELECTIONS.items():
+            with subtests.test(case, body=body):
+                response = await client.post(
+                    f"{API}/notifications/read", json=body, headers=board.member.headers
+                )
+                assert _assert_problem(response)["code"] == "validation_failed", case
+                assert await unread(client, board.member) == 1, case
 
     async def test_more_than_200_ids_is_422(
         self, client: httpx.AsyncClient, board: Board, notify: Notify

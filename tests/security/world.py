@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -95,19 +94,6 @@ async def build_world(client: httpx.AsyncClient) -> W:
         "emails": {n: u.email for n, u in users.items()},
         "tokens": {n: u.access_token for n, u in users.items()},
     }
-
-
-@dataclass
-class Template:
-    backend: str
-    source: str  # SQLite file or PostgreSQL database name
-    world: W
-
-
-async def build_world_db(database_url: str, data_dir: Path) -> W:
-    app = create_app(make_settings(database_url, data_dir, run_worker=False))
-    async with LifespanManager(app), _client(app) as c:
-        return await build_world(c)
 
 
 def _client(app: FastAPI) -> httpx.AsyncClient:

@@ -17,6 +17,10 @@ from tasklane.webhooks.consumer import WebhookConsumer
 from tasklane.worker.runner import JobRunner
 from tests.factories import Board
 
+POLL_SECONDS = 0.02
+"""How often the receiver's loop looks for `stop`: serve_forever's default (0.5 s) made each
+test that used a receiver wait about that long in its teardown."""
+
 
 @dataclass
 class Received:
@@ -70,7 +74,9 @@ class Receiver:
             self.answers.extend(answers)
 
     def start(self) -> None:
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, args=(POLL_SECONDS,), daemon=True
+        )
         self.thread.start()
 
     def stop(self) -> None:
@@ -159,6 +165,12 @@ def other_receiver() -> Iterator[Receiver]:
         yield served
     finally:
         served.stop()
+
+
+@pytest.fixture
+def board_is_copied() -> bool:
+    """These tests start from a fresh board but do not test its making: copy one (conftest)."""
+    return True
 
 
 @pytest.fixture
