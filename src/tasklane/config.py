@@ -200,7 +200,7 @@ class Settings(BaseSettings):
     storage_secret_access_key: SecretStr | None = None
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1, le=5 * 1024**3)
     """The largest attachment; a larger upload is refused with 413 before it is stored."""
-    max_attachments_per_task: int = Field(default=100, ge=1, le=10_000)
+    max_attachments_per_task: int = Field(default=100, ge=1, le=1000)
     workspace_storage_quota_mb: float = Field(default=10 * 1024, ge=0)
     """What a workspace's attachments may take in all; an upload past it is refused (413).
     0: no quota."""

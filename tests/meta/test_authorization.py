@@ -649,6 +649,40 @@ TABLE: dict[str, Case] = {
         lambda w: ("DELETE", f"/api/v1/comments/{w['comment']}", None),
         inside(204, denied=("viewer", "guest")),
     ),
+    # attachments (the world's is the member's, a text file: no thumbnail)
+    "POST /api/v1/tasks/{task_ref}/attachments": Case(  # completes an upload nobody started
+        lambda w: ("POST", f"/api/v1/tasks/{w['task']}/attachments", {"upload_id": NO_ID}),
+        inside(404, denied=NOT_VIEWER),
+    ),
+    "POST /api/v1/tasks/{task_ref}/attachments/uploads": Case(
+        lambda w: (
+            "POST",
+            f"/api/v1/tasks/{w['task']}/attachments/uploads",
+            {"filename": "notes.txt", "content_type": "text/plain", "size": 5},
+        ),
+        inside(201, denied=NOT_VIEWER),
+    ),
+    "GET /api/v1/tasks/{task_ref}/attachments": Case(
+        lambda w: ("GET", f"/api/v1/tasks/{w['task']}/attachments", None), inside(200)
+    ),
+    "GET /api/v1/attachments/{attachment_id}": Case(
+        lambda w: ("GET", f"/api/v1/attachments/{w['attachment']}", None), inside(200)
+    ),
+    "DELETE /api/v1/attachments/{attachment_id}": Case(
+        lambda w: ("DELETE", f"/api/v1/attachments/{w['attachment']}", None),
+        inside(204, denied=("viewer", "guest")),
+    ),
+    "GET /api/v1/attachments/{attachment_id}/content": Case(
+        lambda w: ("GET", f"/api/v1/attachments/{w['attachment']}/content", None), inside(302)
+    ),
+    "GET /api/v1/attachments/{attachment_id}/thumbnail": Case(
+        lambda w: ("GET", f"/api/v1/attachments/{w['attachment']}/thumbnail", None),
+        inside(404),
+    ),
+    "GET /api/v1/workspaces/{workspace_id}/storage": Case(
+        lambda w: ("GET", f"/api/v1/workspaces/{w['workspace']}/storage", None),
+        inside(200, denied=ADMINS_ONLY),
+    ),
 }
 
 
@@ -748,6 +782,14 @@ async def _build_world(c: httpx.AsyncClient) -> W:
         ),
         201,
     )["id"]
+    attachment = expect(
+        await c.post(
+            f"/api/v1/tasks/{tasks[0]}/attachments",
+            files={"file": ("notes.txt", b"Some notes", "text/plain")},
+            headers=users["member"].headers,
+        ),
+        201,
+    )["id"]
     pats = {
         scope: expect(
             await c.post(
@@ -792,6 +834,7 @@ async def _build_world(c: httpx.AsyncClient) -> W:
         "trashed": tasks[3],
         "relation": relation,
         "comment": comment,
+        "attachment": attachment,
         "invitation": invitation,
         "invite_token": link.removeprefix("/invite/"),
         "ids": {r: u.id for r, u in users.items()},
@@ -958,6 +1001,14 @@ PUBLIC_OUTSIDE_CONTRACT = {
     "GET /api/docs/assets/redoc.standalone.js": "ReDoc's script, without its makers' CDN logo",
     "GET /metrics": "Prometheus scrape endpoint (operations)",
     "GET /{path:path}": "the web app's files and its client routes (SPA fallback)",
+    "GET /api/v1/files/{kind}/{attachment_id}": (
+        "an attachment's download link with local storage: signed and short-lived, the link "
+        "is the credential (tests/attachments)"
+    ),
+    "POST /api/v1/files/uploads/{upload_id}": (
+        "a direct upload's target with local storage: signed, short-lived, for one pending "
+        "upload of a declared size (tests/attachments)"
+    ),
 }
 
 

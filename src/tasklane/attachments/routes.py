@@ -114,7 +114,8 @@ async def start_upload(
 async def list_attachments(
     task_ref: TaskRef, session: DbSession, principal: CurrentPrincipal
 ) -> list[AttachmentRead]:
-    """A task's files, oldest first (those added with a comment name it). At most 1000."""
+    """A task's files, oldest first (those added with a comment name it). At most 1000 are
+    listed (TASKLANE_MAX_ATTACHMENTS_PER_TASK is at most that)."""
     return await service.list_attachments(session, principal, task_ref)
 
 
