@@ -1,4 +1,5 @@
-"""Growth: list, board and search latency as a project grows from 1,000 to 100,000 tasks.
+"""Growth: list, board and search latency as a project grows from 1,000 to 100,000 tasks;
+then full-text search over the whole workspace (bench/find.py).
 
 All three projects live in one database served by the same processes, so only the project's
 size differs. The asyncio client times each operation (the board as statuses plus every
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bench.find import run_search
 from bench.probe import probe
 from bench.servers import measured
 from bench.workloads import growth_workloads
@@ -44,3 +46,4 @@ def run(ctx: Context) -> None:
                 cpu=cpu.as_dict(),
                 rss_mb=memory.peak_mb(),
             )
+    run_search(ctx)

@@ -101,6 +101,8 @@ class Profile:
     notify_comments: int = 200
     notify_rate: float = 10.0
     """Comments per second, one at a time (as many again on a task nobody watches)."""
+    big_upload_mb: int = 200
+    """The one large upload of the attachments stage, during which the app's memory is read."""
 
     def dataset(self, name: str) -> DatasetSpec:
         return self.standard if name == "standard" else self.big
@@ -139,6 +141,7 @@ SMOKE = Profile(
     notify_watchers=4,
     notify_comments=4,
     notify_rate=20.0,
+    big_upload_mb=8,
 )
 PROFILES = {p.name: p for p in (FULL, SMOKE)}
 
@@ -204,6 +207,7 @@ class Stage:
 def stages(profile: Profile) -> list[Stage]:
     from bench import (  # noqa: PLC0415 - they import this
         endpoints,
+        find,
         growth,
         mixed,
         notify_webhooks,
@@ -231,6 +235,19 @@ def stages(profile: Profile) -> list[Stage]:
             notify_webhooks.run,
             # The receiver is on 127.0.0.1, which webhooks may not call otherwise.
             (("TASKLANE_WEBHOOK_ALLOW_PRIVATE", "true"),),
+            env_harmless=True,
+        )
+    )
+    found.append(
+        Stage(
+            "attachments",
+            "standard",
+            find.run_attachments,
+            # Room for the large upload; no quota (the stage uploads for a while).
+            (
+                ("TASKLANE_MAX_UPLOAD_BYTES", str((profile.big_upload_mb + 1) * 1024 * 1024)),
+                ("TASKLANE_WORKSPACE_STORAGE_QUOTA_MB", "0"),
+            ),
             env_harmless=True,
         )
     )

@@ -202,6 +202,11 @@ def _self_seconds() -> float:
     return times.user + times.system
 
 
+def rss_mb(pid: int) -> float:
+    """A process's resident memory now, in MB."""
+    return round(psutil.Process(pid).memory_info().rss / 2**20, 1)
+
+
 class MemorySampler:
     """Samples the resident memory of the app processes every `interval` seconds."""
 

@@ -174,6 +174,36 @@ def test_growth_covers_each_project_size(smoke: tuple[dict[str, object], Path]) 
     assert all(r["ops"] > 0 and r["errors"] == 0 for r in runs)
 
 
+def test_search_and_attachments_ran_without_errors(
+    smoke: tuple[dict[str, object], Path],
+) -> None:
+    doc, _ = smoke
+    sections = doc["sections"]
+    assert isinstance(sections, dict)
+    searches = sections["search"]
+    assert {(r["backend"], r["query"]) for r in searches} == {
+        (b, q) for b in _backends() for q in ("rare", "common", "prefix", "two_words")
+    }
+    for r in searches:
+        assert r["ops"] > 0, r
+        assert r["errors"] == 0, r
+        assert set(r["statuses"]) == {"200"}, r
+    # The rare word is in exactly the tasks the stage added; the others fill a page.
+    assert {r["first_page_hits"] for r in searches if r["query"] == "rare"} == {5}
+    files = sections["attachments"]
+    for backend in _backends():
+        mine = [r for r in files if r["backend"] == backend]
+        transfers = [r for r in mine if r["kind"] == "transfer"]
+        assert {r["concurrency"] for r in transfers} == {1, 4}
+        for r in transfers:
+            assert r["errors"] == 0, r
+            assert r["upload"]["files"] > 0, r
+            assert r["download"]["files"] > 0, r
+        (big,) = [r for r in mine if r["kind"] == "big_upload"]
+        assert big["status"] == 201, big
+        assert big["file_mb"] == SMOKE_PROFILE.big_upload_mb
+
+
 def test_live_update_latency_reaches_every_client(
     smoke: tuple[dict[str, object], Path],
 ) -> None:
