@@ -85,15 +85,6 @@ def run_search(ctx: Context) -> None:
         if ctx.profile.warmup_seconds:
             probe(ctx.app.base, workload.ops, concurrency=2, seconds=0.5, run=ctx.next_run())
         for c in ctx.profile.growth_concurrencies:
-            with measured(ctx.app, postgres=ctx.backend.database == "postgres") as (cpu, memory):
-                result = probe(
-                    ctx.app.base,
-                    workload.ops,
-                    concurrency=c,
-                    seconds=ctx.profile.growth_seconds,
-                    run=ctx.next_run(),
-                )
-            cpu.end()
             ctx.record(
                 "search",
                 tasks=total,
@@ -102,10 +93,23 @@ def run_search(ctx: Context) -> None:
                 first_page_hits=hits[name],
                 concurrency=c,
                 tool="asyncio client",
-                **result.summary(),
-                cpu=cpu.as_dict(),
-                rss_mb=memory.peak_mb(),
+                **closed_loop(ctx, workload.ops, c),
             )
+
+
+def closed_loop(ctx: Context, ops: list[Op], concurrency: int) -> dict[str, Any]:
+    """The asyncio client's closed loop over `ops` for the growth stage's seconds: its
+    summary, and the app's CPU and peak memory meanwhile."""
+    with measured(ctx.app, postgres=ctx.backend.database == "postgres") as (cpu, memory):
+        result = probe(
+            ctx.app.base,
+            ops,
+            concurrency=concurrency,
+            seconds=ctx.profile.growth_seconds,
+            run=ctx.next_run(),
+        )
+    cpu.end()
+    return {**result.summary(), "cpu": cpu.as_dict(), "rss_mb": memory.peak_mb()}
 
 
 # --- attachments ------------------------------------------------------------------------------

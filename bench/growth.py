@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bench.find import run_search
+from bench.find import closed_loop, run_search
 from bench.probe import probe
-from bench.servers import measured
 from bench.workloads import growth_workloads
 
 if TYPE_CHECKING:
@@ -27,23 +26,12 @@ def run(ctx: Context) -> None:
             probe(ctx.app.base, workload.ops, concurrency=2, seconds=0.5, run=ctx.next_run())
     for size, workload in plan:
         for c in ctx.profile.growth_concurrencies:
-            with measured(ctx.app, postgres=ctx.backend.database == "postgres") as (cpu, memory):
-                result = probe(
-                    ctx.app.base,
-                    workload.ops,
-                    concurrency=c,
-                    seconds=ctx.profile.growth_seconds,
-                    run=ctx.next_run(),
-                )
-            cpu.end()
             ctx.record(
                 "growth",
                 tasks=size,
                 endpoint=workload.name,
                 concurrency=c,
                 tool="asyncio client",
-                **result.summary(),
-                cpu=cpu.as_dict(),
-                rss_mb=memory.peak_mb(),
+                **closed_loop(ctx, workload.ops, c),
             )
     run_search(ctx)
