@@ -36,18 +36,21 @@ export function useStatuses(projectId: string | undefined) {
   return useQuery({ ...statusesQuery(projectId ?? ""), enabled: Boolean(projectId) });
 }
 
-export function useLabels(projectId: string | undefined) {
-  return useQuery({
+export function labelsQuery(projectId: string) {
+  return queryOptions({
     queryKey: ["labels", projectId],
-    enabled: Boolean(projectId),
     queryFn: () =>
       unwrap(
         api.GET("/api/v1/projects/{project_id}/labels", {
-          params: { path: { project_id: projectId as string } },
+          params: { path: { project_id: projectId } },
         }),
       ).then((page) => page.items),
     staleTime: 60_000,
   });
+}
+
+export function useLabels(projectId: string | undefined) {
+  return useQuery({ ...labelsQuery(projectId ?? ""), enabled: Boolean(projectId) });
 }
 
 export function useProjectMembers(projectId: string | undefined) {
@@ -67,13 +70,16 @@ export function useProjectMembers(projectId: string | undefined) {
 /** Everyone who can see the project (names, avatar initials; e-mails only for non-guests), for
  * showing and filtering assignees. Every project role may read it, guests included. */
 export function usePeople(projectId: string | undefined) {
-  return useQuery({
+  return useQuery({ ...peopleQuery(projectId ?? ""), enabled: Boolean(projectId) });
+}
+
+export function peopleQuery(projectId: string) {
+  return queryOptions({
     queryKey: ["people", projectId],
-    enabled: Boolean(projectId),
     queryFn: () =>
       unwrap(
         api.GET("/api/v1/projects/{project_id}/people", {
-          params: { path: { project_id: projectId as string } },
+          params: { path: { project_id: projectId } },
         }),
       ).then((page) => page.items),
     staleTime: 60_000,

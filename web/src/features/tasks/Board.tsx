@@ -80,6 +80,7 @@ export function Board({
     [statuses, filters.status_id],
   );
   const cardCtx = useMemo(() => ({ ...ctx, stats: stats.data }), [ctx, stats.data]);
+  const thisProject = useMemo(() => [project], [project]);
 
   return (
     <div className="board-view">
@@ -89,6 +90,7 @@ export function Board({
         statuses={statuses}
         labels={labels.data ?? []}
         members={people.data ?? []}
+        projects={thisProject}
       >
         <label className="inline group-by">
           Group by

@@ -3,6 +3,8 @@ import { type ReactNode, useCallback, useMemo, useRef, useState } from "react";
 import type { Label, Person, Priority, Status } from "../../api/types";
 import { PRIORITIES, PRIORITY_LABEL } from "../../api/types";
 import type { SearchParamsNow } from "../../lib/searchParams";
+import { QueryInput } from "../query/QueryInput";
+import { vocabularyOf } from "../query/vocabulary";
 import {
   activeCount,
   EMPTY_FILTERS,
@@ -72,6 +74,7 @@ export function FilterBar({
   statuses,
   labels,
   members,
+  projects,
   searchRef,
   children,
 }: {
@@ -80,29 +83,36 @@ export function FilterBar({
   statuses: Status[];
   labels: Label[];
   members: Person[];
+  /** Whose keys `project:` suggests. */
+  projects?: Array<{ key: string; name: string }>;
   searchRef?: React.RefObject<HTMLInputElement | null>;
   /** More controls of the view, after the filters (the board's grouping). */
   children?: ReactNode;
 }) {
   const [text, setText] = useState(filters.q);
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  const vocabulary = useMemo(
+    () => vocabularyOf({ statuses, labels, people: members, projects }),
+    [statuses, labels, members, projects],
+  );
   return (
     <search className="filter-bar" aria-label="Filter tasks">
-      <input
-        ref={searchRef}
+      <QueryInput
+        inputRef={searchRef}
+        wrapperClassName="filter-query"
         type="search"
         aria-label="Search titles and descriptions, or filter with a query (press /)"
         placeholder="Search or filter: label:bug is:overdue…  /"
         title="Words, or the query language: assignee:me, status:started, label:bug, due<2026-12-31, is:open"
+        vocabulary={vocabulary}
         value={text}
-        onChange={(e) => {
-          const value = e.target.value;
+        onChange={(value) => {
           setText(value);
           clearTimeout(timer.current);
           timer.current = setTimeout(() => setFilters({ ...filters, q: value }), 250);
         }}
         onKeyDown={(e) => {
-          if (e.key === "Escape") (e.target as HTMLInputElement).blur();
+          if (e.key === "Escape") e.currentTarget.blur();
         }}
       />
       <MultiSelect

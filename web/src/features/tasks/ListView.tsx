@@ -70,6 +70,7 @@ export function ListView({
   const statusById = useMemo(() => new Map(statuses.map((s) => [s.id, s])), [statuses]);
   const labelById = useMemo(() => new Map(labels.map((l) => [l.id, l])), [labels]);
   const names = useMemo(() => new Map(members.map((m) => [m.user_id, m.name])), [members]);
+  const thisProject = useMemo(() => [project], [project]);
   const today = todayIso();
 
   useKeys({
@@ -175,6 +176,7 @@ export function ListView({
         statuses={statuses}
         labels={labels}
         members={members}
+        projects={thisProject}
         searchRef={searchRef}
       />
       {selected.size > 0 && editable && (

@@ -4,7 +4,10 @@ import { ApiError } from "../../api/client";
 import type { Project, Task, TaskSort } from "../../api/types";
 import { Empty, ErrorNote, formatDate, PriorityIcon, Spinner } from "../../app/ui";
 import { useStatuses } from "../projects/api";
+import { QueryInput } from "../query/QueryInput";
+import { useWorkspaceVocabulary } from "../query/vocabulary";
 import { useCreateView, type ViewCreate } from "../views/api";
+import { GROUP_BY_OPTIONS, type GroupBy } from "../views/groups";
 import { useProjects } from "../workspaces/api";
 import { useWorkspaceTasks } from "./api";
 import "./mytasks.css";
@@ -35,7 +38,11 @@ export function MyTasksPage() {
   const problem =
     tasks.error instanceof ApiError && tasks.error.status === 422 ? tasks.error : null;
   const errorId = useId();
+  const queryId = useId();
   const mine = q === MY_TASKS_QUERY;
+  // The names to suggest are asked for once the box is first used.
+  const [suggesting, setSuggesting] = useState(false);
+  const vocabulary = useWorkspaceVocabulary(workspaceId, { enabled: suggesting });
 
   return (
     <main className="page my-tasks-page">
@@ -47,17 +54,19 @@ export function MyTasksPage() {
           setParams({ q: draft.trim(), sort });
         }}
       >
-        <label className="query-input">
-          <span>Query</span>
-          <input
+        <div className="query-input">
+          <label htmlFor={queryId}>Query</label>
+          <QueryInput
+            id={queryId}
             value={draft}
-            onChange={(e) => setDraft(e.target.value)}
-            spellCheck={false}
+            onChange={setDraft}
+            onFocus={() => setSuggesting(true)}
+            vocabulary={vocabulary}
             aria-invalid={problem ? true : undefined}
             aria-describedby={problem ? errorId : undefined}
             placeholder="assignee:me is:open label:bug due<2026-12-31 words"
           />
-        </label>
+        </div>
         <label>
           <span>Sort</span>
           <select value={sort} onChange={(e) => setParams({ q, sort: e.target.value })}>
@@ -180,6 +189,7 @@ function SaveView({
   const [name, setName] = useState("");
   const [shared, setShared] = useState(false);
   const [layout, setLayout] = useState<Layout>("list");
+  const [groupBy, setGroupBy] = useState<GroupBy | "">("");
   const create = useCreateView(workspaceId);
   const navigate = useNavigate();
   if (!open) {
@@ -204,6 +214,19 @@ function SaveView({
           <option value="calendar">Calendar</option>
         </select>
       </label>
+      {layout === "list" && (
+        <label>
+          <span>Group by</span>
+          <select value={groupBy} onChange={(e) => setGroupBy(e.target.value as GroupBy | "")}>
+            <option value="">No grouping</option>
+            {GROUP_BY_OPTIONS.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       <label className="inline">
         <input type="checkbox" checked={shared} onChange={(e) => setShared(e.target.checked)} />
         Share with the workspace
@@ -214,7 +237,14 @@ function SaveView({
         disabled={!name.trim() || create.isPending}
         onClick={() =>
           create.mutate(
-            { name: name.trim(), query, sort, layout, shared },
+            {
+              name: name.trim(),
+              query,
+              sort,
+              layout,
+              shared,
+              group_by: layout === "list" && groupBy ? groupBy : null,
+            },
             { onSuccess: (view) => navigate(`/views/${view.id}`) },
           )
         }

@@ -1,11 +1,22 @@
-import { useState } from "react";
+import { useQueries } from "@tanstack/react-query";
+import { useId, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
-import type { Project, Task } from "../../api/types";
+import type { Project, Status, Task } from "../../api/types";
 import { Empty, ErrorNote, formatDate, Spinner } from "../../app/ui";
-import { useStatuses } from "../projects/api";
+import { peopleQuery, statusesQuery, useStatuses } from "../projects/api";
+import { QueryInput } from "../query/QueryInput";
+import { useWorkspaceVocabulary } from "../query/vocabulary";
 import { StatusName, TaskTable } from "../tasks/MyTasksPage";
-import { useProjects } from "../workspaces/api";
-import { useDeleteView, useUpdateView, useView, useViewTasks, type View } from "./api";
+import { useMembers, useProjects } from "../workspaces/api";
+import {
+  useDeleteView,
+  useUpdateView,
+  useView,
+  useViewTasks,
+  type View,
+  type ViewUpdate,
+} from "./api";
+import { GROUP_BY_OPTIONS, type GroupBy, type GroupContext, groupTasks } from "./groups";
 import "./views.css";
 
 const CATEGORIES = [
@@ -16,8 +27,9 @@ const CATEGORIES = [
   ["cancelled", "Cancelled"],
 ] as const;
 
-/** A saved view run: its tasks as a list, a board (columns by status category) or a
- * calendar (by due date), with the query it runs; its owner (or an admin) edits it. */
+/** A saved view run: its tasks as a list (in groups when it has a `group_by`), a board
+ * (columns by status category) or a calendar (by due date), with the query it runs; its owner
+ * (or an admin) edits it. */
 export function ViewPage() {
   const { viewId } = useParams();
   const view = useView(viewId);
@@ -59,6 +71,8 @@ export function ViewPage() {
         <Board tasks={items} projects={byId} />
       ) : v.layout === "calendar" ? (
         <Agenda tasks={items} projects={byId} />
+      ) : v.group_by ? (
+        <GroupedList view={v} by={v.group_by} tasks={items} projects={byId} />
       ) : (
         <TaskTable tasks={items} projects={byId} caption={v.name} />
       )}
@@ -76,7 +90,15 @@ function ViewActions({ view }: { view: View }) {
   const [name, setName] = useState(view.name);
   const [query, setQuery] = useState(view.query);
   const [layout, setLayout] = useState(view.layout);
+  const [groupBy, setGroupBy] = useState<GroupBy | "">(view.group_by ?? "");
   const [shared, setShared] = useState(view.shared);
+  const queryId = useId();
+  // The names to suggest are asked for once the query box is first used.
+  const [suggesting, setSuggesting] = useState(false);
+  const vocabulary = useWorkspaceVocabulary(view.workspace_id, {
+    enabled: suggesting,
+    projectId: view.project_id,
+  });
   const update = useUpdateView(view);
   const remove = useDeleteView(view);
   const navigate = useNavigate();
@@ -109,17 +131,26 @@ function ViewActions({ view }: { view: View }) {
       aria-label="Edit view"
       onSubmit={(e) => {
         e.preventDefault();
-        update.mutate({ name, query, layout, shared }, { onSuccess: () => setEditing(false) });
+        const body: ViewUpdate = { name, query, layout, shared };
+        // Only a list groups; another layout keeps what the view had for when it is one again.
+        if (layout === "list") body.group_by = groupBy || null;
+        update.mutate(body, { onSuccess: () => setEditing(false) });
       }}
     >
       <label>
         <span>Name</span>
         <input value={name} maxLength={100} onChange={(e) => setName(e.target.value)} />
       </label>
-      <label className="grow">
-        <span>Query</span>
-        <input value={query} spellCheck={false} onChange={(e) => setQuery(e.target.value)} />
-      </label>
+      <div className="grow field">
+        <label htmlFor={queryId}>Query</label>
+        <QueryInput
+          id={queryId}
+          value={query}
+          onChange={setQuery}
+          onFocus={() => setSuggesting(true)}
+          vocabulary={vocabulary}
+        />
+      </div>
       <label>
         <span>Show as</span>
         <select value={layout} onChange={(e) => setLayout(e.target.value as View["layout"])}>
@@ -128,6 +159,19 @@ function ViewActions({ view }: { view: View }) {
           <option value="calendar">Calendar</option>
         </select>
       </label>
+      {layout === "list" && (
+        <label>
+          <span>Group by</span>
+          <select value={groupBy} onChange={(e) => setGroupBy(e.target.value as GroupBy | "")}>
+            <option value="">No grouping</option>
+            {GROUP_BY_OPTIONS.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       <label className="inline">
         <input type="checkbox" checked={shared} onChange={(e) => setShared(e.target.checked)} />
         Shared
@@ -141,6 +185,70 @@ function ViewActions({ view }: { view: View }) {
       {update.isError && <ErrorNote error={update.error} />}
     </form>
   );
+}
+
+/** The list in groups, each under a heading with its count. */
+function GroupedList({
+  view,
+  by,
+  tasks,
+  projects,
+}: {
+  view: View;
+  by: GroupBy;
+  tasks: Task[];
+  projects: Map<string, Project>;
+}) {
+  const ctx = useGroupContext(view.workspace_id, by, tasks, projects);
+  const groups = groupTasks(tasks, by, ctx);
+  const ids = useId();
+  return (
+    <div className="view-groups">
+      {groups.map((group, i) => (
+        <section key={group.key} className="view-group" aria-labelledby={`${ids}-${i}`}>
+          <div className="view-group-head">
+            <h2 id={`${ids}-${i}`}>{group.title}</h2>
+            <span className="view-group-count">
+              {group.tasks.length} {group.tasks.length === 1 ? "task" : "tasks"}
+            </span>
+          </div>
+          <TaskTable
+            tasks={group.tasks}
+            projects={projects}
+            caption={`${view.name}: ${group.title}`}
+          />
+        </section>
+      ))}
+    </div>
+  );
+}
+
+/** What grouping needs to know beyond the tasks: the statuses of their projects (for status),
+ * people's names (for assignee: the workspace's members, or for a guest who may not list them,
+ * the projects' people). */
+function useGroupContext(
+  workspaceId: string,
+  by: GroupBy,
+  tasks: Task[],
+  projects: Map<string, Project>,
+): GroupContext {
+  const projectIds = [...new Set(tasks.map((t) => t.project_id))];
+  const statuses = useQueries({
+    queries: projectIds.map((id) => ({ ...statusesQuery(id), enabled: by === "status" })),
+  });
+  const members = useMembers(by === "assignee" ? workspaceId : undefined);
+  const people = useQueries({
+    queries: projectIds.map((id) => ({
+      ...peopleQuery(id),
+      enabled: by === "assignee" && members.isError,
+    })),
+  });
+  const names = [...(members.data ?? []), ...people.flatMap((q) => q.data ?? [])];
+  return {
+    statuses: new Map<string, Status>(statuses.flatMap((q) => q.data ?? []).map((s) => [s.id, s])),
+    people: new Map(names.map((p) => [p.user_id, p.name])),
+    projects,
+  };
 }
 
 /** Columns by status category: statuses differ between projects, their categories do not. */
