@@ -81,7 +81,9 @@ class Storage(Protocol):
     def get(self, key: str) -> AsyncIterator[bytes]: ...
     async def head(self, key: str) -> StoredObject | None: ...
     async def delete(self, key: str) -> None: ...
-    def listing(self) -> AsyncIterator[StoredObject]: ...
+    def listing(self) -> AsyncIterator[StoredObject]:
+        """Every object in the attachments' and thumbnails' folders (nothing else)."""
+        ...
     async def download_url(
         self, key: str, *, filename: str, content_type: str, inline: bool, expires: int
     ) -> str: ...
@@ -229,7 +231,10 @@ class S3Storage:
     async def get(self, key: str) -> AsyncIterator[bytes]:
         async with self._client() as s3:
             response = await s3.get_object(Bucket=self.bucket, Key=self._key(key))
-            async with response["Body"] as body:
+            body = response["Body"]
+            # Entered as a context (it is released at the end), but read through the body
+            # itself: what `async with` binds is the raw response, whose read takes no size.
+            async with body:
                 while chunk := await body.read(CHUNK):
                     yield chunk
 
@@ -250,14 +255,16 @@ class S3Storage:
             await s3.delete_object(Bucket=self.bucket, Key=self._key(key))
 
     async def listing(self) -> AsyncIterator[StoredObject]:
+        # Only our two folders: the bucket (and the prefix) may hold other things.
         async with self._client() as s3:
-            pages = s3.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=self.prefix
-            )
-            async for page in pages:
-                for item in page.get("Contents", ()):
-                    key = item["Key"][len(self.prefix) :]
-                    yield StoredObject(key, int(item["Size"]), item["LastModified"])
+            for kind in (FILE, THUMBNAIL):
+                pages = s3.get_paginator("list_objects_v2").paginate(
+                    Bucket=self.bucket, Prefix=f"{self.prefix}{kind}/"
+                )
+                async for page in pages:
+                    for item in page.get("Contents", ()):
+                        key = item["Key"][len(self.prefix) :]
+                        yield StoredObject(key, int(item["Size"]), item["LastModified"])
 
     async def download_url(
         self, key: str, *, filename: str, content_type: str, inline: bool, expires: int
