@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from tasklane.search.service import CANDIDATES_EXTRA, CANDIDATES_PER_ROW
 from tests.factories import (
     Board,
     User,
@@ -248,6 +249,35 @@ class TestPaging:
             if cursor is None:
                 break
         assert sorted(seen) == [f"ENG-{n}" for n in range(1, 6)]
+
+    async def test_a_word_common_elsewhere_still_finds_the_workspaces_own_matches(
+        self, client: httpx.AsyncClient, board: Board
+    ) -> None:
+        """More matches than SQLite's first look-up takes (service.CANDIDATES_*), all better
+        ranked and all in another workspace: the workspace's own matches still come, in order,
+        page after page."""
+        other = await make_user(client)
+        theirs = expect(
+            await client.post("/api/v1/workspaces", json={"name": "Theirs"}, headers=other.headers),
+            201,
+        )
+        project = await make_project(client, other, theirs["id"], key="OTH")
+        for n in range(CANDIDATES_PER_ROW * 2 + CANDIDATES_EXTRA + 5):
+            await make_task(client, other, project["id"], title=f"Wombat wombat {n}")
+        mine = [
+            await make_task(client, board.member, board.pid, title=f"Wombat seen {n}")
+            for n in range(2)
+        ]
+        await make_task(client, board.member, board.pid, title="Quiet", description="a wombat")
+        first = await _search(client, board, board.member, "wombat", limit=1)
+        second = await _search(
+            client, board, board.member, "wombat", limit=1, cursor=first["next_cursor"]
+        )
+        everything = await _search(client, board, board.member, "wombat")
+        keys = [h["task_key"] for h in everything["items"]]
+        assert sorted(keys[:2]) == sorted(t["key"] for t in mine)
+        assert len(keys) == 3
+        assert [h["task_key"] for h in first["items"] + second["items"]] == keys[:2]
 
 
 class TestBadInput:

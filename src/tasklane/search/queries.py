@@ -70,13 +70,29 @@ def _visible() -> Any:
     return workspace_projects_read_statement([Project.id, Project.key]).subquery("visible")
 
 
-def _sqlite_hits(conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
+def _sqlite_hits(
+    conditions: Sequence[ColumnElement[bool]], *, candidates: bool = False
+) -> Select[Any]:
+    """With `candidates`, only the `candidates` best matches of the whole index are looked up
+    (parameter `candidates`): see `hits_statement`."""
     visible = _visible()
     fts: ColumnElement[Any] = literal_column("search_fts")
-    score = -func.bm25(fts, TITLE_WEIGHT, 1.0)
+    score: ColumnElement[Any] = -func.bm25(fts, TITLE_WEIGHT, 1.0)
+    matches: Any = _fts
+    matching = [fts.op("MATCH")(bindparam("match", type_=Text))]
+    if candidates:
+        matches = (
+            select(_fts.c.rowid, type_coerce(score, Float).label("score"))
+            .where(fts.op("MATCH")(bindparam("match", type_=Text)))
+            .order_by(literal_column("score").desc(), _fts.c.rowid)
+            .limit(bindparam("candidates", type_=Integer))
+            .subquery("best")
+        )
+        score = matches.c.score
+        matching = []  # done in `best`
     page = (
         select(
-            _fts.c.rowid,
+            matches.c.rowid,
             Task.id.label("task_id"),
             type_coerce(func.nullif(_documents.c.comment_id, ""), Uuid).label("comment_id"),
             Task.project_id,
@@ -85,13 +101,13 @@ def _sqlite_hits(conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
             Task.title,
             type_coerce(score, Float).label("score"),
         )
-        .select_from(_fts)
-        .join(_documents, _documents.c.id == _fts.c.rowid)
+        .select_from(matches)
+        .join(_documents, _documents.c.id == matches.c.rowid)
         .join(Task, Task.id == _documents.c.task_id)
         .join(visible, visible.c.id == Task.project_id)
-        .where(fts.op("MATCH")(bindparam("match", type_=Text)), Task.deleted_at.is_(None))
+        .where(*matching, Task.deleted_at.is_(None))
         .where(*conditions)
-        .order_by(literal_column("score").desc(), _fts.c.rowid)
+        .order_by(literal_column("score").desc(), matches.c.rowid)
         .limit(bindparam("limit", type_=Integer))
         .offset(bindparam("offset", type_=Integer))
         .subquery("page")
@@ -171,20 +187,33 @@ def _postgres_hits(conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
     ).order_by(page.c.score.desc(), page.c.task_id, page.c.comment_id.nulls_first())
 
 
-def hits_statement(dialect: Dialect, conditions: Sequence[ColumnElement[bool]] = ()) -> RawSQL:
+def hits_statement(
+    dialect: Dialect,
+    conditions: Sequence[ColumnElement[bool]] = (),
+    *,
+    candidates: bool = False,
+) -> RawSQL:
     """Parameters: the `workspace_lookup` ones, `match` (SQLite, see `terms.fts5_match`) or
     `tsquery` (PostgreSQL, see `terms.tsquery_text`), `limit` and `offset`. `conditions` on
     `Task` (a query's field terms, tasklane.query.compile) narrow the hits to their tasks;
-    without them the statement is compiled once."""
+    without them the statement is compiled once.
+
+    `candidates` (SQLite): rank the whole index first and look up only its `candidates` best
+    matches (a parameter). A common word matches most of the index, and joining every match to
+    its task before ranking costs more than the ranking; if at least `limit` of those
+    candidates survive the joins and conditions, they are exactly the page the full statement
+    gives (every match ranked above a hit of that page is among the candidates), else the
+    caller asks the full statement."""
     if not conditions:
-        return _plain_hits_statement(dialect)
-    stmt = _sqlite_hits(conditions) if dialect == "sqlite" else _postgres_hits(conditions)
-    return compile_raw(stmt, dialect)
+        return _plain_hits_statement(dialect, candidates and dialect == "sqlite")
+    if dialect == "sqlite":
+        return compile_raw(_sqlite_hits(conditions, candidates=candidates), dialect)
+    return compile_raw(_postgres_hits(conditions), dialect)
 
 
 @cache
-def _plain_hits_statement(dialect: Dialect) -> RawSQL:
-    stmt = _sqlite_hits(()) if dialect == "sqlite" else _postgres_hits(())
+def _plain_hits_statement(dialect: Dialect, candidates: bool) -> RawSQL:
+    stmt = _sqlite_hits((), candidates=candidates) if dialect == "sqlite" else _postgres_hits(())
     return compile_raw(stmt, dialect)
 
 

@@ -41,6 +41,12 @@ def _hit(row: list[Any]) -> dict[str, Any]:
     }
 
 
+CANDIDATES_PER_ROW = 4
+CANDIDATES_EXTRA = 100
+"""SQLite looks up this many of the index's best matches per row asked for (and a few more)
+before it ranks every match."""
+
+
 async def search(
     raw: RawConnection,
     principal: Principal,
@@ -78,8 +84,17 @@ async def search(
         params["tsquery"] = tsquery_text(terms)
     # One more than asked, to know whether there is a next page.
     params |= {"limit": limit + 1, "offset": offset}
-    statement = queries.hits_statement(raw.dialect, conditions)
-    matched = await raw.fetch(statement, params, slow=True)
+    matched: list[Any] = []
+    if raw.dialect == "sqlite":
+        # The best matches of the whole index first (queries.hits_statement): enough when
+        # they fill the page, as they do for a common word in a workspace of any size.
+        params["candidates"] = CANDIDATES_PER_ROW * (offset + limit + 1) + CANDIDATES_EXTRA
+        fast = queries.hits_statement(raw.dialect, conditions, candidates=True)
+        matched = await raw.fetch(fast, params, slow=True)
+        del params["candidates"]
+    if len(matched) < limit + 1:
+        statement = queries.hits_statement(raw.dialect, conditions)
+        matched = await raw.fetch(statement, params, slow=True)
     more = len(matched) > limit and offset + limit < MAX_RESULTS
     keyed_ids = {row[0] for row in found}
     found += [r for r in matched[:limit] if r[1] is not None or r[0] not in keyed_ids]
