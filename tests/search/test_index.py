@@ -44,15 +44,24 @@ async def _corpus(client: httpx.AsyncClient, board: Board) -> None:
             ),
             201,
         )
+        expect(
+            await client.post(
+                f"/api/v1/tasks/{task['id']}/attachments",
+                files={"file": (f"plover-{n}.pdf", b"%PDF-1.4\n")},
+                headers=board.member.headers,
+            ),
+            201,
+        )
 
 
 async def test_drift_finds_damage_and_reindex_repairs_it(
     app: FastAPI, client: httpx.AsyncClient, board: Board
 ) -> None:
     await _corpus(client, board)
-    questions = ("heron", "egret", "stork", "heron 1", "stork OR egret")
+    questions = ("heron", "egret", "stork", "heron 1", "stork OR egret", "plover", "plover 2")
     before = {q: await _hits(client, board, q) for q in questions}
     assert len(before["stork OR egret"]) == 6
+    assert before["plover 2"] == [("ENG-3", "task")]
     db = app.state.runtime.db
     async with db.transaction(write=False) as s:
         assert await drift(s) == []

@@ -186,6 +186,47 @@ class TestMatching:
 
 
 class TestIndexFollowsWrites:
+    async def test_a_task_is_found_by_its_files_names(
+        self, client: httpx.AsyncClient, board: Board
+    ) -> None:
+        task = await make_task(client, board.member, board.pid, title="Release checklist")
+        other = await make_task(client, board.member, board.pid, title="Unrelated")
+        files = []
+        for name in ("Quarterly-Report_2026.pdf", "crash-dump.txt"):
+            files.append(
+                expect(
+                    await client.post(
+                        f"/api/v1/tasks/{task['id']}/attachments",
+                        files={"file": (name, b"some text")},
+                        headers=board.member.headers,
+                    ),
+                    201,
+                )
+            )
+        assert await _found(client, board, board.member, "quarterly") == [task["key"]]
+        hit = (await _search(client, board, board.member, "crash dump"))["items"][0]
+        assert hit["kind"] == "task"
+        assert "crash-dump.txt" in "".join(s["text"] for s in hit["snippet"])
+        # Lists take it too (the filter box's words).
+        listed = expect(
+            await client.get(
+                f"/api/v1/projects/{board.pid}/tasks",
+                params={"q": "quarterly"},
+                headers=board.member.headers,
+            ),
+            200,
+        )
+        assert [t["key"] for t in listed["items"]] == [task["key"]]
+        expect(
+            await client.delete(
+                f"/api/v1/attachments/{files[0]['id']}", headers=board.member.headers
+            ),
+            204,
+        )
+        assert await _found(client, board, board.member, "quarterly") == []
+        assert await _found(client, board, board.member, "dump") == [task["key"]]
+        assert other["key"] not in await _found(client, board, board.member, "dump")
+
     async def test_edits_deletes_and_the_trash(
         self, client: httpx.AsyncClient, board: Board
     ) -> None:

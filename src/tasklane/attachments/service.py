@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.attachments import storage as stores
@@ -199,6 +199,7 @@ async def _added(
     attachment: Attachment,
 ) -> None:
     _record(session, principal, access, task, attachment, EventType.ATTACHMENT_ADDED)
+    await _keep_names(session, task.id)
     if attachment.content_type in THUMBNAIL_TYPES:
         await enqueue(session, THUMBNAIL_JOB, {"attachment_id": str(attachment.id)})
 
@@ -231,6 +232,23 @@ def _record(
         task_id=task.id,
         entity_id=attachment.id,
         changes=changes,
+    )
+
+
+async def _keep_names(session: AsyncSession, task_id: UUID) -> None:
+    """Write the task's files' names into `tasks.attachment_names` (search finds the task by
+    them), after locking the task: two uploads at once must not each write a list without the
+    other's file. `updated_at` stays: a file is not an edit of the task's fields."""
+    await session.execute(select(Task.id).where(Task.id == task_id).with_for_update())
+    names = await session.scalars(
+        select(Attachment.filename)
+        .where(Attachment.task_id == task_id, Attachment.state == READY)
+        .order_by(Attachment.created_at, Attachment.id)
+    )
+    await session.execute(
+        update(Task)
+        .where(Task.id == task_id)
+        .values(attachment_names="\n".join(names), updated_at=Task.updated_at)
     )
 
 
@@ -450,6 +468,8 @@ async def delete_attachment(
     _require_active(access)
     _record(session, principal, access, task, attachment, EventType.ATTACHMENT_REMOVED)
     await session.delete(attachment)
+    await session.flush()
+    await _keep_names(session, task.id)
     await enqueue(session, REMOVE_JOB, {"attachment_id": str(attachment.id)})
 
 

@@ -26,6 +26,9 @@ class Task(IdMixin, TimestampMixin, Base):
     number: Mapped[int]
     title: Mapped[str] = mapped_column(String(500))
     description: Mapped[str] = mapped_column(Text, default="")
+    attachment_names: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """The names of its files, one per line (tasklane.attachments keeps it): full-text search
+    finds a task by them."""
     status_id: Mapped[UUID] = mapped_column(ForeignKey("statuses.id"))
     priority: Mapped[int] = mapped_column(SmallInteger, default=0)
     """0 none, 1 low, 2 medium, 3 high, 4 urgent: stored as a number so it sorts."""

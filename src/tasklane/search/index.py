@@ -15,6 +15,11 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 BATCH = 2000
+TASK_BODY = (
+    "t.description"
+    " || CASE WHEN t.attachment_names = '' THEN '' ELSE char(10) || t.attachment_names END"
+)
+"""A task's (`t`) FTS body: its description, then its files' names (migration 5f7b9d1e3a60)."""
 
 _SQLITE_DRIFT = {
     "task not indexed": """
@@ -25,11 +30,11 @@ _SQLITE_DRIFT = {
         SELECT c.id FROM comments c
         LEFT JOIN search_documents d ON d.task_id = c.task_id AND d.comment_id = c.id
         WHERE d.id IS NULL""",
-    "indexed text differs from the task": """
+    "indexed text differs from the task": f"""
         SELECT t.id FROM tasks t
         JOIN search_documents d ON d.task_id = t.id AND d.comment_id = ''
         JOIN search_fts f ON f.rowid = d.id
-        WHERE f.title IS NOT t.title OR f.body IS NOT t.description""",
+        WHERE f.title IS NOT t.title OR f.body IS NOT {TASK_BODY}""",  # noqa: S608 - constant
     "indexed text differs from the comment": """
         SELECT c.id FROM comments c
         JOIN search_documents d ON d.task_id = c.task_id AND d.comment_id = c.id
@@ -76,10 +81,10 @@ _SQLITE_BATCHES = (
         (
             """INSERT INTO search_documents (task_id)
             SELECT id FROM tasks WHERE id > :after AND id <= :last ORDER BY id""",
-            """INSERT INTO search_fts (rowid, title, body)
-            SELECT d.id, t.title, t.description
+            f"""INSERT INTO search_fts (rowid, title, body)
+            SELECT d.id, t.title, {TASK_BODY}
             FROM tasks t JOIN search_documents d ON d.task_id = t.id AND d.comment_id = ''
-            WHERE t.id > :after AND t.id <= :last""",
+            WHERE t.id > :after AND t.id <= :last""",  # noqa: S608 - constant SQL
         ),
     ),
     (

@@ -143,7 +143,13 @@ def _postgres_hits(conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
             Task.number,
             Task.title,
             func.ts_rank(tasks_vector, query).label("score"),
-            (Task.title + literal("\n") + Task.description).label("text"),
+            (
+                Task.title
+                + literal("\n")
+                + Task.description
+                + literal("\n")
+                + Task.attachment_names
+            ).label("text"),
         )
         .join(visible, visible.c.id == Task.project_id)
         .where(tasks_vector.op("@@")(query), Task.deleted_at.is_(None))

@@ -335,6 +335,7 @@ async def create_task(
         number=number,
         title=data.title,
         description=data.description,
+        attachment_names="",
         status_id=status.id,
         priority=data.priority.rank,
         start_date=data.start_date,
