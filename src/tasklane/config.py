@@ -189,7 +189,9 @@ class Settings(BaseSettings):
     """On SIGTERM, how long running jobs may finish before they are released for retry."""
 
     # --- attachments (tasklane.attachments) ---
-    storage_url: str = Field(default="", pattern=r"^(|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?)$")
+    storage_url: str = Field(
+        default="", pattern=r"^(|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?)$"
+    )
     """Where attachments are kept: empty for a folder under the data folder, or
     `s3://bucket/prefix` for any S3-compatible store (with the settings below)."""
     storage_endpoint_url: str = ""
@@ -287,6 +289,17 @@ class Settings(BaseSettings):
         if self.web_dir is not None:
             return self.web_dir
         return Path(__file__).resolve().parents[2] / "web" / "dist"
+
+    @property
+    def storage_origin(self) -> str:
+        """Where an S3 store's pre-signed links point (path-style: `<endpoint>/<bucket>/...`);
+        empty for the local folder."""
+        if not self.storage_url:
+            return ""
+        if not self.storage_endpoint_url:
+            return f"https://s3.{self.storage_region}.amazonaws.com"
+        parts = urlsplit(self.storage_endpoint_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def storage_quota_bytes(self) -> int | None:

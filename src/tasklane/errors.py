@@ -36,6 +36,15 @@ class Problem(BaseModel):
         description="`ambiguous_key`: the slugs of the caller's workspaces that have the key; "
         "send one as `workspace`.",
     )
+    limit_bytes: int | None = Field(
+        default=None, description="413 for a file: the largest one accepted, in bytes."
+    )
+    used_bytes: int | None = Field(
+        default=None, description="`storage_quota_exceeded`: what the workspace holds."
+    )
+    quota_bytes: int | None = Field(
+        default=None, description="`storage_quota_exceeded`: what it may hold."
+    )
     request_id: str | None = None
 
 

@@ -143,6 +143,7 @@ class HeaderPolicy:
         public = urlsplit(settings.public_url)
         ws_scheme = "wss" if public.scheme == "https" else "ws"
         self.ws_origin = f"{ws_scheme}://{public.netloc}" if public.netloc else ""
+        self.storage_origin = settings.storage_origin
         self.common = dict(STATIC_HEADERS)
         if public.scheme == "https":
             self.common["Strict-Transport-Security"] = f"max-age={ONE_YEAR}; includeSubDomains"
@@ -178,10 +179,12 @@ class HeaderPolicy:
 
     def _build_app_csp(self, script_hashes: list[str]) -> str:
         scripts = " ".join(["'self'", *script_hashes])
-        connect = " ".join(filter(None, ["'self'", self.ws_origin]))
+        # An S3 store serves images and takes direct uploads itself (pre-signed links).
+        connect = " ".join(filter(None, ["'self'", self.ws_origin, self.storage_origin]))
+        images = " ".join(filter(None, ["'self'", "data:", "blob:", self.storage_origin]))
         return (
             f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data: blob:; font-src 'self' data:; "
+            f"img-src {images}; font-src 'self' data:; "
             f"connect-src {connect}; worker-src 'self' blob:; object-src 'none'; "
             "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
         )

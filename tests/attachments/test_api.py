@@ -20,6 +20,7 @@ from tasklane.attachments.service import file_signature
 from tasklane.config import Settings
 from tasklane.db import Database
 from tasklane.models import Attachment
+from tasklane.security import HeaderPolicy
 from tasklane.worker.runner import JobRunner
 from tests.factories import Board, User, expect, make_task, make_user
 from tests.projects.helpers import join
@@ -333,6 +334,7 @@ class TestLimits:
         r = await upload(client, board.member, task["key"], "big.bin", b"x" * 100_001)
         assert r.status_code == 413
         assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["limit_bytes"] == 100_000
         # Sent without a length (chunked), it is refused as it streams past the limit.
         boundary = "b0undary"
         r = await client.post(
@@ -372,6 +374,7 @@ class TestLimits:
         r = await upload(client, board.member, other["key"], "c.bin", b"c" * 99_000)
         assert r.status_code == 413
         assert r.json()["code"] == "storage_quota_exceeded"
+        assert (r.json()["used_bytes"], r.json()["quota_bytes"]) == (3 * 5 + 2 * 99_000, 250_000)
         usage = expect(
             await client.get(
                 f"/api/v1/workspaces/{board.workspace['id']}/storage", headers=board.owner.headers
@@ -565,3 +568,24 @@ class TestHistory:
         assert added["changes"]["filename"] == {"from": None, "to": "a.pdf"}
         assert added["changes"]["size"] == {"from": None, "to": len(PDF)}
         assert removed["changes"]["filename"] == {"from": "a.pdf", "to": None}
+
+
+@pytest.mark.parametrize(
+    ("storage", "origin"),
+    [
+        ({"storage_endpoint_url": "http://127.0.0.1:9000/"}, "http://127.0.0.1:9000"),
+        ({"storage_region": "eu-west-3"}, "https://s3.eu-west-3.amazonaws.com"),
+    ],
+)
+def test_the_web_apps_policy_lets_it_reach_an_s3_store(
+    tmp_path: Path, storage: dict[str, str], origin: str
+) -> None:
+    """Images and thumbnails come from the store's pre-signed links, and direct uploads go
+    to it: the web app's Content-Security-Policy must allow its origin (and only with S3)."""
+    (tmp_path / "index.html").write_text("<!doctype html><title>t</title>")
+    local = HeaderPolicy(Settings(web_dir=tmp_path), docs_paths=frozenset()).app_csp()
+    assert "img-src 'self' data: blob:;" in local
+    s3 = Settings(web_dir=tmp_path, storage_url="s3://files/tasklane", **storage)  # type: ignore[arg-type]
+    csp = HeaderPolicy(s3, docs_paths=frozenset()).app_csp()
+    assert f"img-src 'self' data: blob: {origin};" in csp
+    assert f"connect-src 'self' ws://127.0.0.1:8000 {origin};" in csp

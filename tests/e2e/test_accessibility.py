@@ -11,12 +11,14 @@ is skipped when the app does not have it.
 
 from __future__ import annotations
 
+import io
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.e2e import axe
@@ -42,8 +44,13 @@ PAGES = [
     Page("onboarding", "/w/{empty_workspace}", ".onboarding"),
     Page("board", "/p/{project}/board", ".board[data-ready='true']"),
     Page("list", "/p/{project}/list", ".task-table tbody tr"),
-    Page("task-panel", "/p/{project}/board/{task}", ".side-panel .task-detail .markdown strong"),
-    Page("task-page", "/t/{task}", ".task-detail.full .markdown strong"),
+    # The task has files (site fixture): the panel and the page wait for their cards.
+    Page(
+        "task-panel",
+        "/p/{project}/board/{task}",
+        ".side-panel .task-detail:has(.markdown strong) .attachment-card img",
+    ),
+    Page("task-page", "/t/{task}", ".task-detail.full:has(.markdown strong) .attachment-card img"),
     Page("project-settings", "/p/{project}/settings", ".settings"),
     # An unknown project view shows the board: that is what "missing" looks like for it.
     Page("trash", "/p/{project}/trash", "section.trash", optional=True, missing=".board"),
@@ -52,7 +59,7 @@ PAGES = [
     Page(
         "workspace-settings",
         "/w/{workspace}/settings",
-        "main h1:text-is('Workspace settings')",
+        "main:has(h1:text-is('Workspace settings')) .storage-panel[data-ready='true']",
         optional=True,
     ),
     Page("search", "/w/{workspace}/search?q=sign", ".search-results mark"),
@@ -107,6 +114,7 @@ def site(server: Server) -> Site:
             description="Steps:\n\n1. Sign in\n2. **Boom**\n\n`code`",
         )
         keys.append(task["key"])
+    _attach_files(server, team.ada, keys[0])
     return Site(
         owner=team.ada,
         newcomer=newcomer,
@@ -115,6 +123,28 @@ def site(server: Server) -> Site:
         project=team.project_id,
         task=keys[0],
     )
+
+
+def _attach_files(server: Server, who: Account, ref: str) -> None:
+    """A screenshot and a PDF on the task, and a text file with a comment on it."""
+    image = io.BytesIO()
+    Image.new("RGB", (640, 400), "#0369a1").save(image, "PNG")
+    with server.api() as c:
+        for name, data, mime in [
+            ("login-loop.png", image.getvalue(), "image/png"),
+            ("har-export.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf"),
+            ("console.log", b"GET /signin 302\nGET /signin 302\n", "text/plain"),
+        ]:
+            r = c.post(
+                f"/tasks/{ref}/attachments", files={"file": (name, data, mime)}, headers=who.headers
+            )
+            assert r.status_code == 201, r.text
+        r = c.post(
+            f"/tasks/{ref}/comments",
+            json={"body": "The log shows the loop.", "attachment_ids": [r.json()["id"]]},
+            headers=who.headers,
+        )
+        assert r.status_code == 201, r.text
 
 
 def _sign_in(context: Any, who: Account) -> None:

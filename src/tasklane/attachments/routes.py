@@ -56,6 +56,9 @@ _UPLOAD_BODY: dict[str, Any] = {
         },
     }
 }
+_SHORT_CACHE = {"Cache-Control": "private, max-age=30"}
+"""A redirect to a link that works for minutes may be reused for a little while by the same
+browser (a page showing the same images again)."""
 _REDIRECT: dict[int | str, dict[str, Any]] = {
     302: {"description": "To a link that serves the file for a few minutes."}
 }
@@ -150,7 +153,7 @@ async def attachment_content(
     one). Images (PNG, JPEG, GIF, WebP) are shown; every other type, SVG and HTML included,
     is a download."""
     url = await service.link(session, rt.settings, rt.storage, principal, attachment_id, FILE)
-    return RedirectResponse(url, status_code=status.HTTP_302_FOUND)
+    return RedirectResponse(url, status_code=status.HTTP_302_FOUND, headers=_SHORT_CACHE)
 
 
 @router.get(
@@ -165,7 +168,7 @@ async def attachment_thumbnail(
     """An image's thumbnail (WebP, at most 480 pixels a side), like `.../content`; 404 until
     it is made."""
     url = await service.link(session, rt.settings, rt.storage, principal, attachment_id, THUMBNAIL)
-    return RedirectResponse(url, status_code=status.HTTP_302_FOUND)
+    return RedirectResponse(url, status_code=status.HTTP_302_FOUND, headers=_SHORT_CACHE)
 
 
 @router.get("/workspaces/{workspace_id}/storage")

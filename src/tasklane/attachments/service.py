@@ -99,7 +99,10 @@ async def _check_room(
 ) -> None:
     """Refuse a file the task or the workspace has no room for (before and after its upload)."""
     if size > settings.max_upload_bytes:
-        raise PayloadTooLarge(f"The file is larger than {settings.max_upload_bytes} bytes.")
+        raise PayloadTooLarge(
+            f"The file is larger than {settings.max_upload_bytes} bytes.",
+            extensions={"limit_bytes": settings.max_upload_bytes},
+        )
     count = await session.scalar(
         select(func.count()).select_from(Attachment).where(Attachment.task_id == task.id)
     )
@@ -115,6 +118,7 @@ async def _check_room(
             raise PayloadTooLarge(
                 f"The workspace's storage is full ({used} of {quota} bytes used).",
                 code="storage_quota_exceeded",
+                extensions={"used_bytes": used, "quota_bytes": quota},
             )
 
 

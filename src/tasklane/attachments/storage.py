@@ -84,6 +84,7 @@ class Storage(Protocol):
     def listing(self) -> AsyncIterator[StoredObject]:
         """Every object in the attachments' and thumbnails' folders (nothing else)."""
         ...
+
     async def download_url(
         self, key: str, *, filename: str, content_type: str, inline: bool, expires: int
     ) -> str: ...

@@ -167,7 +167,10 @@ class Counted:
         chunk = await self._source.read(size)
         self.size += len(chunk)
         if self.size > self.limit:
-            raise PayloadTooLarge(f"The file is larger than {self.limit} bytes.")
+            raise PayloadTooLarge(
+                f"The file is larger than {self.limit} bytes.",
+                extensions={"limit_bytes": self.limit},
+            )
         self._hash.update(chunk)
         return chunk
 

@@ -1,15 +1,31 @@
 import { type QueryClient, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useId, useState } from "react";
+import { type ClipboardEvent, useId, useMemo, useState } from "react";
 import { api, unwrap } from "../../api/client";
 import type { Comment, Task } from "../../api/types";
 import { Avatar, ErrorNote, formatDateTime, timeAgo } from "../../app/ui";
 import { Markdown } from "../../lib/markdown";
+import {
+  AttachmentCards,
+  DropHint,
+  FileButton,
+  UploadList,
+  useFileDrop,
+} from "../attachments/Attachments";
+import {
+  attachFiles,
+  commentScope,
+  takeAttachment,
+  uploads,
+  useAttachments,
+} from "../attachments/api";
+import { type Attachment, splitByComment } from "../attachments/files";
+import { busy, type Upload, useUploads } from "../attachments/uploads";
 import { MentionTextarea } from "../notifications/MentionTextarea";
 import { useProject } from "../projects/api";
 import { toast } from "../shell/toasts";
 import { messageOf } from "../tasks/api";
 import { taskKeys } from "../tasks/cache";
-import { putComment, takeComment } from "./cache";
+import { commentsQuery, putComment, takeComment } from "./cache";
 import "./comments.css";
 import { type WriteTab, WriteTabs } from "../../app/WriteTabs";
 
@@ -17,26 +33,28 @@ export function Comments({
   task,
   me,
   canComment,
+  names,
 }: {
   task: Task;
   me: string;
   canComment: boolean;
+  /** People by id, for who added a file. */
+  names: Map<string, string>;
 }) {
   const qc = useQueryClient();
   const key = taskKeys.comments(task.key);
-  const query = useQuery({
-    queryKey: key,
-    queryFn: ({ signal }) =>
-      unwrap(
-        api.GET("/api/v1/tasks/{task_ref}/comments", {
-          params: { path: { task_ref: task.id }, query: { limit: 200 } },
-          signal,
-        }),
-      ).then((p) => p.items),
-  });
+  const query = useQuery(commentsQuery(task));
+  const files = useAttachments(task);
+  const filesOf = useMemo(() => {
+    const ids = query.data ? new Set(query.data.map((c) => c.id)) : null;
+    return splitByComment(files.data ?? [], ids).byComment;
+  }, [files.data, query.data]);
   // Project admins moderate: they may delete anyone's comment (the API's comment:moderate).
   const moderator = useProject(task.project_id).data?.role === "admin";
   const [body, setBody] = useState("");
+  const scope = commentScope(task);
+  const drafts = useUploads(uploads, scope);
+  const uploading = busy(drafts);
   const add = useMutation({
     mutationFn: (text: string) =>
       unwrap(
@@ -45,16 +63,41 @@ export function Comments({
             path: { task_ref: task.id },
             header: { "Idempotency-Key": crypto.randomUUID() },
           },
-          body: { body: text },
+          body: {
+            body: text,
+            attachment_ids: drafts.flatMap((u) => (u.attachment ? [u.attachment.id] : [])),
+          },
         }),
       ),
     onSuccess: (comment) => {
       void putComment(qc, key, comment);
       void qc.invalidateQueries({ queryKey: taskKeys.activity(task.key) });
+      // The files are the comment's now.
+      void qc.invalidateQueries({ queryKey: taskKeys.attachments(task.key) });
+      uploads.clear(scope);
       setBody("");
     },
     onError: (e) => toast.error(messageOf(e, "Your comment was not posted.")),
   });
+  const attach = (list: File[]) => attachFiles(qc, task, list, scope);
+  const drop = useFileDrop(attach, canComment, true);
+  const unattach = useMutation({
+    mutationFn: (upload: Upload) =>
+      unwrap(
+        api.DELETE("/api/v1/attachments/{attachment_id}", {
+          params: { path: { attachment_id: (upload.attachment as Attachment).id } },
+        }),
+      ),
+    onSuccess: (_, upload) => {
+      uploads.dismiss(scope, upload.id);
+      if (upload.attachment) takeAttachment(qc, task, upload.attachment.id);
+      void qc.invalidateQueries({ queryKey: taskKeys.activity(task.key) });
+    },
+    onError: (e, upload) => toast.error(messageOf(e, `${upload.name} was not removed.`)),
+  });
+  const send = () => {
+    if (body.trim() && !uploading && !add.isPending) add.mutate(body);
+  };
 
   return (
     <section className="comments" aria-labelledby="comments-title">
@@ -74,6 +117,10 @@ export function Comments({
             task={task}
             canEdit={canComment && c.author_id === me}
             canDelete={(canComment && c.author_id === me) || moderator}
+            files={filesOf.get(c.id)}
+            me={me}
+            canAttach={canComment}
+            names={names}
           />
         ))}
       </ol>
@@ -82,20 +129,37 @@ export function Comments({
           className="comment-form"
           onSubmit={(e) => {
             e.preventDefault();
-            if (body.trim()) add.mutate(body);
+            send();
           }}
+          {...drop.handlers}
         >
+          {drop.dragging && <DropHint>Drop files to attach them to your comment</DropHint>}
           <MarkdownField
             projectId={task.project_id}
             label="Write a comment (Markdown)"
             placeholder="Write a comment… Markdown works. Ctrl+Enter sends."
             value={body}
             onChange={setBody}
-            onSubmit={() => body.trim() && add.mutate(body)}
+            onSubmit={send}
+            onPasteFiles={attach}
           />
-          <button type="submit" className="primary" disabled={!body.trim() || add.isPending}>
-            Comment
-          </button>
+          {drafts.length > 0 && (
+            <UploadList scope={scope} uploads={drafts} onRemove={(u) => unattach.mutate(u)} />
+          )}
+          <div className="comment-form-actions">
+            <FileButton label="Attach files to the comment" onFiles={attach}>
+              Attach files
+            </FileButton>
+            <span className="spacer" />
+            {uploading && <span className="muted small">Waiting for the files…</span>}
+            <button
+              type="submit"
+              className="primary"
+              disabled={!body.trim() || add.isPending || uploading}
+            >
+              Comment
+            </button>
+          </div>
         </form>
       )}
     </section>
@@ -107,11 +171,19 @@ function CommentItem({
   task,
   canEdit,
   canDelete,
+  files,
+  me,
+  canAttach,
+  names,
 }: {
   comment: Comment;
   task: Task;
   canEdit: boolean;
   canDelete: boolean;
+  files: Attachment[] | undefined;
+  me: string;
+  canAttach: boolean;
+  names: Map<string, string>;
 }) {
   const qc = useQueryClient();
   const [draft, setDraft] = useState<string | null>(null);
@@ -237,6 +309,19 @@ function CommentItem({
           </div>
         </form>
       )}
+      {files && files.length > 0 && (
+        <div className="comment-files">
+          <AttachmentCards
+            attachments={files}
+            task={task}
+            me={me}
+            names={names}
+            canAdd={canAttach}
+            label={`Files of ${name}'s comment`}
+            compact
+          />
+        </div>
+      )}
     </li>
   );
 }
@@ -256,6 +341,7 @@ function MarkdownField({
   onChange,
   onSubmit,
   onCancel,
+  onPasteFiles,
   autoFocus,
 }: {
   projectId: string;
@@ -265,6 +351,8 @@ function MarkdownField({
   onChange: (text: string) => void;
   onSubmit: () => void;
   onCancel?: () => void;
+  /** Files pasted into the box (a screenshot): given here instead of pasted as text. */
+  onPasteFiles?: (files: File[]) => void;
   autoFocus?: boolean;
 }) {
   const [tab, setTab] = useState<WriteTab>("write");
@@ -282,6 +370,15 @@ function MarkdownField({
           maxLength={20000}
           autoFocus={autoFocus}
           onChange={onChange}
+          onPaste={
+            onPasteFiles &&
+            ((e: ClipboardEvent<HTMLTextAreaElement>) => {
+              const pasted = Array.from(e.clipboardData.files);
+              if (!pasted.length) return;
+              e.preventDefault();
+              onPasteFiles(pasted);
+            })
+          }
           onKeyDown={(e) => {
             if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
               e.preventDefault();

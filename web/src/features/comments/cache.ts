@@ -1,6 +1,23 @@
 /** A task's cached comments (oldest first), kept in step with this tab's writes. */
-import type { QueryClient } from "@tanstack/react-query";
-import type { Comment } from "../../api/types";
+import { type QueryClient, queryOptions } from "@tanstack/react-query";
+import { api, unwrap } from "../../api/client";
+import type { Comment, Task } from "../../api/types";
+import { taskKeys } from "../tasks/cache";
+
+/** A task's comments, oldest first (up to 200): one query whoever asks (the comments, and the
+ * attachments that sort files by comment). */
+export function commentsQuery(task: Pick<Task, "id" | "key">) {
+  return queryOptions({
+    queryKey: taskKeys.comments(task.key),
+    queryFn: ({ signal }) =>
+      unwrap(
+        api.GET("/api/v1/tasks/{task_ref}/comments", {
+          params: { path: { task_ref: task.id }, query: { limit: 200 } },
+          signal,
+        }),
+      ).then((p) => p.items),
+  });
+}
 
 type Update = (old: Comment[] | undefined) => Comment[] | undefined;
 

@@ -140,3 +140,34 @@ describe("which events need the task fetched", () => {
     expect(fetched).toEqual([a.id]);
   });
 });
+
+describe("file and comment events", () => {
+  function views() {
+    const qc = new QueryClient();
+    const t = task({ key: "ENG-7" });
+    qc.setQueryData(taskKeys.detail("ENG-7"), t);
+    for (const key of [
+      taskKeys.attachments("ENG-7"),
+      taskKeys.comments("ENG-7"),
+      taskKeys.activity("ENG-7"),
+    ])
+      qc.setQueryData(key, []);
+    const stale = () =>
+      ["attachments", "comments", "activity"].filter(
+        (part) => qc.getQueryState(["task", "ENG-7", part])?.isInvalidated,
+      );
+    return { qc, t, stale, refresher: new TaskRefresher(qc, async () => t) };
+  }
+
+  it("an attachment event asks for the task's files and history again, not its comments", () => {
+    const { qc, t, stale, refresher } = views();
+    applyEvent(qc, refresher, { type: "attachment.added", project_id: "p1", task_id: t.id }, 5);
+    expect(stale()).toEqual(["attachments", "activity"]);
+  });
+
+  it("a comment event asks for the files too (a comment takes its files along)", () => {
+    const { qc, t, stale, refresher } = views();
+    applyEvent(qc, refresher, { type: "comment.created", project_id: "p1", task_id: t.id }, 5);
+    expect(stale()).toEqual(["attachments", "comments", "activity"]);
+  });
+});

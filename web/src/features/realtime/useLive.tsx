@@ -190,8 +190,17 @@ export function applyEvent(
     return;
   }
   if (kind === "comment" && event.task_id) {
+    // A new comment can take files along; a deleted one leaves its files on the task.
     refresher.invalidateTaskViews(event.task_id, keyOf(qc, event.task_id), [
       "comments",
+      "attachments",
+      "activity",
+    ]);
+    return;
+  }
+  if (kind === "attachment" && event.task_id) {
+    refresher.invalidateTaskViews(event.task_id, keyOf(qc, event.task_id), [
+      "attachments",
       "activity",
     ]);
     return;

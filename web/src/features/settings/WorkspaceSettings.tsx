@@ -5,6 +5,7 @@ import { Link, useNavigate } from "react-router";
 import { ApiError } from "../../api/client";
 import type { Member, Workspace, WorkspaceRole } from "../../api/types";
 import { Avatar, ErrorNote, Modal, Spinner } from "../../app/ui";
+import { StoragePanel } from "../attachments/StoragePanel";
 import { useAuthConfig, useMe } from "../auth/api";
 import { setCurrentWorkspace } from "../shell/current";
 import { toast } from "../shell/toasts";
@@ -50,6 +51,7 @@ export function WorkspaceSettings() {
       {workspace.role !== "guest" && <Members workspace={workspace} isAdmin={isAdmin} />}
       {isAdmin && <PendingInvitations workspaceId={workspace.id} />}
       {isAdmin && <Security workspace={workspace} />}
+      {isAdmin && <StoragePanel workspaceId={workspace.id} />}
       {isAdmin && (
         <p>
           <Link to={`/w/${workspace.id}/settings/webhooks`}>Webhooks</Link>

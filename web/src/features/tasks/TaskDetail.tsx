@@ -24,6 +24,8 @@ import {
 } from "../../app/ui";
 import { type WriteTab, WriteTabs } from "../../app/WriteTabs";
 import { Markdown } from "../../lib/markdown";
+import { AttachmentsSection, DropHint, useFileDrop } from "../attachments/Attachments";
+import { attachFiles } from "../attachments/api";
 import { Comments } from "../comments/Comments";
 import { MentionTextarea } from "../notifications/MentionTextarea";
 import { useProject } from "../projects/api";
@@ -114,9 +116,17 @@ function TaskDetailLoaded({
   }
   const quick = (changes: TaskUpdate) => update.mutate({ task, changes });
   const pathOf = useTaskPaths(task.project_id);
+  const qc = useQueryClient();
+  // Files dropped anywhere on the task are attached to it (on the comment form: to the comment).
+  const drop = useFileDrop((files) => attachFiles(qc, task, files), editable);
 
   return (
-    <article className={`task-detail${fullPage ? " full" : ""}`} aria-labelledby="task-title-label">
+    <article
+      className={`task-detail${fullPage ? " full" : ""}`}
+      aria-labelledby="task-title-label"
+      {...drop.handlers}
+    >
+      {drop.dragging && <DropHint>Drop files to attach them to {task.key}</DropHint>}
       <header className="detail-head">
         <span className="task-key" id="task-title-label">
           {task.key}
@@ -290,10 +300,11 @@ function TaskDetailLoaded({
       </fieldset>
 
       <DescriptionField task={task} editable={editable} onSave={save} />
+      <AttachmentsSection task={task} me={me} names={names} editable={editable} />
       <Subtasks task={task} editable={editable} statuses={statuses} />
       <Relations task={task} editable={editable} />
       <Watchers task={task} me={me} />
-      <Comments task={task} me={me} canComment={editable} />
+      <Comments task={task} me={me} canComment={editable} names={names} />
       <ActivityList task={task} statuses={statuses} labels={labels} names={names} />
     </article>
   );
@@ -726,6 +737,8 @@ const VERBS: Record<string, string> = {
   "comment.created": "commented",
   "comment.updated": "edited a comment",
   "comment.deleted": "deleted a comment",
+  "attachment.added": "attached a file",
+  "attachment.removed": "removed a file",
 };
 
 /** The ids of the tasks an activity entry mentions (a parent, the other end of a relation). */
@@ -754,6 +767,12 @@ export function describeActivity(
   },
 ): string {
   const verb = VERBS[item.type] ?? item.type;
+  if (item.type === "attachment.added" || item.type === "attachment.removed") {
+    const change = item.changes?.filename as { from?: unknown; to?: unknown } | undefined;
+    const name = item.type === "attachment.added" ? change?.to : change?.from;
+    if (typeof name !== "string" || !name) return verb;
+    return `${item.type === "attachment.added" ? "attached" : "removed"} ${name}`;
+  }
   if (item.type === "task.relation_added" || item.type === "task.relation_removed") {
     type End = { type?: string; task_id?: string } | null | undefined;
     const relation = item.changes?.relation as { from?: End; to?: End } | undefined;

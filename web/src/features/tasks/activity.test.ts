@@ -38,6 +38,26 @@ describe("describeActivity", () => {
     expect(describeActivity({ type: "comment.created", changes: {} }, lookup)).toBe("commented");
   });
 
+  it("names the file that was attached or removed", () => {
+    const file = { filename: "shot.png", content_type: "image/png", size: 1, comment_id: null };
+    const added = Object.fromEntries(
+      Object.entries(file).map(([k, v]) => [k, { from: null, to: v }]),
+    );
+    const removed = Object.fromEntries(
+      Object.entries(file).map(([k, v]) => [k, { from: v, to: null }]),
+    );
+    expect(describeActivity({ type: "attachment.added", changes: added }, lookup)).toBe(
+      "attached shot.png",
+    );
+    expect(describeActivity({ type: "attachment.removed", changes: removed }, lookup)).toBe(
+      "removed shot.png",
+    );
+    // An entry without its file's name still reads.
+    expect(describeActivity({ type: "attachment.removed", changes: {} }, lookup)).toBe(
+      "removed a file",
+    );
+  });
+
   it("names the parent and the related task by key, and never shows their ids", () => {
     expect(
       describeActivity(

@@ -11,6 +11,7 @@ export const taskKeys = {
   list: (projectId: string, query: unknown) => ["tasks", projectId, "list", query] as const,
   detail: (ref: string) => ["task", ref] as const,
   comments: (ref: string) => ["task", ref, "comments"] as const,
+  attachments: (ref: string) => ["task", ref, "attachments"] as const,
   activity: (ref: string) => ["task", ref, "activity"] as const,
   relations: (ref: string) => ["task", ref, "relations"] as const,
   watchers: (ref: string) => ["task", ref, "watchers"] as const,
