@@ -101,6 +101,8 @@ class Profile:
     notify_comments: int = 200
     notify_rate: float = 10.0
     """Comments per second, one at a time (as many again on a task nobody watches)."""
+    transfer_mb: int = 50
+    """The files the attachments stage sends up and down, one after another per client."""
     big_upload_mb: int = 200
     """The one large upload of the attachments stage, during which the app's memory is read."""
 
@@ -141,6 +143,7 @@ SMOKE = Profile(
     notify_watchers=4,
     notify_comments=4,
     notify_rate=20.0,
+    transfer_mb=1,
     big_upload_mb=8,
 )
 PROFILES = {p.name: p for p in (FULL, SMOKE)}
@@ -245,7 +248,10 @@ def stages(profile: Profile) -> list[Stage]:
             find.run_attachments,
             # Room for the large upload; no quota (the stage uploads for a while).
             (
-                ("TASKLANE_MAX_UPLOAD_BYTES", str((profile.big_upload_mb + 1) * 1024 * 1024)),
+                (
+                    "TASKLANE_MAX_UPLOAD_BYTES",
+                    str((max(profile.big_upload_mb, profile.transfer_mb) + 1) * 1024 * 1024),
+                ),
                 ("TASKLANE_WORKSPACE_STORAGE_QUOTA_MB", "0"),
             ),
             env_harmless=True,

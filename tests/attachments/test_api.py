@@ -4,8 +4,10 @@ served, who may do what, limits, bad input, direct uploads, comments and the his
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -239,6 +241,23 @@ class TestAccess:
             )
             == []
         )
+
+    async def test_a_member_removed_from_the_workspace_is_refused(
+        self, client: httpx.AsyncClient, board: Board, task: dict[str, Any]
+    ) -> None:
+        colleague = await join(client, board)
+        attachment = expect(await upload(client, board.member, task["key"], "a.pdf", PDF), 201)
+        assert (await fetch(client, colleague, attachment["url"])).content == PDF
+        expect(
+            await client.delete(
+                f"/api/v1/workspaces/{board.workspace['id']}/members/{colleague.id}",
+                headers=board.owner.headers,
+            ),
+            204,
+        )
+        assert (await fetch(client, colleague, attachment["url"])).status_code == 404
+        r = await client.get(f"/api/v1/attachments/{attachment['id']}", headers=colleague.headers)
+        assert r.status_code == 404
 
     async def test_a_link_stops_working_when_it_expires_is_changed_or_the_file_goes(
         self,
@@ -589,3 +608,55 @@ def test_the_web_apps_policy_lets_it_reach_an_s3_store(
     csp = HeaderPolicy(s3, docs_paths=frozenset()).app_csp()
     assert f"img-src 'self' data: blob: {origin};" in csp
     assert f"connect-src 'self' ws://127.0.0.1:8000 {origin};" in csp
+
+
+def _rss_bytes() -> int:
+    """This process's resident memory now (Linux)."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+class TestMemory:
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, object]:
+        return {"max_upload_bytes": 256 * 1024 * 1024, "workspace_storage_quota_mb": 0}
+
+    async def test_a_200_mb_upload_streams_through_without_being_held(
+        self, client: httpx.AsyncClient, board: Board, task: dict[str, Any], settings: Settings
+    ) -> None:
+        """The app and this client share the process: its resident memory, sampled while the
+        file goes through, grows by far less than the file (a generous bound: 64 MB)."""
+        size = 200 * 1024 * 1024
+        block = os.urandom(1024 * 1024)
+
+        async def body() -> AsyncIterator[bytes]:
+            yield _form("b0undary", "big.bin", b"")[0]
+            for _ in range(size // len(block)):
+                yield block
+            yield _form("b0undary", "big.bin", b"")[2]
+
+        peak = baseline = _rss_bytes()
+        done = asyncio.Event()
+
+        async def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, _rss_bytes())
+                await asyncio.sleep(0.01)
+
+        sampler = asyncio.create_task(sample())
+        try:
+            r = await client.post(
+                f"/api/v1/tasks/{task['key']}/attachments",
+                content=body(),
+                headers={
+                    **board.member.headers,
+                    "Content-Type": "multipart/form-data; boundary=b0undary",
+                },
+            )
+        finally:
+            done.set()
+            await sampler
+        assert expect(r, 201)["size"] == size
+        assert stored_files(settings)[0].stat().st_size == size
+        assert peak - baseline < 64 * 1024 * 1024, (baseline, peak)
