@@ -14,7 +14,14 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import delete, select
 
 from tasklane.attachments.service import PENDING, REMOVE_JOB, THUMBNAIL_JOB
-from tasklane.attachments.storage import FILE, THUMBNAIL, attachment_of, object_key, storage_for
+from tasklane.attachments.storage import (
+    FILE,
+    THUMBNAIL,
+    attachment_of,
+    object_key,
+    reader,
+    storage_for,
+)
 from tasklane.kit.clock import utcnow
 from tasklane.models import Attachment
 from tasklane.worker.jobs import JobContext, job_kind
@@ -69,10 +76,7 @@ async def _thumbnail(ctx: JobContext, payload: dict[str, Any]) -> None:
         return
     webp, width, height = made
 
-    async def read(size: int, _data: list[bytes] = [webp]) -> bytes:  # noqa: B006 - read once
-        return _data.pop() if _data else b""
-
-    await storage.put(object_key(THUMBNAIL, attachment_id), read, content_type="image/webp")
+    await storage.put(object_key(THUMBNAIL, attachment_id), reader(webp), content_type="image/webp")
     async with ctx.db.transaction() as session:
         attachment = await session.get(Attachment, attachment_id)
         if attachment is None:  # deleted meanwhile: the removal job or the sweep takes it

@@ -46,7 +46,6 @@ READY, PENDING = "ready", "pending"
 MAX_LISTED = 1000
 THUMBNAIL_JOB = "attachments.thumbnail"
 REMOVE_JOB = "attachments.remove"
-MAX_COMMENT_ATTACHMENTS = 20
 LINK_PURPOSE = "attachment-file"
 UPLOAD_PURPOSE = "attachment-upload"
 
@@ -259,8 +258,33 @@ async def _keep_names(session: AsyncSession, task_id: UUID) -> None:
 # --- direct uploads ------------------------------------------------------------------------
 
 
-def upload_signature(settings: Settings, upload_id: UUID, expires: int) -> str:
-    return signed.signature(settings.signing_key, UPLOAD_PURPOSE, str(upload_id), str(expires))
+def link_signature(settings: Settings, purpose: str, attachment_id: UUID, *parts: str) -> str:
+    """The signature of one of the app's own links: for `purpose`, one attachment (or pending
+    upload), and the `parts` the link carries (its expiry last)."""
+    return signed.signature(settings.signing_key, purpose, str(attachment_id), *parts)
+
+
+async def _by_signed_link(
+    db: Database,
+    settings: Settings,
+    purpose: str,
+    attachment_id: UUID,
+    parts: tuple[str, ...],
+    signature: str,
+    state: str,
+) -> Attachment:
+    """The attachment (in `state`) a link of the app's own names, if the link is good (it
+    matches `parts`, whose last is its expiry) and current."""
+    good = (
+        signed.matches(signature, settings.signing_key, purpose, str(attachment_id), *parts)
+        and int(parts[-1]) >= utcnow().timestamp()
+    )
+    if good:
+        async with db.transaction(write=False) as session:
+            attachment = await session.get(Attachment, attachment_id)
+        if attachment is not None and attachment.state == state:
+            return attachment
+    raise NotFound("This link is not valid (or no longer).")
 
 
 async def start_upload(
@@ -302,7 +326,7 @@ async def start_upload(
         url, fields = form.url, form.fields
     else:
         stamp = int(expires_at.timestamp())
-        signature = upload_signature(settings, attachment.id, stamp)
+        signature = link_signature(settings, UPLOAD_PURPOSE, attachment.id, str(stamp))
         url = f"{settings.public_url.rstrip('/')}/api/v1/files/uploads/{attachment.id}"
         url += f"?expires={stamp}&signature={signature}"
         fields = {}
@@ -315,16 +339,8 @@ async def pending_upload(
     db: Database, settings: Settings, upload_id: UUID, expires: int, signature: str
 ) -> Attachment:
     """The pending upload a link of the app's own names, if the link is good and current."""
-    good = signed.matches(
-        signature, settings.signing_key, UPLOAD_PURPOSE, str(upload_id), str(expires)
-    )
-    if not good or expires < utcnow().timestamp():
-        raise NotFound("This upload link is not valid (or no longer).")
-    async with db.transaction(write=False) as session:
-        attachment = await session.get(Attachment, upload_id)
-    if attachment is None or attachment.state != PENDING:
-        raise NotFound("This upload link is not valid (or no longer).")
-    return attachment
+    parts = (str(expires),)
+    return await _by_signed_link(db, settings, UPLOAD_PURPOSE, upload_id, parts, signature, PENDING)
 
 
 async def complete_upload(
@@ -401,9 +417,7 @@ async def get_attachment(
 
 
 def file_signature(settings: Settings, attachment_id: UUID, kind: str, expires: int) -> str:
-    return signed.signature(
-        settings.signing_key, LINK_PURPOSE, str(attachment_id), kind, str(expires)
-    )
+    return link_signature(settings, LINK_PURPOSE, attachment_id, kind, str(expires))
 
 
 async def link(
@@ -442,16 +456,10 @@ async def signed_file(
 ) -> Attachment:
     """The attachment an app's own download link names, if the link is good and current and
     the attachment still there."""
-    good = kind in (FILE, THUMBNAIL) and signed.matches(
-        signature, settings.signing_key, LINK_PURPOSE, str(attachment_id), kind, str(expires)
-    )
-    if not good or expires < utcnow().timestamp():
+    if kind not in (FILE, THUMBNAIL):
         raise NotFound("This link is not valid (or no longer).")
-    async with db.transaction(write=False) as session:
-        attachment = await session.get(Attachment, attachment_id)
-    if attachment is None or attachment.state != READY:
-        raise NotFound("This link is not valid (or no longer).")
-    return attachment
+    parts = (kind, str(expires))
+    return await _by_signed_link(db, settings, LINK_PURPOSE, attachment_id, parts, signature, READY)
 
 
 # --- removing ---------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
@@ -307,5 +307,15 @@ def storage_for(settings: Settings) -> Storage:
     return LocalStorage(settings.data_dir / "attachments")
 
 
-def expiry(seconds: int) -> datetime:
-    return datetime.now(UTC) + timedelta(seconds=seconds)
+def reader(data: bytes) -> Read:
+    """A `Read` over bytes already in memory (a thumbnail)."""
+    view = memoryview(data)
+    offset = 0
+
+    async def read(size: int) -> bytes:
+        nonlocal offset
+        chunk = bytes(view[offset : offset + size])
+        offset += len(chunk)
+        return chunk
+
+    return read
