@@ -151,7 +151,14 @@ export function useRefPreview() {
   useEffect(() => {
     if (!open) return;
     open.anchor.setAttribute("aria-describedby", id);
-    const close = () => setOpen(null);
+    // A scroll that moves the link away hides its card; one that leaves it where it was (a
+    // textarea scrolling, the browser's scroll anchoring as content above it loads) does not.
+    const at = open.anchor.getBoundingClientRect();
+    const close = () => {
+      const now = open.anchor.getBoundingClientRect();
+      const moved = Math.abs(now.top - at.top) > 1 || Math.abs(now.left - at.left) > 1;
+      if (moved || !open.anchor.isConnected) setOpen(null);
+    };
     window.addEventListener("scroll", close, true);
     return () => {
       open.anchor.removeAttribute("aria-describedby");
