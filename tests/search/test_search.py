@@ -162,6 +162,61 @@ class TestMatching:
         assert body["items"][0]["task_key"] == "ENG-1"
         assert body["items"][0]["score"] is None
 
+    async def test_titles_holding_every_word_come_first_and_pages_cross_the_tiers(
+        self, client: httpx.AsyncClient, board: Board
+    ) -> None:
+        """The ranking's two tiers (queries.hits_statement): a title holding every word beats
+        any description or comment, however often they say it; paging reads the first tier
+        alone while it fills the page, then every match, in one order without gaps."""
+        filler = " ".join(f"word{n}" for n in range(300))
+        titled = [
+            await make_task(
+                client,
+                board.member,
+                board.pid,
+                title=f"Dingo sightings report number {n} for the whole region",
+                description=filler,
+            )
+            for n in range(3)
+        ]
+        # Said fifty times in a short text: ranked above the titles by the score alone.
+        loud = await make_task(
+            client, board.member, board.pid, title="Loud", description="dingo " * 50
+        )
+        quiet = await make_task(
+            client, board.member, board.pid, title="Quiet", description="one dingo"
+        )
+        await _comment(client, board.owner, quiet["id"], "dingo dingo dingo")
+        # Every word in the title, and in the description a word left out below.
+        fence = await make_task(
+            client,
+            board.member,
+            board.pid,
+            title="Dingo fence",
+            description="On the mobile app.",
+        )
+
+        everything = (await _search(client, board, board.member, "dingo"))["items"]
+        keys = [h["task_key"] + ("#comment" if h["kind"] == "comment" else "") for h in everything]
+        assert sorted(keys[:4]) == sorted([t["key"] for t in titled] + [fence["key"]])
+        assert sorted(keys[4:]) == sorted([loud["key"], quiet["key"], quiet["key"] + "#comment"])
+        without = await _found(client, board, board.member, "dingo -mobile")
+        assert without == [k for k in keys if k != fence["key"]]
+
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+            body = await _search(client, board, board.member, "dingo", **params)
+            seen += [
+                h["task_key"] + ("#comment" if h["kind"] == "comment" else "")
+                for h in body["items"]
+            ]
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == keys
+
     async def test_unicode_urls_and_addresses(
         self, client: httpx.AsyncClient, board: Board
     ) -> None:

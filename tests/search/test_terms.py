@@ -13,7 +13,16 @@ from hypothesis import strategies as st
 from tasklane.errors import ValidationFailed
 from tasklane.query.compile import text_terms
 from tasklane.query.language import parse_query
-from tasklane.search.terms import Phrase, Term, Terms, fts5_match, tsquery_text
+from tasklane.search.terms import (
+    Phrase,
+    Term,
+    Terms,
+    fts5_match,
+    fts5_title_match,
+    tsquery_positive_text,
+    tsquery_text,
+    tsquery_title_text,
+)
 
 
 def parse_terms(text: str) -> Terms:
@@ -40,6 +49,19 @@ def test_the_syntax() -> None:
     assert tsquery_text(terms) == (
         "'login' & ('time' <-> 'out') & !'flaky' & ('mobile' | ('web' <-> 'app')) & 'déjà':*"
     )
+    # The title tier: every positive term in the title alone, and the whole expression.
+    assert fts5_title_match(terms) == (
+        '{title} : ("login" AND "time out" AND ("mobile" OR "web app") AND "déjà"*) AND ('
+        + fts5_match(terms)
+        + ")"
+    )
+    assert fts5_title_match(parse_terms("login ")) == '{title} : ("login")'
+    assert tsquery_title_text(terms) == (
+        "'login':A & ('time':A <-> 'out':A) & ('mobile':A | ('web':A <-> 'app':A)) & 'déjà':*A"
+    )
+    assert tsquery_positive_text(terms) == (
+        "'login' & ('time' <-> 'out') & ('mobile' | ('web' <-> 'app')) & 'déjà':*"
+    )
     # Punctuation splits words as both engines do; a space after the last word ends it.
     assert parse_terms("e-mail ") == Terms((Term((Phrase(("e", "mail")),)),))
     assert fts5_match(parse_terms("NEAR(a b) AND")) == '"near a" AND "b" AND "and"*'
@@ -59,6 +81,9 @@ def test_no_input_makes_an_expression_fts5_refuses(typed: str) -> None:
     except ValidationFailed:
         return
     db = sqlite3.connect(":memory:")
-    db.execute("CREATE VIRTUAL TABLE t USING fts5(x, tokenize = 'unicode61 remove_diacritics 2')")
-    db.execute("INSERT INTO t VALUES ('ab éé 东 or not and')")
-    db.execute("SELECT count(*) FROM t WHERE t MATCH ?", (fts5_match(terms),)).fetchall()
+    db.execute(
+        "CREATE VIRTUAL TABLE t USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 2')"
+    )
+    db.execute("INSERT INTO t VALUES ('ab éé 东 or not and', 'and not or')")
+    for expression in (fts5_match(terms), fts5_title_match(terms)):
+        db.execute("SELECT count(*) FROM t WHERE t MATCH ?", (expression,)).fetchall()

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     Uuid,
     bindparam,
+    cast,
     column,
     func,
     literal,
@@ -70,25 +71,44 @@ def _visible() -> Any:
     return workspace_projects_read_statement([Project.id, Project.key]).subquery("visible")
 
 
+def _sqlite_in_title() -> ColumnElement[Any]:
+    """1 when the document's title holds every positive term (parameter `title_match`), else
+    0: the ranking's first tier. Found once for the statement, as a set of rowids."""
+    titled = (
+        select(_fts.c.rowid)
+        .where(literal_column("search_fts").op("MATCH")(bindparam("title_match", type_=Text)))
+        .correlate(None)
+    )
+    return type_coerce(_fts.c.rowid.in_(titled), Integer)
+
+
 def _sqlite_hits(
-    conditions: Sequence[ColumnElement[bool]], *, candidates: bool = False
+    conditions: Sequence[ColumnElement[bool]], *, candidates: bool = False, titles: bool = False
 ) -> Select[Any]:
     """With `candidates`, only the `candidates` best matches of the whole index are looked up
-    (parameter `candidates`): see `hits_statement`."""
+    (parameter `candidates`): see `hits_statement`. With `titles`, only the tasks whose title
+    holds every term (parameter `title_match`): the first tier alone."""
     visible = _visible()
     fts: ColumnElement[Any] = literal_column("search_fts")
+    matching_text = fts.op("MATCH")(bindparam("title_match" if titles else "match", type_=Text))
     score: ColumnElement[Any] = -func.bm25(fts, TITLE_WEIGHT, 1.0)
+    tier: ColumnElement[Any] = literal(1, Integer) if titles else _sqlite_in_title()
     matches: Any = _fts
-    matching = [fts.op("MATCH")(bindparam("match", type_=Text))]
+    matching = [matching_text]
     if candidates:
         matches = (
-            select(_fts.c.rowid, type_coerce(score, Float).label("score"))
-            .where(fts.op("MATCH")(bindparam("match", type_=Text)))
-            .order_by(literal_column("score").desc(), _fts.c.rowid)
+            select(
+                _fts.c.rowid,
+                type_coerce(score, Float).label("score"),
+                tier.label("tier"),
+            )
+            .where(matching_text)
+            .order_by(literal_column("tier").desc(), literal_column("score").desc(), _fts.c.rowid)
             .limit(bindparam("candidates", type_=Integer))
             .subquery("best")
         )
         score = matches.c.score
+        tier = matches.c.tier
         matching = []  # done in `best`
     page = (
         select(
@@ -100,6 +120,7 @@ def _sqlite_hits(
             Task.number,
             Task.title,
             type_coerce(score, Float).label("score"),
+            tier.label("tier"),
         )
         .select_from(matches)
         .join(_documents, _documents.c.id == matches.c.rowid)
@@ -107,7 +128,7 @@ def _sqlite_hits(
         .join(visible, visible.c.id == Task.project_id)
         .where(*matching, Task.deleted_at.is_(None))
         .where(*conditions)
-        .order_by(literal_column("score").desc(), matches.c.rowid)
+        .order_by(literal_column("tier").desc(), literal_column("score").desc(), matches.c.rowid)
         .limit(bindparam("limit", type_=Integer))
         .offset(bindparam("offset", type_=Integer))
         .subquery("page")
@@ -118,7 +139,7 @@ def _sqlite_hits(
         .select_from(page)
         .join(_fts, _fts.c.rowid == page.c.rowid)
         .where(fts.op("MATCH")(bindparam("match", type_=Text)))
-        .order_by(page.c.score.desc(), page.c.rowid)
+        .order_by(page.c.tier.desc(), page.c.score.desc(), page.c.rowid)
     )
 
 
@@ -129,9 +150,23 @@ _HEADLINE = (
 )
 
 
-def _postgres_hits(conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
+_PG_TITLE_VECTOR: ColumnElement[Any] = literal_column(
+    "to_tsvector('tasklane'::regconfig, translate(tasks.title, '.@/:_<>&\\-+', '           '))"
+)
+"""A task's title alone as a text-search vector: the expression of the title's own index
+(migration 7c9e1b3d5f80), which finds the first tier of a search without reading every match."""
+
+
+def _postgres_hits(
+    conditions: Sequence[ColumnElement[bool]], *, titles: bool = False, leaves_out: bool = False
+) -> Select[Any]:
+    """With `titles`, only the tasks whose title holds every term: the first tier alone,
+    found by the title's own index (parameter `title_words`, the positive terms); the whole
+    query is checked too only when it `leaves_out` words (else the title's match implies it,
+    and the planner would read the big index for nothing)."""
     visible = _visible()
     query = func.to_tsquery(_CONFIG, bindparam("tsquery", type_=Text))
+    in_title = func.to_tsquery(_CONFIG, bindparam("title_tsquery", type_=Text))
     tasks_vector: ColumnElement[Any] = literal_column("tasks.search_vector")
     comments_vector: ColumnElement[Any] = literal_column("comments.search_vector")
     in_tasks = (
@@ -150,32 +185,50 @@ def _postgres_hits(conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
                 + literal("\n")
                 + Task.attachment_names
             ).label("text"),
+            (
+                literal(1, Integer) if titles else cast(tasks_vector.op("@@")(in_title), Integer)
+            ).label("tier"),
         )
         .join(visible, visible.c.id == Task.project_id)
-        .where(tasks_vector.op("@@")(query), Task.deleted_at.is_(None))
+        .where(Task.deleted_at.is_(None))
         .where(*conditions)
     )
-    in_comments = (
-        select(
-            Task.id,
-            Comment.id,
-            Task.project_id,
-            visible.c.key,
-            Task.number,
-            Task.title,
-            func.ts_rank(comments_vector, query),
-            Comment.body,
+    if titles:
+        words = func.to_tsquery(_CONFIG, bindparam("title_words", type_=Text))
+        in_tasks = in_tasks.where(_PG_TITLE_VECTOR.op("@@")(words))
+        if leaves_out:
+            in_tasks = in_tasks.where(tasks_vector.op("@@")(query))
+        merged = in_tasks.subquery("hits")
+    else:
+        in_tasks = in_tasks.where(tasks_vector.op("@@")(query))
+        in_comments = (
+            select(
+                Task.id,
+                Comment.id,
+                Task.project_id,
+                visible.c.key,
+                Task.number,
+                Task.title,
+                func.ts_rank(comments_vector, query),
+                Comment.body,
+                literal(0, Integer),
+            )
+            .select_from(Comment)
+            .join(Task, Task.id == Comment.task_id)
+            .join(visible, visible.c.id == Task.project_id)
+            .where(comments_vector.op("@@")(query), Task.deleted_at.is_(None))
+            .where(*conditions)
         )
-        .select_from(Comment)
-        .join(Task, Task.id == Comment.task_id)
-        .join(visible, visible.c.id == Task.project_id)
-        .where(comments_vector.op("@@")(query), Task.deleted_at.is_(None))
-        .where(*conditions)
+        merged = union_all(in_tasks, in_comments).subquery("hits")
+    order = (
+        merged.c.tier.desc(),
+        merged.c.score.desc(),
+        merged.c.task_id,
+        merged.c.comment_id.nulls_first(),
     )
-    merged = union_all(in_tasks, in_comments).subquery("hits")
     page = (
         select(merged)
-        .order_by(merged.c.score.desc(), merged.c.task_id, merged.c.comment_id.nulls_first())
+        .order_by(*order)
         .limit(bindparam("limit", type_=Integer))
         .offset(bindparam("offset", type_=Integer))
         .subquery("page")
@@ -190,7 +243,12 @@ def _postgres_hits(conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
         page.c.title,
         type_coerce(page.c.score, Float),
         type_coerce(headline, Text),
-    ).order_by(page.c.score.desc(), page.c.task_id, page.c.comment_id.nulls_first())
+    ).order_by(
+        page.c.tier.desc(),
+        page.c.score.desc(),
+        page.c.task_id,
+        page.c.comment_id.nulls_first(),
+    )
 
 
 def hits_statement(
@@ -198,11 +256,21 @@ def hits_statement(
     conditions: Sequence[ColumnElement[bool]] = (),
     *,
     candidates: bool = False,
+    titles: bool = False,
+    leaves_out: bool = False,
 ) -> RawSQL:
-    """Parameters: the `workspace_lookup` ones, `match` (SQLite, see `terms.fts5_match`) or
-    `tsquery` (PostgreSQL, see `terms.tsquery_text`), `limit` and `offset`. `conditions` on
-    `Task` (a query's field terms, tasklane.query.compile) narrow the hits to their tasks;
-    without them the statement is compiled once.
+    """Parameters: the `workspace_lookup` ones, `match` and `title_match` (SQLite, see
+    `terms.fts5_match` and `terms.fts5_title_match`) or `tsquery` and `title_tsquery`
+    (PostgreSQL, see `terms.tsquery_text` and `terms.tsquery_title_text`; with `titles`, also
+    `title_words`: `terms.tsquery_positive_text`, and `leaves_out` when the query has negated
+    terms), `limit` and `offset`. `conditions` on `Task`
+    (a query's field terms, tasklane.query.compile) narrow the hits to their tasks; without
+    them the statement is compiled once.
+
+    Hits are ranked in two tiers: first the tasks whose title holds every term, then the rest
+    (descriptions, files' names, comments); by score within each. With `titles`, the
+    statement gives the first tier alone: a common word is in few titles, so a page found
+    there costs what those few cost, not what every match does (see `service.search`).
 
     `candidates` (SQLite): rank the whole index first and look up only its `candidates` best
     matches (a parameter). A common word matches most of the index, and joining every match to
@@ -210,16 +278,23 @@ def hits_statement(
     candidates survive the joins and conditions, they are exactly the page the full statement
     gives (every match ranked above a hit of that page is among the candidates), else the
     caller asks the full statement."""
+    sqlite_candidates = candidates and dialect == "sqlite"
     if not conditions:
-        return _plain_hits_statement(dialect, candidates and dialect == "sqlite")
+        return _plain_hits_statement(dialect, sqlite_candidates, titles, leaves_out)
     if dialect == "sqlite":
-        return compile_raw(_sqlite_hits(conditions, candidates=candidates), dialect)
-    return compile_raw(_postgres_hits(conditions), dialect)
+        stmt = _sqlite_hits(conditions, candidates=sqlite_candidates, titles=titles)
+        return compile_raw(stmt, dialect)
+    return compile_raw(_postgres_hits(conditions, titles=titles, leaves_out=leaves_out), dialect)
 
 
 @cache
-def _plain_hits_statement(dialect: Dialect, candidates: bool) -> RawSQL:
-    stmt = _sqlite_hits((), candidates=candidates) if dialect == "sqlite" else _postgres_hits(())
+def _plain_hits_statement(
+    dialect: Dialect, candidates: bool, titles: bool, leaves_out: bool
+) -> RawSQL:
+    if dialect == "sqlite":
+        stmt = _sqlite_hits((), candidates=candidates, titles=titles)
+    else:
+        stmt = _postgres_hits((), titles=titles, leaves_out=leaves_out)
     return compile_raw(stmt, dialect)
 
 

@@ -38,10 +38,11 @@ async def search_workspace(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """Tasks and comments whose words match `q`, across every project of the workspace that
-    you can see, best first: words in a title count more than in a description or a comment.
-    The task whose key is `q` (`ENG-42`) comes first. Each hit has a snippet with the matching
-    words marked. At most `limit` per page, and at most 1000 in all: refine the query to see
-    past them. Tasks in the trash are left out."""
+    you can see, best first: the tasks whose title holds every word, then the rest (words
+    in descriptions, files' names and comments), each by relevance (a word in a title counts
+    more). The task whose key is `q` (`ENG-42`) comes first. Each hit has a snippet with the
+    matching words marked. At most `limit` per page, and at most 1000 in all: refine the
+    query to see past them. Tasks in the trash are left out."""
     found = await search(
         read.raw,
         read.principal,

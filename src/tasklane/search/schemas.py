@@ -26,7 +26,8 @@ class SearchHit(BaseModel):
         "matching words are the segments with `match` true."
     )
     score: float | None = Field(
-        description="Relevance, higher first. Null for the task whose key is the whole query, "
+        description="Relevance within the hit's tier (tasks whose title holds every word "
+        "come before the rest), higher first. Null for the task whose key is the whole query, "
         "which comes first."
     )
 

@@ -19,7 +19,14 @@ from tasklane.kit.refs import HumanKey, parse_ref
 from tasklane.query.compile import Context, task_conditions, text_terms
 from tasklane.query.language import parse_query
 from tasklane.search import queries
-from tasklane.search.terms import fts5_match, tsquery_text
+from tasklane.search.terms import (
+    Terms,
+    fts5_match,
+    fts5_title_match,
+    tsquery_positive_text,
+    tsquery_text,
+    tsquery_title_text,
+)
 from tasklane.tasks.search import workspace_statement
 
 MAX_RESULTS = 1000
@@ -45,6 +52,39 @@ CANDIDATES_PER_ROW = 4
 CANDIDATES_EXTRA = 100
 """SQLite looks up this many of the index's best matches per row asked for (and a few more)
 before it ranks every match."""
+
+
+async def _ranked(
+    raw: RawConnection,
+    conditions: list[Any],
+    params: dict[str, Any],
+    terms: Terms,
+) -> list[list[Any]]:
+    """The page of hits (`queries.hits_statement`; `params` ask one more than the page's
+    size), from the cheapest statement that gives it whole: the first tier (titles) alone
+    when the page lies in it, as it does for a common word (in a few titles and in most
+    descriptions); on SQLite the index's best matches before every match."""
+    wanted = params["limit"]
+    sqlite = raw.dialect == "sqlite"
+    matched: list[list[Any]] = []
+    for titles in (True, False):
+        values = params
+        if titles and not sqlite:
+            values = params | {"title_words": tsquery_positive_text(terms)}
+        if sqlite:
+            candidates = CANDIDATES_PER_ROW * (params["offset"] + wanted) + CANDIDATES_EXTRA
+            fast = queries.hits_statement(raw.dialect, conditions, candidates=True, titles=titles)
+            matched = await raw.fetch(fast, values | {"candidates": candidates}, slow=True)
+            if len(matched) >= wanted:
+                return matched
+        leaves_out = any(t.negated for t in terms.terms)
+        statement = queries.hits_statement(
+            raw.dialect, conditions, titles=titles, leaves_out=leaves_out
+        )
+        matched = await raw.fetch(statement, values, slow=True)
+        if len(matched) >= wanted:
+            return matched
+    return matched
 
 
 async def search(
@@ -80,21 +120,13 @@ async def search(
         found = await raw.fetch(queries.keyed_statement(raw.dialect), keyed)
     if raw.dialect == "sqlite":
         params["match"] = fts5_match(terms)
+        params["title_match"] = fts5_title_match(terms)
     else:
         params["tsquery"] = tsquery_text(terms)
+        params["title_tsquery"] = tsquery_title_text(terms)
     # One more than asked, to know whether there is a next page.
     params |= {"limit": limit + 1, "offset": offset}
-    matched: list[Any] = []
-    if raw.dialect == "sqlite":
-        # The best matches of the whole index first (queries.hits_statement): enough when
-        # they fill the page, as they do for a common word in a workspace of any size.
-        params["candidates"] = CANDIDATES_PER_ROW * (offset + limit + 1) + CANDIDATES_EXTRA
-        fast = queries.hits_statement(raw.dialect, conditions, candidates=True)
-        matched = await raw.fetch(fast, params, slow=True)
-        del params["candidates"]
-    if len(matched) < limit + 1:
-        statement = queries.hits_statement(raw.dialect, conditions)
-        matched = await raw.fetch(statement, params, slow=True)
+    matched = await _ranked(raw, conditions, params, terms)
     more = len(matched) > limit and offset + limit < MAX_RESULTS
     keyed_ids = {row[0] for row in found}
     found += [r for r in matched[:limit] if r[1] is not None or r[0] not in keyed_ids]

@@ -65,17 +65,27 @@ def fts5_match(terms: Terms) -> str:
     return f"({positive}){negative}" if negative else positive
 
 
-def _ts_phrase(phrase: Phrase) -> str:
+def fts5_title_match(terms: Terms) -> str:
+    """An FTS5 MATCH expression for the documents of `fts5_match` whose title alone holds
+    every positive term: a task "in the title" (the first tier of the ranking)."""
+    positive = " AND ".join(_fts5_term(t) for t in terms.terms if not t.negated)
+    in_title = f"{{title}} : ({positive})"
+    if any(t.negated for t in terms.terms):
+        return f"{in_title} AND ({fts5_match(terms)})"
+    return in_title
+
+
+def _ts_phrase(phrase: Phrase, weight: str = "") -> str:
     # Words are letters and digits only: nothing in them needs quoting but the quotes.
-    words = [f"'{w}'" for w in phrase.words]
+    words = [f"'{w}'" + (f":{weight}" if weight else "") for w in phrase.words]
     if phrase.prefix:
-        words[-1] += ":*"
+        words[-1] = f"'{phrase.words[-1]}':*{weight}"
     joined = " <-> ".join(words)
     return f"({joined})" if len(words) > 1 else joined
 
 
-def _ts_term(term: Term) -> str:
-    parts = [_ts_phrase(p) for p in term.alternatives]
+def _ts_term(term: Term, weight: str = "") -> str:
+    parts = [_ts_phrase(p, weight) for p in term.alternatives]
     inner = parts[0] if len(parts) == 1 else "(" + " | ".join(parts) + ")"
     return f"!{inner}" if term.negated else inner
 
@@ -83,3 +93,15 @@ def _ts_term(term: Term) -> str:
 def tsquery_text(terms: Terms) -> str:
     """A `to_tsquery` text: every term ANDed, negated ones with `!`."""
     return " & ".join(_ts_term(t) for t in terms.terms)
+
+
+def tsquery_title_text(terms: Terms) -> str:
+    """A `to_tsquery` text matching a task's `search_vector` when its title alone holds every
+    positive term: their words weighted A (the title's weight), phrases inside the title (the
+    description's positions follow the title's, weighted B)."""
+    return " & ".join(_ts_term(t, "A") for t in terms.terms if not t.negated)
+
+
+def tsquery_positive_text(terms: Terms) -> str:
+    """A `to_tsquery` text of the positive terms only (for the title's own index)."""
+    return " & ".join(_ts_term(t) for t in terms.terms if not t.negated)
