@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # The full-text index (migration 3b8d0f2a4c61) is kept by the database, outside the models:
 # FTS5's tables on SQLite, generated columns and their indexes on PostgreSQL.
-_UNMANAGED_TABLES = ("search_documents", "search_fts")
+_UNMANAGED_TABLES = ("search_documents", "search_fts", "search_vocab")
 _UNMANAGED_NAMES = (
     "search_vector",
     "ix_tasks_search_vector",

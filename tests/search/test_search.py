@@ -154,6 +154,9 @@ class TestMatching:
         ]
         # The word being typed matches as a prefix; once a space follows, whole words only.
         assert sorted(await _found(client, board, board.member, "spin")) == ["ENG-1"]
+        # A longer prefix is marked in the snippet by the words it stands for.
+        typed = (await _search(client, board, board.member, "spinn"))["items"]
+        assert [w.lower() for w in _marked(typed[0])] == ["spinner"]
         assert await _found(client, board, board.member, "spin ") == []
         # Case, accents and punctuation do not matter.
         assert await _found(client, board, board.member, "SIGN IN") == ["ENG-1"]

@@ -19,6 +19,7 @@ from tasklane.search.terms import (
     Terms,
     fts5_match,
     fts5_title_match,
+    prefixes,
     tsquery_positive_text,
     tsquery_text,
     tsquery_title_text,
@@ -62,6 +63,17 @@ def test_the_syntax() -> None:
     assert tsquery_positive_text(terms) == (
         "'login' & ('time' <-> 'out') & ('mobile' | ('web' <-> 'app')) & 'déjà':*"
     )
+    # A prefix written as the words it stands for, in a phrase too; none found: still a prefix.
+    typed = Terms(
+        (
+            Term((Phrase(("login",)),)),
+            Term((Phrase(("tim",), prefix=True), Phrase(("web", "ap"), prefix=True))),
+        )
+    )
+    expanded = {"tim": ["time", "timeout"], "ap": ["app"]}
+    assert fts5_match(typed, expanded) == ('"login" AND (("time" OR "timeout") OR "web app")')
+    assert fts5_match(typed, {"tim": []}) == '"login" AND ("tim"* OR "web ap"*)'
+    assert prefixes(typed) == {"tim", "ap"}
     # Punctuation splits words as both engines do; a space after the last word ends it.
     assert parse_terms("e-mail ") == Terms((Term((Phrase(("e", "mail")),)),))
     assert fts5_match(parse_terms("NEAR(a b) AND")) == '"near a" AND "b" AND "and"*'
@@ -85,5 +97,6 @@ def test_no_input_makes_an_expression_fts5_refuses(typed: str) -> None:
         "CREATE VIRTUAL TABLE t USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 2')"
     )
     db.execute("INSERT INTO t VALUES ('ab éé 东 or not and', 'and not or')")
-    for expression in (fts5_match(terms), fts5_title_match(terms)):
+    expanded = {word: [word, word + "s"] for word in prefixes(terms)}
+    for expression in (fts5_match(terms), fts5_title_match(terms), fts5_match(terms, expanded)):
         db.execute("SELECT count(*) FROM t WHERE t MATCH ?", (expression,)).fetchall()

@@ -25,7 +25,9 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    and_,
     bindparam,
+    case,
     cast,
     column,
     func,
@@ -133,14 +135,38 @@ def _sqlite_hits(
         .offset(bindparam("offset", type_=Integer))
         .subquery("page")
     )
-    snippet = func.snippet(fts, -1, MARK_START, MARK_END, "…", SNIPPET_WORDS)
+    # The snippet's words are those of `snippet_match`: the query with its long prefixes
+    # written as the words they stand for (see `vocabulary_statement`), cheap to match
+    # against one row. Joined outside the page, so that it can never take a hit away: a row
+    # it does not match (a word written since the look-up) has no snippet.
+    snippet = case(
+        (_fts.c.rowid.is_not(None), func.snippet(fts, -1, MARK_START, MARK_END, "…", SNIPPET_WORDS))
+    )
+    snippet_matches = fts.op("MATCH")(bindparam("snippet_match", type_=Text))
     return (
         select(*(page.c[name] for name in _HIT), type_coerce(snippet, Text))
         .select_from(page)
-        .join(_fts, _fts.c.rowid == page.c.rowid)
-        .where(fts.op("MATCH")(bindparam("match", type_=Text)))
+        .outerjoin(_fts, and_(_fts.c.rowid == page.c.rowid, snippet_matches))
         .order_by(page.c.tier.desc(), page.c.score.desc(), page.c.rowid)
     )
+
+
+VOCABULARY_LIMIT = 50
+"""A prefix standing for more words than this stays a prefix in snippets."""
+
+
+@cache
+def vocabulary_statement() -> RawSQL:
+    """SQLite: the index's words from `start` (included) to `stop` (excluded), at most
+    `VOCABULARY_LIMIT` + 1 (one more tells there are more)."""
+    vocab = table("search_vocab", column("term", Text))
+    stmt = (
+        select(vocab.c.term)
+        .where(vocab.c.term >= bindparam("start"), vocab.c.term < bindparam("stop"))
+        .order_by(vocab.c.term)
+        .limit(VOCABULARY_LIMIT + 1)
+    )
+    return compile_raw(stmt, "sqlite")
 
 
 _CONFIG: ColumnElement[Any] = literal_column("'tasklane'::regconfig")
@@ -259,13 +285,14 @@ def hits_statement(
     titles: bool = False,
     leaves_out: bool = False,
 ) -> RawSQL:
-    """Parameters: the `workspace_lookup` ones, `match` and `title_match` (SQLite, see
-    `terms.fts5_match` and `terms.fts5_title_match`) or `tsquery` and `title_tsquery`
-    (PostgreSQL, see `terms.tsquery_text` and `terms.tsquery_title_text`; with `titles`, also
-    `title_words`: `terms.tsquery_positive_text`, and `leaves_out` when the query has negated
-    terms), `limit` and `offset`. `conditions` on `Task`
-    (a query's field terms, tasklane.query.compile) narrow the hits to their tasks; without
-    them the statement is compiled once.
+    """Parameters: the `workspace_lookup` ones, `match`, `title_match` and `snippet_match`
+    (SQLite, see `terms.fts5_match`, `terms.fts5_title_match` and `vocabulary_statement`)
+    or `tsquery` and `title_tsquery` (PostgreSQL, see `terms.tsquery_text` and
+    `terms.tsquery_title_text`; with `titles`, also `title_words`:
+    `terms.tsquery_positive_text`, and `leaves_out` when the query has negated terms),
+    `limit` and `offset`. `conditions` on `Task` (a query's field terms,
+    tasklane.query.compile) narrow the hits to their tasks; without them the statement is
+    compiled once.
 
     Hits are ranked in two tiers: first the tasks whose title holds every term, then the rest
     (descriptions, files' names, comments); by score within each. With `titles`, the

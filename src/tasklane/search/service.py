@@ -20,9 +20,11 @@ from tasklane.query.compile import Context, task_conditions, text_terms
 from tasklane.query.language import parse_query
 from tasklane.search import queries
 from tasklane.search.terms import (
+    Expansions,
     Terms,
     fts5_match,
     fts5_title_match,
+    prefixes,
     tsquery_positive_text,
     tsquery_text,
     tsquery_title_text,
@@ -52,6 +54,25 @@ CANDIDATES_PER_ROW = 4
 CANDIDATES_EXTRA = 100
 """SQLite looks up this many of the index's best matches per row asked for (and a few more)
 before it ranks every match."""
+
+
+INDEXED_PREFIXES = (2, 3)
+"""The prefix lengths FTS5 keeps an index for (migration 3b8d0f2a4c61)."""
+
+
+async def _expansions(raw: RawConnection, terms: Terms) -> Expansions:
+    """SQLite: the words each longer prefix of `terms` stands for, when they are few. Only
+    for ASCII prefixes, whose index form is the typed one (the tokenizer folds accents, which
+    is not redone here): another prefix stays a prefix."""
+    found: dict[str, list[str]] = {}
+    for prefix in prefixes(terms):
+        if len(prefix) in INDEXED_PREFIXES or not prefix.isascii():
+            continue
+        stop = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        rows = await raw.fetch(queries.vocabulary_statement(), {"start": prefix, "stop": stop})
+        if len(rows) <= queries.VOCABULARY_LIMIT:
+            found[prefix] = [row[0] for row in rows]
+    return found
 
 
 async def _ranked(
@@ -121,6 +142,7 @@ async def search(
     if raw.dialect == "sqlite":
         params["match"] = fts5_match(terms)
         params["title_match"] = fts5_title_match(terms)
+        params["snippet_match"] = fts5_match(terms, await _expansions(raw, terms))
     else:
         params["tsquery"] = tsquery_text(terms)
         params["title_tsquery"] = tsquery_title_text(terms)

@@ -12,6 +12,7 @@ this."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 _WORD = re.compile(r"[^\W_]+")
@@ -48,27 +49,46 @@ def words_of(text: str) -> tuple[str, ...]:
     return tuple(w.casefold() for w in _WORD.findall(text))
 
 
-def _fts5_phrase(phrase: Phrase) -> str:
-    quoted = '"' + " ".join(phrase.words) + '"'
-    return quoted + "*" if phrase.prefix else quoted
+Expansions = Mapping[str, Sequence[str]]
+"""The words of the index a prefix stands for (`timeo` -> timeout, timeouts)."""
 
 
-def _fts5_term(term: Term) -> str:
-    parts = [_fts5_phrase(p) for p in term.alternatives]
+def prefixes(terms: Terms) -> set[str]:
+    """The words of `terms` that match as prefixes."""
+    return {p.words[-1] for t in terms.terms for p in t.alternatives if p.prefix}
+
+
+def _fts5_phrase(phrase: Phrase, expanded: Expansions) -> str:
+    words = " ".join(phrase.words)
+    if not phrase.prefix:
+        return f'"{words}"'
+    found = expanded.get(phrase.words[-1])
+    if not found:
+        return f'"{words}"*'
+    start = phrase.words[:-1]
+    parts = ['"' + " ".join((*start, word)) + '"' for word in found]
     return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 
-def fts5_match(terms: Terms) -> str:
-    """An FTS5 MATCH expression: the positive terms ANDed, then each negated one NOT-ed."""
-    positive = " AND ".join(_fts5_term(t) for t in terms.terms if not t.negated)
-    negative = "".join(f" NOT {_fts5_term(t)}" for t in terms.terms if t.negated)
+def _fts5_term(term: Term, expanded: Expansions) -> str:
+    parts = [_fts5_phrase(p, expanded) for p in term.alternatives]
+    return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+
+
+def fts5_match(terms: Terms, expanded: Expansions | None = None) -> str:
+    """An FTS5 MATCH expression: the positive terms ANDed, then each negated one NOT-ed. A
+    prefix in `expanded` is written as the words it stands for (the same matches, each word
+    looked up directly)."""
+    given = expanded or {}
+    positive = " AND ".join(_fts5_term(t, given) for t in terms.terms if not t.negated)
+    negative = "".join(f" NOT {_fts5_term(t, given)}" for t in terms.terms if t.negated)
     return f"({positive}){negative}" if negative else positive
 
 
 def fts5_title_match(terms: Terms) -> str:
     """An FTS5 MATCH expression for the documents of `fts5_match` whose title alone holds
     every positive term: a task "in the title" (the first tier of the ranking)."""
-    positive = " AND ".join(_fts5_term(t) for t in terms.terms if not t.negated)
+    positive = " AND ".join(_fts5_term(t, {}) for t in terms.terms if not t.negated)
     in_title = f"{{title}} : ({positive})"
     if any(t.negated for t in terms.terms):
         return f"{in_title} AND ({fts5_match(terms)})"
