@@ -24,6 +24,7 @@ from tasklane.config import Settings
 from tasklane.errors import install_error_handlers
 from tasklane.events.types import DESCRIPTIONS, EventType
 from tasklane.health.routes import router as health_router
+from tasklane.insights.routes import router as insights_router
 from tasklane.logs import configure_logging
 from tasklane.metrics import install_metrics
 from tasklane.notifications.routes import public_router as unsubscribe_router
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         task_stats_router,
         search_router,
         views_router,
+        insights_router,
         comments_router,
         attachments_router,
         uploads_router,

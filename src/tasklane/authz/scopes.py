@@ -132,6 +132,10 @@ ADMIN = frozenset(
 where), and webhooks (reads included: they carry where a workspace's events go)."""
 
 
+READ = frozenset({"POST /api/v1/projects/{project_id}/insights/forecast"})
+"""Reads sent as POST (a body too large or too structured for a query string): `read`."""
+
+
 def needed(method: str, path: str) -> Scope | None:
     """The scope a token needs for `method path` (the route's path template); None: no token
     may call it."""
@@ -140,7 +144,7 @@ def needed(method: str, path: str) -> Scope | None:
         return None
     if operation in ADMIN:
         return "admin"
-    if method in ("GET", "HEAD"):
+    if method in ("GET", "HEAD") or operation in READ:
         return "read"
     if operation in WRITE:
         return "write"

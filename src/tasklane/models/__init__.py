@@ -22,6 +22,7 @@ from tasklane.models.task import (
     TaskRelation,
     TaskWatcher,
 )
+from tasklane.models.transition import TaskTransition
 from tasklane.models.user import User
 from tasklane.models.view import SavedView
 from tasklane.models.webhook import Webhook, WebhookDelivery
@@ -58,6 +59,7 @@ __all__ = [
     "TaskAssignee",
     "TaskLabel",
     "TaskRelation",
+    "TaskTransition",
     "TaskWatcher",
     "TotpFactor",
     "User",

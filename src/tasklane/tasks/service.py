@@ -44,6 +44,7 @@ from tasklane.errors import (
 )
 from tasklane.events import service as events
 from tasklane.events.types import EventType
+from tasklane.insights import transitions
 from tasklane.kit import keyset
 from tasklane.kit.clock import utcnow
 from tasklane.kit.ids import new_id
@@ -472,8 +473,10 @@ async def update_task(
         if start is not None and due is not None and start > due:
             raise ValidationFailed.for_field("due_date", "due_date must not be before start_date.")
     now = utcnow()
+    entered: str | None = None  # the category of the status the task enters, if it moves
     if "status_id" in sent and sent["status_id"] != task.status_id:
         status = await _status_in_project(session, project.id, sent["status_id"])
+        entered = status.category
         (task.position,) = await positions.place(
             session, positions.Writer(principal.user_id, project), status.id, moving=task.id
         )
@@ -508,7 +511,7 @@ async def update_task(
     await session.flush()
     after.version, after.updated_at = task.version, task.updated_at
     after.position, after.completed_at = task.position, task.completed_at
-    events.record(
+    event = events.record(
         session,
         EventType.TASK_UPDATED,
         actor_id=principal.user_id,
@@ -525,6 +528,8 @@ async def update_task(
             else {}
         ),
     )
+    if entered is not None:
+        await transitions.record(session, event, entered)
     return after
 
 
@@ -645,7 +650,7 @@ async def move_task(
     task.updated_at = now
     await session.flush()
     read = await _read_one(session, task, project)
-    events.record(
+    event = events.record(
         session,
         EventType.TASK_MOVED,
         actor_id=principal.user_id,
@@ -657,6 +662,7 @@ async def move_task(
         key=read.key,
         version=task.version,
     )
+    await transitions.record(session, event, status.category)
     return read
 
 
