@@ -74,7 +74,12 @@ def test_find_a_task_by_a_word_in_its_comment_across_projects(browser: Any, serv
     expect(page).to_have_url(re.compile(rf"/w/{team.workspace_id}/search\?q=logi$"))
     results = page.get_by_role("list", name="Results for logi")
     expect(results.get_by_role("link")).to_have_count(2)
-    page.get_by_role("searchbox", name="Search tasks and comments").fill("redesign OR vpn")
+    query = page.get_by_role("combobox", name="Search tasks and comments")
+    # The page's box suggests the query language's fields, as task lists do.
+    query.fill("redesign OR vpn stat")
+    expect(page.get_by_role("option", name=re.compile(r"^status:"))).to_be_visible()
+    query.press("Escape")
+    query.fill("redesign OR vpn")
     page.get_by_role("button", name="Search", exact=True).click()
     results = page.get_by_role("list", name="Results for redesign OR vpn")
     expect(results.get_by_role("link")).to_have_count(2)

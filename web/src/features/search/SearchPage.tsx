@@ -1,6 +1,8 @@
 import { useEffect, useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
 import { Empty, ErrorNote, Spinner } from "../../app/ui";
+import { QueryInput } from "../query/QueryInput";
+import { useWorkspaceVocabulary } from "../query/vocabulary";
 import { hitTarget, searchable, useSearchPages } from "./api";
 import { HitLine } from "./SearchDialog";
 import "./search.css";
@@ -11,6 +13,10 @@ export function SearchPage() {
   const [params, setParams] = useSearchParams();
   const q = params.get("q") ?? "";
   const [draft, setDraft] = useState(q);
+  // Field terms (`assignee:me status:started`) narrow the hits: suggested as in task lists,
+  // once the box is used.
+  const [suggesting, setSuggesting] = useState(false);
+  const vocabulary = useWorkspaceVocabulary(workspaceId, { enabled: suggesting });
   useEffect(() => setDraft(q), [q]);
   const pages = useSearchPages(workspaceId, q);
   const hits = pages.data?.pages.flatMap((p) => p.items) ?? [];
@@ -26,11 +32,14 @@ export function SearchPage() {
             setParams({ q: draft.trim() });
           }}
         >
-          <input
+          <QueryInput
             type="search"
             aria-label="Search tasks and comments"
             value={draft}
-            onChange={(e) => setDraft(e.target.value)}
+            onChange={setDraft}
+            onFocus={() => setSuggesting(true)}
+            vocabulary={vocabulary}
+            wrapperClassName="search-query"
             placeholder="Search tasks and comments…"
           />
           <button type="submit" disabled={!searchable(draft)}>
