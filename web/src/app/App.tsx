@@ -63,6 +63,12 @@ const ViewPage = lazy(() =>
   import("../features/views/ViewPage").then((m) => ({ default: m.ViewPage })),
 );
 
+const WorkspaceInsightsPage = lazy(() =>
+  import("../features/insights/InsightsPage").then((m) => ({
+    default: m.WorkspaceInsightsPage,
+  })),
+);
+
 const AuditLogPage = lazy(() =>
   import("../features/audit/AuditLogPage").then((m) => ({ default: m.AuditLogPage })),
 );
@@ -132,6 +138,7 @@ function Root() {
               <Route path="/w/:workspaceId/audit" element={<AuditLogPage />} />
               <Route path="/w/:workspaceId/search" element={<SearchPage />} />
               <Route path="/w/:workspaceId/tasks" element={<MyTasksPage />} />
+              <Route path="/w/:workspaceId/insights" element={<WorkspaceInsightsPage />} />
               <Route path="/views/:viewId" element={<ViewPage />} />
               <Route path="/account" element={<AccountPage />} />
               <Route path="/inbox" element={<InboxPage />} />

@@ -21,6 +21,10 @@ const TaskDetail = lazy(() =>
 const ProjectSettings = lazy(() =>
   import("./ProjectSettings").then((m) => ({ default: m.ProjectSettings })),
 );
+// The charts (and their library) load only with the Insights view.
+const ProjectInsights = lazy(() =>
+  import("../insights/InsightsPage").then((m) => ({ default: m.ProjectInsights })),
+);
 const Trash = lazy(() => import("../tasks/Trash").then((m) => ({ default: m.Trash })));
 
 /** Views that show no tasks: a task opened from them opens beside the board. */
@@ -118,6 +122,7 @@ export function ProjectPage({ me }: { me: User }) {
           {/* The filters (and the board's grouping) go along from one view to the other. */}
           <NavLink to={`/p/${p.id}/board${query}`}>Board</NavLink>
           <NavLink to={`/p/${p.id}/list${query}`}>List</NavLink>
+          <NavLink to={`/p/${p.id}/insights${query}`}>Insights</NavLink>
           <NavLink to={`/p/${p.id}/trash`}>Trash</NavLink>
           <NavLink to={`/p/${p.id}/settings`}>Settings</NavLink>
         </nav>
@@ -149,6 +154,8 @@ export function ProjectPage({ me }: { me: User }) {
                 labels={labels.data ?? []}
                 workspaceMembers={members.data ?? []}
               />
+            ) : view === "insights" ? (
+              <ProjectInsights project={p} people={people.data ?? []} />
             ) : view === "trash" ? (
               <Trash project={p} statuses={statuses.data} editable={editable} />
             ) : view === "list" ? (

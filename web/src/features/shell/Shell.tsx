@@ -107,6 +107,11 @@ export function Shell({ me, children }: { me: User; children: ReactNode }) {
             My tasks
           </NavLink>
         )}
+        {workspace && (
+          <NavLink to={`/w/${workspace.id}/insights`} className="nav-my-tasks">
+            Insights
+          </NavLink>
+        )}
         {workspace && <SavedViews workspaceId={workspace.id} />}
         <button type="button" className="search-button" onClick={() => setPalette(true)}>
           Search or command <kbd>Ctrl K</kbd>
