@@ -64,6 +64,13 @@ PAGES = [
     ),
     Page("search", "/w/{workspace}/search?q=sign", ".search-results mark"),
     Page("tasks", "/w/{workspace}/tasks?q=is:open", ".my-tasks tbody tr"),
+    # Every chart loaded: summaries there, no spinner left.
+    Page("insights", "/p/{project}/insights", ".insights:not(:has(.spinner)) .chart-summary"),
+    Page(
+        "workspace-insights",
+        "/w/{workspace}/insights",
+        ".insights-page .insights:not(:has(.spinner)) .chart-summary",
+    ),
     # No webhook yet: the page opens on the form, with its checklist of events.
     Page("webhooks", "/w/{workspace}/settings/webhooks", ".webhooks-page .webhook-new form"),
 ]
