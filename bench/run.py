@@ -212,6 +212,7 @@ def stages(profile: Profile) -> list[Stage]:
         endpoints,
         find,
         growth,
+        insights,
         mixed,
         notify_webhooks,
         ws_latency,
@@ -258,6 +259,7 @@ def stages(profile: Profile) -> list[Stage]:
         )
     )
     found.append(Stage("growth", "big-project", growth.run))
+    found.append(Stage("insights", "big-project", insights.run))
     return found
 
 

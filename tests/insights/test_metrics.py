@@ -104,6 +104,25 @@ class TestThroughput:
         )
         assert [p["count"] for p in body["points"]] == [1, 0, 1]
 
+    async def test_periods_without_a_workflow_change(
+        self, client: httpx.AsyncClient, world: World
+    ) -> None:
+        # Only the tasks with a row in the period are read (the workflow changes, days 6 and
+        # 7, are outside): B's first finish (day 4) is in the first, but B counts at its last.
+        before = await insight(
+            client,
+            world,
+            "throughput",
+            interval="day",
+            **{"from": "2026-11-02", "to": "2026-11-07"},
+        )
+        got = [(p["date"], names(world, p["task_ids"])) for p in before["points"] if p["count"]]
+        assert got == [("2026-11-05", {"A"}), ("2026-11-06", {"H"})]
+        after = await insight(
+            client, world, "cycle-time", **{"from": "2026-11-10", "to": "2026-11-12"}
+        )
+        assert [(names(world, p["task_ids"]), p["days"]) for p in after["points"]] == [({"B"}, 6.0)]
+
 
 class TestCycleAndLeadTime:
     async def test_cycle_time(self, client: httpx.AsyncClient, world: World) -> None:

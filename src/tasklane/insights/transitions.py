@@ -164,11 +164,15 @@ Timeline = list[tuple[datetime, str]]
 
 
 def timelines(
-    rows: Iterable[Row], changes: Sequence[WorkflowChange], current: Mapping[UUID, str]
+    rows: Iterable[Row],
+    changes: Sequence[WorkflowChange],
+    current: Mapping[UUID, str],
+    seen: Mapping[UUID, str] | None = None,
 ) -> dict[UUID, Timeline]:
     """Each task's categories over time: its transition rows (in time order), and the
     workflow changes that moved the status it was in to another category or deleted it
-    (moving it on)."""
+    (moving it on). `seen`: the category rows last gave each status that is gone (see
+    `Categories`), when `rows` are only some of the tasks'; by default read from `rows`."""
     result: dict[UUID, Timeline] = defaultdict(list)
 
     def enter(task_id: UUID, at: datetime, category: str) -> None:
@@ -181,7 +185,8 @@ def timelines(
         for r in rows:  # in time order: nothing to merge
             enter(r.task_id, r.at, r.category)
         return dict(result)
-    seen = {r.status_id: r.category for r in rows}
+    if seen is None:
+        seen = {r.status_id: r.category for r in rows}
     categories = Categories(current, changes, seen)
     steps: list[tuple[datetime, int, int, Row | WorkflowChange]] = [
         (r.at, 0, i, r) for i, r in enumerate(rows)

@@ -20,6 +20,9 @@ class TaskTransition(Base):
     __table_args__ = (
         Index("ix_task_transitions_project_id_task_id_at", "project_id", "task_id", "at"),
         Index("ix_task_transitions_task_id_at", "task_id", "at"),
+        # The tasks that entered a status in a period (the candidates for throughput, cycle
+        # and lead time: tasklane.insights.service._finished_in).
+        Index("ix_task_transitions_project_id_at", "project_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(
