@@ -122,18 +122,22 @@ def _configure_sqlite(
 
 
 class _WriteSession(Session):
-    """A session that notes when it wrote rows (flushed objects, or ran an INSERT, UPDATE or
-    DELETE: writes on hot paths are Core statements), so its commit proves storage works."""
+    """A session that notes when it stored new rows (flushed new objects, or ran an INSERT:
+    writes on hot paths are Core statements), so its commit proves storage works again after
+    a failure for lack of it. Updates and deletes prove nothing: they mostly fit where the
+    rows were, so the worker's bookkeeping (a consumer's position, a token's last use) can
+    succeed on a full disk while every new task is refused."""
 
 
-@event.listens_for(_WriteSession, "after_flush")
-def _note_flush(session: Session, _context: Any) -> None:
-    session.info["wrote"] = True
+@event.listens_for(_WriteSession, "before_flush")
+def _note_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new:
+        session.info["wrote"] = True
 
 
 @event.listens_for(_WriteSession, "do_orm_execute")
 def _note_write_statement(state: ORMExecuteState) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
+    if state.is_insert:
         state.session.info["wrote"] = True
 
 
@@ -267,7 +271,7 @@ class Database:
         """The database's state for /readyz: "ok", or why it cannot take writes: "read-only"
         (PostgreSQL in recovery or read-only; an SQLite file, journal or folder that cannot be
         written), "disk-full" (SQLite's disk) or "storage-failed" (a write failed for lack of
-        storage within STORAGE_FAILURE_MEMORY and none has succeeded since). Raises when
+        storage within STORAGE_FAILURE_MEMORY and no new row has been stored since). Raises when
         the database cannot be reached. One round trip and a few file-system calls, no write:
         load balancers call it often."""
         async with self.transaction(write=False) as session:

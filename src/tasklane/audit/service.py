@@ -24,6 +24,7 @@ from tasklane.auth.principal import Principal
 from tasklane.authz.access import access_workspace
 from tasklane.authz.roles import Action
 from tasklane.kit.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
+from tasklane.kit.spreadsheet import safe_cell
 from tasklane.models import AuditEntry, WorkspaceMember
 from tasklane.runtime import Runtime
 
@@ -153,14 +154,5 @@ def _line(item: AuditEntryRead, format: ExportFormat) -> str:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
     out = io.StringIO()
     row = [data[c] if c != "details" else json.dumps(data[c], sort_keys=True) for c in CSV_COLUMNS]
-    csv.writer(out).writerow([_cell(v) for v in row])
+    csv.writer(out).writerow([safe_cell(v) for v in row])
     return out.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    """A cell a spreadsheet will not run as a formula (an e-mail address typed at sign-in)."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

@@ -52,6 +52,7 @@ from tasklane.insights.schemas import (
     InsightRead,
 )
 from tasklane.kit.clock import utcnow
+from tasklane.kit.spreadsheet import safe_cell
 from tasklane.models import Event, Project, Status, Task, TaskAssignee, TaskTransition
 from tasklane.query.compile import Context, task_conditions, text_terms
 from tasklane.query.language import parse_query
@@ -957,14 +958,5 @@ def as_csv(insight: InsightRead) -> str:
     for point in insight.points:
         values = point.model_dump(mode="json")
         values["task_ids"] = " ".join(values["task_ids"])
-        writer.writerow([_cell(values[c]) for c in CSV_COLUMNS])
+        writer.writerow([safe_cell(values[c]) for c in CSV_COLUMNS])
     return out.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    """A cell a spreadsheet will not run as a formula (a status named `=...`)."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

@@ -828,20 +828,31 @@ export function WorkloadChart({ scope, params, select, names }: ChartProps) {
 
 // --- ageing work in progress and overdue (lists) ---------------------------------------------
 
-export function AgingWipList({ scope, params, hrefFor }: ChartProps) {
-  const metric = "aging-wip";
+/** A card listing the tasks of a per-task metric (one point each), with a figure per task. */
+function TaskListCard({
+  title,
+  metric,
+  summary,
+  label,
+  extra,
+  scope,
+  params,
+  hrefFor,
+}: ChartProps & {
+  title: string;
+  metric: "aging-wip" | "overdue";
+  summary: (points: InsightPoint[], figures: Record<string, number | null | undefined>) => string;
+  label: string;
+  extra: (point: InsightPoint | undefined) => ReactNode;
+}) {
   const q = useInsight(scope, metric, params);
   const csv = useCsv(scope, metric, params);
   const points = q.data?.points ?? [];
-  const s = q.data?.summary ?? {};
   const byId = new Map(points.map((p) => [ids(p)[0] ?? "", p]));
-  const summary = points.length
-    ? `${plural(points.length, "task")} in progress${s.usual_days != null ? `; ${s.over_usual ?? 0} longer than usual (more than ${daysText(s.usual_days)}, the 85th percentile of cycle time)` : ""}. Oldest first.`
-    : "Nothing is in progress.";
   return (
     <ChartCard
-      title="Ageing work in progress"
-      summary={summary}
+      title={title}
+      summary={summary(points, q.data?.summary ?? {})}
       pending={q.isPending}
       error={q.error}
       onCsv={csv}
@@ -851,16 +862,8 @@ export function AgingWipList({ scope, params, hrefFor }: ChartProps) {
             ids={points.map((p) => ids(p)[0] ?? "")}
             limit={30}
             hrefFor={hrefFor}
-            label="Tasks in progress, oldest first"
-            extra={(id) => {
-              const p = byId.get(id);
-              return (
-                <span className={`insight-task-extra${p?.over_usual ? " over" : ""}`}>
-                  {daysText(p?.days)} in progress
-                  {p?.over_usual && <strong className="flag">⚠ Over usual</strong>}
-                </span>
-              );
-            }}
+            label={label}
+            extra={(id) => extra(byId.get(id))}
           />
         )
       }
@@ -868,40 +871,45 @@ export function AgingWipList({ scope, params, hrefFor }: ChartProps) {
   );
 }
 
-export function OverdueList({ scope, params, hrefFor }: ChartProps) {
-  const metric = "overdue";
-  const q = useInsight(scope, metric, params);
-  const csv = useCsv(scope, metric, params);
-  const points = q.data?.points ?? [];
-  const byId = new Map(points.map((p) => [ids(p)[0] ?? "", p]));
-  const summary = points.length
-    ? `${plural(points.length, "open task")} past due, longest first.`
-    : "Nothing is overdue.";
+export function AgingWipList(props: ChartProps) {
   return (
-    <ChartCard
-      title="Overdue"
-      summary={summary}
-      pending={q.isPending}
-      error={q.error}
-      onCsv={csv}
-      controls={
-        points.length > 0 && (
-          <TaskLinks
-            ids={points.map((p) => ids(p)[0] ?? "")}
-            limit={30}
-            hrefFor={hrefFor}
-            label="Overdue tasks, longest first"
-            extra={(id) => {
-              const p = byId.get(id);
-              return (
-                <span className="insight-task-extra over">
-                  due {dayLabel(p?.date ?? "", params.to.slice(0, 4))} · {daysText(p?.days)} late
-                </span>
-              );
-            }}
-          />
-        )
+    <TaskListCard
+      {...props}
+      title="Ageing work in progress"
+      metric="aging-wip"
+      label="Tasks in progress, oldest first"
+      summary={(points, s) =>
+        points.length
+          ? `${plural(points.length, "task")} in progress${s.usual_days != null ? `; ${s.over_usual ?? 0} longer than usual (more than ${daysText(s.usual_days)}, the 85th percentile of cycle time)` : ""}. Oldest first.`
+          : "Nothing is in progress."
       }
+      extra={(p) => (
+        <span className={`insight-task-extra${p?.over_usual ? " over" : ""}`}>
+          {daysText(p?.days)} in progress
+          {p?.over_usual && <strong className="flag">⚠ Over usual</strong>}
+        </span>
+      )}
+    />
+  );
+}
+
+export function OverdueList(props: ChartProps) {
+  return (
+    <TaskListCard
+      {...props}
+      title="Overdue"
+      metric="overdue"
+      label="Overdue tasks, longest first"
+      summary={(points) =>
+        points.length
+          ? `${plural(points.length, "open task")} past due, longest first.`
+          : "Nothing is overdue."
+      }
+      extra={(p) => (
+        <span className="insight-task-extra over">
+          due {dayLabel(p?.date ?? "", props.params.to.slice(0, 4))} · {daysText(p?.days)} late
+        </span>
+      )}
     />
   );
 }
