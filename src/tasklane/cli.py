@@ -458,6 +458,108 @@ def migrate(
     typer.echo(f"database at {revision}")
 
 
+@contextlib.contextmanager
+def _progress_bar(title: str) -> Any:
+    """A rich progress bar with one line per stage; yields the `(what, done, total)` callback
+    the archive functions report to."""
+    from rich.progress import Progress  # noqa: PLC0415
+
+    bars: dict[str, Any] = {}
+    with Progress(transient=not sys.stderr.isatty()) as progress:
+
+        def report(what: str, done: int, total: int | None) -> None:
+            if what not in bars:
+                bars[what] = progress.add_task(f"{title}: {what}", total=total)
+            progress.update(bars[what], completed=done, total=total)
+
+        yield report
+
+
+def _archive_failure(exc: Exception) -> typer.Exit:
+    typer.echo(str(exc), err=True)
+    return typer.Exit(1)
+
+
+@app.command("export")
+def export_workspace(
+    workspace: Annotated[str, typer.Option(help="The workspace's slug.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The archive to write.")],
+) -> None:
+    """Export one workspace (its projects, tasks, comments, history, files and the accounts
+    they name, without passwords) to an archive that `tasklane import` reads, on SQLite or
+    PostgreSQL. Safe while Tasklane serves: it reads one snapshot."""
+    from tasklane.archive.fileformat import ArchiveError  # noqa: PLC0415
+    from tasklane.archive.workspace import ImportRefused  # noqa: PLC0415
+    from tasklane.archive.workspace import export_workspace as export  # noqa: PLC0415
+    from tasklane.attachments.storage import storage_for  # noqa: PLC0415
+    from tasklane.db import Database  # noqa: PLC0415
+
+    settings = _settings()
+
+    async def run(report: Any) -> dict[str, Any]:
+        db = Database(settings)
+        try:
+            return await export(db, storage_for(settings), workspace, output, report)
+        finally:
+            await db.dispose()
+
+    try:
+        with _progress_bar("exporting") as report:
+            manifest = asyncio.run(run(report))
+    except (ArchiveError, ImportRefused) as exc:
+        raise _archive_failure(exc) from exc
+    rows = sum(t["rows"] for t in manifest["tables"].values())
+    typer.echo(f"exported {workspace!r} to {output}: {rows} rows, {len(manifest['files'])} files")
+    for key in manifest.get("missing_files", []):
+        typer.echo(f"warning: {key} is missing from the file store; not in the archive", err=True)
+
+
+@app.command("import")
+def import_workspace(
+    archive: Annotated[Path, typer.Argument(help="An archive from `tasklane export`.")],
+    slug: Annotated[
+        str | None, typer.Option(help="Another slug, when the archive's is taken here.")
+    ] = None,
+) -> None:
+    """Import a workspace archive, all or nothing. Accounts are matched by e-mail address;
+    new ones have no password until they reset it (or sign in with single sign-on)."""
+    from tasklane.archive.fileformat import ArchiveError  # noqa: PLC0415
+    from tasklane.archive.workspace import ImportRefused, ImportResult, TryAgain  # noqa: PLC0415
+    from tasklane.archive.workspace import import_workspace as load  # noqa: PLC0415
+    from tasklane.attachments.storage import storage_for  # noqa: PLC0415
+    from tasklane.db import Database  # noqa: PLC0415
+
+    settings = _settings()
+    migrations.upgrade(settings.resolved_database_url)
+
+    async def run(report: Any) -> ImportResult:
+        db, storage = Database(settings), storage_for(settings)
+        try:
+            for attempt in range(10):
+                try:
+                    return await load(db, storage, archive, slug=slug, progress=report)
+                except TryAgain:
+                    if attempt == 9:
+                        raise
+                    await asyncio.sleep(1 + settings.dispatch_save_seconds)
+            raise AssertionError("unreachable")
+        finally:
+            await db.dispose()
+
+    try:
+        with _progress_bar("importing") as report:
+            result = asyncio.run(run(report))
+    except (ArchiveError, ImportRefused, OSError) as exc:
+        raise _archive_failure(exc) from exc
+    typer.echo(
+        f"imported workspace {result.slug!r}: {sum(result.rows.values())} rows, "
+        f"{result.files} files; accounts: {result.accounts_matched} matched by e-mail, "
+        f"{result.accounts_created} new (no password yet: they reset it to sign in)"
+    )
+    for change in result.handles_changed:
+        typer.echo(f"handle taken here, changed: {change}")
+
+
 @app.command("create-user")
 def create_user(
     email: Annotated[str, typer.Option(prompt=True)],

@@ -48,3 +48,24 @@ def upgrade(url: str, revision: str = "head") -> None:
 
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         pool.submit(command.upgrade, alembic_config(url), revision).result()
+
+
+def known_revision(revision: str) -> bool:
+    """Whether `revision` is one of this version's migrations (an archive or a backup made by
+    a newer Tasklane names one this version does not know)."""
+    from alembic.script import ScriptDirectory  # noqa: PLC0415
+    from alembic.util import CommandError  # noqa: PLC0415
+
+    script = ScriptDirectory.from_config(alembic_config(""))
+    try:
+        return script.get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory  # noqa: PLC0415
+
+    head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
+    assert head is not None
+    return head
