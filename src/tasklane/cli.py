@@ -560,6 +560,95 @@ def import_workspace(
         typer.echo(f"handle taken here, changed: {change}")
 
 
+@app.command("backup")
+def backup_command(
+    output: Annotated[Path, typer.Option("-o", "--output", help="A new folder to write.")],
+) -> None:
+    """Back up the installation (database and attachments) to a new folder with a manifest
+    of checksums. Safe while Tasklane serves: SQLite's online backup API, or pg_dump
+    (an archive of every table where pg_dump is not installed)."""
+    from tasklane.archive.backup import BackupError, backup  # noqa: PLC0415
+
+    settings = _settings()
+    try:
+        with _progress_bar("backing up") as report:
+            manifest = asyncio.run(backup(settings, output, report))
+    except (BackupError, OSError) as exc:
+        raise _archive_failure(exc) from exc
+    size = sum(f["size"] for f in manifest["files"].values())
+    typer.echo(
+        f"backup written to {output}: {manifest['database']['method']}, "
+        f"{len(manifest['files'])} files, {size / 1e6:.1f} MB"
+    )
+    for key in manifest.get("missing_files", []):
+        typer.echo(f"warning: {key} vanished from the file store during the backup", err=True)
+
+
+@app.command("restore")
+def restore_command(
+    folder: Annotated[Path, typer.Argument(help="A folder written by `tasklane backup`.")],
+    force: Annotated[
+        bool, typer.Option(help="Replace a database that holds data (stop Tasklane first).")
+    ] = False,
+) -> None:
+    """Restore a backup into the configured database and file store: checksums verified
+    first, then the database put back and migrated to this version."""
+    from tasklane.archive.backup import BackupError, restore  # noqa: PLC0415
+    from tasklane.archive.fileformat import ArchiveError  # noqa: PLC0415
+    from tasklane.archive.workspace import ImportRefused  # noqa: PLC0415
+
+    settings = _settings()
+    try:
+        with _progress_bar("restoring") as report:
+            restored = asyncio.run(restore(settings, folder, force=force, progress=report))
+    except (BackupError, ArchiveError, ImportRefused, OSError) as exc:
+        raise _archive_failure(exc) from exc
+    typer.echo(
+        f"restored {folder} ({restored.method}, schema {restored.schema}) and "
+        f"{restored.files} files; database migrated to this version"
+    )
+
+
+@app.command("migrate-to")
+def migrate_to(
+    url: Annotated[
+        str, typer.Argument(help="The empty target, e.g. postgresql+asyncpg://user@host/db.")
+    ],
+) -> None:
+    """Copy this installation's database (e.g. SQLite) into another, empty one (e.g.
+    PostgreSQL), then check row counts and the event log's head. Stop Tasklane first; then
+    set TASKLANE_DATABASE_URL to the new database. Attachments stay where they are."""
+    from tasklane.archive.fileformat import ArchiveError  # noqa: PLC0415
+    from tasklane.archive.installation import copy_installation  # noqa: PLC0415
+    from tasklane.archive.workspace import ImportRefused  # noqa: PLC0415
+    from tasklane.db import Database  # noqa: PLC0415
+
+    settings = _settings()
+    if url == settings.resolved_database_url:
+        raise _archive_failure(ValueError("the target is this installation's own database"))
+    migrations.upgrade(settings.resolved_database_url)
+    migrations.upgrade(url)
+    target_settings = settings.model_copy(update={"database_url": url})
+
+    async def run(report: Any) -> Any:
+        source, target = Database(settings), Database(target_settings)
+        try:
+            return await copy_installation(source, target, report)
+        finally:
+            await source.dispose()
+            await target.dispose()
+
+    try:
+        with _progress_bar("copying") as report:
+            copied = asyncio.run(run(report))
+    except (ArchiveError, ImportRefused, OSError) as exc:
+        raise _archive_failure(exc) from exc
+    typer.echo(
+        f"copied {sum(copied.rows.values())} rows in {len(copied.rows)} tables; row counts "
+        f"and event head ({copied.event_head}) match. Now point TASKLANE_DATABASE_URL at it"
+    )
+
+
 @app.command("create-user")
 def create_user(
     email: Annotated[str, typer.Option(prompt=True)],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -188,6 +189,15 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(default=20, ge=0, le=600)
     """On SIGTERM, how long running jobs may finish before they are released for retry."""
 
+    # --- scheduled backups (tasklane.archive.backup) ---
+    backup_cron: str = ""
+    """When the worker makes a backup, as a cron expression in UTC (`0 3 * * *`: every night
+    at 03:00); empty: never. Each goes to a new folder under `backup_dir`."""
+    backup_dir: Path | None = None
+    """Where scheduled backups go; empty: `<data_dir>/backups`."""
+    backup_keep: int = Field(default=7, ge=1, le=1000)
+    """How many scheduled backups are kept; older ones are removed after each new one."""
+
     # --- attachments (tasklane.attachments) ---
     storage_url: str = Field(
         default="", pattern=r"^(|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?)$"
@@ -241,6 +251,18 @@ class Settings(BaseSettings):
                     )
             return origins
         return value
+
+    @field_validator("backup_cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if value.strip():
+            from cronsim import CronSim, CronSimError  # noqa: PLC0415
+
+            try:
+                CronSim(value, datetime.now(UTC))
+            except CronSimError as exc:
+                raise ValueError(f"not a cron expression: {exc}") from exc
+        return value.strip()
 
     @field_validator("smtp_url")
     @classmethod

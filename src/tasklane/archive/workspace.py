@@ -22,25 +22,25 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane import __version__
 from tasklane.archive import codec
 from tasklane.archive.fileformat import ArchiveError, ArchiveReader, ArchiveWriter
+from tasklane.archive.rows import CHUNK, Progress, no_progress, write_rows
 from tasklane.archive.tables import (
     OMITTED_COLUMNS,
     SEQUENCE_COLUMNS,
     TABLES,
     USERS,
     WORKSPACE,
-    self_references,
     user_columns,
     workspace_tables,
 )
@@ -51,12 +51,6 @@ from tasklane.kit.clock import utcnow
 from tasklane.kit.ids import new_id
 from tasklane.models import ConsumerPosition, Counter
 from tasklane.users.handles import free_handle
-
-Progress = Callable[[str, int, int | None], None]
-"""(what, done, total or None): called as work goes on, for a progress bar."""
-
-CHUNK = 1000
-"""Rows per INSERT (executemany) and per batch read."""
 
 LAST = ("events", "notifications", "webhook_deliveries")
 """Written last and read last: the event log's numbers are taken at the end of an import, so
@@ -69,10 +63,6 @@ class ImportRefused(Exception):
 
 class TryAgain(ImportRefused):
     """The target's worker has not handled its own events yet; a moment later it will have."""
-
-
-def _noop(_what: str, _done: int, _total: int | None) -> None:
-    return None
 
 
 def archive_order(tables: list[Table]) -> list[str]:
@@ -97,7 +87,7 @@ async def export_workspace(
     storage: Storage,
     slug: str,
     out: Path,
-    progress: Progress = _noop,
+    progress: Progress = no_progress,
 ) -> dict[str, Any]:
     """Write workspace `slug` to the archive `out`; the manifest written."""
     writer = ArchiveWriter(out)
@@ -259,7 +249,7 @@ async def import_workspace(
     archive: Path,
     *,
     slug: str | None = None,
-    progress: Progress = _noop,
+    progress: Progress = no_progress,
 ) -> ImportResult:
     """Import a workspace archive into this installation, all or nothing."""
     reader = ArchiveReader(archive)
@@ -416,17 +406,27 @@ async def _import_table(
     total: int,
 ) -> int:
     session = state.session
-    columns = codec.kinds(table)
-    people = user_columns(table)
-    sequence = SEQUENCE_COLUMNS.get(table.name)
-    parents = self_references(table)
-    later: list[dict[str, Any]] = []
     if table.name == "events":
         state.base = await _take_sequence_numbers(session, total)
     if table.name == "task_transitions":
         # The target's trigger wrote one for each new task; the archive has the history.
         await session.execute(delete(table).where(table.c.project_id.in_(state.project_ids)))
-    count = 0
+    count = await write_rows(
+        session, table, _batched(state, table, rows, result), progress=progress, total=total
+    )
+    if table.name == "events":
+        await _skip_imported(session, state.base, count)
+    return count
+
+
+async def _batched(
+    state: _Import, table: Table, rows: Iterator[dict[str, Any]], result: ImportResult
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """The archived rows as this installation stores them: accounts and sequence numbers
+    mapped, the workspace's slug as claimed."""
+    columns = codec.kinds(table)
+    people = user_columns(table)
+    sequence = SEQUENCE_COLUMNS.get(table.name)
     batch: list[dict[str, Any]] = []
     for encoded in rows:
         row = codec.decode_row(columns, encoded)
@@ -445,42 +445,11 @@ async def _import_table(
             row[sequence] = state.seq(row[sequence])
         if table.name == "projects":
             state.project_ids.append(row["id"])
-        for name in parents:
-            if row.get(name) is not None:
-                later.append({"_id": row["id"], "_value": row[name], "_column": name})
-                row[name] = None
         batch.append(row)
         if len(batch) >= CHUNK:
-            count += await _insert(session, table, batch)
-            progress(table.name, count, total)
-    count += await _insert(session, table, batch)
-    progress(table.name, count, total)
-    for name in parents:  # after every row of the table is in, whatever their order
-        pairs = [{"_id": p["_id"], "_value": p["_value"]} for p in later if p["_column"] == name]
-        for start in range(0, len(pairs), CHUNK):
-            await session.execute(
-                update(table)
-                .where(table.c.id == bindparam("_id"))
-                .values({name: bindparam("_value"), **_unchanged(table)}),
-                pairs[start : start + CHUNK],
-            )
-    if table.name == "events":
-        await _skip_imported(session, state.base, count)
-    return count
-
-
-def _unchanged(table: Table) -> dict[str, Any]:
-    """Columns an UPDATE would otherwise stamp (`updated_at`), kept as they are."""
-    return {c.name: c for c in table.columns if c.onupdate is not None}
-
-
-async def _insert(session: AsyncSession, table: Table, batch: list[dict[str, Any]]) -> int:
-    if not batch:
-        return 0
-    await session.execute(insert(table), batch)
-    n = len(batch)
-    batch.clear()
-    return n
+            yield batch
+            batch = []
+    yield batch
 
 
 def _rewrite_ids(value: Any, users: dict[UUID, UUID]) -> Any:
