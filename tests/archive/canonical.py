@@ -10,9 +10,9 @@ import bisect
 from pathlib import Path
 from typing import Any
 
-from tasklane.archive.codec import canonical
+from tasklane.archive.codec import canonical, encode_row, kinds
 from tasklane.archive.fileformat import ArchiveReader
-from tasklane.archive.tables import SEQUENCE_COLUMNS
+from tasklane.archive.tables import SEQUENCE_COLUMNS, TABLES
 
 
 def contents(path: Path) -> dict[str, list[bytes]]:
@@ -24,7 +24,8 @@ def contents(path: Path) -> dict[str, list[bytes]]:
             if kind == "file":
                 files[name] = stream.read()
             else:
-                tables[name] = list(reader.rows(stream))
+                columns = kinds(TABLES[name])
+                tables[name] = [encode_row(columns, r) for r in reader.rows(stream, columns)]
         reader.check_complete()
     finally:
         reader.close()

@@ -70,10 +70,16 @@ def encode_row(columns: Mapping[str, str], row: Mapping[str, Any]) -> dict[str, 
 
 
 def decode_row(columns: Mapping[str, str], row: Mapping[str, Any]) -> dict[str, Any]:
+    """The row as the database takes it; ValueError naming what is wrong with it."""
+    if not isinstance(row, Mapping):
+        raise ValueError("a row is not a JSON object")
     unknown = set(row) - set(columns)
     if unknown:
         raise ValueError(f"columns this version does not have: {', '.join(sorted(unknown))}")
-    return {name: decode_value(columns[name], value) for name, value in row.items()}
+    try:
+        return {name: decode_value(columns[name], value) for name, value in row.items()}
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"a value does not fit its column: {exc}") from exc
 
 
 def line(row: Mapping[str, Any]) -> bytes:

@@ -18,6 +18,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import IO, Any
 
 import orjson
 
-from tasklane.archive.codec import line
+from tasklane.archive.codec import decode_row, line
 
 FORMAT = "tasklane-archive"
 VERSION = 1
@@ -36,6 +37,10 @@ MAX_LINE = 64 * 1024 * 1024
 
 class ArchiveError(Exception):
     """The file is not an archive this version can read, or it is damaged."""
+
+
+_BROKEN = (tarfile.TarError, EOFError, OSError, zlib.error)
+"""What reading a cut or damaged gzip tar raises."""
 
 
 @dataclass(slots=True)
@@ -131,7 +136,10 @@ class _Checked(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        data = self._source.read(len(buffer))
+        try:
+            data = self._source.read(len(buffer))
+        except _BROKEN as exc:
+            raise ArchiveError(f"the archive is cut short or damaged ({exc})") from exc
         if not data:
             if self._digest.hexdigest() != self._expected:
                 raise ArchiveError(f"{self._name} is damaged: its checksum does not match")
@@ -173,7 +181,7 @@ class ArchiveReader:
         """(kind, name, stream): kind "table" (name = table) or "file" (name = object key)."""
         tables = self.manifest.get("tables", {})
         files = self.manifest.get("files", {})
-        for info in self._tar:
+        for info in self._entries():
             if info.name == MANIFEST:
                 continue  # read first (iterating starts over from the members already read)
             kind, _, rest = info.name.partition("/")
@@ -193,14 +201,28 @@ class ArchiveReader:
             while checked.read(1 << 20):  # the rest, so the checksum is always verified
                 pass
 
-    def rows(self, stream: IO[bytes]) -> Iterator[dict[str, Any]]:
-        for raw in iter(lambda: stream.readline(MAX_LINE + 1), b""):
+    def _entries(self) -> Iterator[tarfile.TarInfo]:
+        entries = iter(self._tar)
+        while True:
+            try:
+                info = next(entries)
+            except StopIteration:
+                return
+            except _BROKEN as exc:
+                raise ArchiveError(f"the archive is cut short or damaged ({exc})") from exc
+            yield info
+
+    def rows(self, stream: IO[bytes], columns: dict[str, str]) -> Iterator[dict[str, Any]]:
+        """The member's rows, decoded for a table of `columns` (codec.kinds)."""
+        for number, raw in enumerate(iter(lambda: stream.readline(MAX_LINE + 1), b""), 1):
             if len(raw) > MAX_LINE:
                 raise ArchiveError("a row is longer than any Tasklane writes")
             try:
-                yield orjson.loads(raw)
+                yield decode_row(columns, orjson.loads(raw))
             except orjson.JSONDecodeError as exc:
-                raise ArchiveError(f"a row is not JSON: {exc}") from exc
+                raise ArchiveError(f"row {number} is not JSON: {exc}") from exc
+            except ValueError as exc:
+                raise ArchiveError(f"row {number}: {exc}") from exc
 
     def check_complete(self) -> None:
         expected = {f"tables/{n}.jsonl" for n in self.manifest.get("tables", {})}

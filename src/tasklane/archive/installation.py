@@ -210,7 +210,7 @@ async def load_installation(
                 await write_rows(
                     session,
                     table,
-                    _decoded(table, reader.rows(stream)),
+                    _batched(reader.rows(stream, codec.kinds(table))),
                     progress=progress,
                     total=reader.manifest["tables"][name]["rows"],
                 )
@@ -228,13 +228,10 @@ async def load_installation(
     return report
 
 
-async def _decoded(
-    table: Table, rows: Iterator[dict[str, Any]]
-) -> AsyncIterator[list[dict[str, Any]]]:
-    columns = codec.kinds(table)
+async def _batched(rows: Iterator[dict[str, Any]]) -> AsyncIterator[list[dict[str, Any]]]:
     batch: list[dict[str, Any]] = []
-    for encoded in rows:
-        batch.append(codec.decode_row(columns, encoded))
+    for row in rows:
+        batch.append(row)
         if len(batch) >= CHUNK:
             yield batch
             batch = []

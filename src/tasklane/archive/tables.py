@@ -119,17 +119,19 @@ SEQUENCE_COLUMNS: dict[str, str] = {
 the events take the next numbers of the target's log."""
 
 
+UNLINKED_USER_COLUMNS = frozenset({"actor_id"})
+"""Columns that name an account without a foreign key (the event log's and notifications'
+actor: they outlive the account)."""
+
+
 def user_columns(table: Table) -> list[str]:
-    """The columns of `table` that name an account: foreign keys to users, and the event
-    log's actor (the log has no foreign keys)."""
-    names = [
-        column.name
+    """The columns of `table` that name an account."""
+    return [
+        str(column.name)
         for column in table.columns
-        if any(key.column.table.name == USERS for key in column.foreign_keys)
+        if column.name in UNLINKED_USER_COLUMNS
+        or any(key.column.table.name == USERS for key in column.foreign_keys)
     ]
-    if table.name == "events":
-        names.append("actor_id")
-    return names
 
 
 def workspace_tables() -> list[Table]:

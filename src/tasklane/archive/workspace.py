@@ -319,13 +319,15 @@ async def _import_rows(
         total = tables_info[name]["rows"]
         progress(name, 0, total)
         if name == USERS:
-            result = await _import_users(state, reader.rows(stream), manifest, progress, total)
+            rows = reader.rows(stream, codec.kinds(table))
+            result = await _import_users(state, rows, manifest, progress, total)
             continue
         if result is None:
             raise ArchiveError("the archive has no accounts' table before its workspace")
         if name == "workspaces":
             await _claim_workspace(session, manifest, slug, result)
-        count = await _import_table(state, table, reader.rows(stream), result, progress, total)
+        rows = reader.rows(stream, codec.kinds(table))
+        count = await _import_table(state, table, rows, result, progress, total)
         result.rows[name] = count
     if result is None or not result.rows.get("workspaces"):
         raise ArchiveError("the archive holds no workspace")
@@ -349,14 +351,11 @@ async def _import_users(
 ) -> ImportResult:
     session = state.session
     users = TABLES[USERS]
-    columns = codec.kinds(users)
     workspace = manifest.get("workspace") or {}
     result = ImportResult(
         workspace_id=UUID(str(workspace.get("id"))), slug=str(workspace.get("slug"))
     )
-    done = 0
-    for encoded in rows:
-        row = codec.decode_row(columns, encoded)
+    for done, row in enumerate(rows, 1):
         email = str(row["email"]).lower()
         existing = (
             await session.execute(select(users.c.id).where(func.lower(users.c.email) == email))
@@ -428,8 +427,7 @@ async def _batched(
     people = user_columns(table)
     sequence = SEQUENCE_COLUMNS.get(table.name)
     batch: list[dict[str, Any]] = []
-    for encoded in rows:
-        row = codec.decode_row(columns, encoded)
+    for row in rows:
         if state.users:
             for name in people:
                 if row.get(name) in state.users:

@@ -13,6 +13,7 @@ import structlog
 from sqlalchemy import delete, or_
 
 from tasklane.api import purge_idempotency_records
+from tasklane.archive.jobs import schedule_backup
 from tasklane.attachments.jobs import SWEEP_EVERY, SWEEP_JOB
 from tasklane.db import Database
 from tasklane.kit.clock import utcnow
@@ -97,4 +98,5 @@ async def schedule_periodic(db: Database) -> int:
         for kind, every in PERIODIC:
             slot = int(now.timestamp() // every.total_seconds())
             added += await enqueue(session, kind, unique_key=f"{kind}@{slot}", run_at=now)
+        added += await schedule_backup(session, db.settings)
     return added
