@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 CHROMIUM ?= /usr/bin/chromium
 WRK ?= /usr/bin/wrk
+PROMTOOL ?= /usr/bin/promtool
 BENCH_STAMP := $(VENV)/.bench-installed
 # The web app (web/): npm ci when package-lock.json changes, a build when any input is newer.
 NPM ?= npm
@@ -37,6 +38,12 @@ $(CHROMIUM):
 # The benchmark's load generators: wrk from Debian, Locust from the bench extra.
 $(WRK):
 	$(SUDO) apt-get install -y -q wrk || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q wrk)
+
+# promtool checks and unit-tests the alert rules (tests/deploy/test_monitoring.py). It comes with
+# Debian's prometheus package; only promtool is used (on these machines policy-rc.d keeps the
+# package's server from starting).
+$(PROMTOOL):
+	$(SUDO) apt-get install -y -q --no-install-recommends prometheus || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends prometheus)
 
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,bench]'
@@ -68,7 +75,7 @@ migrate: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/tasklane demo
 
-test: $(STAMP) $(CHROMIUM) $(WRK) $(BENCH_STAMP) $(WEB_BUILD)
+test: $(STAMP) $(CHROMIUM) $(WRK) $(PROMTOOL) $(BENCH_STAMP) $(WEB_BUILD)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
