@@ -24,6 +24,8 @@ from tasklane.config import Settings
 from tasklane.errors import install_error_handlers
 from tasklane.events.types import DESCRIPTIONS, EventType
 from tasklane.health.routes import router as health_router
+from tasklane.imports.routes import router as imports_router
+from tasklane.imports.routes import uploads as imports_uploads_router
 from tasklane.insights.routes import router as insights_router
 from tasklane.logs import configure_logging
 from tasklane.metrics import install_metrics
@@ -122,6 +124,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         search_router,
         views_router,
         insights_router,
+        imports_router,
+        imports_uploads_router,
         comments_router,
         attachments_router,
         uploads_router,

@@ -15,6 +15,7 @@ from tasklane.auth.signedin import SignedInCache
 from tasklane.auth.throttle import LoginThrottle
 from tasklane.config import Settings
 from tasklane.db import Database
+from tasklane.imports import jobs as _import_jobs  # noqa: F401 - a worker alone runs imports too
 from tasklane.kit.pagecache import PageCache
 from tasklane.notifications.fanout import NotificationConsumer
 from tasklane.realtime.broker import Broker, MemoryBroker, RedisBroker, redis_client

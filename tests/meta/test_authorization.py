@@ -593,6 +593,17 @@ TABLE: dict[str, Case] = {
     "GET /api/v1/views/{view_id}/tasks": Case(
         lambda w: ("GET", f"/api/v1/views/{w['view']}/tasks", None), inside(200)
     ),
+    # imports: the world's calls send no file (tests/imports covers runs and their readers)
+    "GET /api/v1/projects/{project_id}/export.csv": Case(
+        lambda w: ("GET", f"/api/v1/projects/{w['project']}/export.csv", None), inside(200)
+    ),
+    "POST /api/v1/projects/{project_id}/imports": Case(
+        lambda w: ("POST", f"/api/v1/projects/{w['project']}/imports?dry_run=true", None),
+        inside(422, denied=NOT_VIEWER),
+    ),
+    "GET /api/v1/imports/{import_id}": Case(
+        lambda w: ("GET", f"/api/v1/imports/{NO_ID}", None), inside(404)
+    ),
     "GET /api/v1/tasks/{task_ref}": Case(
         lambda w: ("GET", f"/api/v1/tasks/{w['task']}", None), inside(200)
     ),

@@ -74,6 +74,9 @@ WORKSPACE: dict[str, Callable[[UUID], ColumnElement[bool]]] = {
     "notifications": _by_workspace("notifications"),
     "notification_mutes": _by_project("notification_mutes"),
     "events": _by_workspace("events"),
+    # CSV/Trello/Jira imports (tasklane.imports): their links keep a re-import from duplicating.
+    "import_runs": _by_project("import_runs"),
+    "import_links": _by_project("import_links"),
 }
 """The rows of each table that belong to a workspace."""
 

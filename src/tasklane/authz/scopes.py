@@ -70,6 +70,7 @@ WRITE = frozenset(
         "DELETE /api/v1/projects/{project_id}/labels/{label_id}",
         "POST /api/v1/projects/{project_id}/tasks",
         "PATCH /api/v1/projects/{project_id}/tasks",
+        "POST /api/v1/projects/{project_id}/imports",
         "PATCH /api/v1/tasks/{task_ref}",
         "DELETE /api/v1/tasks/{task_ref}",
         "POST /api/v1/tasks/{task_ref}/move",

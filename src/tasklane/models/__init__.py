@@ -9,6 +9,7 @@ from tasklane.models.calendar import CalendarFeed
 from tasklane.models.comment import Comment
 from tasklane.models.event import Counter, Event, IdempotencyRecord
 from tasklane.models.identity import OidcLogin, UserIdentity
+from tasklane.models.imports import ImportLink, ImportRun
 from tasklane.models.job import ConsumerPosition, Job, JobStatus
 from tasklane.models.mfa import RecoveryCode, TotpFactor
 from tasklane.models.notification import Notification, NotificationMute, NotificationSettings
@@ -40,6 +41,8 @@ __all__ = [
     "Counter",
     "Event",
     "IdempotencyRecord",
+    "ImportLink",
+    "ImportRun",
     "Job",
     "JobStatus",
     "Label",

@@ -26,9 +26,12 @@ const ProjectInsights = lazy(() =>
   import("../insights/InsightsPage").then((m) => ({ default: m.ProjectInsights })),
 );
 const Trash = lazy(() => import("../tasks/Trash").then((m) => ({ default: m.Trash })));
+const ImportExport = lazy(() =>
+  import("../imports/ImportExport").then((m) => ({ default: m.ImportExport })),
+);
 
 /** Views that show no tasks: a task opened from them opens beside the board. */
-const TASKLESS_VIEWS = ["settings", "trash"];
+const TASKLESS_VIEWS = ["settings", "trash", "import"];
 
 export function ProjectPage({ me }: { me: User }) {
   const { projectId = "", view = "board", taskRef } = useParams();
@@ -124,6 +127,7 @@ export function ProjectPage({ me }: { me: User }) {
           <NavLink to={`/p/${p.id}/list${query}`}>List</NavLink>
           <NavLink to={`/p/${p.id}/insights${query}`}>Insights</NavLink>
           <NavLink to={`/p/${p.id}/trash`}>Trash</NavLink>
+          <NavLink to={`/p/${p.id}/import`}>Import and export</NavLink>
           <NavLink to={`/p/${p.id}/settings`}>Settings</NavLink>
         </nav>
         <span className="spacer" />
@@ -156,6 +160,8 @@ export function ProjectPage({ me }: { me: User }) {
               />
             ) : view === "insights" ? (
               <ProjectInsights project={p} people={people.data ?? []} />
+            ) : view === "import" ? (
+              <ImportExport project={p} editable={editable} />
             ) : view === "trash" ? (
               <Trash project={p} statuses={statuses.data} editable={editable} />
             ) : view === "list" ? (
