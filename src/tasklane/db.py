@@ -27,7 +27,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -93,10 +93,24 @@ def _install_statement_counter(engine: Engine) -> None:
 
 
 def _configure_sqlite(
-    engine: AsyncEngine, *, begin: str, busy_timeout_ms: int, turns: WriteTurns | None = None
+    engine: AsyncEngine,
+    *,
+    begin: str,
+    busy_timeout_ms: int,
+    turns: WriteTurns | None = None,
+    writes_to: Path | None = None,
 ) -> None:
+    """Pragmas and BEGIN for an SQLite engine. `writes_to`: the file of a writer engine. SQLite
+    opens a file it cannot write read-only, and such a connection stays read-only after the
+    file is writable again; so a writer connection remembers how it opened, and one opened
+    read-only is replaced on checkout once the file is writable. (Not only on a refused
+    request write: a background write, such as the dispatcher saving its position, can open
+    the pool's connection while the file is read-only.)"""
+
     @event.listens_for(engine.sync_engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
+    def _connect(dbapi_connection: Any, record: Any) -> None:
+        if writes_to is not None:
+            record.info["opened_read_only"] = _sqlite_read_only(writes_to)
         # Let SQLAlchemy's "begin" event below issue BEGIN, not the driver.
         dbapi_connection.isolation_level = None
         ensure_wal(dbapi_connection, busy_timeout_ms)
@@ -107,6 +121,14 @@ def _configure_sqlite(
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
+
+    if writes_to is not None:
+
+        @event.listens_for(engine.sync_engine, "checkout")
+        def _checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+            if record.info.get("opened_read_only") and not _sqlite_read_only(writes_to):
+                # The pool closes this connection and opens a new one (which can write).
+                raise DisconnectionError("opened while the SQLite file was read-only")
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn: Any) -> None:
@@ -155,17 +177,24 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(database)
 
 
-def _sqlite_storage(path: Path) -> str | None:
-    """Why writes to the SQLite database at `path` would fail, as far as the file system can
-    say without writing: "read-only" or "disk-full", else None."""
-    folder = path.parent
+def _sqlite_read_only(path: Path) -> bool:
+    """Whether this process cannot write the SQLite database at `path` or its journal files."""
     for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         # A missing journal file is created next to the database, so its folder must be
         # writable. access(2) asks the kernel: modes, the process's capabilities (root is
         # refused too once they are dropped) and read-only mounts.
-        target = name if name.exists() else folder
+        target = name if name.exists() else path.parent
         if not os.access(target, os.W_OK):
-            return "read-only"
+            return True
+    return False
+
+
+def _sqlite_storage(path: Path) -> str | None:
+    """Why writes to the SQLite database at `path` would fail, as far as the file system can
+    say without writing: "read-only" or "disk-full", else None."""
+    folder = path.parent
+    if _sqlite_read_only(path):
+        return "read-only"
     stats = os.statvfs(folder)
     blocks = stats.f_bfree if os.geteuid() == 0 else stats.f_bavail
     if blocks * stats.f_frsize < MIN_FREE_BYTES:
@@ -213,7 +242,11 @@ class Database:
                 else None
             )
             _configure_sqlite(
-                self.writer, begin="BEGIN IMMEDIATE", busy_timeout_ms=0, turns=self._turns
+                self.writer,
+                begin="BEGIN IMMEDIATE",
+                busy_timeout_ms=0,
+                turns=self._turns,
+                writes_to=self.sqlite_file,
             )
             _configure_sqlite(self.reader, begin="BEGIN", busy_timeout_ms=busy_timeout_ms)
             engines = [self.writer, self.reader]

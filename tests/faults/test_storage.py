@@ -17,6 +17,8 @@ import os
 import shutil
 import sqlite3
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -25,7 +27,7 @@ from fastapi import FastAPI
 
 from tests.conftest import _pg_admin
 from tests.factories import PASSWORD, Board, make_task
-from tests.faults.live import SETPRIV, LiveServer, Team, make_team, server_env
+from tests.faults.live import DROP_FILE_OVERRIDES, SETPRIV, LiveServer, Team, make_team, server_env
 
 
 def integrity(db: Path) -> str:
@@ -203,3 +205,65 @@ async def test_read_only_postgres_database(
     assert readiness(await client.get("/readyz")) == (200, "ok", "ok")
     r = await client.post(tasks_url, json={"title": "after"}, headers=board.member.headers)
     assert r.status_code == 201, r.text
+
+
+# A background write (no request: nothing calls Database.write_refused) while the file is
+# read-only, then one after it is writable again, in a process that obeys file modes.
+_BACKGROUND_WRITER = """
+import asyncio, sys
+from pathlib import Path
+from sqlalchemy import text
+from tests.conftest import make_settings
+from tasklane.db import Database
+
+async def main(path: Path, writable: str) -> None:
+    db = Database(make_settings(f"sqlite+aiosqlite:///{path}", path.parent))
+    try:
+        async with db.transaction() as session:
+            await session.execute(text("INSERT INTO marks VALUES ('while read-only')"))
+    except Exception as exc:
+        print("refused:", type(exc).__name__, flush=True)
+    while not Path(writable).exists():
+        await asyncio.sleep(0.01)
+    async with db.transaction() as session:
+        await session.execute(text("INSERT INTO marks VALUES ('writable again')"))
+    print("stored", flush=True)
+    await db.dispose()
+
+asyncio.run(main(Path(sys.argv[1]), sys.argv[2]))
+"""
+
+
+def test_writer_opened_read_only_is_replaced_once_writable(tmp_path: Path) -> None:
+    """A writer connection SQLite opened while the file was read-only stays read-only; the pool
+    replaces it once the file is writable, whoever used it last (the fault test above found a
+    background write leaving one behind, so the first request write after recovery failed)."""
+    if os.geteuid() == 0 and SETPRIV is None:
+        pytest.skip("Running as root without `setpriv`: a read-only file would still be written.")
+    db = tmp_path / "tasklane.db"
+    with sqlite3.connect(db) as con:
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("CREATE TABLE marks (note TEXT)")
+    mode = db.stat().st_mode
+    chmod_database(db, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    writable = tmp_path / "writable"
+    command = [sys.executable, "-c", _BACKGROUND_WRITER, str(db), str(writable)]
+    if os.geteuid() == 0:
+        command = [*DROP_FILE_OVERRIDES, "--", *command]
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=Path.cwd(), text=True
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("refused: OperationalError")
+        chmod_database(db, mode)
+        writable.touch()
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        chmod_database(db, mode)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out
+    assert out.strip() == "stored"
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT note FROM marks").fetchall() == [("writable again",)]
