@@ -29,6 +29,7 @@ from tasklane.authz.access import (
     access_task,
     access_workspace,
     require_project,
+    require_unarchived,
 )
 from tasklane.authz.roles import Action
 from tasklane.config import Settings
@@ -76,11 +77,6 @@ def read(attachment: Attachment) -> AttachmentRead:
 # --- checks ------------------------------------------------------------------------------
 
 
-def _require_active(access: ProjectAccess) -> None:
-    if access.project.archived_at is not None:
-        raise Conflict("The project is archived.", code="project_archived")
-
-
 async def _usage(session: AsyncSession, workspace_id: UUID) -> tuple[int, int]:
     """Bytes and attachments a workspace holds (pending direct uploads included)."""
     row = (
@@ -125,7 +121,7 @@ async def writable_task(
     session: AsyncSession, principal: Principal, ref: str
 ) -> tuple[Task, ProjectAccess]:
     task, access = await access_task(session, principal, ref, Action.ATTACHMENT_ADD)
-    _require_active(access)
+    require_unarchived(access.project)
     return task, access
 
 
@@ -477,7 +473,7 @@ async def delete_attachment(
         require_project(access.role, Action.ATTACHMENT_ADD)
     else:
         require_project(access.role, Action.ATTACHMENT_MODERATE)
-    _require_active(access)
+    require_unarchived(access.project)
     _record(session, principal, access, task, attachment, EventType.ATTACHMENT_REMOVED)
     await session.delete(attachment)
     await session.flush()

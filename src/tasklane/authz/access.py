@@ -69,6 +69,15 @@ class ProjectAccess:
     workspace_role: WorkspaceRole
 
 
+def require_unarchived(project: Project) -> None:
+    """Task, comment, file and workflow changes wait until an archived project is unarchived:
+    its tasks stay as they were when it was archived."""
+    if project.archived_at is not None:
+        raise Conflict(
+            "The project is archived; unarchive it to change its tasks.", code="project_archived"
+        )
+
+
 MFA_REQUIRED = "mfa_required"
 """What the role columns of the statements below read for a member of a workspace that
 requires two-factor sign-in (`Workspace.require_mfa`) while they have not turned it on: they

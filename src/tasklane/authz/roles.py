@@ -32,6 +32,9 @@ class Action(StrEnum):
     """Read and export the audit log."""
     WEBHOOKS_MANAGE = "workspace:webhooks:manage"
     """Register webhooks and read their deliveries (which carry the workspace's events)."""
+    WORKSPACE_EXPORT = "workspace:export"
+    """Make and download archives of the whole workspace: every project, task, comment,
+    file, webhook (with its secret) and member's e-mail address in one file."""
 
     PROJECT_READ = "project:read"
     PEOPLE_READ = "project:people:read"
@@ -51,6 +54,8 @@ class Action(StrEnum):
     ATTACHMENT_ADD = "attachment:add"
     ATTACHMENT_MODERATE = "attachment:moderate"
     """Remove a file someone else attached."""
+    IMPORTS_READ_ALL = "project:imports:read"
+    """Follow an import someone else started (everyone follows their own)."""
 
 
 _GUEST = frozenset({Action.WORKSPACE_READ})
@@ -61,7 +66,7 @@ _ADMIN = _MEMBER | {
     Action.AUDIT_READ,
     Action.WEBHOOKS_MANAGE,
 }
-_OWNER = _ADMIN | {Action.WORKSPACE_DELETE, Action.OWNERS_MANAGE}
+_OWNER = _ADMIN | {Action.WORKSPACE_DELETE, Action.OWNERS_MANAGE, Action.WORKSPACE_EXPORT}
 
 WORKSPACE_PERMISSIONS: dict[WorkspaceRole, frozenset[Action]] = {
     WorkspaceRole.GUEST: _GUEST,
@@ -87,6 +92,7 @@ _PROJECT_ADMIN = _PROJECT_MEMBER | {
     Action.LABEL_MANAGE,
     Action.COMMENT_MODERATE,
     Action.ATTACHMENT_MODERATE,
+    Action.IMPORTS_READ_ALL,
 }
 
 PROJECT_PERMISSIONS: dict[ProjectRole, frozenset[Action]] = {

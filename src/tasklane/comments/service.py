@@ -8,10 +8,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.attachments.service import attach_to_comment
 from tasklane.auth.principal import Principal
-from tasklane.authz.access import ProjectAccess, access_comment, access_task, require_project
+from tasklane.authz.access import (
+    ProjectAccess,
+    access_comment,
+    access_task,
+    require_project,
+    require_unarchived,
+)
 from tasklane.authz.roles import Action
 from tasklane.comments.schemas import Author, CommentCreate, CommentRead, CommentWrite
-from tasklane.errors import Conflict
 from tasklane.events import service as events
 from tasklane.events.types import EventType
 from tasklane.kit.clock import utcnow
@@ -58,17 +63,12 @@ def _record(
     )
 
 
-def _require_active(access: ProjectAccess) -> None:
-    if access.project.archived_at is not None:
-        raise Conflict("The project is archived.", code="project_archived")
-
-
 async def create_comment(
     session: AsyncSession, principal: Principal, *, ref: str, data: CommentCreate
 ) -> CommentRead:
     """Add a comment; its author starts watching the task."""
     task, access = await access_task(session, principal, ref, Action.COMMENT_CREATE)
-    _require_active(access)
+    require_unarchived(access.project)
     now = utcnow()
     comment = Comment(
         task_id=task.id,
@@ -134,7 +134,7 @@ async def _editable(
         require_project(access.role, Action.COMMENT_CREATE)
     else:
         require_project(access.role, Action.COMMENT_MODERATE)
-    _require_active(access)
+    require_unarchived(access.project)
     return comment, task, access
 
 

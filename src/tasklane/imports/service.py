@@ -28,8 +28,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.auth.principal import Principal
-from tasklane.authz.access import access_project, project_people
-from tasklane.authz.roles import Action, ProjectRole, workspace_can
+from tasklane.authz.access import access_project, project_people, require_unarchived
+from tasklane.authz.roles import Action, project_can, workspace_can
 from tasklane.comments import service as comments
 from tasklane.comments.schemas import CommentCreate
 from tasklane.db import Database
@@ -478,7 +478,7 @@ async def context_for(
     """Authorise an import into the project (as creating tasks), and what planning `rows`
     needs to know of it."""
     access = await access_project(session, principal, project_id, Action.TASK_CREATE)
-    tasks._require_active(access)
+    require_unarchived(access.project)
     return await _context(
         session,
         access.project,
@@ -556,7 +556,7 @@ async def check_access(db: Database, principal: Principal, project_id: UUID) -> 
     """Refuse early (before the file is read) a caller who may not import into the project."""
     async with db.transaction(write=False) as session:
         access = await access_project(session, principal, project_id, Action.TASK_CREATE)
-        tasks._require_active(access)
+        require_unarchived(access.project)
 
 
 async def dry_run(
@@ -638,7 +638,8 @@ async def get_run(session: AsyncSession, principal: Principal, *, import_id: UUI
         access = await access_project(session, principal, run.project_id, Action.PROJECT_READ)
     except NotFound:
         raise NotFound("No such import.") from None
-    if run.created_by != principal.user_id and access.role != ProjectRole.ADMIN:
+    others = project_can(access.role, Action.IMPORTS_READ_ALL)
+    if run.created_by != principal.user_id and not others:
         raise NotFound("No such import.")
     return _run_read(run)
 

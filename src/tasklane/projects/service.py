@@ -22,6 +22,7 @@ from tasklane.authz.access import (
     access_project,
     access_workspace,
     project_people,
+    require_unarchived,
     visible_projects,
 )
 from tasklane.authz.roles import (
@@ -343,15 +344,6 @@ async def create_status(
     return _status_read(status)
 
 
-def _tasks_writable(project: Project) -> None:
-    """Workflow changes that change tasks wait, like task writes, until the project is
-    unarchived: an archived project's tasks stay as they were when it was archived."""
-    if project.archived_at is not None:
-        raise Conflict(
-            "The project is archived; unarchive it to change its tasks.", code="project_archived"
-        )
-
-
 async def _get_status(session: AsyncSession, project_id: UUID, status_id: UUID) -> Status:
     status = await session.get(Status, status_id)
     if status is None or status.project_id != project_id:
@@ -406,7 +398,7 @@ async def update_status(
     changes = events.diff(before, after)
     done_before = before["category"] == StatusCategory.DONE
     if "category" in changes and done_before != (status.category == StatusCategory.DONE):
-        _tasks_writable(access.project)
+        require_unarchived(access.project)
         # Only tasks whose completed_at changes are touched: a new version on an unchanged
         # task would fail its editors' If-Match for nothing.
         now = utcnow()
@@ -446,7 +438,7 @@ async def delete_status(
     status = next((s for s in statuses if s.id == status_id), None)
     if status is None:
         raise NotFound("No such status in this project.")
-    _tasks_writable(access.project)
+    require_unarchived(access.project)
     others = [s for s in statuses if s.id != status.id]
     if not others:
         raise Conflict("A project needs at least one status.", code="last_status")

@@ -32,6 +32,7 @@ from tasklane.authz.access import (
     access_project,
     access_project_statuses,
     access_task,
+    require_unarchived,
     visible_project_ids,
 )
 from tasklane.authz.roles import Action, WorkspaceRole
@@ -145,13 +146,6 @@ async def public_task(session: AsyncSession, task_id: UUID) -> TaskRead | None:
         )
     ).first()
     return await _read_one(session, row[0], row[1]) if row is not None else None
-
-
-def _require_active(access: ProjectAccess) -> None:
-    if access.project.archived_at is not None:
-        raise Conflict(
-            "The project is archived; unarchive it to change tasks.", code="project_archived"
-        )
 
 
 def check_version(task: Task, if_match: int | None) -> None:
@@ -301,7 +295,7 @@ async def create_task(
     access, statuses = await access_project_statuses(
         session, principal, project_id, Action.TASK_CREATE, lock="write"
     )
-    _require_active(access)
+    require_unarchived(access.project)
     project = access.project
     status = _create_status(statuses, data.status_id)
     # On PostgreSQL the statuses above are as they were before the project lock was granted:
@@ -424,7 +418,7 @@ async def _writable_task(
     task, access = await access_task(
         session, principal, ref, action, include_deleted=deleted, lock=lock
     )
-    _require_active(access)
+    require_unarchived(access.project)
     await positions.lock_columns(session, [*columns, *([task.status_id] if own_column else [])])
     locked = await session.scalar(
         select(Task)
@@ -874,7 +868,7 @@ async def add_relation(
 ) -> RelationRead:
     # The project first (as every task write), then both task rows at once in a fixed order.
     task, access = await access_task(session, principal, ref, Action.TASK_UPDATE, lock="share")
-    _require_active(access)
+    require_unarchived(access.project)
     try:
         other, other_access = await access_task(  # a key: within this task's workspace
             session,
