@@ -16,6 +16,7 @@ from sqlalchemy import select
 from tasklane.config import Settings
 from tasklane.db import Database
 from tasklane.kit.clock import frozen, utcnow
+from tasklane.kit.ids import new_id
 from tasklane.models import Job, JobStatus
 from tasklane.worker import jobs
 from tasklane.worker.housekeeping import PERIODIC, schedule_periodic
@@ -201,6 +202,18 @@ class TestLeases:
         await jobs.succeed(database, taken[0].id, worker="dead")
         (job,) = await _all(database)
         assert (job.status, job.locked_by) == (JobStatus.RUNNING, "alive")
+
+    async def test_a_kind_this_release_does_not_know_is_left_for_one_that_does(
+        self, database: Database
+    ) -> None:
+        """A rolling upgrade: a newer release enqueued a kind this code has no handler for."""
+        async with database.transaction() as session:
+            session.add(Job(id=new_id(), kind="from.a.newer.release", payload={}, max_attempts=3))
+        await _enqueue(database, SLOW)
+        taken = await jobs.claim(database, worker="old", limit=5, lease_seconds=30)
+        assert [j.kind for j in taken] == [SLOW]
+        newer = next(j for j in await _all(database) if j.kind == "from.a.newer.release")
+        assert (newer.status, newer.attempts, newer.locked_by) == (JobStatus.QUEUED, 0, None)
 
     async def test_shutdown_releases_running_jobs_without_counting_the_attempt(
         self, database: Database, settings: Settings

@@ -115,7 +115,8 @@ async def enqueue(
 
 async def claim(db: Database, *, worker: str, limit: int, lease_seconds: int) -> list[Claimed]:
     """Take up to `limit` due jobs for `worker`: queued ones whose time has come, and running
-    ones whose lease expired (their worker died)."""
+    ones whose lease expired (their worker died). Only kinds this code has a handler for: in a
+    rolling upgrade an old worker leaves a new kind of job to the new workers."""
     now = utcnow()
     due = or_(
         and_(Job.status == JobStatus.QUEUED.value, Job.run_at <= now),
@@ -123,7 +124,7 @@ async def claim(db: Database, *, worker: str, limit: int, lease_seconds: int) ->
     )
     ids = (
         select(Job.id)
-        .where(due)
+        .where(due, Job.kind.in_(sorted(REGISTRY)))
         .order_by(Job.run_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
