@@ -264,6 +264,21 @@ class Settings(BaseSettings):
                 raise ValueError(f"not a cron expression: {exc}") from exc
         return value.strip()
 
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _metrics_token(cls, value: object) -> object:
+        """Empty means none (an empty token would let `Authorization: Bearer ` in); a token
+        must be long enough not to be guessed."""
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            if len(value.strip()) < 16:
+                raise ValueError("use at least 16 random characters")
+            return value.strip()
+        return value
+
     @field_validator("smtp_url")
     @classmethod
     def _smtp_scheme(cls, value: SecretStr) -> SecretStr:

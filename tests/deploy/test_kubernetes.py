@@ -194,7 +194,8 @@ def test_shutdown_outlasts_the_grace(overlay: dict[tuple[str, str], Resource]) -
 def test_configmap_settings_are_accepted_by_tasklane(
     overlay: dict[tuple[str, str], Resource], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every key is a real setting, and with a real secret key the settings load."""
+    """Every key is a real setting, and with a real secret key and metrics token the settings
+    load (the placeholders are too short: a copied example cannot start)."""
     config: dict[str, Any] = overlay["ConfigMap", "tasklane-config"]["data"]
     secret: dict[str, Any] = overlay["Secret", "tasklane-secrets"]["stringData"]
     fields = {f"TASKLANE_{name.upper()}" for name in Settings.model_fields}
@@ -202,7 +203,10 @@ def test_configmap_settings_are_accepted_by_tasklane(
     assert set(secret) <= fields
     for name, value in {**config, **secret}.items():
         monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match="at least 16 random characters"):
+        Settings(_env_file=None)
     monkeypatch.setenv("TASKLANE_SECRET_KEY", "k" * 48)
+    monkeypatch.setenv("TASKLANE_METRICS_TOKEN", "m" * 24)
     settings = Settings(_env_file=None)
     assert settings.environment == "production"
     assert settings.run_worker is True  # `serve --no-worker` turns it off for the app

@@ -75,3 +75,17 @@ async def test_production_with_a_token_needs_it(production_with_token: httpx.Asy
 
 async def test_development_stays_open(development: httpx.AsyncClient) -> None:
     assert (await development.get("/metrics")).status_code == 200
+
+
+@pytest.mark.parametrize("empty", ["", "   "])
+async def test_an_empty_token_is_no_token(database_url: str, tmp_path: Path, empty: str) -> None:
+    """`TASKLANE_METRICS_TOKEN=` (as an env file leaves it) must not make `Bearer ` the key."""
+    async for c in serve(database_url, tmp_path, environment="production", metrics_token=empty):
+        r = await c.get("/metrics", headers={"Authorization": "Bearer "})
+        assert r.status_code == 404
+        assert "tasklane_" not in r.text
+
+
+def test_a_short_token_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="at least 16 random characters"):
+        make_settings("", tmp_path, metrics_token="guessable")
