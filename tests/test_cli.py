@@ -252,3 +252,56 @@ def test_reset_mfa_turns_two_factor_off_for_a_locked_out_account(tmp_path: Path)
     )
     assert "two-factor sign-in is off for Locked@example.com" in done.stdout
     assert not asyncio.run(is_on())
+
+
+def test_insights_rebuild_writes_the_transitions_again_from_the_log(tmp_path: Path) -> None:
+    """The derived table the insights count, lost (or from a release with a bug), is written
+    again by `tasklane insights rebuild`: the same rows as the incremental writes made."""
+    from sqlalchemy import select, text
+
+    from tasklane.models import TaskTransition
+    from tasklane.runtime import Runtime
+    from tests.conftest import make_settings
+
+    env = {**os.environ, "TASKLANE_DATA_DIR": str(tmp_path / "data"), "TASKLANE_DATABASE_URL": ""}
+    subprocess.run([str(BIN), "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'tasklane.db'}", tmp_path)
+    columns = (
+        TaskTransition.task_id,
+        TaskTransition.status_id,
+        TaskTransition.category,
+        TaskTransition.at,
+    )
+
+    async def rows(*, seed: bool = False, lose: bool = False) -> list[tuple[object, ...]]:
+        from tasklane.demo import fill_demo
+
+        runtime = Runtime.build(settings)
+        try:
+            if seed:
+                await fill_demo(runtime, tasks_per_project=4)
+            async with runtime.db.transaction() as s:
+                found = [tuple(r) for r in (await s.execute(select(*columns))).all()]
+                if lose:
+                    await s.execute(text("DELETE FROM task_transitions"))
+            return sorted(found, key=str)
+        finally:
+            await runtime.close()
+
+    before = asyncio.run(rows(seed=True, lose=True))
+    assert before
+    assert asyncio.run(rows()) == []
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [str(BIN), "insights", "rebuild", *args]
+        return subprocess.run(
+            command, env=env, cwd=tmp_path, capture_output=True, text=True, check=False
+        )
+
+    result = cli()
+    assert result.returncode == 0, result.stderr
+    assert f"task transitions rebuilt: {len(before)} rows" in result.stdout
+    assert asyncio.run(rows()) == before
+    refused = cli("--project", "nope")
+    assert refused.returncode == 2
+    assert "not a project id" in refused.stderr

@@ -448,6 +448,43 @@ def search_reindex() -> None:
     typer.echo(f"search index rebuilt: {count} tasks and comments")
 
 
+insights_app = typer.Typer(
+    help="Maintain what the insights are computed from.", no_args_is_help=True
+)
+app.add_typer(insights_app, name="insights")
+
+
+@insights_app.command("rebuild")
+def insights_rebuild(
+    project: Annotated[
+        list[str] | None, typer.Option(help="A project's id (repeat it); all projects without.")
+    ] = None,
+) -> None:
+    """Write the task transitions (each time a task entered a status, the table the insights
+    count) again from the event log. Best run while nothing writes: on PostgreSQL a write in
+    flight is not waited for."""
+    from uuid import UUID  # noqa: PLC0415
+
+    from tasklane.insights.transitions import rebuild  # noqa: PLC0415
+    from tasklane.runtime import Runtime  # noqa: PLC0415
+
+    settings = _settings()
+    try:
+        project_ids = None if not project else [UUID(value) for value in project]
+    except ValueError as exc:
+        raise typer.BadParameter("not a project id", param_hint="--project") from exc
+
+    async def run() -> int:
+        runtime = Runtime.build(settings)
+        try:
+            async with runtime.db.transaction() as session:
+                return await rebuild(session, project_ids)
+        finally:
+            await runtime.close()
+
+    typer.echo(f"task transitions rebuilt: {asyncio.run(run())} rows")
+
+
 @app.command()
 def migrate(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
