@@ -305,3 +305,24 @@ def test_insights_rebuild_writes_the_transitions_again_from_the_log(tmp_path: Pa
     refused = cli("--project", "nope")
     assert refused.returncode == 2
     assert "not a project id" in refused.stderr
+
+
+def test_worker_refuses_a_metrics_port_in_use(tmp_path: Path) -> None:
+    import socket
+
+    env = {**os.environ, "TASKLANE_DATA_DIR": str(tmp_path / "data"), "TASKLANE_DATABASE_URL": ""}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [str(BIN), "worker", "--metrics-port", str(port), "--metrics-host", "127.0.0.1"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert result.returncode == 3, result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -269,16 +270,42 @@ def start_message(settings: Settings, host: str, port: int) -> list[str]:
     ]
 
 
+class _NoSignals(uvicorn.Server):
+    """A server inside a command that handles SIGTERM itself (and stops the server then)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 @app.command("worker")
-def run_worker() -> None:
+def run_worker(
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve /metrics and /healthz on this port (none without it)."),
+    ] = None,
+    metrics_host: Annotated[
+        str | None, typer.Option(help="The address to serve them on; TASKLANE_HOST without it.")
+    ] = None,
+) -> None:
     """Run the worker alone (event dispatch, jobs, housekeeping) until SIGTERM or Ctrl-C.
     Run as many as wanted beside `serve --no-worker`; set TASKLANE_REDIS_URL so live updates
     reach every app process."""
     from tasklane.logs import configure_logging  # noqa: PLC0415 - keep CLI start-up light
+    from tasklane.metrics import worker_app  # noqa: PLC0415
     from tasklane.runtime import Runtime  # noqa: PLC0415
 
     settings = _settings()
     configure_logging(settings)
+
+    host = metrics_host or settings.host
+    listening: socket.socket | None = None
+    if metrics_port is not None:
+        try:  # before anything starts: a port in use is a clear failure, not a silent one
+            listening = _reuseport_socket(host, metrics_port, reuse_port=False)
+        except OSError as exc:
+            typer.echo(f"cannot listen on {host}:{metrics_port}: {exc}", err=True)
+            raise typer.Exit(STARTUP_FAILURE) from exc
 
     async def run() -> None:
         runtime = Runtime.build(settings)
@@ -288,10 +315,19 @@ def run_worker() -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stopping.set)
         await worker.start()
-        typer.echo(f"worker {worker.jobs.name} running; SIGTERM or Ctrl-C stops it")
+        endpoint = serving = None
+        if listening is not None:
+            config = uvicorn.Config(worker_app(runtime), log_config=None, access_log=False)
+            endpoint = _NoSignals(config)
+            serving = asyncio.create_task(endpoint.serve(sockets=[listening]))
+        where = f"; /metrics on {host}:{metrics_port}" if listening else ""
+        typer.echo(f"worker {worker.jobs.name} running{where}; SIGTERM or Ctrl-C stops it")
         try:
             await stopping.wait()
         finally:
+            if endpoint is not None and serving is not None:
+                endpoint.should_exit = True
+                await serving
             await worker.stop()
             await runtime.close()
 

@@ -319,3 +319,18 @@ def install_metrics(app: FastAPI, runtime: Runtime) -> None:
     _watch_event_loop(app)
     if is_multiprocess():
         _forget_on_shutdown(app)
+
+
+def worker_app(runtime: Runtime) -> FastAPI:
+    """What `tasklane worker --metrics-port` serves: `/metrics` (this worker's process metrics,
+    such as job attempts, and the scrape-time gauges; the same token rule as the app's) and
+    `/healthz` for a liveness probe. Nothing else: the worker takes no requests."""
+    from tasklane.errors import install_error_handlers  # noqa: PLC0415
+    from tasklane.health.routes import healthz  # noqa: PLC0415
+
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.add_api_route("/healthz", healthz, methods=["GET"])
+    install_metrics(app, runtime)
+    return app

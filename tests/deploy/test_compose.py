@@ -55,7 +55,7 @@ def test_services_and_images(services: dict[str, dict[str, Any]]) -> None:
 def test_commands(services: dict[str, dict[str, Any]]) -> None:
     assert services["migrate"]["command"] == ["migrate"]
     assert services["app"]["command"] == ["serve", "--no-worker", "--no-migrate"]
-    assert services["worker"]["command"] == ["worker"]
+    assert services["worker"]["command"] == ["worker", "--metrics-port", "9100"]
     assert services["app"]["deploy"]["replicas"] == 2
 
 
@@ -87,9 +87,11 @@ def test_healthchecks(services: dict[str, dict[str, Any]]) -> None:
     assert "pg_isready" in services["postgres"]["healthcheck"]["test"][1]
     assert services["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
     assert services["minio"]["healthcheck"]["test"] == ["CMD", "mc", "ready", "local"]
-    # No HTTP server in these: the image's /healthz check is turned off, not left failing.
-    for name in ("migrate", "worker"):
-        assert services[name]["healthcheck"] == {"disable": True}
+    # No HTTP server in the migration: the image's /readyz check is turned off, not left
+    # failing. The worker's check asks its own /healthz, on the port it serves metrics on.
+    assert services["migrate"]["healthcheck"] == {"disable": True}
+    assert "127.0.0.1:9100/healthz" in services["worker"]["healthcheck"]["test"][-1]
+    assert services["worker"]["expose"] == ["9100"]
 
 
 def test_stop_grace_outlasts_the_shutdown_grace(services: dict[str, dict[str, Any]]) -> None:

@@ -35,6 +35,7 @@ from tests.faults.live import free_port
 BIN = Path(sys.executable).parent / "tasklane"
 NOT_HERE = ("TASKLANE_STORAGE_URL", "TASKLANE_STORAGE_ENDPOINT_URL", "TASKLANE_STORAGE_REGION")
 START_TIMEOUT = 30.0
+METRICS_TOKEN = "deploy-test-metrics-token-0123456789"
 
 
 def _manifests() -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -88,8 +89,13 @@ def test_migrate_then_serve_and_worker_stop_on_sigterm(
     config, args = _manifests()
     grace = float(config["TASKLANE_SHUTDOWN_GRACE_SECONDS"])
     assert config["TASKLANE_ENVIRONMENT"] == "production"
-    port = free_port()
+    port, worker_port = free_port(), free_port()
     env = _environment(config, tmp_path / "data", port)
+    env["TASKLANE_METRICS_TOKEN"] = METRICS_TOKEN
+    # The worker's metrics port, as the manifest gives it, moved to a free one here.
+    worker_args = args["worker"]
+    at = worker_args.index("--metrics-port") + 1
+    args["worker"] = [*worker_args[:at], str(worker_port), *worker_args[at + 1 :]]
 
     migrate = subprocess.run(
         [str(BIN), *args["migrate"]],
@@ -141,6 +147,17 @@ def test_migrate_then_serve_and_worker_stop_on_sigterm(
     assert httpx.get(f"{base}/healthz", timeout=5).json() == {"status": "ok"}
     assert "worker" in logs["worker"].read_text()
 
+    # The worker's own endpoint: /healthz (its liveness probe) and /metrics with the token.
+    worker_base = f"http://127.0.0.1:{worker_port}"
+    assert httpx.get(f"{worker_base}/healthz", timeout=5).json() == {"status": "ok"}
+    assert httpx.get(f"{worker_base}/metrics", timeout=5).status_code == 401
+    scraped = httpx.get(
+        f"{worker_base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=5
+    )
+    assert scraped.status_code == 200, scraped.text
+    assert 'tasklane_jobs{status="queued"}' in scraped.text
+    assert httpx.get(f"{worker_base}/api/v1/me", timeout=5).status_code == 404
+
     # The image's HEALTHCHECK command, as Docker would run it inside the container.
     check = next(
         i for i in dockerfile_instructions(ROOT / "Dockerfile") if i.keyword == "HEALTHCHECK"
@@ -165,8 +182,9 @@ def test_migrate_then_serve_and_worker_stop_on_sigterm(
     assert app_took < grace
     assert "Application shutdown complete" in app_log
     assert "Traceback" not in app_log
-    with pytest.raises(httpx.TransportError):
-        httpx.get(f"{base}/healthz", timeout=2)
+    for stopped in (base, worker_base):
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"{stopped}/healthz", timeout=2)
 
 
 def test_installed_layout_finds_its_migrations(tmp_path: Path) -> None:

@@ -98,7 +98,10 @@ def test_overlay_sets_image_replicas_and_namespace(
 def test_commands_are_the_cli_commands(overlay: dict[tuple[str, str], Resource]) -> None:
     app = only_container(overlay["Deployment", "tasklane-app"])
     assert app["args"] == ["serve", "--no-worker", "--no-migrate"]
-    assert only_container(overlay["Deployment", "tasklane-worker"])["args"] == ["worker"]
+    worker = only_container(overlay["Deployment", "tasklane-worker"])
+    assert worker["args"] == ["worker", "--metrics-port", "9100"]
+    assert worker["ports"] == [{"name": "metrics", "containerPort": 9100}]
+    assert worker["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
     job = overlay["Job", "tasklane-migrate"]
     assert only_container(job)["args"] == ["migrate"]
     assert pod_spec(job)["restartPolicy"] == "Never"
