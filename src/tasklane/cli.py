@@ -13,9 +13,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 import uvicorn
@@ -25,8 +25,10 @@ from tasklane import migrate as migrations
 from tasklane.config import Environment, Settings
 
 if TYPE_CHECKING:
+    from tasklane.db import Database
     from tasklane.demo import DemoSummary
 
+_T = TypeVar("_T")
 METRICS_FOLDER_ENV = "PROMETHEUS_MULTIPROC_DIR"  # tasklane.metrics.MULTIPROCESS_ENV
 
 app = typer.Typer(help="Tasklane: a self-hosted team task manager.", no_args_is_help=True)
@@ -553,6 +555,31 @@ def _archive_failure(exc: Exception) -> typer.Exit:
     return typer.Exit(1)
 
 
+def _with_progress(
+    title: str,
+    work: Callable[[Any], Coroutine[Any, Any, _T]],
+    refusals: tuple[type[Exception], ...],
+) -> _T:
+    """Run `work(report)` under a progress bar; a refusal (one of `refusals`: a damaged file,
+    a database that holds data, ...) is printed and ends the command with status 1."""
+    try:
+        with _progress_bar(title) as report:
+            return asyncio.run(work(report))
+    except refusals as exc:
+        raise _archive_failure(exc) from exc
+
+
+@contextlib.asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[Database]:
+    from tasklane.db import Database  # noqa: PLC0415
+
+    db = Database(settings)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
 @app.command("export")
 def export_workspace(
     workspace: Annotated[str, typer.Option(help="The workspace's slug.")],
@@ -565,22 +592,14 @@ def export_workspace(
     from tasklane.archive.workspace import ImportRefused  # noqa: PLC0415
     from tasklane.archive.workspace import export_workspace as export  # noqa: PLC0415
     from tasklane.attachments.storage import storage_for  # noqa: PLC0415
-    from tasklane.db import Database  # noqa: PLC0415
 
     settings = _settings()
 
     async def run(report: Any) -> dict[str, Any]:
-        db = Database(settings)
-        try:
+        async with _database(settings) as db:
             return await export(db, storage_for(settings), workspace, output, report)
-        finally:
-            await db.dispose()
 
-    try:
-        with _progress_bar("exporting") as report:
-            manifest = asyncio.run(run(report))
-    except (ArchiveError, ImportRefused) as exc:
-        raise _archive_failure(exc) from exc
+    manifest = _with_progress("exporting", run, (ArchiveError, ImportRefused))
     rows = sum(t["rows"] for t in manifest["tables"].values())
     typer.echo(f"exported {workspace!r} to {output}: {rows} rows, {len(manifest['files'])} files")
     for key in manifest.get("missing_files", []):
@@ -600,30 +619,24 @@ def import_workspace(
     from tasklane.archive.workspace import ImportRefused, ImportResult, TryAgain  # noqa: PLC0415
     from tasklane.archive.workspace import import_workspace as load  # noqa: PLC0415
     from tasklane.attachments.storage import storage_for  # noqa: PLC0415
-    from tasklane.db import Database  # noqa: PLC0415
 
     settings = _settings()
     migrations.upgrade(settings.resolved_database_url)
 
     async def run(report: Any) -> ImportResult:
-        db, storage = Database(settings), storage_for(settings)
-        try:
+        async with _database(settings) as db:
             for attempt in range(10):
                 try:
-                    return await load(db, storage, archive, slug=slug, progress=report)
+                    return await load(
+                        db, storage_for(settings), archive, slug=slug, progress=report
+                    )
                 except TryAgain:
                     if attempt == 9:
                         raise
                     await asyncio.sleep(1 + settings.dispatch_save_seconds)
             raise AssertionError("unreachable")
-        finally:
-            await db.dispose()
 
-    try:
-        with _progress_bar("importing") as report:
-            result = asyncio.run(run(report))
-    except (ArchiveError, ImportRefused, OSError) as exc:
-        raise _archive_failure(exc) from exc
+    result = _with_progress("importing", run, (ArchiveError, ImportRefused, OSError))
     typer.echo(
         f"imported workspace {result.slug!r}: {sum(result.rows.values())} rows, "
         f"{result.files} files; accounts: {result.accounts_matched} matched by e-mail, "
@@ -643,11 +656,9 @@ def backup_command(
     from tasklane.archive.backup import BackupError, backup  # noqa: PLC0415
 
     settings = _settings()
-    try:
-        with _progress_bar("backing up") as report:
-            manifest = asyncio.run(backup(settings, output, report))
-    except (BackupError, OSError) as exc:
-        raise _archive_failure(exc) from exc
+    manifest = _with_progress(
+        "backing up", lambda report: backup(settings, output, report), (BackupError, OSError)
+    )
     size = sum(f["size"] for f in manifest["files"].values())
     typer.echo(
         f"backup written to {output}: {manifest['database']['method']}, "
@@ -671,11 +682,11 @@ def restore_command(
     from tasklane.archive.workspace import ImportRefused  # noqa: PLC0415
 
     settings = _settings()
-    try:
-        with _progress_bar("restoring") as report:
-            restored = asyncio.run(restore(settings, folder, force=force, progress=report))
-    except (BackupError, ArchiveError, ImportRefused, OSError) as exc:
-        raise _archive_failure(exc) from exc
+    restored = _with_progress(
+        "restoring",
+        lambda report: restore(settings, folder, force=force, progress=report),
+        (BackupError, ArchiveError, ImportRefused, OSError),
+    )
     typer.echo(
         f"restored {folder} ({restored.method}, schema {restored.schema}) and "
         f"{restored.files} files; database migrated to this version"
@@ -694,7 +705,6 @@ def migrate_to(
     from tasklane.archive.fileformat import ArchiveError  # noqa: PLC0415
     from tasklane.archive.installation import copy_installation  # noqa: PLC0415
     from tasklane.archive.workspace import ImportRefused  # noqa: PLC0415
-    from tasklane.db import Database  # noqa: PLC0415
 
     settings = _settings()
     if url == settings.resolved_database_url:
@@ -704,18 +714,10 @@ def migrate_to(
     target_settings = settings.model_copy(update={"database_url": url})
 
     async def run(report: Any) -> Any:
-        source, target = Database(settings), Database(target_settings)
-        try:
+        async with _database(settings) as source, _database(target_settings) as target:
             return await copy_installation(source, target, report)
-        finally:
-            await source.dispose()
-            await target.dispose()
 
-    try:
-        with _progress_bar("copying") as report:
-            copied = asyncio.run(run(report))
-    except (ArchiveError, ImportRefused, OSError) as exc:
-        raise _archive_failure(exc) from exc
+    copied = _with_progress("copying", run, (ArchiveError, ImportRefused, OSError))
     typer.echo(
         f"copied {sum(copied.rows.values())} rows in {len(copied.rows)} tables; row counts "
         f"and event head ({copied.event_head}) match. Now point TASKLANE_DATABASE_URL at it"
