@@ -153,9 +153,8 @@ async def test_import_into_a_lived_in_installation(
                 )
             )
             assert UUID(grace["id"]) in members
-            hashes = dict(
-                (await session.execute(select(User.email, User.password_hash))).tuples().all()
-            )
+            rows = await session.execute(select(User.email, User.password_hash))
+            hashes = {row.email: row.password_hash for row in rows}
             positions = set(await session.scalars(select(ConsumerPosition.position)))
             new_head = await session.scalar(select(func.max(Event.seq)))
         assert hashes["ada@demo.tasklane.dev"] == ""
