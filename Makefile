@@ -9,6 +9,7 @@ PYTEST_WORKERS ?= 2
 CHROMIUM ?= /usr/bin/chromium
 WRK ?= /usr/bin/wrk
 PROMTOOL ?= /usr/bin/promtool
+HAPROXY ?= /usr/sbin/haproxy
 BENCH_STAMP := $(VENV)/.bench-installed
 # The web app (web/): npm ci when package-lock.json changes, a build when any input is newer.
 NPM ?= npm
@@ -45,6 +46,11 @@ $(WRK):
 $(PROMTOOL):
 	$(SUDO) apt-get install -y -q --no-install-recommends prometheus || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends prometheus)
 
+# HAProxy balances several app processes in the scale-out fault test
+# (tests/faults/test_scale_out.py); the test runs its own haproxy, only the binary is used.
+$(HAPROXY):
+	$(SUDO) apt-get install -y -q haproxy || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q haproxy)
+
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
@@ -75,7 +81,7 @@ migrate: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/tasklane demo
 
-test: $(STAMP) $(CHROMIUM) $(WRK) $(PROMTOOL) $(BENCH_STAMP) $(WEB_BUILD)
+test: $(STAMP) $(CHROMIUM) $(WRK) $(PROMTOOL) $(HAPROXY) $(BENCH_STAMP) $(WEB_BUILD)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
