@@ -114,6 +114,13 @@ class DatasetSpec:
         raw = json.dumps({**asdict(self), "generator": GENERATOR_VERSION}, sort_keys=True)
         return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
+    def generate(self, settings: Settings) -> tuple[Rows, Manifest]:
+        """The rows and the manifest (a spec of another kind of dataset overrides both)."""
+        return generate(self, settings)
+
+    async def load(self, url: str, rows: Rows) -> dict[str, int]:
+        return await load(url, rows)
+
 
 STANDARD = DatasetSpec(
     name="standard",
@@ -796,8 +803,8 @@ def build(spec: DatasetSpec, url: str, settings: Settings) -> Manifest:
     """Migrate `url` (an empty database), generate the dataset and load it."""
     started = time.perf_counter()
     upgrade(url)
-    rows, manifest = generate(spec, settings)
-    manifest.counts = asyncio.run(load(url, rows))
+    rows, manifest = spec.generate(settings)
+    manifest.counts = asyncio.run(spec.load(url, rows))
     manifest.build_seconds = round(time.perf_counter() - started, 1)
     return manifest
 

@@ -32,6 +32,7 @@ import httpx
 
 from bench import datasets
 from bench.datasets import DatasetSpec, Manifest
+from bench.insights import FLOW, FLOW_SMOKE
 from bench.loadgen import METRICS_TOKEN
 from bench.results import Results, machine
 from bench.servers import ROOT, ServerGroup, start_group
@@ -105,9 +106,11 @@ class Profile:
     """The files the attachments stage sends up and down, one after another per client."""
     big_upload_mb: int = 200
     """The one large upload of the attachments stage, during which the app's memory is read."""
+    flow: DatasetSpec = FLOW
+    """The insights stage's dataset (bench/insights.py)."""
 
     def dataset(self, name: str) -> DatasetSpec:
-        return self.standard if name == "standard" else self.big
+        return {"standard": self.standard, "big-project": self.big, "insights": self.flow}[name]
 
 
 FULL = Profile("full", datasets.STANDARD, datasets.BIG_PROJECT)
@@ -145,6 +148,7 @@ SMOKE = Profile(
     notify_rate=20.0,
     transfer_mb=1,
     big_upload_mb=8,
+    flow=FLOW_SMOKE,
 )
 PROFILES = {p.name: p for p in (FULL, SMOKE)}
 
@@ -259,7 +263,7 @@ def stages(profile: Profile) -> list[Stage]:
         )
     )
     found.append(Stage("growth", "big-project", growth.run))
-    found.append(Stage("insights", "big-project", insights.run))
+    found.append(Stage("insights", "insights", insights.run))
     return found
 
 

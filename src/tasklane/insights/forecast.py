@@ -4,12 +4,13 @@ throughput (docs/metrics.md, "Forecast")."""
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 from uuid import UUID
 
 import numpy as np
 import numpy.typing as npt
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.auth.principal import Principal
@@ -26,8 +27,9 @@ from tasklane.insights.schemas import (
     ForecastRequest,
     ForecastTasksByDate,
 )
-from tasklane.insights.service import OPEN, Filter, load
+from tasklane.insights.service import OPEN, Filter, Reading, end_of, tasks_in_scope
 from tasklane.kit.clock import utcnow
+from tasklane.models import Task
 
 PERCENTS: tuple[Literal[50, 70, 85, 95], ...] = (50, 70, 85, 95)
 MIN_HISTORY_DAYS = 14
@@ -97,28 +99,39 @@ async def forecast(
     # The history: whole days before today, from when the project began at the earliest.
     end = today - timedelta(days=1)
     start = max(today - timedelta(weeks=data.history_weeks), access.project.created_at.date())
-    everything = await load(session, principal, [project_id], Filter())
+    reading = await Reading.of(session, principal, [project_id], Filter(), utcnow())
     daily = np.zeros(max(0, (end - start).days + 1), dtype=np.int64)
-    for task in everything.tasks:
-        done = task.finished_at
-        if done is not None and start <= done.date() <= end:
-            daily[(done.date() - start).days] += 1
-    finished = int(daily.sum())
-    if daily.size < MIN_HISTORY_DAYS or finished == 0:
+    if daily.size:
+        window = (datetime.combine(start, time.min, tzinfo=UTC), end_of(end))
+        finished = await reading.outlines(await reading.finished_in(*window))
+        for task in finished.tasks:
+            if task.finished_at is None:
+                continue
+            done = finished.time(task.finished_at).date()
+            if start <= done <= end:
+                daily[(done - start).days] += 1
+    finished_count = int(daily.sum())
+    if daily.size < MIN_HISTORY_DAYS or finished_count == 0:
         raise InsufficientHistory(
             f"A forecast needs at least {MIN_HISTORY_DAYS} days of history with finished "
             f"tasks in them; the last {data.history_weeks} weeks of this project give "
-            f"{daily.size} days and {finished} finished tasks. Try again once the team has "
-            "finished some work over two weeks or more."
+            f"{daily.size} days and {finished_count} finished tasks. Try again once the team "
+            "has finished some work over two weeks or more."
         )
-    scope = (
-        everything
-        if data.task_ids is None and data.query is None
-        else await load(session, principal, [project_id], Filter(data.query or "", data.task_ids))
+    scope = Filter(data.query or "", data.task_ids)
+    open_tasks = tasks_in_scope([project_id], principal, scope, today).where(
+        Task.status_id.in_([s[0] for s in reading.flow.statuses if s[3] in OPEN])
     )
-    open_tasks = [t for t in scope.tasks if t.current in OPEN]
+    remaining = await session.scalar(open_tasks.with_only_columns(func.count())) or 0
+    first_ids = list(
+        await session.scalars(
+            open_tasks.with_only_columns(Task.id)
+            .order_by(Task.created_at, Task.id)
+            .limit(MAX_TASK_IDS + 1)
+        )
+    )
     seed = data.seed if data.seed is not None else secrets.randbits(32)
-    runs = np.sort(simulate(daily, len(open_tasks), data.samples, seed))
+    runs = np.sort(simulate(daily, remaining, data.samples, seed))
     percentiles = [
         ForecastPercentile(
             percent=p, days=(d := nearest_rank(runs, p)), date=today + timedelta(days=d)
@@ -147,9 +160,9 @@ async def forecast(
         )
     return ForecastRead(
         project_id=project_id,
-        remaining=len(open_tasks),
-        task_ids=[t.id for t in open_tasks][:MAX_TASK_IDS],
-        task_ids_truncated=len(open_tasks) > MAX_TASK_IDS,
+        remaining=remaining,
+        task_ids=first_ids[:MAX_TASK_IDS],
+        task_ids_truncated=remaining > MAX_TASK_IDS,
         samples=data.samples,
         seed=seed,
         today=today,
@@ -157,8 +170,8 @@ async def forecast(
             from_=start,
             to=end,
             days=int(daily.size),
-            finished=finished,
-            per_day=round(finished / daily.size, 4),
+            finished=finished_count,
+            per_day=round(finished_count / daily.size, 4),
         ),
         percentiles=percentiles,
         histogram=histogram,

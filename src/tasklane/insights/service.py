@@ -4,10 +4,13 @@ Reads only, scoped to what the caller can see: a project through `access_project
 workspace through the projects `visible_project_ids` gives (guests: the projects they were
 given). Each metric reads only what it needs (docs/metrics.md, "How it is computed"):
 - the metrics of the present (status-counts, workload, overdue) are SQL aggregates, with the
-  ids behind each point read separately, at most MAX_TASK_IDS of them;
-- the others load the category timelines (`transitions.timelines`) of the tasks they can
-  count, with Core rows in chunks (the ORM would turn every value into an object), and count
-  in a thread, so the event loop is never held for long.
+  ids behind their points read in one more statement;
+- throughput, cycle and lead time read the outlines of the tasks that can have finished in
+  the period (`histories.outlines`), ageing WIP those and the tasks started now;
+- cumulative flow and burndown count back from now: the tasks in each category now, less
+  what changed since each moment shown (`histories.since`).
+The metric functions (`throughput`, `cumulative_flow`, ...) are pure: they count a `World`,
+whether read from the database or made whole in a test.
 """
 
 from __future__ import annotations
@@ -17,23 +20,21 @@ import bisect
 import csv
 import io
 import math
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from sqlalchemy import (
     ColumnElement,
     Select,
-    String,
-    and_,
     case,
     func,
+    literal_column,
     or_,
     select,
-    text,
-    type_coerce,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,7 +42,8 @@ from tasklane.auth.principal import Principal
 from tasklane.authz.access import access_project, access_workspace, visible_project_ids
 from tasklane.authz.roles import Action
 from tasklane.errors import ValidationFailed
-from tasklane.insights import transitions
+from tasklane.insights import histories
+from tasklane.insights.histories import Clock, Since, StatusRow, TaskHistory, Workflow
 from tasklane.insights.schemas import (
     MAX_DAYS,
     MAX_POINTS,
@@ -53,7 +55,7 @@ from tasklane.insights.schemas import (
 )
 from tasklane.kit.clock import utcnow
 from tasklane.kit.spreadsheet import safe_cell
-from tasklane.models import Event, Project, Status, Task, TaskAssignee, TaskTransition
+from tasklane.models import Project, Task, TaskAssignee
 from tasklane.query.compile import Context, task_conditions, text_terms
 from tasklane.query.language import parse_query
 from tasklane.search.queries import text_condition
@@ -63,8 +65,6 @@ CATEGORIES = ("backlog", "unstarted", "started", "done", "cancelled")
 DAY = timedelta(days=1)
 FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
 """The days a period, or a burndown's target, may name."""
-_WORKFLOW_TYPES = text("events.type IN ('status.updated', 'status.deleted')")
-"""Spelled as the partial index `ix_events_project_id_seq_workflow` is, so it is used."""
 
 
 # --- the period and the scope ----------------------------------------------------------------
@@ -115,6 +115,10 @@ class Period:
     def covers(self, moment: datetime) -> bool:
         return self.start <= moment.date() <= self.end
 
+    @property
+    def first_moment(self) -> datetime:
+        return datetime.combine(self.start, time.min, tzinfo=UTC)
+
 
 @dataclass(frozen=True, slots=True)
 class Filter:
@@ -128,260 +132,32 @@ def end_of(day: date) -> datetime:
     return datetime.combine(day + DAY, time.min, tzinfo=UTC)
 
 
-# --- loading ---------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class TaskHistory:
-    id: UUID
-    project_id: UUID
-    status_id: UUID
-    created_at: datetime
-    due_date: date | None
-    """Not read by `load` (None): `overdue` asks the database."""
-    estimate: float | None
-    line: transitions.Timeline = field(default_factory=list)
-    assignees: list[UUID] = field(default_factory=list)
-
-    @property
-    def current(self) -> str:
-        return self.line[-1][1]
-
-    def category_at(self, moment: datetime) -> str | None:
-        """The category just before `moment`; None before the task existed."""
-        found = None
-        for at, category in self.line:
-            if at >= moment:
-                break
-            found = category
-        return found
-
-    @property
-    def first_start(self) -> datetime | None:
-        return next((at for at, category in self.line if category == "started"), None)
-
-    @property
-    def finished_at(self) -> datetime | None:
-        """When the task entered done for the last time, if it is done now."""
-        if self.current != "done":
-            return None
-        return self.line[-1][0]
-
-
-@dataclass(slots=True)
-class World:
-    tasks: list[TaskHistory]
-    statuses: list[tuple[UUID, UUID, str, str, int]]  # id, project, name, category, position
-    now: datetime
-
-
-def _task_statement(
+def scope_of(
     project_ids: Sequence[UUID], principal: Principal, scope: Filter, today: date
-) -> Select[UUID, UUID, UUID, datetime, date | None, float | None]:
-    stmt = select(
-        Task.id, Task.project_id, Task.status_id, Task.created_at, Task.due_date, Task.estimate
-    ).where(Task.project_id.in_(project_ids), Task.deleted_at.is_(None))
-    conditions: list[ColumnElement[bool]] = []
+) -> histories.Scope:
+    """The live tasks in scope: in `project_ids`, not in the trash, matching the filter."""
+    filters: list[ColumnElement[bool]] = []
     if scope.query.strip():
         query = parse_query(scope.query, field_name="q")
-        conditions += task_conditions(query, Context(principal.user_id, today))
+        filters += task_conditions(query, Context(principal.user_id, today))
         terms = text_terms(query)
         if terms is not None:
-            conditions.append(text_condition(terms))
+            filters.append(text_condition(terms))
     if scope.task_ids is not None:
-        conditions.append(Task.id.in_(list(scope.task_ids)))
-    return stmt.where(*conditions)
+        filters.append(Task.id.in_(list(scope.task_ids)))
+    return histories.Scope(project_ids, filters)
 
 
-async def _statuses(
-    session: AsyncSession, project_ids: Sequence[UUID]
-) -> list[tuple[UUID, UUID, str, str, int]]:
-    rows = await session.execute(
-        select(Status.id, Status.project_id, Status.name, Status.category, Status.position)
-        .where(Status.project_id.in_(project_ids))
-        .order_by(Status.project_id, Status.position)
-    )
-    return [(r[0], r[1], r[2], r[3], r[4]) for r in rows.all()]
+def tasks_in_scope(
+    project_ids: Sequence[UUID], principal: Principal, scope: Filter, today: date
+) -> Select[*tuple[Any, ...]]:
+    """The live tasks in scope (a SELECT of the tasks table whose columns are replaced)."""
+    return scope_of(project_ids, principal, scope, today).tasks()
 
 
-async def _workflow_changes(
-    session: AsyncSession, project_ids: Sequence[UUID]
-) -> list[transitions.WorkflowChange]:
-    rows = await session.execute(
-        select(Event.seq, Event.created_at, Event.type, Event.entity_id, Event.data)
-        .where(Event.project_id.in_(project_ids), _WORKFLOW_TYPES)
-        .order_by(Event.seq)
-    )
-    return [c for r in rows.all() if (c := transitions.workflow_change(*r)) is not None]
-
-
-def _in_category(
-    statuses: Sequence[tuple[UUID, UUID, str, str, int]], *categories: str
-) -> ColumnElement[bool]:
+def _in_category(statuses: Sequence[StatusRow], *categories: str) -> ColumnElement[bool]:
     """The task's status is in one of `categories` now."""
     return Task.status_id.in_([s[0] for s in statuses if s[3] in categories])
-
-
-def _raw(column: Any) -> ColumnElement[Any]:
-    """A UUID column read as the driver gives it (see `_uuid`): SQLAlchemy's conversion of
-    each value costs more than the rest of the read at 100k tasks."""
-    return type_coerce(column, String)
-
-
-def _uuid(value: Any) -> UUID:
-    """A `_raw` UUID: SQLite keeps 32 hex digits, asyncpg gives its own uuid.UUID."""
-    return value if isinstance(value, UUID) else UUID(hex=value)
-
-
-class _Ids(dict[Any, UUID]):
-    """Raw UUIDs converted once each (statuses and projects repeat on every row)."""
-
-    def __missing__(self, raw: Any) -> UUID:
-        self[raw] = value = _uuid(raw)
-        return value
-
-
-_CHUNK = 5_000
-"""Rows read and converted at a time (~20 ms of the event loop's time each)."""
-
-
-async def _chunks(
-    session: AsyncSession, stmt: Select[*tuple[Any, ...]]
-) -> AsyncIterator[Sequence[Any]]:
-    """Core rows, not the ORM's: no per-row work beyond the columns' own conversion."""
-    connection = await session.connection()
-    result = await connection.stream(stmt.execution_options(yield_per=_CHUNK))
-    async for chunk in result.partitions():
-        yield chunk
-
-
-async def load(
-    session: AsyncSession,
-    principal: Principal,
-    project_ids: Sequence[UUID],
-    scope: Filter,
-    *,
-    assignees: bool = False,
-    only: Sequence[ColumnElement[bool]] = (),
-    now: datetime | None = None,
-    statuses: list[tuple[UUID, UUID, str, str, int]] | None = None,
-    changes: Sequence[transitions.WorkflowChange] | None = None,
-) -> World:
-    """The live tasks in scope with their timelines. `only`: conditions a metric knows its
-    tasks meet; the tasks outside them are not read (nor their transitions). `now`,
-    `statuses` and `changes` are read here unless the caller has them already."""
-    now = now or utcnow()
-    if statuses is None:
-        statuses = await _statuses(session, project_ids)
-    if changes is None:
-        changes = await _workflow_changes(session, project_ids)
-    scoped = _task_statement(project_ids, principal, scope, now.date())
-    tasks_stmt = scoped.where(*only)
-    known = _Ids()
-    tasks: dict[Any, TaskHistory] = {}
-    # Read in chunks, each turned into objects on the event loop before the next is awaited:
-    # at 100k tasks no stretch holds the loop for long.
-    async for chunk in _chunks(
-        session,
-        tasks_stmt.with_only_columns(
-            _raw(Task.id),
-            _raw(Task.project_id),
-            _raw(Task.status_id),
-            Task.created_at,
-            Task.estimate,
-        ).order_by(Task.created_at, Task.id),  # the order of (created_at, str(id))
-    ):
-        for r in chunk:
-            tasks[r[0]] = TaskHistory(_uuid(r[0]), known[r[1]], known[r[2]], r[3], None, r[4])
-    if not tasks:
-        return World([], statuses, now)
-    ids = tasks_stmt.with_only_columns(Task.id)
-    rows = select(
-        TaskTransition.at,
-        TaskTransition.id,
-        _raw(TaskTransition.task_id),
-        _raw(TaskTransition.status_id),
-        TaskTransition.category,
-    ).where(TaskTransition.project_id.in_(project_ids))
-    if only or scope.query.strip() or scope.task_ids is not None:
-        # Some of the tasks: found by (project, task), sorted here (an ORDER BY would make
-        # the database walk every row of the project in time order instead).
-        rows = rows.where(TaskTransition.task_id.in_(ids))
-        ordered = False
-    else:
-        rows = rows.order_by(TaskTransition.at, TaskTransition.id)
-        ordered = True
-    moves: list[tuple[datetime, int, transitions.Row]] = []
-    async for chunk in _chunks(session, rows):
-        for r in chunk:
-            task = tasks.get(r[2])  # None: a task in the trash
-            if task is not None:
-                moves.append((r[0], r[1], transitions.Row(task.id, known[r[3]], r[4], r[0])))
-    current = {s[0]: s[3] for s in statuses}
-    seen: dict[UUID, str] | None = None
-    if only and any(c.kind == "deleted" for c in changes):
-        # What the rows of every task in scope say of the statuses that are gone, as if
-        # all had been read.
-        seen = {
-            known[r[0]]: r[1]
-            for r in await session.execute(
-                select(_raw(TaskTransition.status_id), TaskTransition.category)
-                .where(
-                    TaskTransition.project_id.in_(project_ids),
-                    TaskTransition.task_id.in_(scoped.with_only_columns(Task.id)),
-                    TaskTransition.status_id.not_in(list(current)),
-                )
-                .order_by(TaskTransition.at, TaskTransition.id)
-            )
-        }
-    await asyncio.to_thread(_draw_lines, tasks.values(), moves, ordered, changes, current, seen)
-    if assignees:
-        for raw_id, user_id in await session.execute(
-            select(_raw(TaskAssignee.task_id), TaskAssignee.user_id).where(
-                TaskAssignee.task_id.in_(ids)
-            )
-        ):
-            tasks[raw_id].assignees.append(user_id)
-    return World(list(tasks.values()), statuses, now)
-
-
-def _draw_lines(
-    tasks: Iterable[TaskHistory],
-    moves: list[tuple[datetime, int, transitions.Row]],
-    ordered: bool,
-    changes: Sequence[transitions.WorkflowChange],
-    current: Mapping[UUID, str],
-    seen: Mapping[UUID, str] | None,
-) -> None:
-    """Each task's timeline from its rows (`moves`: by time and id if `ordered`) (CPU for
-    ~1 s at 100k tasks: run it in a thread)."""
-    if not ordered:
-        moves.sort(key=lambda m: m[:2])
-    rows = [row for _, _, row in moves]
-    lines = transitions.timelines(rows, changes, current, seen)
-    for task in tasks:
-        task.line = lines.get(task.id) or [(task.created_at, current.get(task.status_id, "?"))]
-
-
-def _finished_in(
-    period: Period,
-    project_ids: Sequence[UUID],
-    statuses: Sequence[tuple[UUID, UUID, str, str, int]],
-    changes: Sequence[transitions.WorkflowChange],
-) -> list[ColumnElement[bool]]:
-    """Conditions every task finished in `period` meets: it is done now, and it entered its
-    last done stretch in the period, by a transition row of its own or by a workflow change
-    (then every task done now may have)."""
-    start, end = datetime.combine(period.start, time.min, tzinfo=UTC), end_of(period.end)
-    done_now = _in_category(statuses, "done")
-    if any(c.kind in ("category", "deleted") and start <= c.at < end for c in changes):
-        return [done_now]
-    moved = select(TaskTransition.task_id).where(
-        TaskTransition.project_id.in_(project_ids),
-        TaskTransition.at >= start,
-        TaskTransition.at < end,
-    )
-    return [done_now, Task.id.in_(moved)]
 
 
 # --- statistics ------------------------------------------------------------------------------
@@ -400,20 +176,56 @@ def _days(delta: timedelta) -> float:
     return round(delta.total_seconds() / 86400, 4)
 
 
-def _ids(tasks: Iterable[TaskHistory]) -> tuple[list[UUID], bool, int]:
+def _point(tasks: Sequence[Outlined], **fields: Any) -> InsightPoint:
     ids = [t.id for t in tasks]
-    return ids[:MAX_TASK_IDS], len(ids) > MAX_TASK_IDS, len(ids)
-
-
-def _point(tasks: Sequence[TaskHistory], **fields: Any) -> InsightPoint:
-    ids, truncated, count = _ids(tasks)
     estimate = round(sum(t.estimate or 0 for t in tasks), 4)
     return InsightPoint(
-        count=count, estimate=estimate, task_ids=ids, task_ids_truncated=truncated, **fields
+        count=len(ids),
+        estimate=estimate,
+        task_ids=ids[:MAX_TASK_IDS],
+        task_ids_truncated=len(ids) > MAX_TASK_IDS,
+        **fields,
     )
 
 
-# --- the metrics -----------------------------------------------------------------------------
+# --- the metrics of the tasks' histories -----------------------------------------------------
+
+
+class Outlined(Protocol):
+    """What the metrics of finished and started work read of a task (`histories.Outline`,
+    or a whole `TaskHistory`)."""
+
+    @property
+    def id(self) -> Any: ...
+    @property
+    def project_id(self) -> Any: ...
+    @property
+    def status_id(self) -> Any: ...
+    @property
+    def created_at(self) -> Any: ...
+    @property
+    def estimate(self) -> float | None: ...
+    @property
+    def first_start(self) -> Any: ...
+    @property
+    def finished_at(self) -> Any: ...
+    @property
+    def current(self) -> str: ...
+
+
+@dataclass(slots=True)
+class World:
+    """Tasks with their histories, and now. `clock` turns the driver's moments into datetimes
+    (a world made of datetimes needs none)."""
+
+    tasks: Sequence[Any]
+    """`TaskHistory`s (the bands read their lines), or `Outlined` ones."""
+    statuses: list[StatusRow]
+    now: datetime
+    clock: Clock | None = None
+
+    def time(self, value: Any) -> datetime:
+        return value if self.clock is None else self.clock.time(value)
 
 
 @dataclass
@@ -424,16 +236,20 @@ class Answer:
     """More points than MAX_POINTS: `points` holds the first of them."""
 
 
-def _finished(world: World, period: Period) -> list[TaskHistory]:
-    return [t for t in world.tasks if (done := t.finished_at) is not None and period.covers(done)]
+def _finished(world: World, period: Period) -> list[tuple[Outlined, datetime]]:
+    out = []
+    for task in world.tasks:
+        done = task.finished_at
+        if done is not None and period.covers(moment := world.time(done)):
+            out.append((task, moment))
+    return out
 
 
 def throughput(world: World, period: Period) -> Answer:
-    buckets: dict[date, list[TaskHistory]] = {b: [] for b in period.buckets()}
+    buckets: dict[date, list[Outlined]] = {b: [] for b in period.buckets()}
     finished = _finished(world, period)
-    for task in finished:
-        assert task.finished_at is not None
-        buckets[period.bucket(task.finished_at.date())].append(task)
+    for task, done in finished:
+        buckets[period.bucket(done.date())].append(task)
     points = [_point(tasks, date=b) for b, tasks in buckets.items()]
     counts = [float(p.count) for p in points]
     summary: dict[str, float | None] = {
@@ -444,16 +260,25 @@ def throughput(world: World, period: Period) -> Answer:
     return Answer(points, summary)
 
 
-def _durations(world: World, period: Period, *, lead: bool) -> Answer:
-    found: list[tuple[date, float, TaskHistory]] = []
+def _timed(
+    world: World, period: Period, *, lead: bool
+) -> tuple[list[tuple[date, float, Any]], int]:
+    """The tasks finished in the period with their cycle (or lead) time in days, and how many
+    were left out (never started, or started after they finished)."""
+    found: list[tuple[date, float, Any]] = []
     excluded = 0
-    for task in _finished(world, period):
-        assert task.finished_at is not None
-        start = task.created_at if lead else task.first_start
-        if start is None or start > task.finished_at:
+    for task, done in _finished(world, period):
+        begun = task.created_at if lead else task.first_start
+        start = None if begun is None else world.time(begun)
+        if start is None or start > done:
             excluded += 1
             continue
-        found.append((task.finished_at.date(), _days(task.finished_at - start), task))
+        found.append((done.date(), _days(done - start), task))
+    return found, excluded
+
+
+def _durations(world: World, period: Period, *, lead: bool) -> Answer:
+    found, excluded = _timed(world, period, lead=lead)
     found.sort(key=lambda f: (f[0], f[1], str(f[2].id)))
     points = [
         InsightPoint(
@@ -486,154 +311,15 @@ def lead_time(world: World, period: Period) -> Answer:
     return _durations(world, period, lead=True)
 
 
-def _sample_days(period: Period) -> list[tuple[date, date]]:
-    """(label, the day whose end is sampled): every day, or the last day of each week in the
-    period."""
-    if period.interval is InsightInterval.DAY:
-        return [(d, d) for d in period.days()]
-    return [(b, min(b + 6 * DAY, period.end)) for b in period.buckets()]
-
-
-@dataclass(slots=True)
-class Bands:
-    """For each band and each sample: the tasks in it (count, sum of estimates, the first
-    MAX_TASK_IDS ids in the tasks' order)."""
-
-    counts: dict[str, list[int]]
-    estimates: dict[str, list[float]]
-    ids: dict[str, list[list[UUID]]]
-
-
-def _bands(
-    tasks: Sequence[TaskHistory], moments: Sequence[datetime], band: Mapping[str, str]
-) -> Bands:
-    """Each task in the band of its category (`band`; other categories in none) just before
-    each of `moments`, as `TaskHistory.category_at` tells. Each stretch a task spent in a band
-    covers the moments after its start up to its end included: counts by difference arrays,
-    and ids into the first moments of the stretch that are not full yet ("next free slot"
-    links), so the cost grows with the stretches and the ids listed, not with tasks times
-    moments."""
-    size = len(moments)
-    names = set(band.values())
-    counts = {c: [0] * (size + 1) for c in names}
-    estimates = {c: [0.0] * (size + 1) for c in names}
-    ids: dict[str, list[list[UUID]]] = {c: [[] for _ in range(size)] for c in names}
-    free = {c: list(range(size + 1)) for c in names}
-
-    def next_free(links: list[int], i: int) -> int:
-        while links[i] != i:
-            links[i] = links[links[i]]
-            i = links[i]
-        return i
-
-    for task in tasks:
-        stretches: list[tuple[datetime, str | None]] = []
-        for start, category in task.line:
-            name = band.get(category)
-            if not stretches or stretches[-1][1] != name:
-                stretches.append((start, name))
-        for k, (start, name) in enumerate(stretches):
-            if name is None:
-                continue
-            first = bisect.bisect_right(moments, start)
-            last = (
-                size
-                if k + 1 == len(stretches)
-                else bisect.bisect_right(moments, stretches[k + 1][0])
-            )
-            if first >= last:
-                continue
-            counts[name][first] += 1
-            counts[name][last] -= 1
-            estimates[name][first] += task.estimate or 0
-            estimates[name][last] -= task.estimate or 0
-            links, lists = free[name], ids[name]
-            i = next_free(links, first)
-            while i < last:
-                lists[i].append(task.id)
-                if len(lists[i]) >= MAX_TASK_IDS:
-                    links[i] = i + 1
-                i = next_free(links, i + 1)
-    for name in names:  # running sums: the difference arrays become the figures
-        for i in range(1, size + 1):
-            counts[name][i] += counts[name][i - 1]
-            estimates[name][i] += estimates[name][i - 1]
-    return Bands(counts, estimates, ids)
-
-
-def cumulative_flow(world: World, period: Period) -> Answer:
-    samples = _sample_days(period)
-    bands = _bands(world.tasks, [end_of(day) for _, day in samples], {c: c for c in CATEGORIES})
-    points: list[InsightPoint] = []
-    for index, (label, _) in enumerate(samples):
-        for c in CATEGORIES:
-            count = bands.counts[c][index]
-            points.append(
-                InsightPoint(
-                    date=label,
-                    category=c,
-                    count=count,
-                    estimate=round(bands.estimates[c][index], 4),
-                    task_ids=bands.ids[c][index],
-                    task_ids_truncated=count > len(bands.ids[c][index]),
-                )
-            )
-    return Answer(points, {"count": float(len(world.tasks))})
-
-
-_BURNDOWN_BANDS = {
-    **dict.fromkeys(OPEN, "remaining"),
-    "done": "done",
-    "cancelled": "cancelled",
-}
-"""A task in any other category (a status of unknown category) is in scope, in no band."""
-
-
-def burndown(world: World, period: Period, target: date) -> Answer:
-    today = world.now.date()
-    days = [period.start + timedelta(days=i) for i in range((target - period.start).days + 1)]
-    moments = [end_of(day) for day in days]
-    bands = _bands(world.tasks, moments, _BURNDOWN_BANDS)
-    made = sorted(t.line[0][0] for t in world.tasks)
-    start_remaining = bands.counts["remaining"][0]
-    span = max(1, (target - period.start).days)
-    points: list[InsightPoint] = []
-    for index, day in enumerate(days):
-        ideal = round(start_remaining * max(0, (target - day).days) / span, 4)
-        if day > today:
-            points.append(InsightPoint(date=day, ideal=ideal))
-            continue
-        remaining = bands.counts["remaining"][index]
-        ids = bands.ids["remaining"][index]
-        points.append(
-            InsightPoint(
-                date=day,
-                ideal=ideal,
-                count=remaining,
-                estimate=round(bands.estimates["remaining"][index], 4),
-                task_ids=ids,
-                task_ids_truncated=remaining > len(ids),
-                scope=bisect.bisect_left(made, moments[index]) - bands.counts["cancelled"][index],
-                done=bands.counts["done"][index],
-                remaining=remaining,
-            )
-        )
-    summary: dict[str, float | None] = {
-        "scope": float(sum(1 for t in world.tasks if t.current != "cancelled")),
-        "remaining": float(sum(1 for t in world.tasks if t.current in OPEN)),
-        "done": float(sum(1 for t in world.tasks if t.current == "done")),
-    }
-    return Answer(points, summary)
-
-
 def aging_wip(world: World, period: Period) -> Answer:
     """Oldest first; points are made for the first MAX_POINTS only."""
-    usual = cycle_time(world, period).summary["p85_days"]
-    aged: list[tuple[float, str, datetime, TaskHistory]] = []
+    usual = percentile([days for _, days, _ in _timed(world, period, lead=False)[0]], 85)
+    aged: list[tuple[float, str, datetime, Outlined]] = []
     for task in world.tasks:
-        start = task.first_start
-        if task.current != "started" or start is None:
+        begun = task.first_start
+        if task.current != "started" or begun is None:
             continue
+        start = world.time(begun)
         aged.append((-_days(world.now - start), str(task.id), start, task))
     aged.sort(key=lambda a: a[:2])
     points = [
@@ -657,14 +343,209 @@ def aging_wip(world: World, period: Period) -> Answer:
     return Answer(points, summary, truncated=len(aged) > MAX_POINTS)
 
 
-_METRICS = {
-    InsightMetric.THROUGHPUT: throughput,
-    InsightMetric.CYCLE_TIME: cycle_time,
-    InsightMetric.LEAD_TIME: lead_time,
-    InsightMetric.CUMULATIVE_FLOW: cumulative_flow,
-    InsightMetric.AGING_WIP: aging_wip,
+# --- bands: cumulative flow and burndown -----------------------------------------------------
+
+
+def _sample_days(period: Period) -> list[tuple[date, date]]:
+    """(label, the day whose end is sampled): every day, or the last day of each week in the
+    period."""
+    if period.interval is InsightInterval.DAY:
+        return [(d, d) for d in period.days()]
+    return [(b, min(b + 6 * DAY, period.end)) for b in period.buckets()]
+
+
+@dataclass(slots=True)
+class Bands:
+    """For each band and each sample: the tasks in it (count, sum of estimates, the first
+    MAX_TASK_IDS ids in the tasks' (created_at, id) order)."""
+
+    counts: dict[str, list[int]]
+    estimates: dict[str, list[float]]
+    ids: dict[str, list[list[Any]]]
+    made: list[int]
+
+
+def split(world: World, moment: Any) -> Since:
+    """`world` as `histories.since` reads it from `moment` on, every task listed (the
+    reference for the tests, and the counting of a burndown of named tasks)."""
+    end: dict[str, tuple[int, float]] = {}
+    steps: list[tuple[Any, str, str | None, float]] = []
+    listed: list[TaskHistory] = []
+    for index, task in enumerate(world.tasks):
+        estimate = task.estimate or 0.0
+        count, total = end.get(task.current, (0, 0.0))
+        end[task.current] = (count + 1, total + estimate)
+        prev = None
+        for when, category in task.line:
+            if when >= moment:
+                steps.append((when, category, prev, estimate))
+            prev = category
+        listed.append(replace(task, order=(index,)))
+    return Since(moment, end, len(world.tasks), steps, listed)
+
+
+def _bands(since: Since, moments: Sequence[Any], band: Mapping[str, str]) -> Bands:
+    """Each task in the band of its category (`band`; other categories in none) just before
+    each of `moments` (none before `since.moment`). Counts go back from now: the tasks in
+    each band now, less each step since a moment (difference arrays over the moments). Ids
+    come from the tasks `since` lists, in their order: each stretch a task spent in a band
+    covers the moments after its start up to its end included, and fills the first moments
+    of it that are not full yet ("next free slot" links), so the cost grows with the
+    stretches and the ids listed, not with tasks times moments. `made`: the tasks made by
+    each moment."""
+    size = len(moments)
+    names = set(band.values())
+    counts = {c: [0] * (size + 1) for c in names}
+    estimates = {c: [0.0] * (size + 1) for c in names}
+    made = [since.total] + [0] * size
+    for category, (count, estimate) in since.end.items():
+        name = band.get(category)
+        if name is not None:
+            counts[name][0] += count
+            estimates[name][0] += estimate
+    for when, category, prev, estimate in since.steps:
+        k = bisect.bisect_right(moments, when)  # the moments this step is not before
+        if not k:
+            continue
+        name = band.get(category)
+        if name is not None:
+            counts[name][0] -= 1
+            counts[name][k] += 1
+            estimates[name][0] -= estimate
+            estimates[name][k] += estimate
+        if prev is None:
+            made[0] -= 1
+            made[k] += 1
+        elif (left := band.get(prev)) is not None:
+            counts[left][0] += 1
+            counts[left][k] -= 1
+            estimates[left][0] += estimate
+            estimates[left][k] -= estimate
+    for i in range(1, size + 1):  # running sums: the difference arrays become the figures
+        made[i] += made[i - 1]
+        for name in names:
+            counts[name][i] += counts[name][i - 1]
+            estimates[name][i] += estimates[name][i - 1]
+    ids: dict[str, list[list[Any]]] = {c: [[] for _ in range(size)] for c in names}
+    free = {c: list(range(size + 1)) for c in names}
+
+    def next_free(links: list[int], i: int) -> int:
+        while links[i] != i:
+            links[i] = links[links[i]]
+            i = links[i]
+        return i
+
+    for task in since.listed:
+        stretches: list[tuple[Any, str | None]] = []
+        for start, category in task.line:
+            name = band.get(category)
+            if not stretches or stretches[-1][1] != name:
+                stretches.append((start, name))
+        for k, (start, name) in enumerate(stretches):
+            if name is None:
+                continue
+            first = bisect.bisect_right(moments, start)
+            last = (
+                size
+                if k + 1 == len(stretches)
+                else bisect.bisect_right(moments, stretches[k + 1][0])
+            )
+            links, lists = free[name], ids[name]
+            i = next_free(links, first)
+            while i < last:
+                lists[i].append(task.id)
+                if len(lists[i]) >= MAX_TASK_IDS:
+                    links[i] = i + 1
+                i = next_free(links, i + 1)
+    return Bands(counts, estimates, ids, made)
+
+
+_FLOW_BANDS = {c: c for c in CATEGORIES}
+
+
+def _flow(since: Since, period: Period, clock: Clock | None) -> Answer:
+    samples = _sample_days(period)
+    moments = [_raw(clock, end_of(day)) for _, day in samples]
+    bands = _bands(since, moments, _FLOW_BANDS)
+    points: list[InsightPoint] = []
+    for index, (label, _) in enumerate(samples):
+        for c in CATEGORIES:
+            count = bands.counts[c][index]
+            points.append(
+                InsightPoint(
+                    date=label,
+                    category=c,
+                    count=count,
+                    estimate=round(bands.estimates[c][index], 4),
+                    task_ids=bands.ids[c][index],
+                    task_ids_truncated=count > len(bands.ids[c][index]),
+                )
+            )
+    return Answer(points, {"count": float(since.total)})
+
+
+def cumulative_flow(world: World, period: Period) -> Answer:
+    first = end_of(_sample_days(period)[0][1])
+    return _flow(split(world, _raw(world.clock, first)), period, world.clock)
+
+
+_BURNDOWN_BANDS = {
+    **dict.fromkeys(OPEN, "remaining"),
+    "done": "done",
+    "cancelled": "cancelled",
 }
-"""The metrics computed from the tasks' timelines (in a thread: CPU for ~1 s at 100k tasks)."""
+"""A task in any other category (a status of unknown category) is in scope, in no band."""
+
+
+def _burndown_days(period: Period, target: date) -> list[date]:
+    return [period.start + timedelta(days=i) for i in range((target - period.start).days + 1)]
+
+
+def _burn(since: Since, period: Period, target: date, today: date, clock: Clock | None) -> Answer:
+    days = _burndown_days(period, target)
+    moments = [_raw(clock, end_of(day)) for day in days]
+    bands = _bands(since, moments, _BURNDOWN_BANDS)
+    start_remaining = bands.counts["remaining"][0]
+    span = max(1, (target - period.start).days)
+    points: list[InsightPoint] = []
+    for index, day in enumerate(days):
+        ideal = round(start_remaining * max(0, (target - day).days) / span, 4)
+        if day > today:
+            points.append(InsightPoint(date=day, ideal=ideal))
+            continue
+        remaining = bands.counts["remaining"][index]
+        ids = bands.ids["remaining"][index]
+        scope = bands.made[index]
+        points.append(
+            InsightPoint(
+                date=day,
+                ideal=ideal,
+                count=remaining,
+                estimate=round(bands.estimates["remaining"][index], 4),
+                task_ids=ids,
+                task_ids_truncated=remaining > len(ids),
+                scope=scope - bands.counts["cancelled"][index],
+                done=bands.counts["done"][index],
+                remaining=remaining,
+            )
+        )
+    now = {c: n for c, (n, _) in since.end.items()}
+    summary: dict[str, float | None] = {
+        "scope": float(sum(n for c, n in now.items() if c != "cancelled")),
+        "remaining": float(sum(now.get(c, 0) for c in OPEN)),
+        "done": float(now.get("done", 0)),
+    }
+    return Answer(points, summary)
+
+
+def burndown(world: World, period: Period, target: date) -> Answer:
+    first = _raw(world.clock, end_of(period.start))
+    today = world.now.date()
+    return _burn(split(world, first), period, target, today, world.clock)
+
+
+def _raw(clock: Clock | None, moment: datetime) -> Any:
+    return moment if clock is None else clock.raw(moment)
 
 
 # --- the metrics of the present, in SQL ------------------------------------------------------
@@ -676,27 +557,42 @@ class Present:
     tasks table whose columns are replaced), the statuses, and today."""
 
     tasks: Select[*tuple[Any, ...]]
-    statuses: list[tuple[UUID, UUID, str, str, int]]
+    statuses: list[StatusRow]
     today: date
 
 
+_PARTS = 200
+"""LIMITed parts per statement (SQLite allows 500 in one compound SELECT)."""
+
+
 async def _first_ids(
-    session: AsyncSession, tasks: Select[*tuple[Any, ...]], key: Any, values: Iterable[Any]
-) -> dict[Any, list[UUID]]:
-    """For each of `values` of `key`, the ids of its first MAX_TASK_IDS tasks in the order of
-    (created_at, id). A query each: with an index on (key, created_at, id) each reads just
-    the ids it lists; a window function over all the tasks would rank every one of them."""
-    ids: dict[Any, list[UUID]] = {}
-    for value in values:
-        matching = key.is_(None) if value is None else key == value
-        ids[value] = list(
-            await session.scalars(
-                tasks.with_only_columns(Task.id)
-                .where(matching)
-                .order_by(Task.created_at, Task.id)
-                .limit(MAX_TASK_IDS)
+    session: AsyncSession, parts: Sequence[tuple[Any, Select[*tuple[Any, ...]]]]
+) -> dict[Any, list[Any]]:
+    """For each (key, tasks) of `parts`, the ids of the first MAX_TASK_IDS of those tasks (a
+    SELECT of the tasks table whose columns are replaced) in (created_at, id) order; parts
+    with the same key are merged. A LIMITed query each, MAX_PARTS to a statement: with an
+    index on (project, status, created_at, id) each reads just the ids it lists (a window
+    function over all the tasks would rank every one of them)."""
+    found: dict[Any, list[tuple[Any, Any]]] = {key: [] for key, _ in parts}
+    for start in range(0, len(parts), _PARTS):
+        chunk = parts[start : start + _PARTS]
+        limited = [
+            tasks.with_only_columns(
+                literal_column(str(n)).label("n"), Task.created_at.label("at"), Task.id.label("id")
             )
-        )
+            .order_by(Task.created_at, Task.id)
+            .limit(MAX_TASK_IDS)
+            .subquery()
+            for n, (_, tasks) in enumerate(chunk)
+        ]
+        listed = union_all(*(select(part.c.n, part.c.at, part.c.id) for part in limited))
+        rows = await session.execute(select(listed.subquery()))
+        for n, at, task_id in rows:
+            found[chunk[n][0]].append((at, task_id))
+    ids: dict[Any, list[Any]] = {}
+    for key, listed_ids in found.items():
+        listed_ids.sort()
+        ids[key] = [task_id for _, task_id in listed_ids[:MAX_TASK_IDS]]
     return ids
 
 
@@ -718,7 +614,7 @@ async def status_counts(session: AsyncSession, present: Present) -> Answer:
         ).group_by(Task.status_id)
     )
     totals = {r[0]: (r[1], r[2]) for r in grouped.all()}
-    ids = await _first_ids(session, tasks, Task.status_id, totals)
+    ids = await _first_ids(session, [(s, tasks.where(Task.status_id == s)) for s in totals])
     points = [
         _counted(
             *totals.get(sid, (0, 0.0)),
@@ -753,7 +649,44 @@ async def workload(session: AsyncSession, present: Present) -> Answer:
         ).group_by(TaskAssignee.user_id)
     )
     rows = sorted(grouped.all(), key=lambda r: (r[0] is None, -r[1], str(r[0])))
-    ids = await _first_ids(session, assigned, TaskAssignee.user_id, [r[0] for r in rows])
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        # One window over the open tasks' assignments: PostgreSQL would join each person's
+        # assignments for each part below.
+        ranked = assigned.with_only_columns(
+            TaskAssignee.user_id.label("person"),
+            Task.id.label("id"),
+            func.row_number()
+            .over(partition_by=TaskAssignee.user_id, order_by=(Task.created_at, Task.id))
+            .label("n"),
+        ).subquery()
+        listed = await session.execute(
+            select(ranked.c.person, ranked.c.id)
+            .where(ranked.c.n <= MAX_TASK_IDS)
+            .order_by(ranked.c.person, ranked.c.n)
+        )
+        ids: dict[Any, list[Any]] = {}
+        for person, task_id in listed:
+            ids.setdefault(person, []).append(task_id)
+    else:
+        # Per person and open status: each part walks one status's tasks in their order.
+        opened = [s[0] for s in present.statuses if s[3] in OPEN]
+        ids = await _first_ids(
+            session,
+            [
+                (
+                    person,
+                    assigned.where(
+                        Task.status_id == status,
+                        TaskAssignee.user_id.is_(None)
+                        if person is None
+                        else TaskAssignee.user_id == person,
+                    ),
+                )
+                for person, *_ in rows
+                for status in opened
+            ],
+        )
     points = []
     for person, count, estimate, in_progress in rows:
         point = _counted(count, estimate, ids.get(person, []), assignee_id=person)
@@ -799,6 +732,109 @@ _PRESENT = {
 }
 
 
+# --- reading the histories -------------------------------------------------------------------
+
+
+@dataclass
+class Reading:
+    """What a metric of the tasks' histories reads with: the scope and the workflow."""
+
+    session: AsyncSession
+    clock: Clock
+    scope: histories.Scope
+    flow: Workflow
+    now: datetime
+    seen: Mapping[UUID, str]
+
+    @classmethod
+    async def of(
+        cls,
+        session: AsyncSession,
+        principal: Principal,
+        project_ids: Sequence[UUID],
+        scope: Filter,
+        now: datetime,
+    ) -> Reading:
+        clock = await histories.clock(session)
+        flow = await histories.workflow(session, project_ids, clock)
+        tasks = scope_of(project_ids, principal, scope, now.date())
+        seen = await histories.seen_categories(session, flow, tasks)
+        return cls(session, clock, tasks, flow, now, seen)
+
+    async def world(self, *only: ColumnElement[bool]) -> World:
+        """The tasks in scope that meet `only`, with their whole histories."""
+        found = await histories.full(
+            self.session, self.clock, self.flow, self.scope, only, self.seen
+        )
+        return World(found, self.flow.statuses, self.now, self.clock)
+
+    async def since(self, moment: datetime, band: Mapping[str, str]) -> Since:
+        return await histories.since(
+            self.session, self.clock, self.flow, self.scope, moment, self.seen, band,
+            MAX_TASK_IDS,
+        )  # fmt: skip
+
+    async def outlines(self, chosen: ColumnElement[bool]) -> World:
+        """The tasks in scope that `chosen` names, with the outlines of their histories."""
+        found = await histories.outlines(
+            self.session, self.clock, self.flow, self.scope, chosen, self.seen
+        )
+        return World(found, self.flow.statuses, self.now, self.clock)
+
+    async def finished_in(self, start: datetime, end: datetime) -> ColumnElement[bool]:
+        """A condition every task in scope finished in [start, end) meets."""
+        return await histories.finished_between(
+            self.session, self.clock, self.flow, self.scope, start, end
+        )
+
+
+async def _answer(
+    session: AsyncSession,
+    principal: Principal,
+    project_ids: Sequence[UUID],
+    params: Params,
+    period: Period,
+    target: date | None,
+    now: datetime,
+) -> Answer:
+    """The metric's figures, reading only what it needs (see the module's docstring)."""
+    scope = Filter(params.query, params.task_ids)
+    present = _PRESENT.get(params.metric)
+    if present is not None:
+        statuses = await histories.statuses(session, project_ids)
+        tasks = tasks_in_scope(project_ids, principal, scope, now.date())
+        return await present(session, Present(tasks, statuses, now.date()))
+    reading = await Reading.of(session, principal, project_ids, scope, now)
+    metric = params.metric
+    if metric in (InsightMetric.THROUGHPUT, InsightMetric.CYCLE_TIME, InsightMetric.LEAD_TIME):
+        finished = await reading.finished_in(period.first_moment, end_of(period.end))
+        world = await reading.outlines(finished)
+        compute = {
+            InsightMetric.THROUGHPUT: throughput,
+            InsightMetric.CYCLE_TIME: cycle_time,
+            InsightMetric.LEAD_TIME: lead_time,
+        }[metric]
+        return compute(world, period)
+    if metric is InsightMetric.AGING_WIP:
+        finished = await reading.finished_in(period.first_moment, end_of(period.end))
+        world = await reading.outlines(
+            or_(_in_category(reading.flow.statuses, "started"), finished)
+        )
+        return aging_wip(world, period)
+    if scope.task_ids is not None:  # a few named tasks: their whole histories
+        world = await reading.world()
+        if metric is InsightMetric.BURNDOWN:
+            assert target is not None
+            return burndown(world, period, target)
+        return cumulative_flow(world, period)
+    if metric is InsightMetric.BURNDOWN:
+        assert target is not None
+        since = await reading.since(end_of(period.start), _BURNDOWN_BANDS)
+        return await asyncio.to_thread(_burn, since, period, target, now.date(), reading.clock)
+    since = await reading.since(end_of(_sample_days(period)[0][1]), _FLOW_BANDS)
+    return await asyncio.to_thread(_flow, since, period, reading.clock)
+
+
 # --- entry points ----------------------------------------------------------------------------
 
 
@@ -811,52 +847,6 @@ class Params:
     query: str
     task_ids: Sequence[UUID] | None = None
     target: date | None = None
-
-
-async def _answer(
-    session: AsyncSession,
-    principal: Principal,
-    project_ids: Sequence[UUID],
-    params: Params,
-    period: Period,
-    target: date | None,
-    now: datetime,
-) -> Answer:
-    """The metric's figures, reading only what it needs: the metrics of the present as SQL
-    aggregates; the others from the timelines of the tasks they can count (those finished in
-    the period for throughput, cycle and lead time; those and the tasks started now for
-    aging-wip; every task in scope for cumulative flow and burndown)."""
-    scope = Filter(params.query, params.task_ids)
-    statuses = await _statuses(session, project_ids)
-    present = _PRESENT.get(params.metric)
-    if present is not None:
-        tasks = _task_statement(project_ids, principal, scope, now.date())
-        return await present(session, Present(tasks, statuses, now.date()))
-    changes = await _workflow_changes(session, project_ids)
-    only: list[ColumnElement[bool]] = []
-    if params.metric in (
-        InsightMetric.THROUGHPUT,
-        InsightMetric.CYCLE_TIME,
-        InsightMetric.LEAD_TIME,
-    ):
-        only = _finished_in(period, project_ids, statuses, changes)
-    elif params.metric is InsightMetric.AGING_WIP:
-        finished = and_(*_finished_in(period, project_ids, statuses, changes))
-        only = [or_(_in_category(statuses, "started"), finished)]
-    world = await load(
-        session,
-        principal,
-        project_ids,
-        scope,
-        only=only,
-        now=now,
-        statuses=statuses,
-        changes=changes,
-    )
-    if params.metric is InsightMetric.BURNDOWN:
-        assert target is not None
-        return await asyncio.to_thread(burndown, world, period, target)
-    return await asyncio.to_thread(_METRICS[params.metric], world, period)
 
 
 async def _compute(
