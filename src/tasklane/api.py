@@ -151,6 +151,19 @@ def upload_router(**kwargs: Any) -> APIRouter:
     return APIRouter(route_class=StreamedBodyRoute, **kwargs)
 
 
+FILE_PART = {"type": "string", "format": "binary"}
+
+
+def file_upload_body(**alternatives: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI request body of a streamed upload (`openapi_extra`): a multipart form
+    whose `file` part is the file, plus other media types the route also takes (by media
+    type, their schema)."""
+    form = {"type": "object", "required": ["file"], "properties": {"file": FILE_PART}}
+    content = {"multipart/form-data": {"schema": form}}
+    content.update({media: {"schema": schema} for media, schema in alternatives.items()})
+    return {"requestBody": {"required": True, "content": content}}
+
+
 class IdempotentReplay(Exception):
     """Carries plain values: the session is rolled back (and its rows expired) on the way out."""
 

@@ -13,6 +13,8 @@ from starlette.routing import BaseRoute
 from tasklane import __version__
 from tasklane.api import install_idempotency_handler
 from tasklane.apidocs import install_api_docs
+from tasklane.archive.routes import router as archives_router
+from tasklane.archive.routes import uploads as archive_uploads_router
 from tasklane.attachments.routes import router as attachments_router
 from tasklane.attachments.routes import uploads as uploads_router
 from tasklane.audit.routes import router as audit_router
@@ -114,6 +116,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         users_router,
         calendar_router,
         notification_settings_router,
+        archive_uploads_router,
+        archives_router,
         workspaces_router,
         invitations_router,
         audit_router,

@@ -198,6 +198,18 @@ class Settings(BaseSettings):
     backup_keep: int = Field(default=7, ge=1, le=1000)
     """How many scheduled backups are kept; older ones are removed after each new one."""
 
+    # --- workspace archives through the API (tasklane.archive.service) ---
+    archive_max_upload_bytes: int = Field(default=1024**3, ge=1024, le=1024**4)
+    """The largest workspace archive an upload (`POST /workspaces/imports`) takes; a larger
+    one is refused with 413 before it is stored."""
+    archive_max_expanded_bytes: int = Field(default=32 * 1024**3, ge=1024, le=64 * 1024**4)
+    """What an uploaded archive may hold once uncompressed (its rows and files); an import
+    that reads past it stops, changing nothing (a small file that unpacks to a huge one)."""
+    archive_keep: int = Field(default=3, ge=1, le=20)
+    """Finished exports kept per workspace: making one more removes the oldest."""
+    archive_retention_days: int = Field(default=7, ge=1, le=365)
+    """Exports, and the record of imports, are removed this many days after they were made."""
+
     # --- attachments (tasklane.attachments) ---
     storage_url: str = Field(
         default="", pattern=r"^(|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?)$"

@@ -51,6 +51,9 @@ log = structlog.get_logger(__name__)
 API_PREFIX = "/api/"
 UPLOAD_PATHS = re.compile(r"/api/v1/(tasks/[^/]+/attachments|files/uploads/[^/]+)")
 """Where files are posted: bodies up to TASKLANE_MAX_UPLOAD_BYTES (and a form's overhead)."""
+ARCHIVE_UPLOAD_PATH = re.compile(r"/api/v1/workspaces/imports")
+"""Where workspace archives are posted: up to TASKLANE_ARCHIVE_MAX_UPLOAD_BYTES (and a form's
+overhead)."""
 ONE_YEAR = 365 * 24 * 3600
 REDIS_RETRY_SECONDS = 5.0
 """After a Redis error, count in this process's memory for this long before trying again."""
@@ -112,7 +115,10 @@ def install_security(app: FastAPI, settings: Settings, *, cursor_secret: Callabl
         cursor_secret=cursor_secret,
         max_body_bytes=settings.max_body_bytes,
         max_query_bytes=settings.max_query_bytes,
-        large_bodies=[(UPLOAD_PATHS, settings.max_upload_bytes + FORM_OVERHEAD)],
+        large_bodies=[
+            (UPLOAD_PATHS, settings.max_upload_bytes + FORM_OVERHEAD),
+            (ARCHIVE_UPLOAD_PATH, settings.archive_max_upload_bytes + FORM_OVERHEAD),
+        ],
         write_budget=limiter,
         cors=cors,
         slow_request_ms=settings.slow_request_ms,

@@ -708,6 +708,34 @@ TABLE: dict[str, Case] = {
         lambda w: ("GET", f"/api/v1/workspaces/{w['workspace']}/storage", None),
         inside(200, denied=ADMINS_ONLY),
     ),
+    # workspace archives: exports for owners only (tests/archive/test_api.py runs them); an
+    # import is anyone's (the world's call sends no file), followed by whoever uploaded it
+    "POST /api/v1/workspaces/{workspace_id}/archives": Case(
+        lambda w: ("POST", f"/api/v1/workspaces/{w['workspace']}/archives", None),
+        inside(202, denied=("admin", *ADMINS_ONLY)),
+    ),
+    "GET /api/v1/workspaces/{workspace_id}/archives": Case(
+        lambda w: ("GET", f"/api/v1/workspaces/{w['workspace']}/archives", None),
+        inside(200, denied=("admin", *ADMINS_ONLY)),
+    ),
+    "GET /api/v1/workspaces/{workspace_id}/archives/{archive_id}": Case(
+        lambda w: ("GET", f"/api/v1/workspaces/{w['workspace']}/archives/{NO_ID}", None),
+        inside(404, denied=("admin", *ADMINS_ONLY)),
+    ),
+    "GET /api/v1/workspaces/{workspace_id}/archives/{archive_id}/download": Case(
+        lambda w: (
+            "GET",
+            f"/api/v1/workspaces/{w['workspace']}/archives/{NO_ID}/download",
+            None,
+        ),
+        inside(404, denied=("admin", *ADMINS_ONLY)),
+    ),
+    "POST /api/v1/workspaces/imports": Case(
+        lambda w: ("POST", "/api/v1/workspaces/imports", None), signed_in(422)
+    ),
+    "GET /api/v1/workspaces/imports/{import_id}": Case(
+        lambda w: ("GET", f"/api/v1/workspaces/imports/{NO_ID}", None), signed_in(404)
+    ),
 }
 
 

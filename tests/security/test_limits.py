@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tasklane.archive import service as archives
 from tasklane.attachments import service as attachments
 from tasklane.auth import apitokens, passkeys, sessions
 from tasklane.kit.pagination import MAX_LIMIT
@@ -235,6 +236,7 @@ BOUNDED_AT_READ = {
     "/api/v1/users/me/invitations": invitations.MAX_MINE,
     "/api/v1/tasks/{task_ref}/watchers": watchers.MAX_LISTED,
     "/api/v1/tasks/{task_ref}/attachments": attachments.MAX_LISTED,
+    "/api/v1/workspaces/{workspace_id}/archives": archives.MAX_LISTED,
 }
 """Answered up to a number, the most relevant first (sessions: every sign-in adds one, and
 only the recent ones matter)."""

@@ -39,6 +39,10 @@ class ArchiveError(Exception):
     """The file is not an archive this version can read, or it is damaged."""
 
 
+class ArchiveTooNew(ArchiveError):
+    """The archive is of a newer format version than this Tasklane reads."""
+
+
 _BROKEN = (tarfile.TarError, EOFError, OSError, zlib.error)
 """What reading a cut or damaged gzip tar raises."""
 
@@ -123,14 +127,31 @@ class ArchiveWriter:
         shutil.rmtree(self._stage, ignore_errors=True)
 
 
+class _Budget:
+    """The bytes the members of an archive may hold in all, uncompressed (None: any)."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.spent = 0
+
+    def spend(self, size: int) -> None:
+        self.spent += size
+        if self.limit is not None and self.spent > self.limit:
+            raise ArchiveError(
+                f"the archive holds more than {self.limit} bytes once uncompressed, "
+                "more than this installation takes"
+            )
+
+
 class _Checked(io.RawIOBase):
     """A member's stream that hashes what is read and checks the sum at its end."""
 
-    def __init__(self, source: IO[bytes], expected: str, name: str) -> None:
+    def __init__(self, source: IO[bytes], expected: str, name: str, budget: _Budget) -> None:
         self._source = source
         self._digest = hashlib.sha256()
         self._expected = expected
         self._name = name
+        self._budget = budget
 
     def readable(self) -> bool:
         return True
@@ -144,37 +165,73 @@ class _Checked(io.RawIOBase):
             if self._digest.hexdigest() != self._expected:
                 raise ArchiveError(f"{self._name} is damaged: its checksum does not match")
             return 0
+        self._budget.spend(len(data))
         self._digest.update(data)
         buffer[: len(data)] = data
         return len(data)
 
 
-class ArchiveReader:
-    """Members in the order they were written; each checked against the manifest."""
+def _check_entries(called: str, manifest: dict[str, Any]) -> None:
+    """Each member the manifest lists has the fields readers use, of their types."""
+    wanted = {"tables": "rows", "files": "size"}
+    for part, count in wanted.items():
+        entries = manifest.get(part, {})
+        if not isinstance(entries, dict):
+            raise ArchiveError(f"{called}: the manifest's {part!r} is not an object")
+        for name, entry in entries.items():
+            if not (
+                isinstance(entry, dict)
+                and isinstance(entry.get(count), int)
+                and entry[count] >= 0
+                and isinstance(entry.get("sha256"), str)
+            ):
+                raise ArchiveError(f"{called}: the manifest's entry for {name!r} is damaged")
 
-    def __init__(self, path: Path) -> None:
+
+class ArchiveReader:
+    """Members in the order they were written; each checked against the manifest.
+
+    `name` is what messages call the file (its path by default: an upload's temporary path
+    means nothing to the person who sent it); `max_bytes` bounds what the members may hold
+    once uncompressed, all together."""
+
+    def __init__(
+        self, path: Path, *, name: str | None = None, max_bytes: int | None = None
+    ) -> None:
+        called = str(path) if name is None else name
+        self._budget = _Budget(max_bytes)
         try:
             self._tar = tarfile.open(path, "r|gz")  # noqa: SIM115 - closed by close()
             first = self._tar.next()
-        except (tarfile.TarError, OSError, EOFError) as exc:
-            raise ArchiveError(f"{path} is not a Tasklane archive ({exc})") from exc
-        if first is None or first.name != MANIFEST:
-            raise ArchiveError(f"{path} is not a Tasklane archive: no manifest first")
-        handle = self._tar.extractfile(first)
-        if handle is None or first.size > MAX_LINE:
-            raise ArchiveError(f"{path} is not a Tasklane archive: bad manifest")
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+            raise ArchiveError(f"{called} is not a Tasklane archive ({exc})") from exc
         try:
-            self.manifest: dict[str, Any] = orjson.loads(handle.read())
-        except orjson.JSONDecodeError as exc:
-            raise ArchiveError(f"{path}: the manifest is not JSON") from exc
-        if self.manifest.get("format") != FORMAT:
-            raise ArchiveError(f"{path} is not a Tasklane archive")
-        version = self.manifest.get("version")
-        if not isinstance(version, int) or version > VERSION:
-            raise ArchiveError(
-                f"{path} is archive format version {version}; this Tasklane reads up to "
-                f"{VERSION}: upgrade Tasklane first"
-            )
+            if first is None or first.name != MANIFEST or not first.isfile():
+                raise ArchiveError(f"{called} is not a Tasklane archive: no manifest first")
+            handle = self._tar.extractfile(first)
+            if handle is None or first.size > MAX_LINE:
+                raise ArchiveError(f"{called} is not a Tasklane archive: bad manifest")
+            try:
+                manifest = orjson.loads(handle.read())
+            except orjson.JSONDecodeError as exc:
+                raise ArchiveError(f"{called}: the manifest is not JSON") from exc
+            except _BROKEN as exc:
+                raise ArchiveError(f"{called} is cut short or damaged ({exc})") from exc
+            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+                raise ArchiveError(f"{called} is not a Tasklane archive")
+            self.manifest: dict[str, Any] = manifest
+            version = self.manifest.get("version")
+            if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+                raise ArchiveError(f"{called}: the manifest has no format version")
+            if version > VERSION:
+                raise ArchiveTooNew(
+                    f"{called} is archive format version {version}; this Tasklane reads up "
+                    f"to {VERSION}: upgrade Tasklane first"
+                )
+            _check_entries(called, self.manifest)
+        except BaseException:
+            self._tar.close()
+            raise
         self._seen: set[str] = set()
 
     def members(self) -> Iterator[tuple[str, str, IO[bytes]]]:
@@ -196,7 +253,9 @@ class ArchiveReader:
             source = self._tar.extractfile(info)
             assert source is not None  # a regular file
             self._seen.add(info.name)
-            checked = io.BufferedReader(_Checked(source, expected, info.name), 1 << 20)
+            checked = io.BufferedReader(
+                _Checked(source, expected, info.name, self._budget), 1 << 20
+            )
             yield ("table" if kind == "tables" else "file"), name, checked
             while checked.read(1 << 20):  # the rest, so the checksum is always verified
                 pass

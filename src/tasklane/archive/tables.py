@@ -102,6 +102,10 @@ EXCLUDED: dict[str, str] = {
     "consumer_positions": "the installation's progress through its own event log",
     "counters": "the installation's sequence counters",
     "presence": "who is looking at what right now (seconds)",
+    "workspace_exports": "the installation's record of archives it made for download (their "
+    "files are kept a few days): an archive does not hold the archives made of it",
+    "workspace_imports": "the installation's record of archives uploaded to it and the "
+    "workspaces they became: its own machinery, like the job queue",
 }
 """Tables a workspace archive leaves out, and why. Installation archives hold them all."""
 

@@ -15,20 +15,29 @@ What an import changes on the way in:
   consumers skip them (their positions move past them in the same transaction): history is
   not sent again as notifications, webhooks or live updates;
 - task transitions are numbered by the target (the rows the target's trigger wrote for the
-  new tasks are replaced by the archived ones).
+  new tasks are replaced by the archived ones);
+- a notification's `dedupe_key` that names an event (`event:<seq>`) names its new number.
+
+A copy (`copy=<salt>`, what the API's imports do) gives every row but the accounts a new id,
+derived from the old one and the salt, so the same archive imports again beside itself (into
+the installation it came from, say), and nothing in the archive can name a row that is not
+its own: every reference goes through the same mapping, to a row of the copy or to none.
 """
 
 from __future__ import annotations
 
 import bisect
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+import hashlib
+import re
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from uuid import UUID
 
-from sqlalchemy import Table, delete, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane import __version__
@@ -44,13 +53,17 @@ from tasklane.archive.tables import (
     user_columns,
     workspace_tables,
 )
-from tasklane.attachments.storage import FILE, THUMBNAIL, Storage, object_key
+from tasklane.attachments.storage import FILE, THUMBNAIL, Storage, attachment_of, object_key
 from tasklane.audit import chain
 from tasklane.db import Database
 from tasklane.kit.clock import utcnow
 from tasklane.kit.ids import new_id
-from tasklane.models import ConsumerPosition, Counter
+from tasklane.models import ConsumerPosition, Counter, User
 from tasklane.users.handles import free_handle
+from tasklane.workspaces.service import slug_reserved, slugify
+
+if TYPE_CHECKING:
+    from tasklane.auth.principal import Principal
 
 LAST = ("events", "notifications", "webhook_deliveries")
 """Written last and read last: the event log's numbers are taken at the end of an import, so
@@ -63,6 +76,18 @@ class ImportRefused(Exception):
 
 class TryAgain(ImportRefused):
     """The target's worker has not handled its own events yet; a moment later it will have."""
+
+
+def copied_id(salt: UUID, old: UUID) -> UUID:
+    """The id a row of an archive takes in a copy keyed by `salt`: the old id's first 8 bytes
+    (a UUIDv7's time and sequence, so rows keep their order by id) and 8 of a keyed hash of
+    it. Nobody who does not know the salt can make it name a row of their choosing."""
+    tail = bytearray(hashlib.blake2b(old.bytes, key=salt.bytes, digest_size=8).digest())
+    tail[0] = 0x80 | (tail[0] & 0x3F)  # the RFC 9562 variant
+    return UUID(bytes=old.bytes[:8] + bytes(tail))
+
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def archive_order(tables: list[Table]) -> list[str]:
@@ -229,8 +254,14 @@ class ImportResult:
 class _Import:
     session: AsyncSession
     storage: Storage
+    copy: UUID | None = None
+    """The salt of a copy's new ids; None keeps the archive's."""
     users: dict[UUID, UUID] = field(default_factory=dict)
     """Archived account id -> the target's, where they differ."""
+    archived_users: set[UUID] = field(default_factory=set)
+    """Every account id the archive's accounts' table holds."""
+    attachments: set[UUID] = field(default_factory=set)
+    """The archived ids of the attachments imported: the only files the archive may hold."""
     old_seqs: list[int] = field(default_factory=list)
     base: int = 0
     project_ids: list[UUID] = field(default_factory=list)
@@ -242,6 +273,57 @@ class _Import:
             return None
         return self.base + bisect.bisect_right(self.old_seqs, old)
 
+    @property
+    def maps_ids(self) -> bool:
+        return self.copy is not None or bool(self.users)
+
+    def ref(self, old: UUID) -> UUID:
+        """The target's id for an id the archive names: an account's as matched, any other
+        row's as the copy numbers it (the same, when not a copy)."""
+        if old in self.archived_users:
+            return self.users.get(old, old)
+        if self.copy is not None:
+            return copied_id(self.copy, old)
+        return old
+
+
+Finish = Callable[[AsyncSession, "ImportResult"], Awaitable[None]]
+"""Runs in the import's transaction once every row is in (the API's: the uploader's
+ownership, the import's record)."""
+
+
+def check_workspace_manifest(manifest: dict[str, Any]) -> dict[str, str]:
+    """The archived workspace's id, slug and name, from a manifest ArchiveReader accepted;
+    ImportRefused for an installation archive, ArchiveError for a damaged manifest."""
+    if manifest.get("kind") == "installation":
+        raise ImportRefused("this is an installation archive: restore it with `tasklane restore`")
+    if manifest.get("kind") != "workspace":
+        raise ArchiveError("the manifest does not say what kind of archive this is")
+    workspace = manifest.get("workspace")
+    if not isinstance(workspace, dict) or not all(
+        isinstance(workspace.get(k), str) for k in ("id", "slug", "name")
+    ):
+        raise ArchiveError("the manifest does not name its workspace")
+    try:
+        UUID(workspace["id"])
+    except ValueError:
+        raise ArchiveError("the manifest's workspace id is not a UUID") from None
+    schema = manifest.get("schema")
+    if schema is not None and not isinstance(schema, str):
+        raise ArchiveError("the manifest's schema revision is not text")
+    return {k: workspace[k] for k in ("id", "slug", "name")}
+
+
+def newer_schema(manifest: dict[str, Any]) -> str | None:
+    """The archive's schema revision when this Tasklane does not know it (a newer one made
+    the archive)."""
+    from tasklane.migrate import known_revision  # noqa: PLC0415 - alembic, on this path only
+
+    archived = manifest.get("schema")
+    if archived and not known_revision(str(archived)):
+        return str(archived)
+    return None
+
 
 async def import_workspace(
     db: Database,
@@ -250,29 +332,38 @@ async def import_workspace(
     *,
     slug: str | None = None,
     progress: Progress = no_progress,
+    copy: UUID | None = None,
+    actor: Principal | User | None = None,
+    finish: Finish | None = None,
+    max_bytes: int | None = None,
+    name: str | None = None,
 ) -> ImportResult:
-    """Import a workspace archive into this installation, all or nothing."""
-    reader = ArchiveReader(archive)
+    """Import a workspace archive into this installation, all or nothing.
+
+    With `copy` (a salt), every row but the accounts gets a new id (`copied_id`), and when
+    no `slug` is asked and the archive's is taken (or not one this version allows), the next
+    free one like it is taken. `max_bytes` bounds what the archive holds uncompressed; `name`
+    is what messages call the file."""
+    reader = ArchiveReader(archive, name=name, max_bytes=max_bytes)
     stored: list[str] = []
     try:
         manifest = reader.manifest
-        if manifest.get("kind") != "workspace":
-            raise ImportRefused(
-                "this is an installation archive: restore it with `tasklane restore`"
-            )
+        check_workspace_manifest(manifest)
         async with db.transaction() as session:
             await _check_schema(session, manifest)
-            state = _Import(session, storage)
+            state = _Import(session, storage, copy=copy)
             result = await _import_rows(session, state, reader, manifest, slug, progress, stored)
             reader.check_complete()
             await chain.record(
                 session,
                 "workspace.imported",
-                actor=None,
+                actor=actor,
                 workspace_id=result.workspace_id,
                 address=None,
                 details={"slug": result.slug, "rows": sum(result.rows.values())},
             )
+            if finish is not None:
+                await finish(session, result)
         return result
     except BaseException:
         for key in stored:
@@ -284,10 +375,8 @@ async def import_workspace(
 
 
 async def _check_schema(session: AsyncSession, manifest: dict[str, Any]) -> None:
-    from tasklane.migrate import known_revision  # noqa: PLC0415 - alembic, on this path only
-
-    archived = manifest.get("schema")
-    if archived and not known_revision(str(archived)):
+    archived = newer_schema(manifest)
+    if archived is not None:
         raise ImportRefused(
             f"the archive was made by a newer Tasklane (schema {archived}): upgrade this one"
         )
@@ -308,7 +397,11 @@ async def _import_rows(
     tables_info = manifest.get("tables", {})
     for kind, name, stream in reader.members():
         if kind == "file":
-            await _import_file(state.storage, name, stream, stored)
+            owner = attachment_of(name)
+            if owner is None or owner not in state.attachments:
+                raise ArchiveError(f"the archive holds a file no attachment of it names: {name}")
+            key = object_key(name.partition("/")[0], state.ref(owner))
+            await _import_file(state.storage, key, stream, stored)
             if result is not None:
                 result.files += 1
             progress("files", len(stored), len(manifest.get("files", {})))
@@ -316,7 +409,7 @@ async def _import_rows(
         if name not in TABLES or (name not in WORKSPACE and name != USERS):
             raise ArchiveError(f"the archive holds table {name!r}, which this version lacks")
         table = TABLES[name]
-        total = tables_info[name]["rows"]
+        total = int(tables_info[name]["rows"])
         progress(name, 0, total)
         if name == USERS:
             rows = reader.rows(stream, codec.kinds(table))
@@ -325,7 +418,7 @@ async def _import_rows(
         if result is None:
             raise ArchiveError("the archive has no accounts' table before its workspace")
         if name == "workspaces":
-            await _claim_workspace(session, manifest, slug, result)
+            await _claim_workspace(session, state, manifest, slug, result)
         rows = reader.rows(stream, codec.kinds(table))
         count = await _import_table(state, table, rows, result, progress, total)
         result.rows[name] = count
@@ -351,11 +444,12 @@ async def _import_users(
 ) -> ImportResult:
     session = state.session
     users = TABLES[USERS]
-    workspace = manifest.get("workspace") or {}
-    result = ImportResult(
-        workspace_id=UUID(str(workspace.get("id"))), slug=str(workspace.get("slug"))
-    )
+    workspace = check_workspace_manifest(manifest)
+    result = ImportResult(workspace_id=UUID(workspace["id"]), slug=workspace["slug"])
     for done, row in enumerate(rows, 1):
+        if not isinstance(row.get("id"), UUID) or not isinstance(row.get("email"), str):
+            raise ArchiveError(f"account {done} of the archive has no id or e-mail address")
+        state.archived_users.add(row["id"])
         email = str(row["email"]).lower()
         existing = (
             await session.execute(select(users.c.id).where(func.lower(users.c.email) == email))
@@ -380,19 +474,35 @@ async def _import_users(
 
 
 async def _claim_workspace(
-    session: AsyncSession, manifest: dict[str, Any], slug: str | None, result: ImportResult
+    session: AsyncSession,
+    state: _Import,
+    manifest: dict[str, Any],
+    slug: str | None,
+    result: ImportResult,
 ) -> None:
     workspaces = TABLES["workspaces"]
+    result.workspace_id = state.ref(result.workspace_id)
     if await session.scalar(select(workspaces.c.id).where(workspaces.c.id == result.workspace_id)):
         raise ImportRefused(
             "this installation already has that workspace (same id): delete it first, or "
             "import into another installation"
         )
-    wanted = slug or result.slug
-    if await session.scalar(select(workspaces.c.id).where(workspaces.c.slug == wanted)):
-        raise ImportRefused(
-            f"the slug {wanted!r} is taken here: import with --slug to give it another"
-        )
+    taken = select(workspaces.c.id).where(workspaces.c.slug == bindparam("slug"))
+    if slug is not None or state.copy is None:
+        wanted = slug or result.slug
+        if await session.scalar(taken, {"slug": wanted}):
+            raise ImportRefused(
+                f"the slug {wanted!r} is taken here: import with --slug to give it another"
+            )
+        result.slug = wanted
+        return
+    base = result.slug
+    if not _SLUG.fullmatch(base) or len(base) > 48 or slug_reserved(base):
+        base = slugify(str((manifest.get("workspace") or {}).get("name") or "workspace"))
+    wanted, n = base, 1
+    while await session.scalar(taken, {"slug": wanted}):
+        n += 1
+        wanted = f"{base}-{n}"
     result.slug = wanted
 
 
@@ -421,26 +531,34 @@ async def _import_table(
 async def _batched(
     state: _Import, table: Table, rows: Iterator[dict[str, Any]], result: ImportResult
 ) -> AsyncIterator[list[dict[str, Any]]]:
-    """The archived rows as this installation stores them: accounts and sequence numbers
-    mapped, the workspace's slug as claimed."""
+    """The archived rows as this installation stores them: ids (accounts, and every row's in
+    a copy) and sequence numbers mapped, the workspace's slug as claimed."""
     columns = codec.kinds(table)
-    people = user_columns(table)
+    ids = [name for name, kind in columns.items() if kind == "uuid"]
+    documents = [name for name, kind in columns.items() if kind == "json"]
     sequence = SEQUENCE_COLUMNS.get(table.name)
     batch: list[dict[str, Any]] = []
     for row in rows:
-        if state.users:
-            for name in people:
-                if row.get(name) in state.users:
-                    row[name] = state.users[row[name]]
-            for name, kind in columns.items():
-                if kind == "json" and row.get(name):
-                    row[name] = _rewrite_ids(row[name], state.users)
+        if table.name == "attachments" and isinstance(row.get("id"), UUID):
+            state.attachments.add(row["id"])
+        if state.maps_ids:
+            for name in ids:
+                if row.get(name) is not None:
+                    row[name] = state.ref(row[name])
+            for name in documents:
+                if row.get(name):
+                    row[name] = _rewrite_ids(row[name], state.ref)
         if table.name == "workspaces":
             row["slug"] = result.slug
+        if table.name == "workspace_invitations" and state.copy and row.get("token_hash"):
+            # The link is the original's: the copy's invitations are accepted in the app.
+            row["token_hash"] = hashlib.sha256(secrets.token_bytes(32)).hexdigest()
         if sequence and sequence in row:
             if table.name == "events":
                 state.old_seqs.append(row["seq"])
             row[sequence] = state.seq(row[sequence])
+        if table.name == "notifications" and isinstance(row.get("dedupe_key"), str):
+            row["dedupe_key"] = _dedupe_key(state, row["dedupe_key"])
         if table.name == "projects":
             state.project_ids.append(row["id"])
         batch.append(row)
@@ -450,17 +568,26 @@ async def _batched(
     yield batch
 
 
-def _rewrite_ids(value: Any, users: dict[UUID, UUID]) -> Any:
-    """`value` (JSON) with every archived account id, where it stands as a whole string,
-    replaced by the target's."""
+def _dedupe_key(state: _Import, key: str) -> str:
+    """A notification's dedupe key (`event:<seq>`, `due_soon:<task id>:<date>`, ...) with the
+    event's new number and the rows' ids as imported: another notification of the target's
+    (an account matched by e-mail, or the original of a copy) may hold the archived one."""
+    parts = key.split(":")
+    if len(parts) == 2 and parts[0] == "event" and parts[1].isdigit():
+        return f"event:{state.seq(int(parts[1]))}"
+    return ":".join(_rewrite_ids(part, state.ref) for part in parts)
+
+
+def _rewrite_ids(value: Any, ref: Callable[[UUID], UUID]) -> Any:
+    """`value` (JSON) with every id, where it stands as a whole string, replaced by `ref`'s."""
     if isinstance(value, str):
         with contextlib.suppress(ValueError):
-            return str(users.get(UUID(value), value)) if len(value) == 36 else value
+            return str(ref(UUID(value))) if len(value) == 36 else value
         return value
     if isinstance(value, list):
-        return [_rewrite_ids(v, users) for v in value]
+        return [_rewrite_ids(v, ref) for v in value]
     if isinstance(value, dict):
-        return {k: _rewrite_ids(v, users) for k, v in value.items()}
+        return {k: _rewrite_ids(v, ref) for k, v in value.items()}
     return value
 
 

@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import ValidationError
 
-from tasklane.api import new_router, upload_router
+from tasklane.api import file_upload_body, new_router, upload_router
 from tasklane.attachments import service
 from tasklane.attachments.files import clean_filename, inline
 from tasklane.attachments.schemas import (
@@ -41,21 +41,6 @@ AttachmentId = Annotated[UUID, Path()]
 Expires = Annotated[int, Query(ge=0, le=2**40)]
 Signature = Annotated[str, Query(pattern=f"^{SIGNATURE}$")]
 
-_UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                }
-            },
-            "application/json": {"schema": UploadComplete.model_json_schema()},
-        },
-    }
-}
 _SHORT_CACHE = {"Cache-Control": "private, max-age=30"}
 """A redirect to a link that works for minutes may be reused for a little while by the same
 browser (a page showing the same images again)."""
@@ -67,7 +52,7 @@ _REDIRECT: dict[int | str, dict[str, Any]] = {
 @uploads.post(
     "/tasks/{task_ref}/attachments",
     status_code=status.HTTP_201_CREATED,
-    openapi_extra=_UPLOAD_BODY,
+    openapi_extra=file_upload_body(**{"application/json": UploadComplete.model_json_schema()}),
 )
 async def add_attachment(
     task_ref: TaskRef, request: Request, principal: CurrentPrincipal, rt: CurrentRuntime

@@ -8,6 +8,8 @@ serves a file as a download with the type we sniffed). The local folder is a few
 operations, written here.
 
 Objects are named by the attachment's id: `a/<id>` for the file, `t/<id>` for its thumbnail.
+Workspace archives made or uploaded through the API wait here too, as `w/<id>`
+(tasklane.archive.service): every app and worker process reaches the store, wherever it runs.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ S3_PART = 8 * 1024 * 1024
 S3_CONCURRENCY = 2
 
 FILE, THUMBNAIL = "a", "t"
+ARCHIVE = "w"
+"""Workspace archives (an export to download, an upload to import), named by their row's id."""
+ATTACHMENT_KINDS = (FILE, THUMBNAIL)
 
 
 def object_key(kind: str, attachment_id: UUID) -> str:
@@ -81,8 +86,9 @@ class Storage(Protocol):
     def get(self, key: str) -> AsyncIterator[bytes]: ...
     async def head(self, key: str) -> StoredObject | None: ...
     async def delete(self, key: str) -> None: ...
-    def listing(self) -> AsyncIterator[StoredObject]:
-        """Every object in the attachments' and thumbnails' folders (nothing else)."""
+    def listing(self, kinds: tuple[str, ...] = ATTACHMENT_KINDS) -> AsyncIterator[StoredObject]:
+        """Every object in the folders of `kinds` (by default the attachments' and
+        thumbnails', nothing else)."""
         ...
 
     async def download_url(
@@ -115,7 +121,7 @@ class LocalStorage:
 
     def _path(self, key: str) -> Path:
         kind, _, name = key.partition("/")
-        if kind not in (FILE, THUMBNAIL) or not _LOCAL_NAME.fullmatch(name):
+        if kind not in (FILE, THUMBNAIL, ARCHIVE) or not _LOCAL_NAME.fullmatch(name):
             raise ValueError(f"not an object key: {key!r}")
         return self.root / kind / name
 
@@ -153,8 +159,10 @@ class LocalStorage:
         with contextlib.suppress(FileNotFoundError):
             await anyio.Path(self._path(key)).unlink()
 
-    async def listing(self) -> AsyncIterator[StoredObject]:
-        for kind in (FILE, THUMBNAIL):
+    async def listing(
+        self, kinds: tuple[str, ...] = ATTACHMENT_KINDS
+    ) -> AsyncIterator[StoredObject]:
+        for kind in kinds:
             folder = anyio.Path(self.root / kind)
             if not await folder.exists():
                 continue
@@ -255,10 +263,12 @@ class S3Storage:
         async with self._client() as s3:
             await s3.delete_object(Bucket=self.bucket, Key=self._key(key))
 
-    async def listing(self) -> AsyncIterator[StoredObject]:
-        # Only our two folders: the bucket (and the prefix) may hold other things.
+    async def listing(
+        self, kinds: tuple[str, ...] = ATTACHMENT_KINDS
+    ) -> AsyncIterator[StoredObject]:
+        # Only our own folders: the bucket (and the prefix) may hold other things.
         async with self._client() as s3:
-            for kind in (FILE, THUMBNAIL):
+            for kind in kinds:
                 pages = s3.get_paginator("list_objects_v2").paginate(
                     Bucket=self.bucket, Prefix=f"{self.prefix}{kind}/"
                 )

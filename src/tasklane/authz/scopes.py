@@ -126,11 +126,19 @@ ADMIN = frozenset(
         "GET /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}",
         "POST /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
         "POST /api/v1/webhooks/{webhook_id}/replay",
+        "POST /api/v1/workspaces/{workspace_id}/archives",
+        "GET /api/v1/workspaces/{workspace_id}/archives",
+        "GET /api/v1/workspaces/{workspace_id}/archives/{archive_id}",
+        "GET /api/v1/workspaces/{workspace_id}/archives/{archive_id}/download",
+        "POST /api/v1/workspaces/imports",
+        "GET /api/v1/workspaces/imports/{import_id}",
     }
 )
 """Who belongs where, what can be deleted wholesale, and the reads of the security record
 (the audit log: GETs, but not `read`, so a read-only token cannot see who signs in from
-where), and webhooks (reads included: they carry where a workspace's events go)."""
+where), and webhooks (reads included: they carry where a workspace's events go). Workspace
+archives too, reads included: an archive holds everything, webhook secrets and everyone's
+e-mail address with it; an import makes a workspace, as `POST /workspaces` does."""
 
 
 READ = frozenset({"POST /api/v1/projects/{project_id}/insights/forecast"})

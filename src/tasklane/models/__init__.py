@@ -1,6 +1,7 @@
 """Every table, imported here so the one metadata knows them all."""
 
 from tasklane.models.api_token import ApiToken
+from tasklane.models.archive import WorkspaceExport, WorkspaceImport
 from tasklane.models.attachment import Attachment
 from tasklane.models.audit import AuditEntry
 from tasklane.models.auth_session import AuthSession, RefreshToken
@@ -71,6 +72,8 @@ __all__ = [
     "Webhook",
     "WebhookDelivery",
     "Workspace",
+    "WorkspaceExport",
+    "WorkspaceImport",
     "WorkspaceInvitation",
     "WorkspaceMember",
 ]

@@ -14,6 +14,7 @@ from sqlalchemy import delete, or_
 
 from tasklane.api import purge_idempotency_records
 from tasklane.archive.jobs import schedule_backup
+from tasklane.archive.service import CLEANUP_EVERY, CLEANUP_JOB
 from tasklane.attachments.jobs import SWEEP_EVERY, SWEEP_JOB
 from tasklane.db import Database
 from tasklane.kit.clock import utcnow
@@ -40,6 +41,7 @@ PERIODIC: tuple[tuple[str, timedelta], ...] = (
     (DUE_SOON_JOB, timedelta(hours=1)),
     (PURGE_DELIVERIES, timedelta(hours=6)),
     (SWEEP_JOB, SWEEP_EVERY),
+    (CLEANUP_JOB, CLEANUP_EVERY),
 )
 
 

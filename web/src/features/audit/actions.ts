@@ -22,6 +22,8 @@ export const ACTION_TEXT: Record<string, string> = {
   "member.role_changed": "Changed a member's role",
   "invitation.cancelled": "Cancelled an invitation",
   "workspace.updated": "Changed the workspace's settings",
+  "workspace.exported": "Exported the workspace (an archive)",
+  "workspace.imported": "Made the workspace from an archive",
   "webhook.created": "Added a webhook",
   "webhook.updated": "Changed a webhook",
   "webhook.deleted": "Deleted a webhook",

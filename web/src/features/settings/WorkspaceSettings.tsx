@@ -1,10 +1,12 @@
-/** A workspace's settings: its name, its members and their roles, leaving it, deleting it. */
+/** A workspace's settings: its name, its members and their roles, its archives (owners),
+ * leaving it, deleting it. */
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { ApiError } from "../../api/client";
 import type { Member, Workspace, WorkspaceRole } from "../../api/types";
 import { Avatar, ErrorNote, Modal, Spinner } from "../../app/ui";
+import { ArchivePanel } from "../archive/ArchivePanel";
 import { StoragePanel } from "../attachments/StoragePanel";
 import { useAuthConfig, useMe } from "../auth/api";
 import { setCurrentWorkspace } from "../shell/current";
@@ -67,6 +69,7 @@ export function WorkspaceSettings() {
           <span className="muted"> — who signed in and what changed, with export</span>
         </p>
       )}
+      {workspace.role === "owner" && <ArchivePanel workspace={workspace} />}
       <Leave workspace={workspace} />
       {workspace.role === "owner" && <DeleteWorkspace workspace={workspace} />}
     </main>

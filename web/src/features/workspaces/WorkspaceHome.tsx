@@ -4,6 +4,7 @@ import { Link, useLocation, useNavigate, useParams, useSearchParams } from "reac
 import { ApiError, api, unwrap } from "../../api/client";
 import type { WorkspaceRole } from "../../api/types";
 import { Avatar, Empty, ErrorNote, Spinner } from "../../app/ui";
+import { ImportArchive } from "../archive/ImportArchive";
 import { setCurrentWorkspace, useCurrentWorkspace } from "../shell/current";
 import { Onboarding } from "../shell/Onboarding";
 import { toast } from "../shell/toasts";
@@ -83,6 +84,7 @@ function CreateWorkspace({ first }: { first: boolean }) {
           Create workspace
         </button>
       </form>
+      <ImportArchive />
       {first && <Onboarding />}
     </main>
   );
