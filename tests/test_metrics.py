@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -14,6 +15,8 @@ from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select, text
 
+from tasklane.archive.backup import MANIFEST
+from tasklane.archive.jobs import BACKUP_JOB, backup_root
 from tasklane.events.dispatch import Dispatcher
 from tasklane.kit.clock import frozen, utcnow
 from tasklane.migrate import upgrade
@@ -208,6 +211,34 @@ class TestLiveUpdateMetrics:
         assert value(done, "tasklane_jobs", status="queued") == 0
         assert value(done, "tasklane_jobs", status="succeeded") == 1
         assert value(done, "tasklane_jobs", status="failed") == 0
+
+    async def test_the_last_scheduled_backup(self, app: FastAPI, client: httpx.AsyncClient) -> None:
+        """Absent while nothing is scheduled; before the first backup, when the first was
+        scheduled (so a schedule that never works ages); then when the last one was made."""
+        runtime = app.state.runtime
+        runner = JobRunner(runtime.settings, runtime.db, name="metrics-test")
+        gauge = "tasklane_backup_last_success_timestamp_seconds"
+        assert (gauge, frozenset()) not in await scrape(client)
+
+        scheduled_at = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+        nights = [datetime(2026, 12, day, 3, 0, tzinfo=UTC) for day in (1, 2)]
+        with frozen(scheduled_at):
+            async with runtime.db.transaction() as session:
+                for night in nights:
+                    key = f"{BACKUP_JOB}@{night.isoformat()}"
+                    payload = {"at": night.isoformat()}
+                    assert await jobs.enqueue(
+                        session, BACKUP_JOB, payload, run_at=night, unique_key=key
+                    )
+                # Another kind whose name starts the same way is not a backup.
+                assert await jobs.enqueue(session, FAILS_ONCE, unique_key=f"{BACKUP_JOB}x@1")
+        assert value(await scrape(client), gauge) == scheduled_at.timestamp()
+
+        made_at = nights[0] + timedelta(minutes=1)
+        with frozen(made_at):
+            assert await runner.run_due() == 2  # the first night's backup and the other job
+        assert value(await scrape(client), gauge) == made_at.timestamp()
+        assert (backup_root(runtime.settings) / "tasklane-20261201T030000Z" / MANIFEST).is_file()
 
 
 class TestDatabaseDown:

@@ -49,7 +49,7 @@ from tasklane.db import Database, StatementStats
 from tasklane.errors import NotFound, Unauthenticated
 from tasklane.kit.looplag import LoopLag
 from tasklane.models import ConsumerPosition, Event, JobStatus
-from tasklane.worker.jobs import queue_depth
+from tasklane.worker.jobs import last_scheduled_success, queue_depth
 
 if TYPE_CHECKING:
     from tasklane.runtime import Runtime
@@ -178,6 +178,22 @@ async def _jobs(session: AsyncSession) -> AsyncIterator[Metric]:
     depth = await queue_depth(session)
     for status in JobStatus:
         family.add_metric([status.value], float(depth.get(status.value, 0)))
+    yield family
+
+
+@scrape_gauge
+async def _backups(session: AsyncSession) -> AsyncIterator[Metric]:
+    from tasklane.archive.jobs import BACKUP_JOB  # noqa: PLC0415 - the archive imports much
+
+    family = GaugeMetricFamily(
+        "tasklane_backup_last_success_timestamp_seconds",
+        "When the worker last made a scheduled backup (TASKLANE_BACKUP_CRON), in Unix time; "
+        "before the first one, when the first was scheduled. No sample without scheduled "
+        "backups.",
+    )
+    when = await last_scheduled_success(session, BACKUP_JOB)
+    if when is not None:
+        family.add_metric([], when.timestamp())
     yield family
 
 

@@ -263,3 +263,25 @@ async def queue_depth(session: AsyncSession) -> dict[str, int]:
     """Jobs per status (for metrics and `tasklane jobs`)."""
     rows = await session.execute(select(Job.status, func.count()).group_by(Job.status))
     return {status: int(n) for status, n in rows.all()}
+
+
+async def last_scheduled_success(session: AsyncSession, kind: str) -> datetime | None:
+    """For a kind enqueued once per scheduled time, with unique keys `<kind>@<time>` (as
+    scheduled backups are): when one last succeeded; before any has, when the first one still
+    recorded was enqueued, so a schedule that never works ages all the same; None when none
+    is recorded (nothing scheduled). Reads the unique keys' index, not the whole table."""
+    rows = (
+        await session.execute(
+            select(Job.status, Job.finished_at, Job.created_at).where(
+                Job.unique_key >= f"{kind}@", Job.unique_key < f"{kind}A"
+            )
+        )
+    ).all()
+    succeeded = [
+        finished
+        for status, finished, _ in rows
+        if status == JobStatus.SUCCEEDED.value and finished is not None
+    ]
+    if succeeded:
+        return max(succeeded)
+    return min((created for _, _, created in rows), default=None)
