@@ -63,6 +63,23 @@ async def login(client: httpx.AsyncClient, handle: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
+async def add_task(settings: Settings, workspace_id: str, title: str) -> None:
+    """Ada adds a task to the first project of the workspace, through the API of an app
+    serving `settings`."""
+    async with serving(settings) as (_app, client):
+        ada = await login(client, "ada")
+        projects = expect(
+            await client.get(f"{API}/workspaces/{workspace_id}/projects", headers=ada), 200
+        )
+        project = _items(projects)[0]["id"]
+        expect(
+            await client.post(
+                f"{API}/projects/{project}/tasks", json={"title": title}, headers=ada
+            ),
+            201,
+        )
+
+
 async def drain(app: FastAPI) -> int:
     """Run the notification and webhook consumers over what was committed since they last
     ran, as a running worker does; the number of events they were handed."""

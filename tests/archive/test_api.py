@@ -42,6 +42,7 @@ from tests.factories import Board, User, expect, make_task, make_user
 
 from tasklane.archive import service
 from tasklane.archive.codec import kinds
+from tasklane.archive.jobs import PAUSED_WEBHOOK
 from tasklane.archive.tables import TABLES
 from tasklane.archive.workspace import copied_id, export_workspace
 from tasklane.attachments.storage import object_key, storage_for
@@ -190,11 +191,12 @@ def as_copied(tables: Rows, files: dict[str, bytes], salt: UUID, slug: str) -> N
         files[object_key(kind, copied_id(salt, UUID(attachment)))] = files.pop(key)
 
 
-def invited_instead(copied: Rows, archived: Rows, owner: str) -> None:
-    """The copy invites each member of the archive but `owner`, with their role, instead of
-    keeping them: checked, then both sides brought to the same rows for the canonical
-    comparison (the archive's memberships but the owner's dropped, and the copy's
-    invitations made for them)."""
+def as_imported_by(copied: Rows, archived: Rows, owner: str) -> None:
+    """What an import through the API does beside copying, checked, then both sides brought to
+    the same rows for the canonical comparison: each member of the archive but `owner` is
+    invited with their role instead of kept (the archive's other memberships dropped, the
+    copy's invitations made for them); only the owner's notifications are kept; the webhooks
+    are made turned off."""
     emails = {row["id"]: row["email"] for row in archived["users"]}
     others = [m for m in archived["workspace_members"] if m["user_id"] != owner]
     expected = {(emails[m["user_id"]], m["role"]) for m in others}
@@ -212,6 +214,21 @@ def invited_instead(copied: Rows, archived: Rows, owner: str) -> None:
     archived["workspace_members"] = [
         m for m in archived["workspace_members"] if m["user_id"] == owner
     ]
+
+    assert {n["user_id"] for n in archived["notifications"]} - {owner}
+    assert {n["user_id"] for n in copied.get("notifications", [])} <= {owner}
+    archived["notifications"] = [n for n in archived["notifications"] if n["user_id"] == owner]
+
+    assert any(w["enabled"] for w in archived["webhooks"])
+    by_id = {w["id"]: w for w in copied["webhooks"]}
+    for webhook in archived["webhooks"]:
+        copy = by_id[webhook["id"]]
+        assert copy["enabled"] is False
+        if webhook["enabled"]:
+            assert copy["disabled_reason"] == PAUSED_WEBHOOK
+            webhook.update(
+                enabled=False, disabled_reason=PAUSED_WEBHOOK, updated_at=copy["updated_at"]
+            )
 
 
 def without_secrets(tables: Rows) -> Rows:
@@ -321,6 +338,7 @@ async def test_export_download_and_import_as_a_copy_beside_the_original(
         assert summary["accounts_created"] == 0  # every account is this installation's own
         assert summary["owner_added"] is False  # ada owns the archived workspace
         assert summary["members_invited"] == 5  # everyone else is invited, not added
+        assert summary["webhooks_paused"] >= 1
         assert summary["files"] == 1
         assert await count(app, UserRow) == users_before
 
@@ -330,7 +348,7 @@ async def test_export_download_and_import_as_a_copy_beside_the_original(
         tables, files = read(downloaded)
         as_copied(tables, files, UUID(done["id"]), new["slug"])
         copied_tables, copied_files = read(copy)
-        invited_instead(copied_tables, tables, ada_id)
+        as_imported_by(copied_tables, tables, ada_id)
         assert normalized(without_secrets(copied_tables), copied_files) == normalized(
             without_secrets(tables), files
         )
@@ -441,7 +459,7 @@ async def test_import_into_another_installation_on_the_other_database(
     tables, files = read(archive)
     as_copied(tables, files, UUID(done["id"]), DEMO_SLUG)
     copied_tables, copied_files = read(copy)
-    invited_instead(copied_tables, tables, newcomer.id)
+    as_imported_by(copied_tables, tables, newcomer.id)
     # The copy has one member and one account more: the newcomer, its owner.
     newcomer_rows = {
         "users": [r for r in copied_tables["users"] if r["email"] == "newcomer@elsewhere.example"],

@@ -18,7 +18,7 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 from tests.archive.canonical import contents
-from tests.archive.conftest import ATTACHMENT, World, login, serving, world_settings
+from tests.archive.conftest import ATTACHMENT, World, add_task, login, serving, world_settings
 from tests.factories import expect
 
 from tasklane.archive.backup import MANIFEST, BackupError, backup, folder_for, restore
@@ -165,19 +165,7 @@ async def test_restore_checks_before_it_changes_anything(
         await restore(settings, newer, force=True)
     # Forced, the installation is put back as it was at the backup.
     before = await _task_ids(url, data)
-    async with serving(settings) as (_app, client):
-        ada = await login(client, "ada")
-        projects = expect(
-            await client.get(f"/api/v1/workspaces/{world.workspace_id}/projects", headers=ada),
-            200,
-        )
-        project = (projects["items"] if isinstance(projects, dict) else projects)[0]["id"]
-        expect(
-            await client.post(
-                f"/api/v1/projects/{project}/tasks", json={"title": "after"}, headers=ada
-            ),
-            201,
-        )
+    await add_task(settings, world.workspace_id, "after")
     assert len(await _task_ids(url, data)) == len(before) + 1
     await restore(settings, folder, force=True)
     assert await _task_ids(url, data) == before
@@ -209,19 +197,7 @@ async def test_postgres_without_pg_dump_backs_up_as_an_archive(
         async with db.transaction(write=False) as session:
             head = await session.scalar(select(func.max(Event.seq)))
         # The restored installation goes on numbering where the source stopped.
-        async with serving(world_settings(target_url, target_data)) as (_app, client):
-            ada = await login(client, "ada")
-            projects = expect(
-                await client.get(f"/api/v1/workspaces/{world.workspace_id}/projects", headers=ada),
-                200,
-            )
-            project = (projects["items"] if isinstance(projects, dict) else projects)[0]["id"]
-            expect(
-                await client.post(
-                    f"/api/v1/projects/{project}/tasks", json={"title": "next"}, headers=ada
-                ),
-                201,
-            )
+        await add_task(world_settings(target_url, target_data), world.workspace_id, "next")
         async with db.transaction(write=False) as session:
             assert (
                 await session.scalar(select(func.min(Event.seq)).where(Event.seq > head))

@@ -27,7 +27,7 @@ from uuid import UUID
 import anyio
 import structlog
 from cronsim import CronSim
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,7 +48,9 @@ from tasklane.config import Settings
 from tasklane.db import Database
 from tasklane.kit.clock import utcnow
 from tasklane.models import (
+    Notification,
     User,
+    Webhook,
     Workspace,
     WorkspaceExport,
     WorkspaceImport,
@@ -220,13 +222,38 @@ async def _invite_the_others(session: AsyncSession, workspace_id: UUID, uploader
     return len(others)
 
 
+PAUSED_WEBHOOK = (
+    "Paused by the import of a workspace archive: check where it sends, then turn it on."
+)
+
+
+async def _quieten(session: AsyncSession, workspace_id: UUID, uploader: UUID) -> int:
+    """What an uploaded archive must not do to others: put notifications in someone else's
+    inbox (the archive's text, whoever wrote it), or send the copy's events to the original's
+    webhook receivers, signed with its secret. Notifications go but the uploader's; webhooks
+    are paused, with the reason. How many webhooks were paused."""
+    await session.execute(
+        delete(Notification).where(
+            Notification.workspace_id == workspace_id, Notification.user_id != uploader
+        )
+    )
+    paused = await session.execute(
+        update(Webhook)
+        .where(Webhook.workspace_id == workspace_id, Webhook.enabled.is_(True))
+        .values(enabled=False, disabled_reason=PAUSED_WEBHOOK, updated_at=utcnow())
+    )
+    return int(getattr(paused, "rowcount", 0) or 0)
+
+
 def _owner(user_id: UUID, import_id: UUID) -> Any:
     """The import's last step, in its transaction: the uploader is an owner of the new
     workspace (added, or made one), everyone else the archive makes a member is invited
-    instead, and the import's row says it is done."""
+    instead, nobody else's inbox gets the archive's notifications, its webhooks wait to be
+    turned on, and the import's row says it is done."""
 
     async def finish(session: AsyncSession, result: ImportResult) -> None:
         invited = await _invite_the_others(session, result.workspace_id, user_id)
+        paused = await _quieten(session, result.workspace_id, user_id)
         member = await session.get(WorkspaceMember, (result.workspace_id, user_id))
         added = member is None or member.role != WorkspaceRole.OWNER.value
         if member is None:
@@ -254,6 +281,7 @@ def _owner(user_id: UUID, import_id: UUID) -> Any:
             "handles_changed": result.handles_changed,
             "owner_added": added,
             "members_invited": invited,
+            "webhooks_paused": paused,
         }
         row.error = None
         row.updated_at = row.finished_at = now

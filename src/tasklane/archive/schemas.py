@@ -75,6 +75,11 @@ class ImportSummary(BaseModel):
         description="The archive's other members, each invited with their role (a pending "
         "invitation, accepted in the app): nobody joins without accepting.",
     )
+    webhooks_paused: int = Field(
+        default=0,
+        description="The archive's webhooks, each made but turned off: check where they send, "
+        "then turn them on (their receivers would otherwise hear of two workspaces).",
+    )
 
 
 class WorkspaceImportRead(BaseModel):

@@ -74,6 +74,9 @@ describe("archives", () => {
     expect(describeImport(imported({ accounts_matched: 1, accounts_created: 3 }))).toBe(
       "10 rows and 0 files imported; 1 person matched by e-mail, 3 accounts made (they set a password with “Forgot password”).",
     );
+    expect(describeImport(imported({ webhooks_paused: 1 }))).toBe(
+      "10 rows and 0 files imported. 1 webhook is turned off: check where it sends before turning it on.",
+    );
     expect(describeImport(imported({ members_invited: 4 }))).toBe(
       "10 rows and 0 files imported. 4 members of the archive are invited with their role: they join when they accept.",
     );

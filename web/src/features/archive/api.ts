@@ -122,7 +122,10 @@ export function describeImport(done: WorkspaceImport): string {
   const invited = s.members_invited
     ? ` ${plural(s.members_invited, "member")} of the archive ${s.members_invited === 1 ? "is" : "are"} invited with their role: they join when they accept.`
     : "";
-  return `${plural(s.rows, "row")} and ${plural(s.files, "file")} imported${people.length ? `; ${people.join(", ")}` : ""}.${owner}${invited}`;
+  const hooks = s.webhooks_paused
+    ? ` ${plural(s.webhooks_paused, "webhook")} ${s.webhooks_paused === 1 ? "is" : "are"} turned off: check where ${s.webhooks_paused === 1 ? "it sends" : "they send"} before turning ${s.webhooks_paused === 1 ? "it" : "them"} on.`
+    : "";
+  return `${plural(s.rows, "row")} and ${plural(s.files, "file")} imported${people.length ? `; ${people.join(", ")}` : ""}.${owner}${invited}${hooks}`;
 }
 
 /** What a person reads about an upload the server refused (or that did not get there). */
