@@ -1,7 +1,8 @@
 """Workspace archives in a real browser against a real server (its worker writes the export
 and runs the import): the owner exports the workspace from its settings, sees the export
 ready, downloads it, imports it on the new workspace page as a new workspace, and opens it;
-a file that is not an archive is refused with a clear message. Checked with axe, at desktop
+another member of the original accepts the invitation to the copy the import made him; a file
+that is not an archive is refused with a clear message. Checked with axe, at desktop
 and phone widths, and photographed into test-artifacts/archive/."""
 
 from __future__ import annotations
@@ -118,6 +119,20 @@ def test_export_a_workspace_then_import_it_as_a_new_one(browser: Any, server: Se
             if w["name"] == "Team ARC"
         }
     assert slugs == {"team-arc", "team-arc-copy"}
+
+    # Bob, a member of the original, is invited to the copy, not put in it: he sees it once he
+    # accepts, with the role he had.
+    bob = signed_in_page(browser, server, team.bob)
+    bob.goto("/?new=workspace")
+    invitations = bob.get_by_role("region", name="Invitations")
+    expect(invitations).to_contain_text("Ada")
+    expect(invitations).to_contain_text("invited you to Team ARC as member")
+    invitations.get_by_role("button", name="Accept").click()
+    expect(bob.get_by_role("heading", name="Team ARC", level=1)).to_be_visible()
+    with server.api() as c:
+        his = c.get("/workspaces", headers=team.bob.headers).json()["items"]
+    assert {w["slug"]: w["role"] for w in his}["team-arc-copy"] == "member"
+    bob.context.close()
 
     # Not an archive: refused at once, saying so; nothing is made.
     page.goto("/?new=workspace")

@@ -51,7 +51,6 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -80,6 +79,7 @@ from tasklane.models import Counter as SeqCounter
 from tests.factories import Board, User, expect, make_board
 from tests.faults.haproxy import Balancer, LogLine, haproxy_binary
 from tests.faults.live import LiveServer, free_port, server_env
+from tests.faults.receiver import Arrival, Receiver, receiving
 from tests.faults.services import OwnRedis
 
 BIN = Path(sys.executable).parent / "tasklane"
@@ -223,56 +223,10 @@ def cluster(database_url: str, own_redis: OwnRedis, tmp_path: Path) -> Iterator[
 # --- the webhook receiver -------------------------------------------------------------------
 
 
-@dataclass
-class Arrival:
-    webhook_id: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    server: ThreadingHTTPServer | None = None
-    arrivals: list[Arrival] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def snapshot(self) -> list[Arrival]:
-        with self.lock:
-            return list(self.arrivals)
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    receiver = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", "0")))
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            with receiver.lock:
-                receiver.arrivals.append(Arrival(headers.get("webhook-id", ""), headers, body))
-            self.send_response(200)
-            self.send_header("content-length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    receiver.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with receiving() as receiver:
         yield receiver
-    finally:
-        receiver.server.shutdown()
-        receiver.server.server_close()
-        thread.join(timeout=10)
 
 
 # --- writers --------------------------------------------------------------------------------

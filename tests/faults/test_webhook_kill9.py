@@ -11,10 +11,8 @@ to, and checks each signature.
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,7 @@ from tasklane.models import Job, Webhook, WebhookDelivery
 from tasklane.webhooks.sender import SEND_JOB
 from tests.conftest import make_settings
 from tests.faults.live import LiveServer, Team, make_team, server_env, wait_until
+from tests.faults.receiver import Arrival, Receiver, receiving
 
 TASKS = 10
 SLOW_SECONDS = 2.0
@@ -43,77 +42,11 @@ DELIVERED_TIMEOUT = HOLD_SECONDS + JOB_LEASE_SECONDS + 20
 """After the restart, everything must have arrived within this; more is a stall."""
 
 
-@dataclass
-class Arrival:
-    webhook_id: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class SlowReceiver:
-    """Records every POST; answers 200 after SLOW_SECONDS until `fast` is set."""
-
-    server: ThreadingHTTPServer | None = None
-    arrivals: list[Arrival] = field(default_factory=list)
-    in_flight: int = 0
-    fast: threading.Event = field(default_factory=threading.Event)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def snapshot(self) -> tuple[list[Arrival], int]:
-        with self.lock:
-            return list(self.arrivals), self.in_flight
-
-    def seen(self) -> set[str]:
-        with self.lock:
-            return {a.webhook_id for a in self.arrivals}
-
-    def handle(self, request: BaseHTTPRequestHandler) -> None:
-        body = request.rfile.read(int(request.headers.get("content-length", "0")))
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        with self.lock:
-            self.arrivals.append(Arrival(headers.get("webhook-id", ""), headers, body))
-            self.in_flight += 1
-        try:
-            self.fast.wait(SLOW_SECONDS)
-            try:
-                request.send_response(200)
-                request.send_header("content-length", "2")
-                request.end_headers()
-                request.wfile.write(b"{}")
-            except OSError:  # the sender was killed meanwhile
-                request.close_connection = True
-        finally:
-            with self.lock:
-                self.in_flight -= 1
-
-
 @pytest.fixture
-def receiver() -> Iterator[SlowReceiver]:
-    receiver = SlowReceiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            receiver.handle(self)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    receiver.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
-    thread.start()
-    try:
+def receiver() -> Iterator[Receiver]:
+    """Answers after SLOW_SECONDS until `fast` is set."""
+    with receiving(SLOW_SECONDS) as receiver:
         yield receiver
-    finally:
-        receiver.fast.set()
-        receiver.server.shutdown()
-        receiver.server.server_close()
-        thread.join(timeout=10)
 
 
 def ok(response: httpx.Response, status: int = 200) -> Any:
@@ -176,7 +109,7 @@ def stored(database_url: str, data_dir: Path) -> Stored:
 
 
 def test_kill_9_mid_delivery_loses_no_webhook(
-    database_url: str, tmp_path: Path, receiver: SlowReceiver
+    database_url: str, tmp_path: Path, receiver: Receiver
 ) -> None:
     data_dir = tmp_path / "data"
     env = server_env(
@@ -211,14 +144,14 @@ def test_kill_9_mid_delivery_loses_no_webhook(
 
             # Kill while a message is in flight, with every event's message queued.
             def mid_delivery() -> bool:
-                return receiver.snapshot()[1] > 0 and len(deliveries(c, team, hook["id"])) == TASKS
+                return receiver.in_flight > 0 and len(deliveries(c, team, hook["id"])) == TASKS
 
             wait_until(mid_delivery, timeout=30, interval=0.05)
             queued = deliveries(c, team, hook["id"])
         server.kill()  # SIGKILL: no shutdown code runs
         assert server.proc is not None
         assert server.proc.returncode == -9
-        before, _ = receiver.snapshot()
+        before = receiver.snapshot()
         receiver.fast.set()
         seq_of = {d["message_id"]: d["event_seq"] for d in queued}
         assert len(seq_of) == TASKS
@@ -254,7 +187,7 @@ def test_kill_9_mid_delivery_loses_no_webhook(
         assert [d["message_id"] for d in log] == [d["message_id"] for d in queued]
 
         # What a receiver dropping repeats by webhook-id kept: each event once, in order.
-        arrivals, _ = receiver.snapshot()
+        arrivals = receiver.snapshot()
         first: dict[str, Arrival] = {}
         for arrival in arrivals:
             first.setdefault(arrival.webhook_id, arrival)
