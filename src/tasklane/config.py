@@ -210,6 +210,11 @@ class Settings(BaseSettings):
     archive_retention_days: int = Field(default=7, ge=1, le=365)
     """Exports, and the record of imports, are removed this many days after they were made."""
 
+    # --- project imports (tasklane.imports) ---
+    import_max_file_bytes: int = Field(default=50 * 1024**2, ge=64 * 1024, le=1024**3)
+    """The largest file a project import (`POST /projects/{id}/imports`: CSV, a Trello
+    board's JSON, a Jira CSV) takes; a larger one is refused with 413 before it is stored."""
+
     # --- attachments (tasklane.attachments) ---
     storage_url: str = Field(
         default="", pattern=r"^(|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?)$"

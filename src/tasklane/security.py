@@ -54,6 +54,9 @@ UPLOAD_PATHS = re.compile(r"/api/v1/(tasks/[^/]+/attachments|files/uploads/[^/]+
 ARCHIVE_UPLOAD_PATH = re.compile(r"/api/v1/workspaces/imports")
 """Where workspace archives are posted: up to TASKLANE_ARCHIVE_MAX_UPLOAD_BYTES (and a form's
 overhead)."""
+IMPORT_UPLOAD_PATH = re.compile(r"/api/v1/projects/[^/]+/imports")
+"""Where project imports are posted: up to TASKLANE_IMPORT_MAX_FILE_BYTES (and a form's
+overhead)."""
 ONE_YEAR = 365 * 24 * 3600
 REDIS_RETRY_SECONDS = 5.0
 """After a Redis error, count in this process's memory for this long before trying again."""
@@ -118,6 +121,7 @@ def install_security(app: FastAPI, settings: Settings, *, cursor_secret: Callabl
         large_bodies=[
             (UPLOAD_PATHS, settings.max_upload_bytes + FORM_OVERHEAD),
             (ARCHIVE_UPLOAD_PATH, settings.archive_max_upload_bytes + FORM_OVERHEAD),
+            (IMPORT_UPLOAD_PATH, settings.import_max_file_bytes + FORM_OVERHEAD),
         ],
         write_budget=limiter,
         cors=cors,

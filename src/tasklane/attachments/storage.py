@@ -40,6 +40,8 @@ S3_CONCURRENCY = 2
 FILE, THUMBNAIL = "a", "t"
 ARCHIVE = "w"
 """Workspace archives (an export to download, an upload to import), named by their row's id."""
+IMPORT = "i"
+"""Project import files waiting for their run (tasklane.imports), named by the run's id."""
 ATTACHMENT_KINDS = (FILE, THUMBNAIL)
 
 
@@ -121,7 +123,7 @@ class LocalStorage:
 
     def _path(self, key: str) -> Path:
         kind, _, name = key.partition("/")
-        if kind not in (FILE, THUMBNAIL, ARCHIVE) or not _LOCAL_NAME.fullmatch(name):
+        if kind not in (FILE, THUMBNAIL, ARCHIVE, IMPORT) or not _LOCAL_NAME.fullmatch(name):
             raise ValueError(f"not an object key: {key!r}")
         return self.root / kind / name
 

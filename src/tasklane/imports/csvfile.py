@@ -9,12 +9,10 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import IO, Any
 
-from tasklane.errors import PayloadTooLarge, ValidationFailed
+from tasklane.errors import ValidationFailed
 
-MAX_FILE_BYTES = 2 * 1024 * 1024
-"""The largest file an import takes (also the server's default request body limit)."""
 MAX_ROWS = 5000
 """The most task rows one file may hold."""
 MAX_CELL = 100_000
@@ -126,30 +124,6 @@ def digest_of(data: str | bytes) -> str:
     return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()[:16]
 
 
-def decode(data: bytes) -> str:
-    """The file's text: UTF-8 (with or without the byte order mark spreadsheets write), or a
-    422 saying so."""
-    if len(data) > MAX_FILE_BYTES:
-        raise PayloadTooLarge(
-            f"The file is larger than {MAX_FILE_BYTES} bytes; split it into smaller files.",
-            code="payload_too_large",
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationFailed.for_field(
-            "file",
-            f"The file is not UTF-8 text (byte {exc.start + 1} cannot be read). Save it as "
-            '"CSV UTF-8" in your spreadsheet and try again.',
-            code="not_utf8",
-        ) from None
-    if "\x00" in text:
-        raise ValidationFailed.for_field(
-            "file", "The file holds NUL characters: it is not a CSV text file.", code="not_csv"
-        )
-    return text
-
-
 def too_many_rows() -> ValidationFailed:
     return ValidationFailed.for_field(
         "file",
@@ -166,11 +140,17 @@ def _column_name(cell: str) -> str:
     return ALIASES.get(name, name)
 
 
-def read(text: str) -> SourceFile:
+def text_of(file: IO[bytes]) -> io.TextIOWrapper:
+    """The (checked: tasklane.imports.source) file as text, for csv; `detach()` it after, so
+    the file stays open."""
+    file.seek(0)
+    return io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
+
+
+def read(file: IO[bytes], digest: str) -> SourceFile:
     """The file's columns and rows, or a 422 naming what is wrong with its shape."""
-    if not text.strip():
-        raise ValidationFailed.for_field("file", "The file is empty.", code="empty_file")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    text = text_of(file)
+    reader = csv.reader(text, strict=True)
     try:
         header = next(reader)
         columns = tuple(_column_name(c) for c in header)
@@ -215,11 +195,13 @@ def read(text: str) -> SourceFile:
         raise ValidationFailed.for_field(
             "file", f"The file is not valid CSV at line {reader.line_num}: {exc}.", code="not_csv"
         ) from None
+    finally:
+        text.detach()
     if not rows:
         raise ValidationFailed.for_field(
             "file", "The file has no rows below its header.", code="empty_file"
         )
-    return SourceFile(columns=columns, rows=rows, digest=digest_of(text))
+    return SourceFile(columns=columns, rows=rows, digest=digest)
 
 
 def unescape(cell: str) -> str:

@@ -11,8 +11,9 @@ the description. Columns Tasklane has no place for are listed in the mapping rep
 from __future__ import annotations
 
 import csv
-import io
+from collections.abc import Iterator
 from datetime import datetime
+from typing import IO
 
 from tasklane.errors import ValidationFailed
 from tasklane.imports import csvfile
@@ -68,31 +69,46 @@ def jira_date(value: str) -> str:
     return value
 
 
-def read(text: str) -> SourceFile:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def _records(file: IO[bytes], names: list[str]) -> Iterator[tuple[int, list[str]]]:
+    """The file's issues (its number, its cells), one at a time, below the header."""
+    text = csvfile.text_of(file)
+    reader = csv.reader(text, strict=True)
     try:
-        header = [h.strip() for h in next(reader, [])]
-        names = [h.lower() for h in header]
-        if "summary" not in names:
-            raise ValidationFailed.for_field(
-                "file",
-                "This is not a Jira CSV export: it has no Summary column.",
-                code="missing_columns",
-            )
-        records: list[list[str]] = []
+        next(reader, None)
+        count = 0
         for cells in reader:
             if not any(c.strip() for c in cells):
                 continue
-            if len(records) >= csvfile.MAX_ROWS:
+            if count >= csvfile.MAX_ROWS:
                 raise csvfile.too_many_rows()
-            records.append(cells)
+            count += 1
+            yield count + 1, cells
     except csv.Error as exc:
         raise ValidationFailed.for_field(
             "file", f"The file is not valid CSV at line {reader.line_num}: {exc}.", code="not_csv"
         ) from None
-    if not records:
+    finally:
+        text.detach()
+
+
+def read(file: IO[bytes], digest: str) -> SourceFile:
+    """The issues of the file, read twice: once for the ids that parents name, once for the
+    rows (so only the rows are held, not the file's cells)."""
+    text = csvfile.text_of(file)
+    try:
+        header = [h.strip() for h in next(csv.reader(text, strict=True), [])]
+    except csv.Error as exc:
         raise ValidationFailed.for_field(
-            "file", "The file has no issues below its header.", code="empty_file"
+            "file", f"The file is not valid CSV at line 1: {exc}.", code="not_csv"
+        ) from None
+    finally:
+        text.detach()
+    names = [h.lower() for h in header]
+    if "summary" not in names:
+        raise ValidationFailed.for_field(
+            "file",
+            "This is not a Jira CSV export: it has no Summary column.",
+            code="missing_columns",
         )
 
     def values(cells: list[str], *columns: str) -> list[str]:
@@ -108,12 +124,12 @@ def read(text: str) -> SourceFile:
 
     keys_by_id = {
         first(cells, "issue id"): first(cells, "issue key")
-        for cells in records
+        for _, cells in _records(file, names)
         if first(cells, "issue id")
     }
     rows: list[SourceRow] = []
     comments = attachments = 0
-    for number, cells in enumerate(records, start=2):
+    for number, cells in _records(file, names):
         key = first(cells, "issue key")
         row = SourceRow(row=number, cells={})
         row.cells["external_id"] = f"jira:{key}" if key else ""
@@ -165,6 +181,10 @@ def read(text: str) -> SourceFile:
                 row.comments.append(comment)
             comments += 1
         rows.append(row)
+    if not rows:
+        raise ValidationFailed.for_field(
+            "file", "The file has no issues below its header.", code="empty_file"
+        )
     ignored = sorted({h for h, n in zip(header, names, strict=True) if n not in USED and h})
     notes = [
         Note("content", "Jira issues", f"{len(rows)} rows"),
@@ -176,7 +196,7 @@ def read(text: str) -> SourceFile:
     return SourceFile(
         columns=tuple(header),
         rows=rows,
-        digest=csvfile.digest_of(text),
+        digest=digest,
         format="jira",
         notes=tuple(notes),
     )

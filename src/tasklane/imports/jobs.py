@@ -16,13 +16,16 @@ from typing import Any
 from uuid import UUID
 
 import structlog
+from anyio import to_thread
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tasklane.attachments.storage import storage_for
 from tasklane.auth.principal import Principal
 from tasklane.db import Database
 from tasklane.errors import Conflict, NotFound, PermissionDenied, TasklaneError
 from tasklane.imports import service
+from tasklane.imports import source as files
 from tasklane.imports.csvfile import SourceFile, SourceRow
 from tasklane.imports.schemas import ImportFormat, ImportStatus, RowAction, RowProblem, RowReport
 from tasklane.kit.clock import utcnow
@@ -198,9 +201,29 @@ async def _finish(
         run.status = status.value
         run.error = error
         run.updated_at = now
-        if status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED):
+        ended = status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED)
+        if ended:
             run.finished_at = now
             run.source = None
+    if ended:
+        await files.discard(storage_for(db.settings), run_id)
+
+
+async def _source(
+    ctx: JobContext, run_id: UUID, format: ImportFormat, legacy: str | None
+) -> SourceFile | None:
+    """The run's rows, read from its file (None when the file is not in the store)."""
+    storage = storage_for(ctx.settings)
+    if legacy is not None:
+        file = await files.from_text(legacy, ctx.settings)
+    elif await storage.head(files.source_key(run_id)) is None:
+        return None
+    else:
+        file = await files.fetch(storage, run_id, ctx.settings)
+    try:
+        return await to_thread.run_sync(service.parse, file, format)
+    finally:
+        await files.close(file)
 
 
 @job_kind(service.IMPORT_JOB, max_attempts=MAX_ATTEMPTS)
@@ -211,7 +234,7 @@ async def run_import(ctx: JobContext, payload: dict[str, Any]) -> None:
         if run is None or run.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED):
             return
         user = await session.get(User, run.created_by) if run.created_by else None
-        text = run.source or ""
+        legacy = run.source  # the file itself, of a run queued before files went to the store
         done = run.rows_done
         run.status = ImportStatus.RUNNING.value
         run.updated_at = utcnow()
@@ -223,7 +246,16 @@ async def run_import(ctx: JobContext, payload: dict[str, Any]) -> None:
     principal = Principal(
         user_id=user.id, session_id=run_id, email=user.email, name=user.name, via="import"
     )
-    source = service.parse(text, ImportFormat(run.format))
+    try:
+        source = await _source(ctx, run_id, ImportFormat(run.format), legacy)
+    except TasklaneError as exc:
+        await _finish(ctx.db, run_id, ImportStatus.FAILED, service.problem_text(exc))
+        return
+    if source is None:
+        await _finish(
+            ctx.db, run_id, ImportStatus.FAILED, "The import's file is gone; upload it again."
+        )
+        return
     work = _Run(ctx.db, principal, run, source)
     try:
         rows = source.rows

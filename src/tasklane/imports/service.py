@@ -3,9 +3,10 @@
 A file is read and checked whole first (encoding, size, columns: a bad one is refused and
 nothing changes), then planned row by row against the project: each row creates a task, updates
 one, is skipped (unchanged, or trashed) or is in error (not imported), with the column and the
-reason. A dry run answers that plan. A real run stores the file in an `import_runs` row and a
-job (tasklane.imports.jobs) carries it out through the tasks' own service functions, so events,
-history, search and transitions follow as for any change.
+reason. A dry run answers that plan. A real run keeps the file in the store
+(tasklane.imports.source) beside an `import_runs` row, and a job (tasklane.imports.jobs)
+carries it out through the tasks' own service functions, so events, history, search and
+transitions follow as for any change.
 
 A row is identified by its `external_id` column, else its `key` column (an exported file),
 else by the file's hash and its line. Each task an import creates is linked to that identity
@@ -20,13 +21,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 from uuid import UUID
 
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tasklane.attachments.storage import Storage
 from tasklane.auth.principal import Principal
 from tasklane.authz.access import access_project, project_people, require_unarchived
 from tasklane.authz.roles import Action, project_can, workspace_can
@@ -35,6 +37,7 @@ from tasklane.comments.schemas import CommentCreate
 from tasklane.db import Database
 from tasklane.errors import NotFound, TasklaneError
 from tasklane.imports import csvfile, jira, trello
+from tasklane.imports import source as files
 from tasklane.imports.csvfile import Problem, SourceFile, SourceRow
 from tasklane.imports.schemas import (
     ImportCounts,
@@ -47,6 +50,7 @@ from tasklane.imports.schemas import (
     RowProblem,
     RowReport,
 )
+from tasklane.kit.ids import new_id
 from tasklane.models import (
     ImportLink,
     ImportRun,
@@ -456,15 +460,17 @@ def count(reports: Iterable[RowReport]) -> ImportCounts:
     return counts
 
 
-READERS: dict[ImportFormat, Callable[[str], SourceFile]] = {
+READERS: dict[ImportFormat, Callable[[IO[bytes], str], SourceFile]] = {
     ImportFormat.CSV: csvfile.read,
     ImportFormat.TRELLO: trello.read,
     ImportFormat.JIRA: jira.read,
 }
 
 
-def parse(text: str, format: ImportFormat) -> SourceFile:
-    return READERS[format](text)
+def parse(file: IO[bytes], format: ImportFormat) -> SourceFile:
+    """The file's rows, or a 422 naming what is wrong with it. Reads the file (a few times
+    over): run it in a thread."""
+    return READERS[format](file, files.check(file))
 
 
 async def context_for(
@@ -581,24 +587,47 @@ async def dry_run(
 
 async def start_run(
     db: Database,
+    storage: Storage,
     principal: Principal,
     *,
     project_id: UUID,
     source: SourceFile,
-    text: str,
+    file: IO[bytes],
     filename: str,
 ) -> ImportRunRead:
-    """Store the file and queue the job that imports it."""
+    """Keep the file in the store and queue the job that imports it (nothing is kept when
+    the run cannot be queued)."""
+    run_id = new_id()
+    await files.store(storage, run_id, file)
+    try:
+        return await _queue(
+            db, principal, run_id, project_id=project_id, source=source, filename=filename
+        )
+    except BaseException:
+        await files.discard(storage, run_id)
+        raise
+
+
+async def _queue(
+    db: Database,
+    principal: Principal,
+    run_id: UUID,
+    *,
+    project_id: UUID,
+    source: SourceFile,
+    filename: str,
+) -> ImportRunRead:
     async with db.transaction() as session:
         ctx = await context_for(session, principal, project_id, source, [], set())
         run = ImportRun(
+            id=run_id,
             project_id=project_id,
             created_by=principal.user_id,
             format=source.format,
             mapping=[n.model_dump(mode="json") for n in mapping(source, ctx)],
             filename=filename[:200],
             status=ImportStatus.QUEUED.value,
-            source=text,
+            source=None,
             total_rows=len(source.rows),
             rows_done=0,
             counts=ImportCounts().model_dump(),

@@ -11,8 +11,11 @@ cards of archived lists, are skipped.
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import codecs
+from collections.abc import Iterator
+from typing import IO, Any
+
+import ijson
 
 from tasklane.errors import ValidationFailed
 from tasklane.imports import csvfile
@@ -26,13 +29,6 @@ def _invalid(message: str) -> ValidationFailed:
     return ValidationFailed.for_field("file", message, code="not_trello")
 
 
-def _list(board: dict[str, Any], name: str) -> list[dict[str, Any]]:
-    value = board.get(name, [])
-    if not isinstance(value, list):
-        raise _invalid(f"The board's {name!r} is not a list.")
-    return [v for v in value if isinstance(v, dict)]
-
-
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -41,22 +37,52 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def read(text: str) -> SourceFile:
+def _items(file: IO[bytes], name: str) -> Iterator[dict[str, Any]]:
+    """The objects of the board's list `name`, one at a time (the file is read once per list:
+    an export's `actions` alone may be tens of megabytes, and only a few of its fields are
+    needed)."""
+    file.seek(0)
+    if file.read(3) != codecs.BOM_UTF8:
+        file.seek(0)
     try:
-        board = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _invalid(f"The file is not JSON (line {exc.lineno}: {exc.msg}).") from None
-    if not isinstance(board, dict) or not isinstance(board.get("cards"), list):
-        raise _invalid("This is not a Trello board export: it has no cards.")
-    lists = {lst.get("id"): lst for lst in _list(board, "lists")}
-    labels = {lb.get("id"): lb for lb in _list(board, "labels")}
-    members = {m.get("id"): m for m in _list(board, "members")}
-    checklists = _list(board, "checklists")
+        for item in ijson.items(file, f"{name}.item", use_float=True):
+            if isinstance(item, dict):
+                yield item
+    except ijson.JSONError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "it ends too early"
+        raise _invalid(f"The file is not JSON ({reason}).") from None
+
+
+def _has_cards(file: IO[bytes]) -> bool:
+    """Whether the file is an object with a `cards` list (read only when it has no card)."""
+    file.seek(0)
+    if file.read(3) != codecs.BOM_UTF8:
+        file.seek(0)
+    try:
+        events = ijson.parse(file)
+        prefix, event, _ = next(events)
+        if (prefix, event) != ("", "start_map"):
+            return False
+        return any(p == "cards" and e == "start_array" for p, e, _ in events)
+    except (ijson.JSONError, StopIteration):
+        return False
+
+
+def read(file: IO[bytes], digest: str) -> SourceFile:
+    lists = {lst.get("id"): lst for lst in _items(file, "lists")}
+    labels = {lb.get("id"): lb for lb in _items(file, "labels")}
+    members = {m.get("id"): m for m in _items(file, "members")}
+    checklists: dict[str, list[dict[str, Any]]] = {}
+    for checklist in _items(file, "checklists"):
+        if isinstance(checklist.get("idCard"), str):
+            checklists.setdefault(checklist["idCard"], []).append(checklist)
     comments: dict[str, list[tuple[str, str, str]]] = {}
-    for action in _list(board, "actions"):
+    for action in _items(file, "actions"):
+        if action.get("type") != "commentCard":
+            continue
         data = _dict(action.get("data"))
         card = _dict(data.get("card"))
-        if action.get("type") == "commentCard" and card.get("id"):
+        if card.get("id"):
             creator = action.get("memberCreator")
             author = (
                 _text(creator.get("fullName")) or _text(creator.get("username"))
@@ -78,8 +104,10 @@ def read(text: str) -> SourceFile:
     rows: list[SourceRow] = []
     skipped = attachments = items = comment_count = 0
     number = 1
-    for card in board["cards"]:
-        if not isinstance(card, dict) or not card.get("id"):
+    cards = 0
+    for card in _items(file, "cards"):
+        cards += 1
+        if not card.get("id"):
             continue
         number += 1
         lst = lists.get(card.get("idList"), {})
@@ -112,9 +140,7 @@ def read(text: str) -> SourceFile:
             row.comments.append(f"**{author}** wrote on {when[:10]}:\n\n{body}")
             comment_count += 1
         rows.append(row)
-        for checklist in checklists:
-            if checklist.get("idCard") != card["id"]:
-                continue
+        for checklist in checklists.get(card["id"], []):
             check_items = checklist.get("checkItems") or []
             ordered = sorted(
                 (i for i in check_items if isinstance(i, dict)),
@@ -139,6 +165,8 @@ def read(text: str) -> SourceFile:
                 rows.append(sub)
         if len(rows) > csvfile.MAX_ROWS:
             raise csvfile.too_many_rows()
+    if not cards and not _has_cards(file):
+        raise _invalid("This is not a Trello board export: it has no cards.")
     if not rows:
         raise ValidationFailed.for_field("file", "The board has no cards.", code="empty_file")
     notes = (
@@ -162,7 +190,7 @@ def read(text: str) -> SourceFile:
             "trashed",
         ),
         rows=rows,
-        digest=csvfile.digest_of(text),
+        digest=digest,
         format="trello",
         notes=notes,
     )

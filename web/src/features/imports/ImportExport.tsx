@@ -106,8 +106,9 @@ function Importer({ project }: { project: Project }) {
         <code>key</code>), <code>description</code>, <code>status</code>, <code>priority</code>,{" "}
         <code>assignees</code> (e-mails), <code>labels</code>, <code>start_date</code>,{" "}
         <code>due_date</code>, <code>estimate</code> and <code>parent</code> are read. Rows seen
-        before (by their id) update their task instead of making another. Up to 5000 rows and 2 MB,
-        in UTF-8.
+        before (by their id) update their task instead of making another. Up to 5000 rows, in UTF-8;
+        a file larger than the server takes (50 MB unless its admins set otherwise) is refused with
+        the limit it has.
       </p>
       <p className="muted">
         From Trello (a board's JSON export) or Jira (a CSV export): cards and issues become tasks,
