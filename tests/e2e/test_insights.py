@@ -266,3 +266,42 @@ def test_the_insights_page_renders_every_chart_and_opens_the_tasks_behind_a_bar(
     page.screenshot(path=str(SHOTS / f"workspace-390-{scheme}.png"))
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert errors == []
+
+
+def test_the_tasks_behind_a_large_bar_page_past_the_first_hundred(
+    browser: Any, server: Server
+) -> None:
+    """A bar of 130 tasks: its point lists the first 100; "Show more" goes on reading the
+    rest from the API (`.../insights/status-counts/tasks`) until every one is listed."""
+    team = make_team(server, "INP")
+    with server.api() as c:
+        made = []
+        for n in range(130):
+            r = c.post(
+                f"/projects/{team.project_id}/tasks",
+                json={"title": f"Queued task {n:03d}", "status_id": team.statuses["Todo"]},
+                headers=team.ada.headers,
+            )
+            assert r.status_code == 201, r.text
+            made.append(r.json())
+    page = signed_in_page(browser, server, team.ada)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"/p/{team.project_id}/insights")
+    status = page.get_by_role("region", name="Tasks by status")
+    expect(status).to_contain_text("Todo 130")
+    status.locator(".recharts-bar-rectangle path.bar-unstarted").click()
+    dialog = page.get_by_role("dialog", name="Todo: tasks now")
+    links = dialog.get_by_role("list", name="Todo: 130 tasks").get_by_role("link")
+    expect(links).to_have_count(20)
+    more = dialog.get_by_role("button", name="Show more")
+    for shown in (40, 60, 80, 100, 120, 130):
+        more.click()
+        expect(links).to_have_count(shown)
+    expect(more).to_have_count(0)
+    expect(dialog).not_to_contain_text("are listed")
+    last = made[-1]
+    expect(dialog.get_by_role("link", name=f"{last['key']} {last['title']}")).to_be_visible()
+    dialog.screenshot(path=str(SHOTS / "tasks-behind-paged.png"))
+    assert errors == []
+    page.context.close()

@@ -590,6 +590,22 @@ TABLE: dict[str, Case] = {
         lambda w: ("GET", f"/api/v1/workspaces/{w['workspace']}/insights/status-counts", None),
         inside(200),
     ),
+    "GET /api/v1/projects/{project_id}/insights/{metric}/tasks": Case(
+        lambda w: (
+            "GET",
+            f"/api/v1/projects/{w['project']}/insights/throughput/tasks?point=0",
+            None,
+        ),
+        inside(200),
+    ),
+    "GET /api/v1/workspaces/{workspace_id}/insights/{metric}/tasks": Case(
+        lambda w: (
+            "GET",
+            f"/api/v1/workspaces/{w['workspace']}/insights/status-counts/tasks?point=0",
+            None,
+        ),
+        inside(200),
+    ),
     "GET /api/v1/views/{view_id}/tasks": Case(
         lambda w: ("GET", f"/api/v1/views/{w['view']}/tasks", None), inside(200)
     ),

@@ -4,14 +4,15 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import Path, Query, Response
+from fastapi import Depends, Path, Query, Response
 
 from tasklane.api import new_router
 from tasklane.auth.principal import CurrentPrincipal
 from tasklane.db import DbSession
+from tasklane.insights import behind, service
 from tasklane.insights import forecast as forecasting
-from tasklane.insights import service
 from tasklane.insights.schemas import (
+    MAX_POINTS,
     MAX_QUERY_LENGTH,
     MAX_SCOPE_IDS,
     ForecastRead,
@@ -19,7 +20,9 @@ from tasklane.insights.schemas import (
     InsightInterval,
     InsightMetric,
     InsightRead,
+    InsightTasks,
 )
+from tasklane.kit.pagination import PageParams, page_params
 
 router = new_router(tags=["insights"])
 
@@ -118,3 +121,59 @@ async def workspace_insight(
         session, principal, workspace_id=workspace_id, params=params
     )
     return _answer(insight, format)
+
+
+Point = Annotated[
+    int,
+    Query(
+        ge=0,
+        lt=MAX_POINTS,
+        description="The point's index in the answer's `points` (from 0), for the same parameters.",
+    ),
+]
+Paging = Annotated[PageParams, Depends(page_params)]
+
+
+@router.get("/projects/{project_id}/insights/{metric}/tasks")
+async def project_insight_tasks(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    project_id: Annotated[UUID, Path()],
+    metric: InsightMetric,
+    point: Point,
+    page: Paging,
+    from_: From = None,
+    to: To = None,
+    interval: InsightInterval = InsightInterval.WEEK,
+    q: Q = "",
+    task_ids: Annotated[list[UUID] | None, Query(max_length=MAX_SCOPE_IDS)] = None,
+    target: Annotated[date | None, Query(description="burndown: the target day.")] = None,
+) -> InsightTasks:
+    """The tasks behind one point of a metric, paged: the ids of all of them, where the
+    answer's point lists only the first 100 (`task_ids_truncated`). Give the metric's
+    parameters as for the answer and the point's index; `count` is its figure, `listed` how
+    many can be paged through (all, or the first 1,000: past that, filter the task list)."""
+    params = service.Params(metric, from_, to, interval, q, task_ids, target)
+    return await behind.tasks_behind(
+        session, principal, project_id=project_id, params=params, point=point, page=page
+    )
+
+
+@router.get("/workspaces/{workspace_id}/insights/{metric}/tasks")
+async def workspace_insight_tasks(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    workspace_id: Annotated[UUID, Path()],
+    metric: InsightMetric,
+    point: Point,
+    page: Paging,
+    from_: From = None,
+    to: To = None,
+    interval: InsightInterval = InsightInterval.WEEK,
+    q: Q = "",
+) -> InsightTasks:
+    """The tasks behind one point of a workspace's metric, paged, as for a project."""
+    params = service.Params(metric, from_, to, interval, q)
+    return await behind.tasks_behind(
+        session, principal, workspace_id=workspace_id, params=params, point=point, page=page
+    )

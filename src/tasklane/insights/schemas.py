@@ -85,6 +85,20 @@ class InsightRead(BaseModel):
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
 
+class InsightTasks(BaseModel):
+    """The tasks behind one point of a metric, a page of their ids at a time, in the order
+    the point lists them (the tasks' order of making)."""
+
+    count: int = Field(description="The point's figure: how many tasks are behind it.")
+    listed: int = Field(
+        description="How many of them can be paged through: all of them, or the first 1,000."
+    )
+    items: list[UUID]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
 class ForecastRequest(BaseModel):
     """What to forecast: the open tasks among `task_ids`, or those matching `query` (neither:
     every open task of the project)."""

@@ -20,7 +20,9 @@ import bisect
 import csv
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -65,6 +67,25 @@ CATEGORIES = ("backlog", "unstarted", "started", "done", "cancelled")
 DAY = timedelta(days=1)
 FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
 """The days a period, or a burndown's target, may name."""
+
+
+_ids_cap: ContextVar[int | None] = ContextVar("tasklane_insight_ids", default=None)
+
+
+def ids_cap() -> int:
+    """How many task ids a point lists: MAX_TASK_IDS, or what `listing_ids` says."""
+    return _ids_cap.get() or MAX_TASK_IDS
+
+
+@contextmanager
+def listing_ids(cap: int) -> Iterator[None]:
+    """Points list up to `cap` task ids within this block (the tasks behind one point,
+    tasklane.insights.behind); threads started with `asyncio.to_thread` see it too."""
+    token = _ids_cap.set(cap)
+    try:
+        yield
+    finally:
+        _ids_cap.reset(token)
 
 
 # --- the period and the scope ----------------------------------------------------------------
@@ -182,8 +203,8 @@ def _point(tasks: Sequence[Outlined], **fields: Any) -> InsightPoint:
     return InsightPoint(
         count=len(ids),
         estimate=estimate,
-        task_ids=ids[:MAX_TASK_IDS],
-        task_ids_truncated=len(ids) > MAX_TASK_IDS,
+        task_ids=ids[: ids_cap()],
+        task_ids_truncated=len(ids) > ids_cap(),
         **fields,
     )
 
@@ -428,6 +449,7 @@ def _bands(since: Since, moments: Sequence[Any], band: Mapping[str, str]) -> Ban
             estimates[name][i] += estimates[name][i - 1]
     ids: dict[str, list[list[Any]]] = {c: [[] for _ in range(size)] for c in names}
     free = {c: list(range(size + 1)) for c in names}
+    cap = ids_cap()
 
     def next_free(links: list[int], i: int) -> int:
         while links[i] != i:
@@ -454,7 +476,7 @@ def _bands(since: Since, moments: Sequence[Any], band: Mapping[str, str]) -> Ban
             i = next_free(links, first)
             while i < last:
                 lists[i].append(task.id)
-                if len(lists[i]) >= MAX_TASK_IDS:
+                if len(lists[i]) >= cap:
                     links[i] = i + 1
                 i = next_free(links, i + 1)
     return Bands(counts, estimates, ids, made)
@@ -581,7 +603,7 @@ async def _first_ids(
                 literal_column(str(n)).label("n"), Task.created_at.label("at"), Task.id.label("id")
             )
             .order_by(Task.created_at, Task.id)
-            .limit(MAX_TASK_IDS)
+            .limit(ids_cap())
             .subquery()
             for n, (_, tasks) in enumerate(chunk)
         ]
@@ -592,7 +614,7 @@ async def _first_ids(
     ids: dict[Any, list[Any]] = {}
     for key, listed_ids in found.items():
         listed_ids.sort()
-        ids[key] = [task_id for _, task_id in listed_ids[:MAX_TASK_IDS]]
+        ids[key] = [task_id for _, task_id in listed_ids[: ids_cap()]]
     return ids
 
 
@@ -662,7 +684,7 @@ async def workload(session: AsyncSession, present: Present) -> Answer:
         ).subquery()
         listed = await session.execute(
             select(ranked.c.person, ranked.c.id)
-            .where(ranked.c.n <= MAX_TASK_IDS)
+            .where(ranked.c.n <= ids_cap())
             .order_by(ranked.c.person, ranked.c.n)
         )
         ids: dict[Any, list[Any]] = {}
@@ -771,7 +793,7 @@ class Reading:
     async def since(self, moment: datetime, band: Mapping[str, str]) -> Since:
         return await histories.since(
             self.session, self.clock, self.flow, self.scope, moment, self.seen, band,
-            MAX_TASK_IDS,
+            ids_cap(),
         )  # fmt: skip
 
     async def outlines(self, chosen: ColumnElement[bool]) -> World:

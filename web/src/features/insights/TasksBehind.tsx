@@ -5,6 +5,7 @@ import { Link } from "react-router";
 import type { Task } from "../../api/types";
 import { ErrorNote, Modal, Spinner } from "../../app/ui";
 import { fetchTaskIn } from "../tasks/paths";
+import { fetchTasksBehind, type PointSource } from "./api";
 
 /** One group of tasks behind a figure ("Done", "Remaining"...). */
 export interface TaskGroup {
@@ -13,6 +14,8 @@ export interface TaskGroup {
   /** The whole number (more than `ids` when the API listed only the first ones). */
   count: number;
   truncated?: boolean;
+  /** Where the rest can be paged from, when the API listed only the first ones. */
+  source?: PointSource;
 }
 
 export interface Selection {
@@ -83,19 +86,48 @@ function TaskGroupList({
   onOpen: () => void;
 }) {
   const [limit, setLimit] = useState(PAGE);
+  // The pages read past the ids the point lists: all of them from the first, then the next.
+  const [paged, setPaged] = useState<{ ids: string[]; cursor: string | null } | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [failed, setFailed] = useState(false);
+  const ids = paged?.ids ?? group.ids;
+  const source = group.truncated ? group.source : undefined;
+  const more = source !== undefined && (paged === null || paged.cursor !== null);
   const heading = `${group.label}: ${group.count} ${group.count === 1 ? "task" : "tasks"}`;
+  const showMore = async () => {
+    if (ids.length > limit || !source) {
+      setLimit((n) => n + PAGE);
+      return;
+    }
+    setLoading(true);
+    setFailed(false);
+    try {
+      const page = await fetchTasksBehind(source, paged?.cursor ?? null);
+      setPaged({ ids: [...(paged?.ids ?? []), ...page.items], cursor: page.next_cursor ?? null });
+      setLimit((n) => n + PAGE);
+    } catch {
+      setFailed(true);
+    } finally {
+      setLoading(false);
+    }
+  };
   return (
     <section className="insight-task-group">
       <h3>{heading}</h3>
-      <TaskLinks ids={group.ids} limit={limit} hrefFor={hrefFor} onOpen={onOpen} label={heading} />
-      {group.ids.length > limit && (
-        <button type="button" className="link" onClick={() => setLimit((n) => n + PAGE)}>
-          Show more
+      <TaskLinks ids={ids} limit={limit} hrefFor={hrefFor} onOpen={onOpen} label={heading} />
+      {(ids.length > limit || more) && (
+        <button type="button" className="link" disabled={loading} onClick={() => void showMore()}>
+          {loading ? "Loading…" : "Show more"}
         </button>
       )}
-      {group.truncated && (
+      {failed && (
+        <p className="form-error" role="alert">
+          The next tasks could not be read. Try again.
+        </p>
+      )}
+      {group.truncated && !more && ids.length < group.count && (
         <p className="muted small">
-          The first {group.ids.length} of {group.count} are listed.
+          The first {ids.length} of {group.count} are listed: filter the task list for the rest.
         </p>
       )}
     </section>

@@ -30,15 +30,57 @@ export const insightKeys = {
     ["insights", scope.kind, scope.id, metric, params] as const,
 };
 
-function query(params: MetricParams, format: "json" | "csv") {
+function periodQuery(params: MetricParams) {
   return {
     from: params.from,
     to: params.to,
     interval: params.interval,
     q: params.q,
     ...(params.target ? { target: params.target } : {}),
-    format,
   };
+}
+
+function query(params: MetricParams, format: "json" | "csv") {
+  return { ...periodQuery(params), format };
+}
+
+export type InsightTasks = S["InsightTasks"];
+
+/** Where the tasks behind a point can be paged from: its answer, and its index there. */
+export interface PointSource {
+  scope: Scope;
+  metric: Metric;
+  params: MetricParams;
+  point: number;
+}
+
+/** A page of the ids of the tasks behind a point (past the first ones the point lists). */
+export function fetchTasksBehind(
+  source: PointSource,
+  cursor: string | null,
+  limit = 200,
+): Promise<InsightTasks> {
+  const { scope, metric, params, point } = source;
+  const paging = { point, limit, ...(cursor ? { cursor } : {}) };
+  if (scope.kind === "project") {
+    return unwrap(
+      api.GET("/api/v1/projects/{project_id}/insights/{metric}/tasks", {
+        params: {
+          path: { project_id: scope.id, metric },
+          query: { ...periodQuery(params), ...paging },
+        },
+      }),
+    ) as Promise<InsightTasks>;
+  }
+  const { target: _target, ...rest } = params;
+  return unwrap(
+    api.GET("/api/v1/workspaces/{workspace_id}/insights/{metric}/tasks", {
+      params: {
+        path: { workspace_id: scope.id, metric },
+        query: { ...periodQuery(rest), ...paging },
+      },
+    }),
+  ) as Promise<InsightTasks>;
 }
 
 function fetchMetric(scope: Scope, metric: Metric, params: MetricParams, signal?: AbortSignal) {

@@ -28,6 +28,7 @@ import {
   type InsightPoint,
   type Metric,
   type MetricParams,
+  type PointSource,
   type Scope,
   useInsight,
 } from "./api";
@@ -40,6 +41,7 @@ import {
   type Category,
   flowRows,
   mergeStatuses,
+  pointIndex,
   rowOf,
 } from "./series";
 import { type Selection, TaskLinks } from "./TasksBehind";
@@ -75,8 +77,23 @@ const TOOLTIP = {
 const ids = (p: InsightPoint | undefined) => p?.task_ids ?? [];
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-function group(label: string, p: InsightPoint | undefined) {
-  return { label, ids: ids(p), count: p?.count ?? 0, truncated: p?.task_ids_truncated ?? false };
+function group(label: string, p: InsightPoint | undefined, source?: PointSource) {
+  return {
+    label,
+    ids: ids(p),
+    count: p?.count ?? 0,
+    truncated: p?.task_ids_truncated ?? false,
+    source,
+  };
+}
+
+/** `group` for the points of one answer: a group whose point lists only its first tasks can
+ * page the rest. */
+function grouper(scope: Scope, metric: Metric, params: MetricParams, points: InsightPoint[]) {
+  return (label: string, p: InsightPoint | undefined) => {
+    const point = p ? pointIndex(points, p) : -1;
+    return group(label, p, point < 0 ? undefined : { scope, metric, params, point });
+  };
 }
 
 function useCsv(scope: Scope, metric: Metric, params: MetricParams) {
@@ -202,6 +219,7 @@ function Figures({
 export function StatusCountsChart({ scope, params, select }: ChartProps) {
   const metric = "status-counts";
   const q = useInsight(scope, metric, params);
+  const behind = grouper(scope, metric, params, q.data?.points ?? []);
   const csv = useCsv(scope, metric, params);
   const prefix = useId().replace(/:/g, "");
   // Across a workspace, statuses of the same name and category add up.
@@ -209,7 +227,7 @@ export function StatusCountsChart({ scope, params, select }: ChartProps) {
   const total = q.data?.summary.count ?? 0;
   const title = "Tasks by status";
   const open = (b: (typeof bars)[number]) =>
-    select({ title: `${b.name}: tasks now`, groups: [group(b.name, b.point)] });
+    select({ title: `${b.name}: tasks now`, groups: [behind(b.name, b.point)] });
   const summary = `${plural(total, "task")} now: ${bars.map((b) => `${b.name} ${b.point.count}`).join(", ") || "none"}.`;
   return (
     <ChartCard
@@ -284,6 +302,7 @@ export function StatusCountsChart({ scope, params, select }: ChartProps) {
 export function ThroughputChart({ scope, params, select }: ChartProps) {
   const metric = "throughput";
   const q = useInsight(scope, metric, params);
+  const behind = grouper(scope, metric, params, q.data?.points ?? []);
   const csv = useCsv(scope, metric, params);
   const points = q.data?.points ?? [];
   const s = q.data?.summary ?? {};
@@ -292,7 +311,7 @@ export function ThroughputChart({ scope, params, select }: ChartProps) {
   const open = (p: InsightPoint) =>
     select({
       title: `Finished in the ${per} of ${dayLabel(p.date ?? "")}`,
-      groups: [group("Finished", p)],
+      groups: [behind("Finished", p)],
     });
   const best = points.reduce<InsightPoint | null>(
     (a, p) => (!a || (p.count ?? 0) > (a.count ?? 0) ? p : a),
@@ -519,6 +538,7 @@ const FLOW_ORDER: Category[] = ["done", "started", "unstarted", "backlog"];
 export function CumulativeFlowChart({ scope, params, select }: ChartProps) {
   const metric = "cumulative-flow";
   const q = useInsight(scope, metric, params);
+  const behind = grouper(scope, metric, params, q.data?.points ?? []);
   const csv = useCsv(scope, metric, params);
   const prefix = useId().replace(/:/g, "");
   const rows = flowRows(q.data?.points ?? []);
@@ -529,7 +549,7 @@ export function CumulativeFlowChart({ scope, params, select }: ChartProps) {
       title: `Tasks by category at the end of ${bucketLabel(row.date, params.interval)}`,
       groups: [...FLOW_ORDER, "cancelled" as const]
         .reverse()
-        .map((c) => group(CATEGORY_LABEL[c], row.points[c])),
+        .map((c) => behind(CATEGORY_LABEL[c], row.points[c])),
     });
   const summary = last
     ? `At the end of ${dayLabel(params.to)}: ${FLOW_ORDER.map((c) => `${CATEGORY_LABEL[c]} ${last[c]}`).join(", ")}. First: ${FLOW_ORDER.map((c) => `${CATEGORY_LABEL[c]} ${rows[0]?.[c] ?? 0}`).join(", ")} (${bucketLabel(rows[0]?.date ?? "", params.interval)}).`
@@ -619,6 +639,7 @@ export function BurndownChart({
 }: ChartProps & { actions?: ReactNode }) {
   const metric = "burndown";
   const q = useInsight(scope, metric, params);
+  const behind = grouper(scope, metric, params, q.data?.points ?? []);
   const csv = useCsv(scope, metric, params);
   const points = q.data?.points ?? [];
   const s = q.data?.summary ?? {};
@@ -627,7 +648,7 @@ export function BurndownChart({
   const open = (p: InsightPoint) =>
     select({
       title: `Remaining at the end of ${dayLabel(p.date ?? "")}`,
-      groups: [group("Remaining", p)],
+      groups: [behind("Remaining", p)],
     });
   const scopeText = params.q ? `the tasks matching “${params.q}”` : "every task of the project";
   const summary = `Scope: ${scopeText}, from ${dayLabel(params.from)} to the target ${dayLabel(target)}. Now ${s.done ?? 0} of ${s.scope ?? 0} done, ${s.remaining ?? 0} remaining.`;
@@ -716,6 +737,7 @@ export function BurndownChart({
 export function WorkloadChart({ scope, params, select, names }: ChartProps) {
   const metric = "workload";
   const q = useInsight(scope, metric, params);
+  const behind = grouper(scope, metric, params, q.data?.points ?? []);
   const csv = useCsv(scope, metric, params);
   const points = q.data?.points ?? [];
   const nameOf = (p: InsightPoint) =>
@@ -728,7 +750,7 @@ export function WorkloadChart({ scope, params, select, names }: ChartProps) {
   }));
   const title = "Workload per person";
   const open = (p: InsightPoint) =>
-    select({ title: `Open tasks of ${nameOf(p)}`, groups: [group("Open", p)] });
+    select({ title: `Open tasks of ${nameOf(p)}`, groups: [behind("Open", p)] });
   const summary = points.length
     ? `${plural(q.data?.summary.count ?? 0, "open task")}: ${points.map((p) => `${nameOf(p)} ${p.count} (${round(p.estimate)} points, ${p.scope ?? 0} in progress)`).join("; ")}.`
     : "No open tasks.";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { InsightPoint } from "./api";
-import { flowRows, mergeStatuses, rowOf } from "./series";
+import { flowRows, mergeStatuses, pointIndex, rowOf } from "./series";
 
 describe("mergeStatuses", () => {
   const points: InsightPoint[] = [
@@ -50,5 +50,27 @@ describe("rowOf", () => {
     expect(rowOf({ payload: { row: 3 } })).toBe(3);
     expect(rowOf({ payload: {} })).toBe(-1);
     expect(rowOf(null)).toBe(-1);
+  });
+});
+
+describe("pointIndex", () => {
+  const points: InsightPoint[] = [
+    { status_id: "a", status_name: "Done", category: "done", count: 2, task_ids: ["1", "2"] },
+    { status_id: "b", status_name: "done", category: "done", count: 1, task_ids: ["3"] },
+    { date: "2026-12-01", category: "done", count: 4, task_ids: [] },
+    { date: "2026-12-01", category: "started", count: 4, task_ids: [] },
+  ];
+
+  it("finds the point a bar stands for, copied or not", () => {
+    expect(pointIndex(points, points[1] as InsightPoint)).toBe(1);
+    expect(pointIndex(points, { ...(points[3] as InsightPoint), task_ids: [] })).toBe(3);
+    const [project] = mergeStatuses(points.slice(0, 2), false);
+    expect(pointIndex(points, project?.point as InsightPoint)).toBe(0);
+  });
+
+  it("finds none for statuses added up across a workspace", () => {
+    const [merged] = mergeStatuses(points.slice(0, 2), true);
+    expect(merged?.point.count).toBe(3);
+    expect(pointIndex(points, merged?.point as InsightPoint)).toBe(-1);
   });
 });

@@ -21,6 +21,21 @@ export function rowOf(entry: unknown): number {
   return typeof row === "number" ? row : -1;
 }
 
+/** The index in `points` (an answer's) of the point `p` stands for, or -1 when `p` adds up
+ * several of them (statuses of one name across a workspace) or is not one of them. */
+export function pointIndex(points: InsightPoint[], p: InsightPoint): number {
+  return points.findIndex(
+    (o) =>
+      o === p ||
+      ((o.date ?? null) === (p.date ?? null) &&
+        (o.category ?? null) === (p.category ?? null) &&
+        (o.status_id ?? null) === (p.status_id ?? null) &&
+        (o.assignee_id ?? null) === (p.assignee_id ?? null) &&
+        (o.project_id ?? null) === (p.project_id ?? null) &&
+        o.count === p.count),
+  );
+}
+
 export function mergeStatuses(points: InsightPoint[], merge: boolean) {
   const out = new Map<string, { key: string; name: string; point: InsightPoint }>();
   for (const p of points) {
