@@ -5,6 +5,9 @@ limit and nothing is kept."""
 
 from __future__ import annotations
 
+import io
+import os
+import time
 import uuid
 
 import httpx
@@ -15,7 +18,9 @@ from tasklane.attachments.storage import IMPORT, storage_for
 from tasklane.config import Settings
 from tasklane.db import Database
 from tasklane.imports import source as files
+from tasklane.imports.jobs import SWEEP_JOB
 from tasklane.models import Comment, ImportRun, Task
+from tasklane.worker.jobs import REGISTRY, JobContext
 from tests.factories import expect
 from tests.imports.conftest import Team, import_file, run_jobs, sample, upload
 from tests.imports.generate import jira_export, trello_export
@@ -26,6 +31,10 @@ TWO_MIB = 2 * 1024 * 1024
 async def count(database: Database, model: type[object]) -> int:
     async with database.transaction(write=False) as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def job_context(settings: Settings, database: Database) -> JobContext:
+    return JobContext(settings, database, job_id=uuid.uuid4(), attempt=1, worker="test")
 
 
 async def stored_sources(settings: Settings) -> list[str]:
@@ -156,6 +165,39 @@ class TestTheStoredFile:
         assert done["status"] == "failed"
         assert "upload it again" in done["error"]
         assert await count(database, Task) == 0
+
+    async def test_the_hourly_sweep_removes_files_no_waiting_run_needs(
+        self, client: httpx.AsyncClient, team: Team, settings: Settings, database: Database
+    ) -> None:
+        """A queued run's file stays; a file no run names (its process died before the run
+        was queued), or of a run that ended without removing it, goes once an hour old."""
+        run = expect(
+            await upload(
+                client, team.board.member, team.pid, sample("planning.csv"), dry_run=False
+            ),
+            202,
+        )
+        waiting = files.source_key(uuid.UUID(run["id"]))
+        storage = storage_for(settings)
+        orphan, young = uuid.uuid4(), uuid.uuid4()
+        with io.BytesIO(b"title\nLost\n") as lost:
+            await files.store(storage, orphan, lost)  # type: ignore[arg-type]
+        with io.BytesIO(b"title\nBeing queued\n") as fresh:
+            await files.store(storage, young, fresh)  # type: ignore[arg-type]
+        hour_ago = time.time() - 2 * 3600
+        root = settings.data_dir / "attachments"
+        for key in (waiting, files.source_key(orphan)):
+            os.utime(root / key, (hour_ago, hour_ago))
+
+        await REGISTRY[SWEEP_JOB].handler(job_context(settings, database), {})
+        assert sorted(await stored_sources(settings)) == sorted([waiting, files.source_key(young)])
+        # The run ends: were its file left behind, the next sweep takes it.
+        async with database.transaction() as session:
+            stored = await session.get(ImportRun, uuid.UUID(run["id"]))
+            assert stored is not None
+            stored.status = "failed"
+        await REGISTRY[SWEEP_JOB].handler(job_context(settings, database), {})
+        assert await stored_sources(settings) == [files.source_key(young)]
 
 
 LIMIT = 3 * 1024 * 1024

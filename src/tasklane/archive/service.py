@@ -49,7 +49,7 @@ from tasklane.archive.workspace import (
     check_workspace_manifest,
     newer_schema,
 )
-from tasklane.attachments.storage import ARCHIVE, CHUNK, Storage, object_key
+from tasklane.attachments.storage import ARCHIVE, CHUNK, Storage, object_key, sweep_orphans
 from tasklane.attachments.upload import Counted
 from tasklane.auth.principal import Principal
 from tasklane.authz.access import access_workspace
@@ -530,44 +530,25 @@ async def prune_imports(db: Database, storage: Storage, settings: Settings) -> i
 async def sweep_objects(db: Database, storage: Storage) -> int:
     """Remove the store's archive objects that no row needs: an export's while it is done
     (or being made), an import's upload while it waits. Older than ORPHAN_AGE only."""
-    now = utcnow()
-    candidates: list[tuple[str, UUID | None]] = []
-    async for item in storage.listing((ARCHIVE,)):
-        if item.modified > now - ORPHAN_AGE:
-            continue
-        try:
-            owner = UUID(item.key.partition("/")[2])
-        except ValueError:
-            owner = None
-        candidates.append((item.key, owner))
-    if not candidates:
-        return 0
-    needed: set[UUID] = set()
-    async with db.transaction(write=False) as session:
-        ids = [owner for _, owner in candidates if owner is not None]
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            needed.update(
-                await session.scalars(
-                    select(WorkspaceExport.id).where(
-                        WorkspaceExport.id.in_(part),
-                        WorkspaceExport.state.in_((*UNFINISHED, ArchiveState.DONE.value)),
-                    )
+
+    async def needed(owners: set[UUID]) -> set[UUID]:
+        async with db.transaction(write=False) as session:
+            exports = await session.scalars(
+                select(WorkspaceExport.id).where(
+                    WorkspaceExport.id.in_(owners),
+                    WorkspaceExport.state.in_((*UNFINISHED, ArchiveState.DONE.value)),
                 )
             )
-            needed.update(
-                await session.scalars(
-                    select(WorkspaceImport.id).where(
-                        WorkspaceImport.id.in_(part), WorkspaceImport.state.in_(UNFINISHED)
-                    )
+            imports = await session.scalars(
+                select(WorkspaceImport.id).where(
+                    WorkspaceImport.id.in_(owners), WorkspaceImport.state.in_(UNFINISHED)
                 )
             )
-    removed = 0
-    for key, owner in candidates:
-        if owner not in needed:
-            await _delete_object(storage, key)
-            removed += 1
-    return removed
+            return {*exports, *imports}
+
+    return await sweep_orphans(
+        storage, (ARCHIVE,), written_before=utcnow() - ORPHAN_AGE, needed=needed
+    )
 
 
 def sweep_staging(settings: Settings, *, older_than: timedelta = STALE_AFTER) -> int:

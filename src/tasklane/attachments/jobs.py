@@ -15,12 +15,13 @@ from sqlalchemy import delete, select
 
 from tasklane.attachments.service import PENDING, REMOVE_JOB, THUMBNAIL_JOB
 from tasklane.attachments.storage import (
+    ATTACHMENT_KINDS,
     FILE,
     THUMBNAIL,
-    attachment_of,
     object_key,
     reader,
     storage_for,
+    sweep_orphans,
 )
 from tasklane.kit.clock import utcnow
 from tasklane.models import Attachment
@@ -111,26 +112,17 @@ async def sweep(ctx: JobContext) -> int:
                 Attachment.state == PENDING, Attachment.expires_at < now - ORPHAN_AGE
             )
         )
-    storage = storage_for(ctx.settings)
-    removed = 0
-    batch: list[tuple[str, UUID | None]] = []
 
-    async def settle() -> int:
-        ids = {owner for _, owner in batch if owner is not None}
+    async def needed(owners: set[UUID]) -> set[UUID]:
         async with ctx.db.transaction(write=False) as session:
-            known = set(await session.scalars(select(Attachment.id).where(Attachment.id.in_(ids))))
-        gone = [key for key, owner in batch if owner not in known]
-        for key in gone:
-            await storage.delete(key)
-        batch.clear()
-        return len(gone)
+            return set(
+                await session.scalars(select(Attachment.id).where(Attachment.id.in_(owners)))
+            )
 
-    async for item in storage.listing():
-        if item.modified > now - ORPHAN_AGE:
-            continue
-        batch.append((item.key, attachment_of(item.key)))
-        if len(batch) >= SWEEP_BATCH:
-            removed += await settle()
-    if batch:
-        removed += await settle()
-    return removed
+    return await sweep_orphans(
+        storage_for(ctx.settings),
+        ATTACHMENT_KINDS,
+        written_before=now - ORPHAN_AGE,
+        needed=needed,
+        batch_size=SWEEP_BATCH,
+    )

@@ -60,6 +60,49 @@ def attachment_of(key: str) -> UUID | None:
         return None
 
 
+def owner_of(key: str) -> UUID | None:
+    """The row an object of any kind belongs to, from its key (None for a key that is not
+    `<kind>/<id>`)."""
+    try:
+        return UUID(key.partition("/")[2])
+    except ValueError:
+        return None
+
+
+async def sweep_orphans(
+    storage: Storage,
+    kinds: tuple[str, ...],
+    *,
+    written_before: datetime,
+    needed: Callable[[set[UUID]], Awaitable[set[UUID]]],
+    batch_size: int = 500,
+) -> int:
+    """Remove the objects of `kinds` written before `written_before` that no row needs:
+    `needed` gets the owners (`owner_of`) of a batch of them and answers those still needed;
+    an object whose key names no owner goes too. One written since may be in use (a file
+    stored before its row is committed), so it stays. How many were removed."""
+    removed = 0
+    batch: list[tuple[str, UUID | None]] = []
+
+    async def settle() -> int:
+        keep = await needed({owner for _, owner in batch if owner is not None})
+        gone = [key for key, owner in batch if owner not in keep]
+        for key in gone:
+            await storage.delete(key)
+        batch.clear()
+        return len(gone)
+
+    async for item in storage.listing(kinds):
+        if item.modified > written_before:
+            continue
+        batch.append((item.key, owner_of(item.key)))
+        if len(batch) >= batch_size:
+            removed += await settle()
+    if batch:
+        removed += await settle()
+    return removed
+
+
 Read = Callable[[int], Awaitable[bytes]]
 """Reads up to n bytes; b"" at the end."""
 

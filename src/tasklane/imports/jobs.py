@@ -12,15 +12,17 @@ file again carries on from them.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 import structlog
 from anyio import to_thread
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tasklane.attachments.storage import storage_for
+from tasklane.attachments.storage import IMPORT, storage_for, sweep_orphans
 from tasklane.auth.principal import Principal
 from tasklane.db import Database
 from tasklane.errors import Conflict, NotFound, PermissionDenied, TasklaneError
@@ -273,3 +275,34 @@ async def run_import(ctx: JobContext, payload: dict[str, Any]) -> None:
             await _finish(ctx.db, run_id, ImportStatus.FAILED, f"The import failed: {exc}")
         raise
     await _finish(ctx.db, run_id, ImportStatus.SUCCEEDED)
+
+
+SWEEP_JOB = "imports.sweep"
+SWEEP_EVERY = timedelta(hours=1)
+ORPHAN_AGE = timedelta(hours=1)
+"""A file in the store younger than this may belong to a run being queued: it stays."""
+
+
+@job_kind(SWEEP_JOB, max_attempts=3)
+async def _sweep(ctx: JobContext, _: dict[str, Any]) -> None:
+    """Remove the files of runs that ended without taking theirs with them (a process killed
+    between storing the file and queueing the run, a job given up), and of runs deleted."""
+
+    async def needed(owners: set[UUID]) -> set[UUID]:
+        waiting = (ImportStatus.QUEUED.value, ImportStatus.RUNNING.value)
+        async with ctx.db.transaction(write=False) as session:
+            return set(
+                await session.scalars(
+                    select(ImportRun.id).where(
+                        ImportRun.id.in_(owners), ImportRun.status.in_(waiting)
+                    )
+                )
+            )
+
+    removed = await sweep_orphans(
+        storage_for(ctx.settings),
+        (IMPORT,),
+        written_before=utcnow() - ORPHAN_AGE,
+        needed=needed,
+    )
+    log.info("import_files_swept", objects=removed)

@@ -17,6 +17,8 @@ from tasklane.archive.jobs import schedule_backup
 from tasklane.archive.service import CLEANUP_EVERY, CLEANUP_JOB
 from tasklane.attachments.jobs import SWEEP_EVERY, SWEEP_JOB
 from tasklane.db import Database
+from tasklane.imports.jobs import SWEEP_EVERY as IMPORT_SWEEP_EVERY
+from tasklane.imports.jobs import SWEEP_JOB as IMPORT_SWEEP_JOB
 from tasklane.kit.clock import utcnow
 from tasklane.models import Job, JobStatus, WebhookDelivery
 from tasklane.notifications.due import DUE_SOON_JOB
@@ -42,6 +44,7 @@ PERIODIC: tuple[tuple[str, timedelta], ...] = (
     (PURGE_DELIVERIES, timedelta(hours=6)),
     (SWEEP_JOB, SWEEP_EVERY),
     (CLEANUP_JOB, CLEANUP_EVERY),
+    (IMPORT_SWEEP_JOB, IMPORT_SWEEP_EVERY),
 )
 
 
