@@ -27,7 +27,9 @@ class ImportRun(IdMixin, Base):
     filename: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(16), default="queued")
     source: Mapped[str | None] = mapped_column(Text, default=None)
-    """The file's text while the run may still need it; cleared once it has ended."""
+    """Only in runs queued before their files went to the store (tasklane.imports.source,
+    `i/<run id>`): the file's text while the run may still need it; cleared once it ended.
+    New runs leave it empty (a column kept for them: dropped in a later release)."""
     total_rows: Mapped[int] = mapped_column(default=0)
     rows_done: Mapped[int] = mapped_column(default=0)
     counts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
