@@ -3,37 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
-from bench.datasets import SMOKE, build, fingerprint
+from bench.datasets import SMOKE
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tasklane.config import Settings
-
-CHEAP_HASH = {
-    "password_hash_time_cost": 1,
-    "password_hash_memory_kib": 1024,
-    "password_hash_parallelism": 1,
-}
+from tests.bench.building import built_twice, same_rows
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    settings = Settings(_env_file=None, **CHEAP_HASH)  # type: ignore[call-arg]
-    urls = []
-    for n in range(2):
-        path: Path = tmp_path_factory.mktemp(f"dataset{n}") / "bench.db"
-        url = f"sqlite+aiosqlite:///{path}"
-        build(SMOKE, url, settings)
-        urls.append(url)
-    return urls
+    return built_twice(SMOKE, tmp_path_factory)
 
 
 def test_the_same_spec_gives_the_same_rows(built: list[str]) -> None:
-    first, second = (asyncio.run(fingerprint(url)) for url in built)
-    assert first == second
+    assert same_rows(built)
 
 
 async def _scalar(url: str, sql: str) -> object:
