@@ -58,6 +58,7 @@ from bench.report import BACKEND_NAMES, _backend_rank, _lat, _table
 from bench.results import Record, summary_section
 from bench.servers import start_group
 from bench.workloads import Op, Req, Workload
+from tasklane.insights import flows
 from tasklane.insights.schemas import InsightMetric
 from tasklane.models import Base
 
@@ -559,15 +560,24 @@ TRANSITIONS = Base.metadata.tables["task_transitions"]
 
 async def load(url: str, rows: Rows) -> dict[str, int]:
     """The rows as `datasets.load` loads them; then each task's transitions are the generated
-    ones (the trigger on `tasks` wrote one row per task, in the status it is in now)."""
+    ones (the trigger on `tasks` wrote one row per task, in the status it is in now), and
+    `task_flows` is folded from them at once, as the migration that made it does (its triggers
+    would fold each task again at each of its rows)."""
     counts = await datasets.load(url, rows)
     generated = rows.tables["task_transitions"]
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
+            dialect = "postgresql" if conn.dialect.name == "postgresql" else "sqlite"
+            for statement in flows.DROP_TRIGGERS[dialect]:
+                await conn.execute(text(statement))
             await conn.execute(delete(TRANSITIONS))
             for start in range(0, len(generated), datasets.BATCH):
                 await conn.execute(insert(TRANSITIONS), generated[start : start + datasets.BATCH])
+            for statement in flows.rebuild_statements(dialect, projects=False):
+                await conn.execute(text(statement))
+            for statement in flows.triggers(dialect):
+                await conn.execute(text(statement))
         if not url.startswith("sqlite"):
             # What autovacuum does soon after a bulk load (PostgreSQL 13+ vacuums after
             # inserts too): statistics, and the visibility map index-only scans need.

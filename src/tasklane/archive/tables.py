@@ -106,6 +106,8 @@ EXCLUDED: dict[str, str] = {
     "files are kept a few days): an archive does not hold the archives made of it",
     "workspace_imports": "the installation's record of archives uploaded to it and the "
     "workspaces they became: its own machinery, like the job queue",
+    "task_flows": "derived from task_transitions by database triggers (tasklane.insights.flows): "
+    "importing the archived transitions writes it again, so carrying it would only duplicate",
 }
 """Tables a workspace archive leaves out, and why. Installation archives hold them all."""
 

@@ -1,13 +1,14 @@
 """The tasks' histories of categories, read for the metrics that need them (docs/metrics.md,
 "How it is computed"), each reading no more than its metric needs:
-- `outlines`: of the tasks that can have finished in a period, or are started now, what those
-  metrics read (when each first entered started, when it last entered done), in one ordered
-  pass over their rows;
+- `outlines`: of the tasks that can have finished in a period (their last transition is not
+  before it: `task_flows.changed_at`), or are started now, what those metrics read (when each
+  first entered started, when it last entered done), from their `task_flows` rows;
 - `since`: what changed from a moment on, for every task in scope (cumulative flow,
   burndown). A task with no transition since then is in the category of its status now at
   every later moment: those are counted by one aggregate over the tasks table, and only the
-  first ones of each status are read, for the ids behind the points. A task with one is read
-  from its last row before the moment on. The cost follows the rows since the moment, not the
+  first ones of each status are read, for the ids behind the points. A task with one
+  (`task_flows.changed_at` not before the moment) is read from its `task_flows.line`, from its
+  last row before the moment on. The cost follows the tasks changed since the moment, not the
   whole history;
 - `full`: the whole history of some tasks (a burndown's named tasks; the tasks above that a
   workflow change may have moved).
@@ -38,7 +39,6 @@ from uuid import UUID
 
 from sqlalchemy import (
     ARRAY,
-    BigInteger,
     ColumnElement,
     Select,
     String,
@@ -50,19 +50,17 @@ from sqlalchemy import (
     column,
     func,
     literal_column,
-    or_,
     select,
     text,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import BindParameter
 
 from tasklane.insights import transitions
 from tasklane.kit.rawsql import Dialect, compile_raw
 from tasklane.kit.sqltypes import UTCDateTime
-from tasklane.models import Event, Status, Task, TaskTransition
+from tasklane.models import Event, Status, Task, TaskFlow, TaskTransition
 
 StatusRow = tuple[UUID, UUID, str, str, int]
 """A status: id, project, name, category (now), position."""
@@ -89,6 +87,10 @@ class Clock:
         if isinstance(column_.type, UTCDateTime):
             return func.to_char(func.timezone("UTC", column_), _PG_TIMESTAMP)
         return cast(column_, String)
+
+    def status(self, status_id: UUID) -> str:
+        """A status's id as `task_flows.line` spells it on both databases."""
+        return status_id.hex
 
     def raw(self, moment: datetime) -> Any:
         return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -411,25 +413,16 @@ async def finished_between(
     start: datetime,
     end: datetime,
 ) -> ColumnElement[bool]:
-    """A condition every task in scope finished in [start, end) meets: it is done now, and it
-    entered done in that time, by a transition row of its own (the tasks with one are read
-    first, so the statement that uses this looks each up) or by a workflow change (then every
+    """A condition every task in scope finished in [start, end) meets (on the tasks joined
+    with their `task_flows`): it is done now, and it entered done in that time by a transition
+    row of its own (so its last row is not before `start`) or by a workflow change (then every
     task done now may have)."""
     done_now = Task.status_id.in_([s[0] for s in flow.statuses if s[3] == "done"])
     first, last = clock_.raw(start), clock_.raw(end)
     if any(first <= c.at < last for c in flow.changes):
         return done_now
-    t = TaskTransition
-    entered = await fetch(
-        session,
-        select(clock_.value(t.task_id)).where(
-            t.project_id.in_(scope.project_ids),
-            t.at >= start,
-            t.at < end,
-            t.category == "done",
-        ),
-    )
-    return and_(clock_.among(Task.id, dict.fromkeys(r[0] for r in entered)), done_now)
+    f = TaskFlow
+    return and_(f.project_id.in_(scope.project_ids), f.changed_at >= start, done_now)
 
 
 class Outline(NamedTuple):
@@ -459,75 +452,87 @@ def _outline(task: TaskHistory) -> Outline:
     )
 
 
+def _moved(line: str, reached: Mapping[str, Any]) -> bool:
+    """A row of `line` entered a status a workflow change reached, before the change."""
+    for entry in line.split(";"):
+        when, status, _ = entry.split(",", 2)
+        last = reached.get(status)
+        if last is not None and when <= last:
+            return True
+    return False
+
+
+_INDEXED = text(
+    "SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', "
+    "true), set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true), "
+    "set_config('max_parallel_workers_per_gather', '0', true)"
+)
+"""`SET LOCAL` of each, in one statement."""
+
+
+async def nested_loops(session: AsyncSession, clock_: Clock) -> None:
+    """PostgreSQL, for the rest of the transaction (a read): take the `task_flows` rows an
+    index range gives and look each task up. Its planner would rather scan and hash every
+    live task of the project (it takes the range for a large share of the table), in
+    parallel workers, after compiling the statement (JIT) for longer than it runs."""
+    if clock_.dialect == "postgresql":
+        await session.execute(_INDEXED)
+
+
 async def outlines(
     session: AsyncSession,
     clock_: Clock,
     flow: Workflow,
     scope: Scope,
-    chosen: ColumnElement[bool],
+    chosen: Sequence[ColumnElement[bool]],
     seen: Mapping[UUID, str],
 ) -> list[Outline]:
-    """The tasks in scope that `chosen` names (by id or status), with their outlines: one
-    pass over their rows, in order; a task a workflow change may have moved (or whose rows
-    disagree with its status now) is drawn whole instead (`draw`)."""
+    """The tasks in scope that any of `chosen` names (conditions on the tasks joined with
+    their `task_flows`, a statement each), with their outlines read from `task_flows`; a task
+    a workflow change may have moved (or whose rows disagree with its status now) is drawn
+    whole from its rows instead (`draw`)."""
     known = Ids()
-    infos = await fetch(session, scope.listed(chosen).with_only_columns(*_info(clock_)))
+    f, t = TaskFlow, TaskTransition
+    v = clock_.value
+    # A workflow change can have moved a task that entered a status it reached before it: its
+    # line tells. Only a task made before the last change can have: only theirs are read.
+    reached = {clock_.status(s): at for s, at in flow.reached.items()}
+    line: Any = literal_column("NULL")
+    if reached:
+        last_change = clock_.time(max(flow.reached.values()))
+        line = case((Task.created_at <= last_change, f.line), else_=None)
+    columns = (*_info(clock_), v(f.first_start), v(f.finished_at), f.category, line)
+    infos: dict[Any, Sequence[Any]] = {}
+    await nested_loops(session, clock_)
+    for condition in chosen:
+        stmt = (
+            select(*columns)
+            .select_from(Task)
+            .outerjoin(f, f.task_id == Task.id)
+            .where(Task.deleted_at.is_(None), *scope.filters, condition)
+        )
+        for row in await fetch(session, stmt):
+            infos[row[0]] = row
     if not infos:
         return []
-    category = {raw: flow.current.get(known[raw], "?") for raw in {row[2] for row in infos}}
-    info = {row[0]: row for row in infos}
-    t = TaskTransition
-    limits = [(s, clock_.time(at)) for s, at in flow.reached.items()]
-    moved = (
-        case((or_(*(and_(t.status_id == s, t.at <= at) for s, at in limits)), 1), else_=0)
-        if limits
-        else literal_column("0")
-    )
-    rows = await fetch(
-        session,
-        select(clock_.value(t.task_id), clock_.value(t.at), t.category, moved)
-        .where(clock_.among(t.task_id, info))
-        .order_by(t.task_id, t.at, t.id),
-    )
+    category = {
+        raw: flow.current.get(known[raw], "?") for raw in {row[2] for row in infos.values()}
+    }
     out: list[Outline] = []
     whole: dict[Any, TaskHistory] = {}
-    seen_ids: set[Any] = set()
-    current: Any = None
-    started_at: Any = None
-    done_at: Any = None
-    flagged = False
-
-    def outline() -> None:
-        row = info[current]
+    for raw, row in infos.items():
         now = category[row[2]]
-        if flagged or {"done": done_at, "started": started_at}.get(now) is None:
-            whole[current] = _history(row, known)  # or its rows disagree with its status now
-            return
-        finished = done_at if now == "done" else None
-        out.append(Outline(current, row[1], row[2], row[3], row[4], started_at, finished, now))
-
-    for task_id, at, kind, move in rows:
-        if task_id != current:
-            if current is not None:
-                outline()
-            seen_ids.add(task_id)
-            current, started_at, done_at, flagged = task_id, None, None, False
-        if kind == "done":
-            if done_at is None:
-                done_at = at  # the first of the done rows since the last other one
-        else:
-            done_at = None
-            if started_at is None and kind == "started":
-                started_at = at
-        flagged = flagged or bool(move)
-    if current is not None:
-        outline()
-    for raw, row in info.items():
-        if raw not in seen_ids:  # no row at all: in its status since it was made
-            now = category[row[2]]
+        started_at, done_at, last = row[5], row[6], row[7]
+        flagged = row[8] is not None and _moved(row[8], reached)
+        if last is None:  # no row at all: in its status since it was made
             started = row[3] if now == "started" else None
             finished = row[3] if now == "done" else None
             out.append(Outline(raw, row[1], row[2], row[3], row[4], started, finished, now))
+        elif flagged or {"done": done_at, "started": started_at}.get(now) is None:
+            whole[raw] = _history(row, known)  # or its rows disagree with its status now
+        else:
+            finished = done_at if now == "done" else None
+            out.append(Outline(raw, row[1], row[2], row[3], row[4], started_at, finished, now))
     if whole:
         rows = await fetch(
             session,
@@ -571,49 +576,44 @@ async def since(
     """What `Since` holds for the tasks in scope; `band`: the bands categories count in,
     `first`: how many ids a point lists."""
     at = clock_.raw(moment)
-    t = TaskTransition
     later = [c for c, _ in flow.reach if c.at >= at]
-    v = clock_.value
-    columns = (v(t.task_id), v(t.at), t.category, *((v(t.status_id),) if later else ()))
-    rows = await fetch(
-        session,
-        select(*columns)
-        .where(t.project_id.in_(scope.project_ids), t.at >= moment)
-        .order_by(t.at, t.id),
-    )
-    changed_ids = dict.fromkeys(r[0] for r in rows)
-    chosen = clock_.among(Task.id, changed_ids)
+    f = TaskFlow
+    # The tasks with a row since the moment: their last row is not before it.
+    chosen = [and_(f.project_id.in_(scope.project_ids), f.changed_at >= moment)]
     # A workflow change since the moment moves tasks without a row since: those in its
     # statuses then, who are in the status its tasks are in now (or have a row since).
     moved_into = {flow.final(c.status_id) for c in later}
     if moved_into:
-        chosen = or_(chosen, Task.status_id.in_(moved_into))
-    # Each one's last row before the moment (a task made since has none: its first row is its
-    # making, at `created_at`).
-    q = aliased(TaskTransition)
-    before = (
-        select(q.id)
-        .where(q.project_id == Task.project_id, q.task_id == Task.id, q.at < moment)
-        .order_by(q.at.desc(), q.id.desc())
-        .limit(1)
-        .correlate(Task)
-        .scalar_subquery()
-    )
-    infos = await fetch(
-        session,
-        scope.listed(chosen).with_only_columns(
-            *_info(clock_), case((Task.created_at < moment, before))
-        ),
-    )
-    infos.sort(key=lambda row: (row[3], row[0]))
+        chosen.append(and_(Task.project_id.in_(scope.project_ids), Task.status_id.in_(moved_into)))
+    found: dict[Any, Sequence[Any]] = {}
+    await nested_loops(session, clock_)
+    for condition in chosen:
+        stmt = (
+            select(*_info(clock_), f.line)
+            .select_from(Task)
+            .outerjoin(f, f.task_id == Task.id)
+            .where(Task.deleted_at.is_(None), *scope.filters, condition)
+        )
+        for row in await fetch(session, stmt):
+            found[row[0]] = row
+    # Each one's rows since the moment (task, at, category, status), and its last row before
+    # it (task, at, status, category; a task made since has none: its first row is its
+    # making, at `created_at`), from its line.
+    rows: list[tuple[Any, list[Sequence[Any]]]] = []
+    pre: list[tuple[Any, ...]] = []
+    width = len(at)
+    for raw, row in found.items():
+        entries = row[5].split(";") if row[5] else []
+        k = len(entries)
+        while k and entries[k - 1][:width] >= at:  # a line's time leads each of its rows
+            k -= 1
+        if k:
+            when, status, category = entries[k - 1].split(",")
+            pre.append((raw, when, status, category))
+        if k < len(entries):
+            rows.append((raw, [tuple(entry.split(",")) for entry in entries[k:]]))
     known = Ids()
-    changed = {row[0]: _history(row, known) for row in infos}
-    earlier = [row[5] for row in infos if row[5] is not None]
-    pre = (
-        await fetch(session, _rows(clock_, (), clock_.among(t.id, earlier, BigInteger)))
-        if earlier
-        else []
-    )
+    changed = found  # as read: a history is made only of those whose ids a point can list
     end, total = await _end(session, clock_, flow, scope, known)
     listed = await _firsts(session, clock_, flow, scope, changed, first, known) if first else []
     # The changed tasks whose ids a point can list: those made before the first unchanged
@@ -630,13 +630,15 @@ async def since(
         drawn: set[Any] = set()
     elif len(known_cutoffs) == len(cutoffs):
         latest = max(known_cutoffs, default=None)
-        drawn = {raw for raw, task in changed.items() if latest is not None and task.order < latest}
+        drawn = {
+            raw for raw, row in changed.items() if latest is not None and (row[3], raw) < latest
+        }
     else:
         drawn = set(changed)
     steps, lines = _steps(flow, seen, at, later, changed, pre, rows, drawn, known)
     kept = []
     for raw in drawn:
-        task = changed[raw]
+        task = _history(changed[raw], known)
         task.line = lines.get(raw) or [(task.created_at, flow.current.get(task.status_id, "?"))]
         bands = {band.get(category) for _, category in task.line}
         if any(
@@ -653,15 +655,15 @@ def _steps(
     seen: Mapping[UUID, str],
     at: Any,
     later: Sequence[transitions.WorkflowChange],
-    changed: Mapping[Any, TaskHistory],
+    changed: Mapping[Any, Sequence[Any]],
     pre: Sequence[_Row],
-    rows: Sequence[Sequence[Any]],
+    rows: Sequence[tuple[Any, Sequence[Sequence[Any]]]],
     drawn: set[Any],
     known: Ids,
 ) -> tuple[list[tuple[Any, str, str | None, float]], dict[Any, list[tuple[Any, str]]]]:
     """The changed tasks' steps since `at` (see `Since`), and the lines of those in `drawn`
     from their last row before `at` on. `pre`: those rows (task, at, status, category);
-    `rows`: the rows since (task, at, category, and the status when changes came `later`)."""
+    `rows`: each task's rows since, in order (at, status, category)."""
     state: dict[Any, str | None] = {row[0]: row[3] for row in pre}
     lines: dict[Any, list[tuple[Any, str]]] = {
         row[0]: [(row[1], row[3])] for row in pre if row[0] in drawn
@@ -673,7 +675,10 @@ def _steps(
     flagged = {r[0] for r in pre if (last := reached.get(known[r[2]])) is not None and r[1] <= last}
     if later:
         flagged |= {
-            r[0] for r in rows if (last := reached.get(known[r[3]])) is not None and r[1] <= last
+            raw
+            for raw, entries in rows
+            for when, status, _ in entries
+            if (last := reached.get(known[status])) is not None and when <= last
         }
     flagged &= changed.keys()
     counted: set[Any] = set()
@@ -681,7 +686,13 @@ def _steps(
     if flagged:
         own = [transitions.Row(r[0], known[r[2]], r[3], r[1]) for r in pre if r[0] in flagged]
         if later:  # their rows since too: a change since may move them again
-            own += (transitions.Row(r[0], known[r[3]], r[2], r[1]) for r in rows if r[0] in flagged)
+            own += (
+                transitions.Row(raw, known[status], category, when)
+                for raw, entries in rows
+                if raw in flagged
+                for when, status, category in entries
+            )
+            own.sort(key=lambda r: r.at)  # stable: each task's rows stay in (at, id) order
             counted = flagged
         for raw, line in transitions.timelines(own, flow.changes, flow.current, seen).items():
             earlier = [entry for entry in line if entry[0] < at]
@@ -690,24 +701,25 @@ def _steps(
                 lines[raw] = earlier[-1:]
             if not later:
                 continue
-            prev, estimate = state[raw], changed[raw].estimate or 0.0
+            prev, estimate = state[raw], changed[raw][4] or 0.0
             for when, category in line[len(earlier) :]:
                 steps.append((when, category, prev, estimate))
                 prev = category
                 if raw in drawn:
                     lines[raw].append((when, category))
-    for row in rows:
-        raw, when, category = row[0], row[1], row[2]
+    for raw, entries in rows:
         task = changed.get(raw)
         if task is None or raw in counted:
             continue
-        prev = state.get(raw)
-        if prev == category:
-            continue
-        steps.append((when, category, prev, task.estimate or 0.0))
-        state[raw] = category
-        if raw in drawn:
-            lines.setdefault(raw, []).append((when, category))
+        prev, estimate = state.get(raw), task[4] or 0.0
+        drawing = lines.setdefault(raw, []) if raw in drawn else None
+        for when, _, category in entries:
+            if prev == category:
+                continue
+            steps.append((when, category, prev, estimate))
+            prev = category
+            if drawing is not None:
+                drawing.append((when, category))
     return steps, lines
 
 
@@ -738,7 +750,7 @@ async def _firsts(
     clock_: Clock,
     flow: Workflow,
     scope: Scope,
-    changed: Mapping[Any, TaskHistory],
+    changed: Mapping[Any, Sequence[Any]],
     first: int,
     known: Ids,
 ) -> list[TaskHistory]:
@@ -747,8 +759,9 @@ async def _firsts(
     first `first` of each are read, and for a status where changed ones took places, as many
     more as it has changed ones."""
     in_status: dict[UUID, int] = {}
-    for task in changed.values():
-        in_status[task.status_id] = in_status.get(task.status_id, 0) + 1
+    for row in changed.values():
+        status = known[row[2]]
+        in_status[status] = in_status.get(status, 0) + 1
     found: dict[UUID, list[TaskHistory]] = {}
 
     async def read(limits: Sequence[tuple[UUID, int]]) -> None:

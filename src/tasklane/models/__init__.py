@@ -24,6 +24,7 @@ from tasklane.models.task import (
     TaskRelation,
     TaskWatcher,
 )
+from tasklane.models.task_flow import TaskFlow
 from tasklane.models.transition import TaskTransition
 from tasklane.models.user import User
 from tasklane.models.view import SavedView
@@ -61,6 +62,7 @@ __all__ = [
     "Status",
     "Task",
     "TaskAssignee",
+    "TaskFlow",
     "TaskLabel",
     "TaskRelation",
     "TaskTransition",
