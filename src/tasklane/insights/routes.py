@@ -45,6 +45,34 @@ Q = Annotated[
 Format = Annotated[Literal["json", "csv"], Query()]
 
 
+async def _workspace_params(
+    metric: InsightMetric,
+    from_: From = None,
+    to: To = None,
+    interval: InsightInterval = InsightInterval.WEEK,
+    q: Q = "",
+) -> service.Params:
+    return service.Params(metric, from_, to, interval, q)
+
+
+async def _project_params(
+    metric: InsightMetric,
+    from_: From = None,
+    to: To = None,
+    interval: InsightInterval = InsightInterval.WEEK,
+    q: Q = "",
+    task_ids: Annotated[list[UUID] | None, Query(max_length=MAX_SCOPE_IDS)] = None,
+    target: Annotated[date | None, Query(description="burndown: the target day.")] = None,
+) -> service.Params:
+    return service.Params(metric, from_, to, interval, q, task_ids, target)
+
+
+ProjectParams = Annotated[service.Params, Depends(_project_params)]
+"""A project's metric and its parameters: the period, the filter, a burndown's scope."""
+WorkspaceParams = Annotated[service.Params, Depends(_workspace_params)]
+"""A workspace's metric and its parameters: the period and the filter."""
+
+
 def _answer(insight: InsightRead, format: str) -> Response:
     if format == "csv":
         name = f"{insight.metric.value}-{insight.from_}-{insight.to}.csv"
@@ -63,13 +91,7 @@ async def project_insight(
     session: DbSession,
     principal: CurrentPrincipal,
     project_id: Annotated[UUID, Path()],
-    metric: InsightMetric,
-    from_: From = None,
-    to: To = None,
-    interval: InsightInterval = InsightInterval.WEEK,
-    q: Q = "",
-    task_ids: Annotated[list[UUID] | None, Query(max_length=MAX_SCOPE_IDS)] = None,
-    target: Annotated[date | None, Query(description="burndown: the target day.")] = None,
+    params: ProjectParams,
     format: Format = "json",
 ) -> InsightRead | Response:
     """A flow metric of the project over a period, computed as docs/metrics.md defines it:
@@ -79,7 +101,6 @@ async def project_insight(
     the trash are left out. Each point lists the tasks behind it, at most 100 (then
     `task_ids_truncated`); an answer holds at most 2000 points. `format=csv` answers the
     points as CSV."""
-    params = service.Params(metric, from_, to, interval, q, task_ids, target)
     insight = await service.project_insight(
         session, principal, project_id=project_id, params=params
     )
@@ -108,17 +129,12 @@ async def workspace_insight(
     session: DbSession,
     principal: CurrentPrincipal,
     workspace_id: Annotated[UUID, Path()],
-    metric: InsightMetric,
-    from_: From = None,
-    to: To = None,
-    interval: InsightInterval = InsightInterval.WEEK,
-    q: Q = "",
+    params: WorkspaceParams,
     format: Format = "json",
 ) -> InsightRead | Response:
     """A flow metric across the workspace's projects that you can see (guests: the projects
     they were given), as for a project; every metric but `burndown` (422). Each point lists
     the tasks behind it, at most 100; an answer holds at most 2000 points."""
-    params = service.Params(metric, from_, to, interval, q)
     insight = await service.workspace_insight(
         session, principal, workspace_id=workspace_id, params=params
     )
@@ -141,21 +157,14 @@ async def project_insight_tasks(
     session: DbSession,
     principal: CurrentPrincipal,
     project_id: Annotated[UUID, Path()],
-    metric: InsightMetric,
+    params: ProjectParams,
     point: Point,
     page: Paging,
-    from_: From = None,
-    to: To = None,
-    interval: InsightInterval = InsightInterval.WEEK,
-    q: Q = "",
-    task_ids: Annotated[list[UUID] | None, Query(max_length=MAX_SCOPE_IDS)] = None,
-    target: Annotated[date | None, Query(description="burndown: the target day.")] = None,
 ) -> InsightTasks:
     """The tasks behind one point of a metric, paged: the ids of all of them, where the
     answer's point lists only the first 100 (`task_ids_truncated`). Give the metric's
     parameters as for the answer and the point's index; `count` is its figure, `listed` how
     many can be paged through (all, or the first 1,000: past that, filter the task list)."""
-    params = service.Params(metric, from_, to, interval, q, task_ids, target)
     return await behind.tasks_behind(
         session, principal, project_id=project_id, params=params, point=point, page=page
     )
@@ -166,16 +175,11 @@ async def workspace_insight_tasks(
     session: DbSession,
     principal: CurrentPrincipal,
     workspace_id: Annotated[UUID, Path()],
-    metric: InsightMetric,
+    params: WorkspaceParams,
     point: Point,
     page: Paging,
-    from_: From = None,
-    to: To = None,
-    interval: InsightInterval = InsightInterval.WEEK,
-    q: Q = "",
 ) -> InsightTasks:
     """The tasks behind one point of a workspace's metric, paged, as for a project."""
-    params = service.Params(metric, from_, to, interval, q)
     return await behind.tasks_behind(
         session, principal, workspace_id=workspace_id, params=params, point=point, page=page
     )
