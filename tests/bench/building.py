@@ -4,9 +4,12 @@ password hashes (the datasets' own accounts hash nothing; the settings still che
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from bench.datasets import DatasetSpec, build, fingerprint
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from tasklane.config import Settings
 
@@ -26,6 +29,16 @@ def built_twice(spec: DatasetSpec, factory: pytest.TempPathFactory) -> list[str]
         build(spec, url, settings)
         urls.append(url)
     return urls
+
+
+async def scalar(url: str, sql: str) -> Any:
+    """The one value `sql` reads from the database at `url`."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.scalar(text(sql))
+    finally:
+        await engine.dispose()
 
 
 def same_rows(urls: list[str]) -> bool:

@@ -6,10 +6,8 @@ import asyncio
 
 import pytest
 from bench.datasets import SMOKE
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.bench.building import built_twice, same_rows
+from tests.bench.building import built_twice, same_rows, scalar
 
 
 @pytest.fixture(scope="module")
@@ -19,15 +17,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 
 def test_the_same_spec_gives_the_same_rows(built: list[str]) -> None:
     assert same_rows(built)
-
-
-async def _scalar(url: str, sql: str) -> object:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return await conn.scalar(text(sql))
-    finally:
-        await engine.dispose()
 
 
 @pytest.mark.parametrize(
@@ -86,13 +75,13 @@ async def _scalar(url: str, sql: str) -> object:
     ids=lambda v: v if " " in v and not v.startswith("SELECT") else "",
 )
 def test_invariants(built: list[str], check: str, sql: str) -> None:
-    assert asyncio.run(_scalar(built[0], sql)) == 0, check
+    assert asyncio.run(scalar(built[0], sql)) == 0, check
 
 
 def test_sizes_follow_the_spec(built: list[str]) -> None:
-    assert asyncio.run(_scalar(built[0], "SELECT count(*) FROM tasks")) == SMOKE.tasks
-    assert asyncio.run(_scalar(built[0], "SELECT count(*) FROM projects")) == SMOKE.projects
-    assert asyncio.run(_scalar(built[0], "SELECT count(*) FROM users")) == SMOKE.users
-    assert asyncio.run(_scalar(built[0], "SELECT count(*) FROM labels")) == SMOKE.labels
+    assert asyncio.run(scalar(built[0], "SELECT count(*) FROM tasks")) == SMOKE.tasks
+    assert asyncio.run(scalar(built[0], "SELECT count(*) FROM projects")) == SMOKE.projects
+    assert asyncio.run(scalar(built[0], "SELECT count(*) FROM users")) == SMOKE.users
+    assert asyncio.run(scalar(built[0], "SELECT count(*) FROM labels")) == SMOKE.labels
     largest = "SELECT max(task_counter) FROM projects"
-    assert asyncio.run(_scalar(built[0], largest)) == max(SMOKE.fixed_projects)
+    assert asyncio.run(scalar(built[0], largest)) == max(SMOKE.fixed_projects)

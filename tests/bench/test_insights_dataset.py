@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 from bench.insights import FLOW_SMOKE
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from tasklane.insights import transitions
 from tasklane.models import TaskTransition
-from tests.bench.building import built_twice, same_rows
+from tests.bench.building import built_twice, same_rows, scalar
 
 
 @pytest.fixture(scope="module")
@@ -54,15 +54,6 @@ def test_transitions_equal_a_rebuild_from_the_log(built: list[str]) -> None:
     assert rebuilt == loaded
 
 
-async def _scalar(url: str, sql: str) -> Any:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return await conn.scalar(text(sql))
-    finally:
-        await engine.dispose()
-
-
 @pytest.mark.parametrize(
     ("check", "sql"),
     [
@@ -90,4 +81,4 @@ async def _scalar(url: str, sql: str) -> Any:
     ],
 )
 def test_invariants(built: list[str], check: str, sql: str) -> None:
-    assert asyncio.run(_scalar(built[0], sql)) == 0, check
+    assert asyncio.run(scalar(built[0], sql)) == 0, check

@@ -47,25 +47,35 @@ def temporary(settings: Settings) -> BinaryFile:
     return tempfile.TemporaryFile(dir=folder)
 
 
-async def receive(form: FormFile, settings: Settings) -> BinaryFile:
-    """The form's file, landed in a temporary file; 413 past the limit."""
-    limit = settings.import_max_file_bytes
-    counted = Counted(form, limit=limit)
+async def _land(settings: Settings, chunks: AsyncIterator[bytes]) -> BinaryFile:
+    """A temporary file holding `chunks`, written as they come."""
     landed = await to_thread.run_sync(temporary, settings)
     try:
-        while True:
-            try:
-                chunk = await counted.read(CHUNK)
-            except PayloadTooLarge:
-                raise too_large(limit) from None
-            if not chunk:
-                break
+        async for chunk in chunks:
             await to_thread.run_sync(landed.write, chunk)
         await to_thread.run_sync(landed.flush)
     except BaseException:
         landed.close()
         raise
     return landed
+
+
+async def receive(form: FormFile, settings: Settings) -> BinaryFile:
+    """The form's file, landed in a temporary file; 413 past the limit."""
+    limit = settings.import_max_file_bytes
+    counted = Counted(form, limit=limit)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        while True:
+            try:
+                chunk = await counted.read(CHUNK)
+            except PayloadTooLarge:
+                raise too_large(limit) from None
+            if not chunk:
+                return
+            yield chunk
+
+    return await _land(settings, chunks())
 
 
 def _not_utf8(position: int) -> ValidationFailed:
@@ -126,16 +136,7 @@ async def store(storage: Storage, run_id: UUID, file: BinaryFile) -> None:
 
 async def fetch(storage: Storage, run_id: UUID, settings: Settings) -> BinaryFile:
     """The run's file, copied from the store to a temporary file."""
-    landed = await to_thread.run_sync(temporary, settings)
-    try:
-        chunks: AsyncIterator[bytes] = storage.get(source_key(run_id))
-        async for chunk in chunks:
-            await to_thread.run_sync(landed.write, chunk)
-        await to_thread.run_sync(landed.flush)
-    except BaseException:
-        landed.close()
-        raise
-    return landed
+    return await _land(settings, storage.get(source_key(run_id)))
 
 
 async def from_text(text: str, settings: Settings) -> BinaryFile:
