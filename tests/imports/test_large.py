@@ -5,6 +5,7 @@ limit and nothing is kept."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import time
@@ -17,8 +18,9 @@ from sqlalchemy import func, select
 from tasklane.attachments.storage import IMPORT, storage_for
 from tasklane.config import Settings
 from tasklane.db import Database
+from tasklane.imports import service
 from tasklane.imports import source as files
-from tasklane.imports.jobs import SWEEP_JOB
+from tasklane.imports.jobs import MAX_ATTEMPTS, SWEEP_JOB
 from tasklane.models import Comment, ImportRun, Task
 from tasklane.worker.jobs import REGISTRY, JobContext
 from tests.factories import expect
@@ -164,6 +166,34 @@ class TestTheStoredFile:
         )
         assert done["status"] == "failed"
         assert "upload it again" in done["error"]
+        assert await count(database, Task) == 0
+
+    async def test_a_file_the_store_cannot_give_back_fails_the_run_on_its_last_attempt(
+        self, client: httpx.AsyncClient, team: Team, settings: Settings, database: Database
+    ) -> None:
+        """The store answers that the file is there but cannot read it (here: a folder where
+        the file was): each attempt fails and is retried; the last one ends the run, saying
+        so, instead of leaving it running for ever."""
+        run = expect(
+            await upload(
+                client, team.board.member, team.pid, sample("planning.csv"), dry_run=False
+            ),
+            202,
+        )
+        stored = settings.data_dir / "attachments" / files.source_key(uuid.UUID(run["id"]))
+        stored.unlink()
+        stored.mkdir()
+        handler = REGISTRY[service.IMPORT_JOB].handler
+        for attempt in (1, MAX_ATTEMPTS):
+            context = dataclasses.replace(job_context(settings, database), attempt=attempt)
+            with pytest.raises(IsADirectoryError):
+                await handler(context, {"import_id": run["id"]})
+            state = expect(
+                await client.get(f"/api/v1/imports/{run['id']}", headers=team.board.member.headers),
+                200,
+            )
+            assert state["status"] == ("running" if attempt < MAX_ATTEMPTS else "failed")
+        assert "The import failed" in state["error"]
         assert await count(database, Task) == 0
 
     async def test_the_hourly_sweep_removes_files_no_waiting_run_needs(

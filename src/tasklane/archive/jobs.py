@@ -138,7 +138,8 @@ async def run_export(ctx: JobContext, payload: dict[str, Any]) -> None:
         row = await session.get(WorkspaceExport, export_id, with_for_update=True)
         if row is None or row.state in service.FINISHED:
             return
-        slug = await session.scalar(select(Workspace.slug).where(Workspace.id == row.workspace_id))
+        workspace_id = row.workspace_id
+        slug = await session.scalar(select(Workspace.slug).where(Workspace.id == workspace_id))
         row.state = ArchiveState.RUNNING.value
         row.updated_at = utcnow()
     if slug is None:
@@ -168,7 +169,7 @@ async def run_export(ctx: JobContext, payload: dict[str, Any]) -> None:
     ):
         await storage.delete(service.archive_key(export_id))
         return
-    await service.prune_exports(ctx.db, storage, ctx.settings)
+    await service.prune_exports(ctx.db, storage, ctx.settings, workspace_id=workspace_id)
 
 
 def _why(exc: BaseException) -> str:

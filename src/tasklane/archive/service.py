@@ -62,7 +62,7 @@ from tasklane.kit.ids import new_id
 from tasklane.models import Workspace, WorkspaceExport, WorkspaceImport
 from tasklane.models.archive import ArchiveRun
 from tasklane.worker.jobs import enqueue
-from tasklane.workspaces.service import slug_reserved
+from tasklane.workspaces.service import check_slug_free
 
 log = structlog.get_logger(__name__)
 
@@ -271,28 +271,30 @@ async def start_export(
     return export_read(row, settings)
 
 
-async def prune_exports(db: Database, storage: Storage, settings: Settings) -> int:
+async def prune_exports(
+    db: Database, storage: Storage, settings: Settings, *, workspace_id: UUID | None = None
+) -> int:
     """Remove exports past their time (TASKLANE_ARCHIVE_RETENTION_DAYS) and finished ones
-    beyond the newest TASKLANE_ARCHIVE_KEEP of each workspace; how many."""
+    beyond the newest TASKLANE_ARCHIVE_KEEP of each workspace (of `workspace_id` only, when
+    given); how many."""
     cutoff = utcnow() - timedelta(days=settings.archive_retention_days)
+    listed = select(
+        WorkspaceExport.id,
+        WorkspaceExport.workspace_id,
+        WorkspaceExport.state,
+        WorkspaceExport.created_at,
+    ).order_by(WorkspaceExport.created_at.desc(), WorkspaceExport.id.desc())
+    if workspace_id is not None:
+        listed = listed.where(WorkspaceExport.workspace_id == workspace_id)
     async with db.transaction() as session:
-        rows = (
-            await session.execute(
-                select(
-                    WorkspaceExport.id,
-                    WorkspaceExport.workspace_id,
-                    WorkspaceExport.state,
-                    WorkspaceExport.created_at,
-                ).order_by(WorkspaceExport.created_at.desc(), WorkspaceExport.id.desc())
-            )
-        ).all()
+        rows = (await session.execute(listed)).all()
         kept: dict[UUID, int] = {}
         gone = []
-        for row_id, workspace_id, state, created_at in rows:
+        for row_id, owner, state, created_at in rows:
             if state == ArchiveState.DONE:
-                kept[workspace_id] = kept.get(workspace_id, 0) + 1
+                kept[owner] = kept.get(owner, 0) + 1
             if created_at < cutoff or (
-                state == ArchiveState.DONE and kept[workspace_id] > settings.archive_keep
+                state == ArchiveState.DONE and kept[owner] > settings.archive_keep
             ):
                 gone.append(row_id)
         if gone:
@@ -369,14 +371,8 @@ def check_upload(path: Path, name: str, settings: Settings) -> Checked:
 
 
 async def _check_slug(session: AsyncSession, slug: str | None) -> None:
-    if slug is None:
-        return
-    if slug_reserved(slug):
-        raise ValidationFailed.for_field(
-            "slug", "That word is part of Tasklane's addresses; choose another.", "slug_reserved"
-        )
-    if await session.scalar(select(Workspace.id).where(Workspace.slug == slug)):
-        raise Conflict("That slug is taken.", code="slug_taken")
+    if slug is not None:
+        await check_slug_free(session, slug)
 
 
 async def _check_not_busy(session: AsyncSession, principal: Principal) -> None:

@@ -60,7 +60,8 @@ from tasklane.kit.clock import utcnow
 from tasklane.kit.ids import new_id
 from tasklane.models import ConsumerPosition, Counter, User
 from tasklane.users.handles import free_handle
-from tasklane.workspaces.service import slug_reserved, slugify
+from tasklane.workspaces.schemas import SLUG_PATTERN
+from tasklane.workspaces.service import free_slug, slug_reserved, slugify
 
 if TYPE_CHECKING:
     from tasklane.auth.principal import Principal
@@ -87,7 +88,7 @@ def copied_id(salt: UUID, old: UUID) -> UUID:
     return UUID(bytes=old.bytes[:8] + bytes(tail))
 
 
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_SLUG = re.compile(SLUG_PATTERN)
 
 
 def archive_order(tables: list[Table]) -> list[str]:
@@ -499,11 +500,7 @@ async def _claim_workspace(
     base = result.slug
     if not _SLUG.fullmatch(base) or len(base) > 48 or slug_reserved(base):
         base = slugify(str((manifest.get("workspace") or {}).get("name") or "workspace"))
-    wanted, n = base, 1
-    while await session.scalar(taken, {"slug": wanted}):
-        n += 1
-        wanted = f"{base}-{n}"
-    result.slug = wanted
+    result.slug = await free_slug(session, base)
 
 
 async def _import_table(

@@ -51,13 +51,7 @@ def object_key(kind: str, attachment_id: UUID) -> str:
 
 def attachment_of(key: str) -> UUID | None:
     """The attachment an object belongs to, from its key (None for a key that is not ours)."""
-    kind, _, rest = key.partition("/")
-    if kind not in (FILE, THUMBNAIL):
-        return None
-    try:
-        return UUID(rest)
-    except ValueError:
-        return None
+    return owner_of(key) if key.partition("/")[0] in ATTACHMENT_KINDS else None
 
 
 def owner_of(key: str) -> UUID | None:

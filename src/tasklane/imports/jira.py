@@ -69,7 +69,7 @@ def jira_date(value: str) -> str:
     return value
 
 
-def _records(file: IO[bytes], names: list[str]) -> Iterator[tuple[int, list[str]]]:
+def _records(file: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
     """The file's issues (its number, its cells), one at a time, below the header."""
     text = csvfile.text_of(file)
     reader = csv.reader(text, strict=True)
@@ -124,12 +124,12 @@ def read(file: IO[bytes], digest: str) -> SourceFile:
 
     keys_by_id = {
         first(cells, "issue id"): first(cells, "issue key")
-        for _, cells in _records(file, names)
+        for _, cells in _records(file)
         if first(cells, "issue id")
     }
     rows: list[SourceRow] = []
     comments = attachments = 0
-    for number, cells in _records(file, names):
+    for number, cells in _records(file):
         key = first(cells, "issue key")
         row = SourceRow(row=number, cells={})
         row.cells["external_id"] = f"jira:{key}" if key else ""

@@ -253,6 +253,10 @@ async def run_import(ctx: JobContext, payload: dict[str, Any]) -> None:
     except TasklaneError as exc:
         await _finish(ctx.db, run_id, ImportStatus.FAILED, service.problem_text(exc))
         return
+    except Exception as exc:  # the store or the disk: retried, and ended on the last attempt
+        if ctx.attempt >= MAX_ATTEMPTS:
+            await _finish(ctx.db, run_id, ImportStatus.FAILED, f"The import failed: {exc}")
+        raise
     if source is None:
         await _finish(
             ctx.db, run_id, ImportStatus.FAILED, "The import's file is gone; upload it again."

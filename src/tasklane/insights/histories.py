@@ -167,12 +167,6 @@ class Scope:
             Task.project_id.in_(self.project_ids), Task.deleted_at.is_(None), *self.filters, *only
         )
 
-    def listed(self, chosen: ColumnElement[bool]) -> AnySelect:
-        """Those of the tasks that `chosen` names by id or status (ids read from these
-        projects' rows, statuses of these projects): without the condition on the project,
-        which would lead SQLite to walk the project's tasks instead of looking up each."""
-        return select(Task.id).where(Task.deleted_at.is_(None), *self.filters, chosen)
-
 
 @dataclass
 class Workflow:

@@ -15,10 +15,10 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasklane.config import Settings
@@ -270,18 +270,12 @@ async def last_scheduled_success(session: AsyncSession, kind: str) -> datetime |
     scheduled backups are): when one last succeeded; before any has, when the first one still
     recorded was enqueued, so a schedule that never works ages all the same; None when none
     is recorded (nothing scheduled). Reads the unique keys' index, not the whole table."""
-    rows = (
+    succeeded = case((Job.status == JobStatus.SUCCEEDED.value, Job.finished_at))
+    last, first = (
         await session.execute(
-            select(Job.status, Job.finished_at, Job.created_at).where(
+            select(func.max(succeeded), func.min(Job.created_at)).where(
                 Job.unique_key >= f"{kind}@", Job.unique_key < f"{kind}A"
             )
         )
-    ).all()
-    succeeded = [
-        finished
-        for status, finished, _ in rows
-        if status == JobStatus.SUCCEEDED.value and finished is not None
-    ]
-    if succeeded:
-        return max(succeeded)
-    return min((created for _, _, created in rows), default=None)
+    ).one()
+    return cast("datetime | None", last or first)

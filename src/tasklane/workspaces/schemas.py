@@ -9,9 +9,9 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from tasklane.authz.roles import WorkspaceRole
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Slug = Annotated[
-    str, StringConstraints(min_length=2, max_length=64, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-]
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+"""Lower-case letters and digits in dash-separated runs."""
+Slug = Annotated[str, StringConstraints(min_length=2, max_length=64, pattern=SLUG_PATTERN)]
 
 
 class WorkspaceCreate(BaseModel):

@@ -108,7 +108,8 @@ def _check_slug(slug: str) -> None:
         )
 
 
-async def _free_slug(session: AsyncSession, base: str) -> str:
+async def free_slug(session: AsyncSession, base: str) -> str:
+    """`base`, or the first of `base-2`, `base-3`... no workspace has."""
     taken = set(
         (
             await session.execute(
@@ -128,6 +129,14 @@ async def _free_slug(session: AsyncSession, base: str) -> str:
 
 def _slug_taken() -> Conflict:
     return Conflict("That slug is taken.", code="slug_taken")
+
+
+async def check_slug_free(session: AsyncSession, slug: str) -> None:
+    """422 `slug_reserved` for a word of Tasklane's addresses, 409 `slug_taken` for a slug
+    a workspace has."""
+    _check_slug(slug)
+    if await session.scalar(select(Workspace.id).where(Workspace.slug == slug)):
+        raise _slug_taken()
 
 
 async def _written(session: AsyncSession, workspace: Workspace, values: dict[str, Any]) -> bool:
@@ -153,12 +162,10 @@ async def _insert_workspace(session: AsyncSession, data: WorkspaceCreate) -> Wor
     generated one is chosen again."""
     for _ in range(_SLUG_ATTEMPTS):
         if data.slug is not None:
-            _check_slug(data.slug)
-            if await session.scalar(select(Workspace.id).where(Workspace.slug == data.slug)):
-                raise _slug_taken()
+            await check_slug_free(session, data.slug)
             slug = data.slug
         else:
-            slug = await _free_slug(session, slugify(data.name))
+            slug = await free_slug(session, slugify(data.name))
         workspace = Workspace()
         if await _written(session, workspace, {"name": data.name, "slug": slug}):
             return workspace
@@ -229,10 +236,7 @@ async def update_workspace(
     workspace = access.workspace
     sent = data.model_dump(exclude_unset=True, exclude_none=True)
     if "slug" in sent and sent["slug"] != workspace.slug:
-        _check_slug(sent["slug"])
-        taken = await session.scalar(select(Workspace.id).where(Workspace.slug == sent["slug"]))
-        if taken:
-            raise _slug_taken()
+        await check_slug_free(session, sent["slug"])
     if sent.get("require_mfa") and await mfa.factor(session, principal.user_id) is None:
         raise Conflict(
             "Turn on two-factor sign-in for your own account before requiring it of members.",
